@@ -1,0 +1,62 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { TenantScope } from '@lattice/database';
+import { Clock, LOGGER } from '@lattice/service-runtime';
+import { TenantOutbox } from '../events/tenant-outbox';
+import { TenantRepository } from '../tenant/tenant.repository';
+
+export const PURGE_INTERVAL_MS = Symbol('PURGE_INTERVAL_MS');
+
+/**
+ * Removes deleted tenants whose retention has run out, with everything they own (usage rows
+ * go with the tenant row by foreign-key cascade), and announces each purge.
+ */
+@Injectable()
+export class TenantPurgeJob implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private running: Promise<number> = Promise.resolve(0);
+
+  constructor(
+    private readonly scope: TenantScope,
+    private readonly tenants: TenantRepository,
+    private readonly outbox: TenantOutbox,
+    private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(PURGE_INTERVAL_MS) private readonly intervalMs: number,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.running = this.purgeDue().catch((error) => {
+        this.logger.error({ err: error }, 'tenant purge failed; will retry');
+        return 0;
+      });
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Purges every tenant past its retention. Returns how many went. */
+  async purgeDue(): Promise<number> {
+    const now = this.clock.now();
+    let purged = 0;
+    for (;;) {
+      const due = await this.scope.runAsPlatform((em) => this.tenants.findDueForPurge(em, now, 50));
+      for (const tenant of due) {
+        await this.scope.runAsPlatform(async (em) => {
+          await this.outbox.record(em, 'purged', tenant, now);
+          await this.tenants.remove(em, tenant.id);
+        });
+        this.logger.info({ tenantId: tenant.id, slug: tenant.slug }, 'tenant purged');
+        purged++;
+      }
+      if (due.length < 50) break;
+    }
+    if (purged > 0) void this.outbox.kick();
+    return purged;
+  }
+}

@@ -1,0 +1,89 @@
+import { Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { TENANT_EVENTS_STREAM, TenantEvents, USAGE_STREAM, UsageReports } from '@lattice/contracts';
+import { createRuntimeDataSource, migrateServiceDatabase, type ServiceDatabaseOptions } from '@lattice/database';
+import { NestPinoLogger, type Logger } from '@lattice/logging';
+import { LatticeNatsServer, SubjectNamespace, connectNats, ensureStream } from '@lattice/messaging';
+import { RuntimeModule, type Clock } from '@lattice/service-runtime';
+import { OutboxEntity } from './events/outbox.entity';
+import { TenantEntity } from './tenant/tenant.entity';
+import { TenantsModule } from './tenants.module';
+import type { TenantsConfig } from './tenants.config';
+import { tenantsMigrations } from '../migrations';
+
+export function tenantsDatabase(config: TenantsConfig): ServiceDatabaseOptions {
+  return {
+    adminUrl: config.DATABASE_URL,
+    appPassword: config.DATABASE_APP_PASSWORD,
+    schema: 'tenants',
+    entities: [TenantEntity, OutboxEntity],
+    migrations: tenantsMigrations,
+    poolSize: config.DATABASE_POOL_SIZE,
+  };
+}
+
+export interface TenantsAppOptions {
+  /** Run migrations before starting (the launcher and tests do; a chart runs them as a Job). */
+  migrate?: boolean;
+  clock?: Clock;
+}
+
+/**
+ * The tenants service: NATS handlers and the usage consumer, plus an HTTP listener for
+ * health and metrics. Returned listening; `app.close()` drains it.
+ */
+export async function createTenantsApp(
+  config: TenantsConfig,
+  logger: Logger,
+  options: TenantsAppOptions = {},
+): Promise<INestApplication> {
+  const db = tenantsDatabase(config);
+  if (options.migrate) {
+    const ran = await migrateServiceDatabase(db);
+    if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
+  }
+  const dataSource = createRuntimeDataSource(db);
+  await dataSource.initialize();
+
+  const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
+  const nats = await connectNats(config.NATS_URL, 'lattice-tenants');
+  await ensureStream(nats, ns, TENANT_EVENTS_STREAM, [`${TenantEvents.subject}.>`], {
+    max_age: 7 * 24 * 3600 * 1_000_000_000,
+  });
+  await ensureStream(nats, ns, USAGE_STREAM, ['usage.v1.>'], { max_age: 30 * 24 * 3600 * 1_000_000_000 });
+
+  @Module({
+    imports: [
+      RuntimeModule.forRoot({
+        service: 'tenants',
+        nats,
+        logger,
+        namespace: config.LATTICE_NAMESPACE,
+        internalSecret: config.LATTICE_INTERNAL_SECRET,
+      }),
+      TenantsModule.forRoot(config, dataSource, options.clock),
+    ],
+  })
+  class TenantsAppModule {}
+
+  const app = await NestFactory.create<NestFastifyApplication>(TenantsAppModule, new FastifyAdapter(), {
+    logger: new NestPinoLogger(logger),
+    bufferLogs: false,
+  });
+  app.connectMicroservice(
+    {
+      strategy: new LatticeNatsServer({
+        servers: config.NATS_URL,
+        queue: 'tenants',
+        name: 'lattice-tenants-rpc',
+        namespace: config.LATTICE_NAMESPACE,
+        gracePeriod: 10_000,
+      }),
+    },
+    { inheritAppConfig: true },
+  );
+  await app.startAllMicroservices();
+  await app.listen(config.TENANTS_HTTP_PORT, '0.0.0.0');
+  return app;
+}

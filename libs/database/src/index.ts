@@ -1,0 +1,3 @@
+export * from './data-source';
+export * from './tenant-scope';
+export * from './cursor';

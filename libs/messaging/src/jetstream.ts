@@ -1,0 +1,186 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JSONCodec,
+  headers as natsHeaders,
+  type JetStreamClient,
+  type JsMsg,
+  type NatsConnection,
+  type StreamConfig,
+} from 'nats';
+import type { MessageOf, StreamContract } from '@lattice/contracts';
+import { extractTraceContext, injectTraceContext, withMessagingSpan } from '@lattice/telemetry';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { SubjectNamespace } from './namespace';
+
+const json = JSONCodec();
+
+/** Creates the stream, or brings an existing one's subjects and limits up to date. */
+export async function ensureStream(
+  nc: NatsConnection,
+  ns: SubjectNamespace,
+  name: string,
+  subjects: string[],
+  options: Partial<StreamConfig> = {},
+): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const config: Partial<StreamConfig> = {
+    name: ns.stream(name),
+    subjects: subjects.map((s) => ns.subject(s)),
+    duplicate_window: 2 * 60 * 1_000_000_000, // nanoseconds
+    ...options,
+  };
+  try {
+    await jsm.streams.info(config.name!);
+    await jsm.streams.update(config.name!, config);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '404') throw error;
+    await jsm.streams.add(config);
+  }
+}
+
+/** Publishes a message that must not be lost; `messageId` lets JetStream drop a duplicate. */
+export class JetStreamPublisher {
+  private readonly js: JetStreamClient;
+
+  constructor(
+    nc: NatsConnection,
+    private readonly ns: SubjectNamespace,
+  ) {
+    this.js = nc.jetstream();
+  }
+
+  async publish<C extends StreamContract<z.ZodType>>(
+    contract: C,
+    message: MessageOf<C>,
+    messageId: string,
+    subjectSuffix?: string,
+  ): Promise<void> {
+    const payload = contract.message.parse(message);
+    const subject = this.ns.subject(subjectSuffix ? `${contract.subject}.${subjectSuffix}` : contract.subject);
+    const headers = natsHeaders();
+    injectTraceContext(headers);
+    await this.js.publish(subject, json.encode(payload), { msgID: messageId, headers });
+  }
+}
+
+/** Thrown by a handler for a message that can never succeed: it is terminated, not redelivered. */
+export class RejectMessage extends Error {
+  override name = 'RejectMessage';
+}
+
+export interface DurableConsumerOptions<C extends StreamContract<z.ZodType>> {
+  contract: C;
+  durable: string;
+  /** Handles one valid message; resolves once it is durably processed. */
+  handle: (message: MessageOf<C>) => Promise<void>;
+  logger: Logger;
+  ackWaitMs?: number;
+  maxDeliver?: number;
+  batch?: number;
+}
+
+/**
+ * A durable pull consumer that acks a message only after its handler has finished, rejects
+ * (terminates) a message that breaks the contract instead of redelivering it for ever, and
+ * resumes after the connection or the consumer is lost.
+ */
+export class DurableConsumer<C extends StreamContract<z.ZodType>> {
+  private stopped = false;
+  private running?: Promise<void>;
+  private iterator?: { stop(): void; close(): Promise<void | Error> };
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly ns: SubjectNamespace,
+    private readonly options: DurableConsumerOptions<C>,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.ensureConsumer();
+    this.running = this.loop();
+  }
+
+  /** Stops taking messages and waits for the one in hand to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.iterator?.close().catch(() => undefined);
+    await this.running;
+  }
+
+  private async ensureConsumer(): Promise<void> {
+    const jsm = await this.nc.jetstreamManager();
+    const { contract, durable } = this.options;
+    await jsm.consumers.add(this.ns.stream(contract.stream), {
+      durable_name: this.ns.durable(durable),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: this.ns.subject(`${contract.subject}.>`),
+      ack_wait: (this.options.ackWaitMs ?? 30_000) * 1_000_000,
+      max_deliver: this.options.maxDeliver ?? -1,
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const { logger } = this.options;
+    let backoffMs = 250;
+    while (!this.stopped) {
+      try {
+        const consumer = await this.nc
+          .jetstream()
+          .consumers.get(this.ns.stream(this.options.contract.stream), this.ns.durable(this.options.durable));
+        const messages = await consumer.consume({ max_messages: this.options.batch ?? 100 });
+        this.iterator = messages;
+        if (this.stopped) messages.stop();
+        backoffMs = 250;
+        for await (const msg of messages) {
+          await this.process(msg);
+          if (this.stopped) break;
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        logger.warn({ err: error, durable: this.options.durable }, 'consumer interrupted, resuming');
+        await new Promise((r) => setTimeout(r, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+        await this.ensureConsumer().catch(() => undefined);
+      }
+    }
+  }
+
+  private async process(msg: JsMsg): Promise<void> {
+    const { contract, handle, logger } = this.options;
+    await withMessagingSpan(
+      `${contract.subject} process`,
+      'consumer',
+      extractTraceContext(msg.headers),
+      { 'messaging.destination.name': msg.subject },
+      async () => {
+        let decoded: unknown;
+        try {
+          decoded = json.decode(msg.data);
+        } catch {
+          decoded = undefined;
+        }
+        const parsed = contract.message.safeParse(decoded);
+        if (!parsed.success) {
+          logger.error({ subject: msg.subject, seq: msg.seq, issues: parsed.error?.issues }, 'rejected message outside its contract');
+          msg.term();
+          return;
+        }
+        try {
+          await handle(parsed.data as MessageOf<C>);
+          await msg.ackAck().catch(() => msg.ack());
+        } catch (error) {
+          if (error instanceof RejectMessage) {
+            logger.error({ subject: msg.subject, seq: msg.seq, reason: error.message }, 'rejected message');
+            msg.term();
+            return;
+          }
+          logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'message failed, will be redelivered');
+          msg.nak(Math.min(1_000 * msg.info.redeliveryCount, 30_000));
+        }
+      },
+    );
+  }
+}

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { headers as natsHeaders, ErrorCode as NatsErrorCode, type NatsConnection, NatsError } from 'nats';
+import {
+  DomainError,
+  ErrorCode,
+  type ReplyOf,
+  type RequestOf,
+  type RpcContract,
+} from '@lattice/contracts';
+import { injectTraceContext, withMessagingSpan } from '@lattice/telemetry';
+import { context as otelContext } from '@opentelemetry/api';
+import type { z } from 'zod';
+import { SubjectNamespace } from './namespace';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER, type ContextSigner, type RequestContext } from './request-context';
+
+export interface RpcOptions {
+  timeoutMs?: number;
+}
+
+/**
+ * Typed request/reply over core NATS. Speaks the packet format of `@nestjs/microservices`
+ * (`{ pattern, data, id }` in, `{ id, response | err }` out) on a plain NATS request, so a
+ * service that is not running answers at once with "no responders" instead of a timeout.
+ */
+export class RpcClient {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly signer: ContextSigner,
+    private readonly ns: SubjectNamespace,
+    private readonly defaultTimeoutMs = 5_000,
+  ) {}
+
+  async request<C extends RpcContract<z.ZodType, z.ZodType>>(
+    contract: C,
+    payload: RequestOf<C> | z.input<C['request']>,
+    ctx: RequestContext,
+    options: RpcOptions = {},
+  ): Promise<ReplyOf<C>> {
+    const subject = this.ns.subject(contract.subject);
+    return withMessagingSpan(
+      `${contract.subject} request`,
+      'client',
+      otelContext.active(),
+      { 'messaging.destination.name': subject },
+      async () => {
+        const headers = natsHeaders();
+        headers.set(CONTEXT_HEADER, await this.signer.sign(ctx));
+        headers.set(REQUEST_ID_HEADER, ctx.requestId);
+        injectTraceContext(headers);
+        const id = randomUUID();
+        const body = JSON.stringify({ pattern: contract.subject, data: payload, id });
+        let raw: Uint8Array;
+        try {
+          const msg = await this.nc.request(subject, body, {
+            timeout: options.timeoutMs ?? this.defaultTimeoutMs,
+            headers,
+          });
+          raw = msg.data;
+        } catch (error) {
+          throw translateTransportError(error, contract.subject);
+        }
+        return decodeReply(contract, raw);
+      },
+    );
+  }
+}
+
+function translateTransportError(error: unknown, subject: string): DomainError {
+  if (error instanceof NatsError) {
+    if (error.code === NatsErrorCode.NoResponders) {
+      return new DomainError(ErrorCode.Unavailable, `no service is answering ${subject}`);
+    }
+    if (error.code === NatsErrorCode.Timeout) {
+      return new DomainError(ErrorCode.Timeout, `${subject} did not answer in time`);
+    }
+    if (error.code === NatsErrorCode.Disconnect || error.code === NatsErrorCode.ConnectionClosed) {
+      return new DomainError(ErrorCode.Unavailable, 'the message bus is not reachable');
+    }
+  }
+  return new DomainError(ErrorCode.Unavailable, `request to ${subject} failed`);
+}
+
+function decodeReply<C extends RpcContract<z.ZodType, z.ZodType>>(contract: C, raw: Uint8Array): ReplyOf<C> {
+  let packet: { response?: unknown; err?: unknown };
+  try {
+    packet = JSON.parse(Buffer.from(raw).toString('utf8'));
+  } catch {
+    throw new DomainError(ErrorCode.Internal, `${contract.subject} sent an unreadable reply`);
+  }
+  if (packet.err !== undefined && packet.err !== null) {
+    if (DomainError.isPayload(packet.err)) throw DomainError.fromPayload(packet.err);
+    throw new DomainError(ErrorCode.Internal, `${contract.subject} failed`);
+  }
+  const parsed = contract.reply.safeParse(packet.response);
+  if (!parsed.success) {
+    throw new DomainError(ErrorCode.Internal, `${contract.subject} replied outside its contract`);
+  }
+  return parsed.data as ReplyOf<C>;
+}

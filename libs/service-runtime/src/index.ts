@@ -1,0 +1,5 @@
+export * from './tokens';
+export * from './health';
+export * from './metrics';
+export * from './runtime.module';
+export * from './clock';

@@ -1,0 +1,4 @@
+/** Injection tokens for what every service's runtime provides. */
+export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
+export const LOGGER = Symbol('LOGGER');
+export const SERVICE_NAME = Symbol('SERVICE_NAME');

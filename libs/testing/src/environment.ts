@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { answers } from './net';
+import { postgresAnswers, startEmbeddedPostgres } from './postgres';
+import { LocalNatsServer } from './nats-server';
+
+const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
+const LOCAL_NATS = 'nats://127.0.0.1:4222';
+
+export interface TestInfrastructure {
+  postgresUrl: string;
+  natsUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The PostgreSQL and NATS the tests run against: those named by DATABASE_URL / NATS_URL, else
+ * the ones on this machine's standard ports, else embedded ones started here.
+ */
+export async function provideInfrastructure(log: (line: string) => void = () => undefined): Promise<TestInfrastructure> {
+  const stops: (() => Promise<void>)[] = [];
+
+  let postgresUrl = process.env.DATABASE_URL;
+  if (!postgresUrl) {
+    if (await postgresAnswers(LOCAL_POSTGRES)) postgresUrl = LOCAL_POSTGRES;
+    else {
+      log('no PostgreSQL on 127.0.0.1:5432; starting an embedded one');
+      const pg = await startEmbeddedPostgres();
+      stops.push(pg.stop);
+      postgresUrl = pg.url;
+    }
+  }
+
+  let natsUrl = process.env.NATS_URL;
+  if (!natsUrl) {
+    if (await answers('127.0.0.1', 4222)) natsUrl = LOCAL_NATS;
+    else {
+      log('no NATS on 127.0.0.1:4222; starting nats-server');
+      const nats = await LocalNatsServer.start();
+      stops.push(() => nats.stop());
+      natsUrl = nats.url;
+    }
+  }
+
+  return {
+    postgresUrl,
+    natsUrl,
+    stop: async () => {
+      for (const stop of stops.reverse()) await stop();
+    },
+  };
+}
+
+export const TEST_POSTGRES_ENV = 'LATTICE_TEST_POSTGRES_URL';
+export const TEST_NATS_ENV = 'LATTICE_TEST_NATS_URL';
+
+export function testPostgresUrl(): string {
+  const url = process.env[TEST_POSTGRES_ENV];
+  if (!url) throw new Error(`${TEST_POSTGRES_ENV} is not set: run integration tests through jest's global setup`);
+  return url;
+}
+
+export function testNatsUrl(): string {
+  const url = process.env[TEST_NATS_ENV];
+  if (!url) throw new Error(`${TEST_NATS_ENV} is not set: run integration tests through jest's global setup`);
+  return url;
+}
+
+/** A subject/stream prefix of this test file's own, so files run in parallel on one NATS. */
+export function testNamespace(): string {
+  return `t${randomBytes(5).toString('hex')}`;
+}
+
+export const TEST_INTERNAL_SECRET = 'test-internal-secret-0123456789abcdef';
+export const TEST_APP_PASSWORD = 'lattice-test-app-password';
