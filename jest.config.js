@@ -13,7 +13,9 @@ const swc = [
 
 const common = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': swc },
+  // jose ships only ES modules; jest runs CommonJS, so it is compiled like our own code
+  transform: { '^.+\\.(ts|js)$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: { '^@lattice/([a-z-]+)$': '<rootDir>/libs/$1/src' },
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools', '<rootDir>/e2e'],
 };

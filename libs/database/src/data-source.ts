@@ -40,7 +40,7 @@ export async function migrateServiceDatabase(options: ServiceDatabaseOptions): P
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     applicationName: `${options.applicationName ?? options.schema}-migrate`,
-    logging: ['error'],
+    logging: false,
   });
   await admin.initialize();
   try {
@@ -88,7 +88,8 @@ export function createRuntimeDataSource(options: ServiceDatabaseOptions): DataSo
     migrationsRun: false,
     applicationName: options.applicationName ?? options.schema,
     poolSize: options.poolSize ?? 10,
-    logging: ['error'],
+    // failures surface as exceptions; logging them here would print query parameters
+    logging: false,
     extra: { statement_timeout: 15_000, idle_in_transaction_session_timeout: 30_000 },
   });
 }

@@ -1,6 +1,6 @@
-import { Controller, Get, HttpCode, Inject, Injectable, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Injectable, Res, SetMetadata } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
-import { NATS_CONNECTION, SERVICE_NAME } from './tokens';
+import { NATS_CONNECTION, PUBLIC_ROUTE, SERVICE_NAME } from './tokens';
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -53,6 +53,7 @@ interface ReplyLike {
 }
 
 @Controller()
+@SetMetadata(PUBLIC_ROUTE, true)
 export class HealthController {
   constructor(
     private readonly health: HealthRegistry,

@@ -1,4 +1,5 @@
-import { Controller, Get, Header, Injectable } from '@nestjs/common';
+import { Controller, Get, Header, Injectable, SetMetadata } from '@nestjs/common';
+import { PUBLIC_ROUTE } from './tokens';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One Prometheus registry per service process, with Node's default metrics. */
@@ -12,6 +13,7 @@ export class MetricsRegistry {
 }
 
 @Controller()
+@SetMetadata(PUBLIC_ROUTE, true)
 export class MetricsController {
   constructor(private readonly metrics: MetricsRegistry) {}
 

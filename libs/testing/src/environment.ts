@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { answers } from './net';
-import { postgresAnswers, startEmbeddedPostgres } from './postgres';
-import { LocalNatsServer } from './nats-server';
+import { LocalNatsServer, answers, postgresAnswers, startEmbeddedPostgres } from '@lattice/local-infra';
 
 const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 const LOCAL_NATS = 'nats://127.0.0.1:4222';

@@ -1,5 +1,4 @@
-export * from './net';
+export * from '@lattice/local-infra';
 export * from './eventually';
-export * from './nats-server';
-export * from './postgres';
 export * from './environment';
+export * from './database';

@@ -1,0 +1,26 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { TenantsHealthCheck } from '@lattice/contracts';
+import { RpcClient, type RequestContext } from '@lattice/messaging';
+import { HealthRegistry } from '@lattice/service-runtime';
+
+const probe = (): RequestContext => ({
+  tenantId: null,
+  actor: { type: 'service', id: 'gateway-readiness', roles: [] },
+  requestId: randomUUID(),
+});
+
+/** The gateway is ready when NATS answers and so does each service it routes to. */
+@Injectable()
+export class DependenciesHealth implements OnModuleInit {
+  constructor(
+    private readonly health: HealthRegistry,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  onModuleInit(): void {
+    this.health.register('tenants', async () => {
+      await this.rpc.request(TenantsHealthCheck, {}, probe(), { timeoutMs: 1_500 });
+    });
+  }
+}

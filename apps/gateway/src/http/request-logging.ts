@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Histogram, type Registry } from 'prom-client';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Accepts a caller's X-Request-Id when it is sane, otherwise makes one. */
+export function requestIdFrom(header: string | string[] | undefined, fallback: () => string): string {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : fallback();
+}
+
+/** Echoes the request id, logs one line per request, and times it for Prometheus. */
+export function instrumentRequests(fastify: FastifyInstance, logger: Logger, registry: Registry): void {
+  const duration = new Histogram({
+    name: 'lattice_gateway_http_request_duration_seconds',
+    help: 'HTTP requests at the gateway by method, route and status.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions?.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
+    if (/^\/(livez|readyz|metrics)$/.test(route)) return;
+    logger.info(
+      { requestId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+}

@@ -1,0 +1,3 @@
+export * from './net';
+export * from './nats-server';
+export * from './postgres';

@@ -1,0 +1,87 @@
+import { join, resolve } from 'node:path';
+import { ServiceProcess, type LogSink } from './service-process';
+
+export interface PlatformOptions {
+  databaseUrl: string;
+  natsUrl: string;
+  internalSecret: string;
+  bootstrapToken: string;
+  appPassword?: string;
+  namespace?: string;
+  gatewayPort: number;
+  tenantsPort: number;
+  logLevel?: string;
+  /** Extra variables for every service (OTEL_*, for instance). */
+  env?: Record<string, string>;
+  log: LogSink;
+  distDir?: string;
+}
+
+export interface RunningPlatform {
+  gatewayUrl: string;
+  services: ServiceProcess[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every service as its own process in dependency order, each waited for until ready:
+ * the tenants service (which migrates its schema first), then the gateway.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
+  const distDir = options.distDir ?? resolve(__dirname, '../../..');
+  const common: Record<string, string> = {
+    NATS_URL: options.natsUrl,
+    LATTICE_INTERNAL_SECRET: options.internalSecret,
+    LOG_LEVEL: options.logLevel ?? 'info',
+    ...(options.namespace ? { LATTICE_NAMESPACE: options.namespace } : {}),
+    ...options.env,
+  };
+  const services = [
+    new ServiceProcess(
+      {
+        name: 'tenants',
+        entry: join('apps', 'tenants', 'src', 'main.js'),
+        args: ['--migrate'],
+        env: {
+          ...common,
+          DATABASE_URL: options.databaseUrl,
+          ...(options.appPassword ? { DATABASE_APP_PASSWORD: options.appPassword } : {}),
+          TENANTS_HTTP_PORT: String(options.tenantsPort),
+        },
+        readyUrl: `http://127.0.0.1:${options.tenantsPort}/readyz`,
+      },
+      distDir,
+      options.log,
+    ),
+    new ServiceProcess(
+      {
+        name: 'gateway',
+        entry: join('apps', 'gateway', 'src', 'main.js'),
+        env: {
+          ...common,
+          GATEWAY_PORT: String(options.gatewayPort),
+          LATTICE_BOOTSTRAP_TOKEN: options.bootstrapToken,
+        },
+        readyUrl: `http://127.0.0.1:${options.gatewayPort}/readyz`,
+      },
+      distDir,
+      options.log,
+    ),
+  ];
+  const started: ServiceProcess[] = [];
+  const stop = async () => {
+    // the gateway goes first so nothing new arrives while the services drain
+    for (const service of [...started].reverse()) await service.stop();
+  };
+  try {
+    for (const service of services) {
+      service.start();
+      started.push(service);
+      await service.waitReady();
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { gatewayUrl: `http://127.0.0.1:${options.gatewayPort}`, services, stop };
+}
