@@ -22,12 +22,19 @@ export function natsServerBinary(): string {
 /** A nats-server with JetStream of our own, on a free port, that a test can stop and restart. */
 export class LocalNatsServer {
   private child?: ChildProcess;
-  readonly storeDir = mkdtempSync(join(tmpdir(), 'lattice-nats-'));
+  private constructor(
+    readonly port: number,
+    readonly storeDir: string,
+    private readonly temporary: boolean,
+  ) {}
 
-  private constructor(readonly port: number) {}
-
-  static async start(port?: number): Promise<LocalNatsServer> {
-    const server = new LocalNatsServer(port ?? (await freePort()));
+  /** Starts on `port` (a free one if omitted), keeping JetStream data in `storeDir` (a temporary one if omitted). */
+  static async start(port?: number, storeDir?: string): Promise<LocalNatsServer> {
+    const server = new LocalNatsServer(
+      port ?? (await freePort()),
+      storeDir ?? mkdtempSync(join(tmpdir(), 'lattice-nats-')),
+      !storeDir,
+    );
     await server.resume();
     return server;
   }
@@ -59,6 +66,6 @@ export class LocalNatsServer {
 
   async stop(): Promise<void> {
     await this.halt();
-    rmSync(this.storeDir, { recursive: true, force: true });
+    if (this.temporary) rmSync(this.storeDir, { recursive: true, force: true });
   }
 }

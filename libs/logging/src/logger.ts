@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 
@@ -25,7 +25,7 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     formatters: { level: (label) => ({ level: label }) },
     mixin() {
       const span = trace.getActiveSpan()?.spanContext();
-      return span ? { trace_id: span.traceId, span_id: span.spanId } : {};
+      return span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
     },
   });
 }

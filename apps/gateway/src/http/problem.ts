@@ -78,6 +78,8 @@ export function problem(
 ): Problem {
   const { issues, ...rest } = extra.details ?? {};
   return {
+    // extensions first: a detail never overwrites a standard member
+    ...rest,
     type: problemType(code),
     title: TITLES[code],
     status: statusOf(code),
@@ -86,6 +88,5 @@ export function problem(
     ...(extra.instance ? { instance: extra.instance } : {}),
     ...(extra.requestId ? { requestId: extra.requestId } : {}),
     ...(Array.isArray(issues) ? { errors: issues as Problem['errors'] } : {}),
-    ...rest,
   };
 }

@@ -45,8 +45,20 @@ export class TenantCache implements OnApplicationBootstrap, OnApplicationShutdow
     // only callers the tenants service would answer may be served from the cache
     if (!isPlatformAdmin(ctx) && ctx.tenantId !== id) return this.rpc.request(TenantsGet, { id }, ctx);
     this.lookups.inc({ result: this.cache.has(id) ? 'hit' : 'miss' });
-    const tenant = await this.cache.fetch(id, { context: ctx });
-    return tenant!;
+    for (let attempt = 1; ; attempt++) {
+      const fetching = this.cache.fetch(id, { context: ctx });
+      try {
+        return (await fetching)!;
+      } catch (error) {
+        // an event evicted the entry while its fetch was in flight: that answer may predate
+        // the change, so it is dropped and fetched again
+        if (attempt >= 3 || !this.wasEvicted(error)) throw error;
+      }
+    }
+  }
+
+  private wasEvicted(error: unknown): boolean {
+    return error instanceof Error && (error.message === 'deleted' || error.message === 'evicted');
   }
 
   invalidate(id: string): void {

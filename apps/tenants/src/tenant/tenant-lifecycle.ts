@@ -23,6 +23,6 @@ export function nextStatus(current: TenantStatus, action: LifecycleAction): Tena
 
 function invalid(current: TenantStatus, action: LifecycleAction): DomainError {
   return new DomainError(ErrorCode.InvalidState, `a ${current} tenant cannot be ${action === 'update' ? 'updated' : action + 'ed'}`, {
-    status: current,
+    currentStatus: current,
   });
 }

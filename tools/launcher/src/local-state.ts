@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface LocalSecrets {
+  internalSecret: string;
+  bootstrapToken: string;
+  appPassword: string;
+  postgresPassword: string;
+}
+
+/**
+ * Secrets for a platform run on one machine, generated on first start and kept (mode 600) in
+ * the state folder so that a restart keeps the same token and database passwords.
+ */
+export function loadOrCreateSecrets(stateDir: string): LocalSecrets {
+  // traversable (not listable) by others: embedded PostgreSQL runs as its own user when we are root
+  mkdirSync(stateDir, { recursive: true, mode: 0o711 });
+  const file = join(stateDir, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
+  const secrets: LocalSecrets = {
+    internalSecret: randomBytes(32).toString('base64url'),
+    bootstrapToken: `lat_bootstrap_${randomBytes(24).toString('base64url')}`,
+    appPassword: randomBytes(18).toString('base64url'),
+    postgresPassword: randomBytes(18).toString('base64url'),
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}

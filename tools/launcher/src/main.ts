@@ -1,0 +1,104 @@
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { LocalNatsServer, answers, natsServerBinary, startEmbeddedPostgres } from '@lattice/local-infra';
+import { loadOrCreateSecrets } from './local-state';
+import { startPlatform } from './platform';
+
+const COLORS: Record<string, string> = { tenants: '\x1b[36m', gateway: '\x1b[35m', launcher: '\x1b[33m' };
+const say = (service: string, line: string) =>
+  process.stdout.write(`${COLORS[service] ?? ''}${service.padEnd(8)}\x1b[0m ${line}\n`);
+
+async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+  await client.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** `npm start`: the whole platform on this machine, until Ctrl-C. */
+async function main(): Promise<void> {
+  const stateDir = resolve(process.env.LATTICE_STATE_DIR ?? '.lattice');
+  const secrets = loadOrCreateSecrets(stateDir);
+  const stops: (() => Promise<void>)[] = [];
+  const shutdown = async (code: number) => {
+    say('launcher', 'stopping…');
+    for (const stop of stops.reverse()) await stop().catch((e) => say('launcher', `stop failed: ${e}`));
+    process.exit(code);
+  };
+
+  try {
+    let databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) {
+      say('launcher', `starting embedded PostgreSQL (data in ${join(stateDir, 'postgres')})`);
+      const pg = await startEmbeddedPostgres({
+        dataDir: join(stateDir, 'postgres'),
+        persistent: true,
+        password: secrets.postgresPassword,
+        port: Number(process.env.LATTICE_POSTGRES_PORT ?? 54329),
+      });
+      stops.push(pg.stop);
+      databaseUrl = await ensureDatabase(pg.url, 'lattice');
+    }
+
+    let natsUrl = process.env.NATS_URL;
+    if (!natsUrl) {
+      try {
+        natsServerBinary();
+      } catch (error) {
+        say('launcher', (error as Error).message);
+        return shutdown(1);
+      }
+      const port = (await answers('127.0.0.1', 4222)) ? undefined : 4222;
+      const nats = await LocalNatsServer.start(port, join(stateDir, 'nats'));
+      stops.push(() => nats.halt());
+      natsUrl = nats.url;
+      say('launcher', `started nats-server with JetStream at ${natsUrl}`);
+    }
+
+    const bootstrapToken = process.env.LATTICE_BOOTSTRAP_TOKEN ?? secrets.bootstrapToken;
+    const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8080);
+    const platform = await startPlatform({
+      databaseUrl,
+      natsUrl,
+      internalSecret: process.env.LATTICE_INTERNAL_SECRET ?? secrets.internalSecret,
+      bootstrapToken,
+      appPassword: process.env.DATABASE_APP_PASSWORD ?? secrets.appPassword,
+      namespace: process.env.LATTICE_NAMESPACE,
+      gatewayPort,
+      tenantsPort: Number(process.env.TENANTS_HTTP_PORT ?? 8081),
+      logLevel: process.env.LOG_LEVEL ?? 'info',
+      log: say,
+    });
+    stops.push(platform.stop);
+
+    const url = `http://localhost:${gatewayPort}`;
+    process.stdout.write(
+      [
+        '',
+        `Lattice is running at ${url}`,
+        `  API docs:  ${url}/docs`,
+        `  Token:     ${bootstrapToken}`,
+        '',
+        'Try:',
+        `  curl -s -X POST ${url}/v1/tenants \\`,
+        `    -H "Authorization: Bearer ${bootstrapToken}" -H "Content-Type: application/json" \\`,
+        `    -d '{"slug":"acme","name":"Acme Corp","plan":"professional"}'`,
+        `  curl -s ${url}/v1/tenants -H "Authorization: Bearer ${bootstrapToken}"`,
+        '',
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+    process.once('SIGINT', () => void shutdown(0));
+    process.once('SIGTERM', () => void shutdown(0));
+  } catch (error) {
+    say('launcher', `failed to start: ${(error as Error).message}`);
+    await shutdown(1);
+  }
+}
+
+void main();
