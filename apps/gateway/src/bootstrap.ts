@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '@lattice/config';
 import { createLogger } from '@lattice/logging';
+import { exitOnSignals } from '@lattice/service-runtime';
 import { stopTelemetry } from '@lattice/telemetry';
 import { createGatewayApp } from './gateway.app';
 import { gatewayConfigSpec } from './gateway.config';
@@ -19,9 +20,7 @@ export async function bootstrap(): Promise<void> {
   try {
     const app = await createGatewayApp(config, logger);
     logger.info({ port: config.GATEWAY_PORT }, 'gateway listening');
-    const stop = () => void app.close().finally(() => stopTelemetry());
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    exitOnSignals(app, logger, stopTelemetry);
   } catch (error) {
     logger.fatal({ err: error }, 'gateway failed to start');
     await stopTelemetry();

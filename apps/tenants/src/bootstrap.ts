@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '@lattice/config';
 import { createLogger } from '@lattice/logging';
+import { exitOnSignals } from '@lattice/service-runtime';
 import { stopTelemetry } from '@lattice/telemetry';
 import { createTenantsApp } from './tenants.app';
 import { tenantsConfigSpec } from './tenants.config';
@@ -19,8 +20,7 @@ export async function bootstrap(): Promise<void> {
   try {
     const app = await createTenantsApp(config, logger, { migrate: process.argv.includes('--migrate') });
     logger.info({ port: config.TENANTS_HTTP_PORT }, 'tenants service started');
-    process.once('SIGTERM', () => void app.close().finally(() => stopTelemetry()));
-    process.once('SIGINT', () => void app.close().finally(() => stopTelemetry()));
+    exitOnSignals(app, logger, stopTelemetry);
   } catch (error) {
     logger.fatal({ err: error }, 'tenants service failed to start');
     await stopTelemetry();

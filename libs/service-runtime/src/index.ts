@@ -3,3 +3,4 @@ export * from './health';
 export * from './metrics';
 export * from './runtime.module';
 export * from './clock';
+export * from './shutdown';

@@ -46,11 +46,17 @@ export class TenantPurgeJob implements OnApplicationBootstrap, OnApplicationShut
     let purged = 0;
     for (;;) {
       const due = await this.scope.runAsPlatform((em) => this.tenants.findDueForPurge(em, now, 50));
-      for (const tenant of due) {
-        await this.scope.runAsPlatform(async (em) => {
-          await this.outbox.record(em, 'purged', tenant, now);
-          await this.tenants.remove(em, tenant.id);
+      for (const candidate of due) {
+        const tenant = await this.scope.runAsPlatform(async (em) => {
+          // found due outside this transaction: check again under a lock, or a tenant
+          // reactivated in between would be purged all the same
+          const current = await this.tenants.lockIfDueForPurge(em, candidate.id, now);
+          if (!current) return null;
+          await this.outbox.record(em, 'purged', current, now);
+          await this.tenants.remove(em, current.id);
+          return current;
         });
+        if (!tenant) continue;
         this.logger.info({ tenantId: tenant.id, slug: tenant.slug }, 'tenant purged');
         purged++;
       }

@@ -73,6 +73,18 @@ export class TenantRepository {
       .getMany();
   }
 
+  /**
+   * The tenant, locked for this transaction, if it is still deleted and past its retention:
+   * between finding it due and purging it, it may have been reactivated or purged elsewhere.
+   */
+  lockIfDueForPurge(em: EntityManager, id: string, now: Date): Promise<TenantEntity | null> {
+    return em
+      .createQueryBuilder(TenantEntity, 't')
+      .where(`t.id = :id AND t.status = 'deleted' AND t.purge_after <= :now`, { id, now })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
+
   async remove(em: EntityManager, id: string): Promise<void> {
     await em.delete(TenantEntity, { id });
   }
