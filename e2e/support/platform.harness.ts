@@ -1,16 +1,27 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { freePort } from '@lattice/local-infra';
-import { TEST_APP_PASSWORD, TEST_INTERNAL_SECRET, createTestDatabase, testNamespace, testNatsUrl, testPostgresUrl } from '@lattice/testing';
+import {
+  TEST_APP_PASSWORD,
+  TEST_INTERNAL_SECRET,
+  createTestDatabase,
+  testNamespace,
+  testNatsUrl,
+  testPostgresUrl,
+} from '@lattice/testing';
 import { startPlatform, type RunningPlatform } from '../../tools/launcher/src/platform';
 
 export const E2E_TOKEN = 'e2e-bootstrap-token-0123456789abcdef';
 const DIST = resolve(__dirname, '../../dist');
 
+/** A fetch Response whose JSON body the tests read loosely; their assertions check its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type E2EResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+
 export interface E2EPlatform extends RunningPlatform {
   logs: string[];
   /** fetch against the gateway with the bootstrap token unless `auth: false`. */
-  call(path: string, init?: RequestInit & { auth?: boolean; json?: unknown }): Promise<Response>;
+  call(path: string, init?: RequestInit & { auth?: boolean; json?: unknown }): Promise<E2EResponse>;
 }
 
 /** The built platform as processes, on a fresh database and NATS namespace of this file's own. */

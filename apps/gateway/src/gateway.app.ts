@@ -17,7 +17,10 @@ import type { GatewayConfig } from './gateway.config';
 export const API_VERSION = '0.1.0';
 
 /** The HTTP API: `/v1` routes to the services over NATS, problem+json errors, OpenAPI at /docs. */
-export async function createGatewayApp(config: GatewayConfig, logger: Logger): Promise<INestApplication> {
+export async function createGatewayApp(
+  config: GatewayConfig,
+  logger: Logger,
+): Promise<INestApplication> {
   const nats = await connectNats(config.NATS_URL, 'lattice-gateway');
 
   @Module({
@@ -38,7 +41,8 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger): P
       {
         provide: APP_GUARD,
         inject: [Reflector],
-        useFactory: (reflector: Reflector) => new BootstrapTokenGuard(reflector, config.LATTICE_BOOTSTRAP_TOKEN),
+        useFactory: (reflector: Reflector) =>
+          new BootstrapTokenGuard(reflector, config.LATTICE_BOOTSTRAP_TOKEN),
       },
     ],
   })
@@ -47,7 +51,8 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger): P
   const adapter = new FastifyAdapter({
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
     trustProxy: config.GATEWAY_TRUST_PROXY,
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFrom(req.headers['x-request-id'], randomUUID),
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      requestIdFrom(req.headers['x-request-id'], randomUUID),
     requestIdHeader: false,
     logger: false,
   });
@@ -64,12 +69,17 @@ export async function createGatewayApp(config: GatewayConfig, logger: Logger): P
     app,
     new DocumentBuilder()
       .setTitle('Lattice API')
-      .setDescription('Multi-tenant platform for GenAI workloads. Errors are RFC 9457 problem+json.')
+      .setDescription(
+        'Multi-tenant platform for GenAI workloads. Errors are RFC 9457 problem+json.',
+      )
       .setVersion(API_VERSION)
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs/json',
+    yamlDocumentUrl: 'docs/yaml',
+  });
 
   await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
   return app;

@@ -6,11 +6,19 @@ export const gatewayConfigSpec = {
   GATEWAY_PORT: variable(port(8080), 'Port the HTTP API listens on.'),
   GATEWAY_HOST: variable(z.string().min(1).default('0.0.0.0'), 'Address the HTTP API binds to.'),
   GATEWAY_BODY_LIMIT_BYTES: variable(
-    z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(1024 * 1024),
+    z.coerce
+      .number()
+      .int()
+      .min(1_024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
     'Largest request body accepted; larger ones get 413.',
   ),
   GATEWAY_TRUST_PROXY: variable(
-    z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
     'Trust X-Forwarded-* headers from a load balancer in front of the gateway.',
   ),
   GATEWAY_TENANT_CACHE_TTL_SECONDS: variable(

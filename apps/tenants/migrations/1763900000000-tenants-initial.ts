@@ -24,7 +24,9 @@ export class TenantsInitial1763900000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE UNIQUE INDEX tenants_slug_key ON tenants.tenants (slug)`);
     await q.query(`CREATE INDEX tenants_created_idx ON tenants.tenants (created_at, id)`);
-    await q.query(`CREATE INDEX tenants_purge_idx ON tenants.tenants (purge_after) WHERE purge_after IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX tenants_purge_idx ON tenants.tenants (purge_after) WHERE purge_after IS NOT NULL`,
+    );
     for (const sql of directoryIsolationSql('tenants', 'tenants', 'id')) await q.query(sql);
 
     await q.query(`

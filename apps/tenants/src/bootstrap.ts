@@ -18,7 +18,9 @@ export async function bootstrap(): Promise<void> {
   }
   const logger = createLogger('tenants', config.LOG_LEVEL);
   try {
-    const app = await createTenantsApp(config, logger, { migrate: process.argv.includes('--migrate') });
+    const app = await createTenantsApp(config, logger, {
+      migrate: process.argv.includes('--migrate'),
+    });
     logger.info({ port: config.TENANTS_HTTP_PORT }, 'tenants service started');
     exitOnSignals(app, logger, stopTelemetry);
   } catch (error) {

@@ -32,7 +32,9 @@ describe('tenants service across a NATS restart', () => {
   let reconnectAttempts = 0;
 
   const tokensUsed = async () => {
-    const reply = await bed.rpc.request(TenantsUsage, { tenantId: tenant.id }, platformAdmin(), { timeoutMs: 2_000 });
+    const reply = await bed.rpc.request(TenantsUsage, { tenantId: tenant.id }, platformAdmin(), {
+      timeoutMs: 2_000,
+    });
     return reply.usage.find((u) => u.resource === 'tokens')!.used;
   };
   const report = (amount: number): UsageRecorded => ({
@@ -44,12 +46,20 @@ describe('tenants service across a NATS restart', () => {
     source: 'restart-test',
   });
   const publish = (msg: UsageRecorded) =>
-    new JetStreamPublisher(bed.nats, bed.ns).publish(UsageReports, msg, msg.messageId, msg.resource);
+    new JetStreamPublisher(bed.nats, bed.ns).publish(
+      UsageReports,
+      msg,
+      msg.messageId,
+      msg.resource,
+    );
   /** Stops NATS and keeps it down until the service has tried, and failed, to reconnect for a while. */
   const outage = async () => {
     const before = reconnectAttempts;
     await server.halt();
-    await eventually(() => expect(reconnectAttempts - before).toBeGreaterThanOrEqual(OUTAGE_ATTEMPTS), RECOVERY);
+    await eventually(
+      () => expect(reconnectAttempts - before).toBeGreaterThanOrEqual(OUTAGE_ATTEMPTS),
+      RECOVERY,
+    );
   };
 
   beforeAll(async () => {
@@ -58,7 +68,8 @@ describe('tenants service across a NATS restart', () => {
     // the service's own connection reports each attempt it makes to get back
     const nc = bed.app.get<NatsConnection>(NATS_CONNECTION);
     void (async () => {
-      for await (const status of nc.status()) if (status.type === 'reconnecting') reconnectAttempts++;
+      for await (const status of nc.status())
+        if (status.type === 'reconnecting') reconnectAttempts++;
     })();
   }, 60_000);
   afterAll(async () => {
@@ -67,7 +78,11 @@ describe('tenants service across a NATS restart', () => {
   }, 60_000);
 
   it('answers requests and counts usage again once NATS is back', async () => {
-    tenant = await bed.rpc.request(TenantsCreate, { slug: `nr-${randomUUID().slice(0, 8)}`, name: 'Restart' }, platformAdmin());
+    tenant = await bed.rpc.request(
+      TenantsCreate,
+      { slug: `nr-${randomUUID().slice(0, 8)}`, name: 'Restart' },
+      platformAdmin(),
+    );
     await publish(report(100));
     await eventually(async () => expect(await tokensUsed()).toBe(100), RECOVERY);
 
@@ -87,7 +102,11 @@ describe('tenants service across a NATS restart', () => {
     // request/reply: the service's subscriptions come back by themselves
     await eventually(
       async () =>
-        expect(await bed.rpc.request(TenantsGet, { id: tenant.id }, platformAdmin(), { timeoutMs: 1_000 })).toMatchObject({
+        expect(
+          await bed.rpc.request(TenantsGet, { id: tenant.id }, platformAdmin(), {
+            timeoutMs: 1_000,
+          }),
+        ).toMatchObject({
           id: tenant.id,
         }),
       RECOVERY,

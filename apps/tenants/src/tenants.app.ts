@@ -1,8 +1,12 @@
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { TENANT_EVENTS_STREAM, TenantEvents, USAGE_STREAM, UsageReports } from '@lattice/contracts';
-import { createRuntimeDataSource, migrateServiceDatabase, type ServiceDatabaseOptions } from '@lattice/database';
+import { TENANT_EVENTS_STREAM, TenantEvents, USAGE_STREAM } from '@lattice/contracts';
+import {
+  createRuntimeDataSource,
+  migrateServiceDatabase,
+  type ServiceDatabaseOptions,
+} from '@lattice/database';
 import { NestPinoLogger, type Logger } from '@lattice/logging';
 import { LatticeNatsServer, SubjectNamespace, connectNats, ensureStream } from '@lattice/messaging';
 import { RuntimeModule, type Clock } from '@lattice/service-runtime';
@@ -51,7 +55,9 @@ export async function createTenantsApp(
   await ensureStream(nats, ns, TENANT_EVENTS_STREAM, [`${TenantEvents.subject}.>`], {
     max_age: 7 * 24 * 3600 * 1_000_000_000,
   });
-  await ensureStream(nats, ns, USAGE_STREAM, ['usage.v1.>'], { max_age: 30 * 24 * 3600 * 1_000_000_000 });
+  await ensureStream(nats, ns, USAGE_STREAM, ['usage.v1.>'], {
+    max_age: 30 * 24 * 3600 * 1_000_000_000,
+  });
 
   @Module({
     imports: [
@@ -67,10 +73,14 @@ export async function createTenantsApp(
   })
   class TenantsAppModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(TenantsAppModule, new FastifyAdapter(), {
-    logger: new NestPinoLogger(logger),
-    bufferLogs: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    TenantsAppModule,
+    new FastifyAdapter(),
+    {
+      logger: new NestPinoLogger(logger),
+      bufferLogs: false,
+    },
+  );
   app.connectMicroservice(
     {
       strategy: new LatticeNatsServer({

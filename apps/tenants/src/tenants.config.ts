@@ -4,7 +4,10 @@ import { commonConfig, databaseConfig, port, variable, type ConfigOf } from '@la
 export const tenantsConfigSpec = {
   ...commonConfig,
   ...databaseConfig,
-  TENANTS_HTTP_PORT: variable(port(8081), 'Port of the tenants service health and metrics endpoints.'),
+  TENANTS_HTTP_PORT: variable(
+    port(8081),
+    'Port of the tenants service health and metrics endpoints.',
+  ),
   TENANT_RETENTION_DAYS: variable(
     z.coerce.number().int().min(0).max(3650).default(30),
     'Days a deleted tenant is kept, and can be reactivated, before it is purged.',

@@ -24,14 +24,21 @@ class DatabaseLifecycle implements OnApplicationShutdown {
 
 @Module({})
 export class TenantsModule {
-  static forRoot(config: TenantsConfig, dataSource: DataSource, clock: Clock = new SystemClock()): DynamicModule {
+  static forRoot(
+    config: TenantsConfig,
+    dataSource: DataSource,
+    clock: Clock = new SystemClock(),
+  ): DynamicModule {
     return {
       module: TenantsModule,
       controllers: [TenantHandlers, UsageHandlers],
       providers: [
         { provide: DataSource, useValue: dataSource },
         { provide: TenantScope, useValue: new TenantScope(dataSource) },
-        { provide: CursorCodec, useValue: new CursorCodec(deriveKey(config.LATTICE_INTERNAL_SECRET, 'cursor')) },
+        {
+          provide: CursorCodec,
+          useValue: new CursorCodec(deriveKey(config.LATTICE_INTERNAL_SECRET, 'cursor')),
+        },
         { provide: Clock, useValue: clock },
         { provide: TENANT_SETTINGS, useValue: { retentionDays: config.TENANT_RETENTION_DAYS } },
         { provide: PURGE_INTERVAL_MS, useValue: config.TENANT_PURGE_INTERVAL_SECONDS * 1000 },

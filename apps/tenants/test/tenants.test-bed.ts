@@ -3,7 +3,13 @@ import type { NatsConnection } from 'nats';
 import { loadConfig } from '@lattice/config';
 import { PLATFORM_ADMIN_ROLE } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
-import { ContextSigner, RpcClient, SubjectNamespace, connectNats, type RequestContext } from '@lattice/messaging';
+import {
+  ContextSigner,
+  RpcClient,
+  SubjectNamespace,
+  connectNats,
+  type RequestContext,
+} from '@lattice/messaging';
 import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
@@ -37,7 +43,10 @@ export const platformAdmin = (): RequestContext => ({
   requestId: randomUUID(),
 });
 
-export const tenantMember = (tenantId: string, roles: string[] = ['developer']): RequestContext => ({
+export const tenantMember = (
+  tenantId: string,
+  roles: string[] = ['developer'],
+): RequestContext => ({
   tenantId,
   actor: { type: 'user', id: `user-of-${tenantId}`, roles },
   requestId: randomUUID(),
@@ -60,7 +69,10 @@ export async function startTenantsTestBed(
   options: { env?: Record<string, string>; clock?: Clock } = {},
 ): Promise<TenantsTestBed> {
   const database = await createTestDatabase(testPostgresUrl());
-  const config = loadConfig(tenantsConfigSpec, tenantsTestConfig({ DATABASE_URL: database.url, ...options.env }));
+  const config = loadConfig(
+    tenantsConfigSpec,
+    tenantsTestConfig({ DATABASE_URL: database.url, ...options.env }),
+  );
   const logger = createLogger('tenants-test', config.LOG_LEVEL);
   const app = await createTenantsApp(config, logger, { migrate: true, clock: options.clock });
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
@@ -71,7 +83,11 @@ export async function startTenantsTestBed(
   const runtimeUrl = new URL(database.url);
   runtimeUrl.username = 'lattice_tenants';
   runtimeUrl.password = TEST_APP_PASSWORD;
-  const runtimeDb = await new DataSource({ type: 'postgres', url: runtimeUrl.toString(), entities: db.entities }).initialize();
+  const runtimeDb = await new DataSource({
+    type: 'postgres',
+    url: runtimeUrl.toString(),
+    entities: db.entities,
+  }).initialize();
   return {
     app,
     config,

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { variable } from './config';
 
-const url = (protocols: string[]) =>
-  z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`) });
+const url = (protocols: string[]) => z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`) });
 
-export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+export const port = (fallback: number) =>
+  z.coerce.number().int().min(0).max(65535).default(fallback);
 
 /** Variables every service reads. */
 export const commonConfig = {
@@ -41,5 +41,8 @@ export const databaseConfig = {
     'Password of the service runtime role (lattice_<service>), which has no BYPASSRLS.',
     { sensitive: true },
   ),
-  DATABASE_POOL_SIZE: variable(z.coerce.number().int().min(1).max(200).default(10), 'Connections per service.'),
+  DATABASE_POOL_SIZE: variable(
+    z.coerce.number().int().min(1).max(200).default(10),
+    'Connections per service.',
+  ),
 };

@@ -36,7 +36,11 @@ export class DomainError extends Error {
   }
 
   toPayload(): ErrorPayload {
-    return { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+    };
   }
 
   static isPayload(value: unknown): value is ErrorPayload {

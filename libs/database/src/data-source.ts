@@ -51,9 +51,13 @@ export async function migrateServiceDatabase(options: ServiceDatabaseOptions): P
     await ensureRole(admin, role, options.appPassword);
     const ran = await admin.runMigrations({ transaction: 'each' });
     await admin.query(`GRANT USAGE ON SCHEMA ${schema} TO ${roleId}`);
-    await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${roleId}`);
+    await admin.query(
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${roleId}`,
+    );
     await admin.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${roleId}`);
-    await admin.query(`REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA ${schema} FROM ${roleId}`);
+    await admin.query(
+      `REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA ${schema} FROM ${roleId}`,
+    );
     await admin.query(`REVOKE ALL ON ${schema}.migrations FROM ${roleId}`);
     return ran.map((m) => m.name);
   } finally {
@@ -61,14 +65,20 @@ export async function migrateServiceDatabase(options: ServiceDatabaseOptions): P
   }
 }
 
-async function ensureRole(admin: DataSource, role: string, password: string | undefined): Promise<void> {
+async function ensureRole(
+  admin: DataSource,
+  role: string,
+  password: string | undefined,
+): Promise<void> {
   const id = escapeIdentifier(role);
   const attributes = `LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE${
     password ? ` PASSWORD ${escapeLiteral(password)}` : ''
   }`;
   const exists = await admin.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [role]);
   try {
-    await admin.query(exists.length ? `ALTER ROLE ${id} ${attributes}` : `CREATE ROLE ${id} ${attributes}`);
+    await admin.query(
+      exists.length ? `ALTER ROLE ${id} ${attributes}` : `CREATE ROLE ${id} ${attributes}`,
+    );
   } catch (error) {
     // another process created it between our look and our create: theirs is as good as ours
     const code = (error as { code?: string }).code;

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answers, freePort } from './net';
 
-const CANDIDATES = [process.env.NATS_SERVER_BIN, 'nats-server', '/usr/sbin/nats-server', '/usr/bin/nats-server'];
+const CANDIDATES = [
+  process.env.NATS_SERVER_BIN,
+  'nats-server',
+  '/usr/sbin/nats-server',
+  '/usr/bin/nats-server',
+];
 
 /** Finds the nats-server binary, or explains how to get one. */
 export function natsServerBinary(): string {
@@ -44,9 +49,13 @@ export class LocalNatsServer {
   }
 
   async resume(): Promise<void> {
-    this.child = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
-      stdio: 'ignore',
-    });
+    this.child = spawn(
+      natsServerBinary(),
+      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
+      {
+        stdio: 'ignore',
+      },
+    );
     const deadline = Date.now() + 10_000;
     while (!(await answers('127.0.0.1', this.port))) {
       if (Date.now() > deadline) throw new Error(`nats-server did not start on port ${this.port}`);

@@ -25,7 +25,9 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     formatters: { level: (label) => ({ level: label }) },
     mixin() {
       const span = trace.getActiveSpan()?.spanContext();
-      return span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
+      return span && isSpanContextValid(span)
+        ? { trace_id: span.traceId, span_id: span.spanId }
+        : {};
     },
   });
 }

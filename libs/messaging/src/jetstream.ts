@@ -58,7 +58,9 @@ export class JetStreamPublisher {
     subjectSuffix?: string,
   ): Promise<void> {
     const payload = contract.message.parse(message);
-    const subject = this.ns.subject(subjectSuffix ? `${contract.subject}.${subjectSuffix}` : contract.subject);
+    const subject = this.ns.subject(
+      subjectSuffix ? `${contract.subject}.${subjectSuffix}` : contract.subject,
+    );
     const headers = natsHeaders();
     injectTraceContext(headers);
     await this.js.publish(subject, json.encode(payload), { msgID: messageId, headers });
@@ -129,7 +131,10 @@ export class DurableConsumer<C extends StreamContract<z.ZodType>> {
       try {
         const consumer = await this.nc
           .jetstream()
-          .consumers.get(this.ns.stream(this.options.contract.stream), this.ns.durable(this.options.durable));
+          .consumers.get(
+            this.ns.stream(this.options.contract.stream),
+            this.ns.durable(this.options.durable),
+          );
         const messages = await consumer.consume({ max_messages: this.options.batch ?? 100 });
         this.iterator = messages;
         if (this.stopped) messages.stop();
@@ -140,7 +145,10 @@ export class DurableConsumer<C extends StreamContract<z.ZodType>> {
         }
       } catch (error) {
         if (this.stopped) break;
-        logger.warn({ err: error, durable: this.options.durable }, 'consumer interrupted, resuming');
+        logger.warn(
+          { err: error, durable: this.options.durable },
+          'consumer interrupted, resuming',
+        );
         await new Promise((r) => setTimeout(r, backoffMs));
         backoffMs = Math.min(backoffMs * 2, 5_000);
         await this.ensureConsumer().catch(() => undefined);
@@ -164,7 +172,10 @@ export class DurableConsumer<C extends StreamContract<z.ZodType>> {
         }
         const parsed = contract.message.safeParse(decoded);
         if (!parsed.success) {
-          logger.error({ subject: msg.subject, seq: msg.seq, issues: parsed.error?.issues }, 'rejected message outside its contract');
+          logger.error(
+            { subject: msg.subject, seq: msg.seq, issues: parsed.error?.issues },
+            'rejected message outside its contract',
+          );
           msg.term();
           return;
         }
@@ -173,11 +184,17 @@ export class DurableConsumer<C extends StreamContract<z.ZodType>> {
           await msg.ackAck().catch(() => msg.ack());
         } catch (error) {
           if (error instanceof RejectMessage) {
-            logger.error({ subject: msg.subject, seq: msg.seq, reason: error.message }, 'rejected message');
+            logger.error(
+              { subject: msg.subject, seq: msg.seq, reason: error.message },
+              'rejected message',
+            );
             msg.term();
             return;
           }
-          logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'message failed, will be redelivered');
+          logger.error(
+            { err: error, subject: msg.subject, seq: msg.seq },
+            'message failed, will be redelivered',
+          );
           msg.nak(Math.min(1_000 * msg.info.redeliveryCount, 30_000));
         }
       },

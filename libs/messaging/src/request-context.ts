@@ -69,7 +69,11 @@ export class ContextSigner {
       });
       const actor = Actor.safeParse(payload.act);
       const tid = payload.tid;
-      if (!actor.success || !(tid === null || typeof tid === 'string') || typeof payload.rid !== 'string') {
+      if (
+        !actor.success ||
+        !(tid === null || typeof tid === 'string') ||
+        typeof payload.rid !== 'string'
+      ) {
         throw new DomainError(ErrorCode.Unauthenticated, 'request context is malformed');
       }
       const ctx: RequestContext = { tenantId: tid, actor: actor.data, requestId: payload.rid };

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { headers as natsHeaders, ErrorCode as NatsErrorCode, type NatsConnection, NatsError } from 'nats';
+import {
+  headers as natsHeaders,
+  ErrorCode as NatsErrorCode,
+  type NatsConnection,
+  NatsError,
+} from 'nats';
 import {
   DomainError,
   ErrorCode,
@@ -11,7 +16,12 @@ import { injectTraceContext, withMessagingSpan } from '@lattice/telemetry';
 import { context as otelContext } from '@opentelemetry/api';
 import type { z } from 'zod';
 import { SubjectNamespace } from './namespace';
-import { CONTEXT_HEADER, REQUEST_ID_HEADER, type ContextSigner, type RequestContext } from './request-context';
+import {
+  CONTEXT_HEADER,
+  REQUEST_ID_HEADER,
+  type ContextSigner,
+  type RequestContext,
+} from './request-context';
 
 export interface RpcOptions {
   timeoutMs?: number;
@@ -80,7 +90,10 @@ function translateTransportError(error: unknown, subject: string): DomainError {
   return new DomainError(ErrorCode.Unavailable, `request to ${subject} failed`);
 }
 
-function decodeReply<C extends RpcContract<z.ZodType, z.ZodType>>(contract: C, raw: Uint8Array): ReplyOf<C> {
+function decodeReply<C extends RpcContract<z.ZodType, z.ZodType>>(
+  contract: C,
+  raw: Uint8Array,
+): ReplyOf<C> {
   let packet: { response?: unknown; err?: unknown };
   try {
     packet = JSON.parse(Buffer.from(raw).toString('utf8'));

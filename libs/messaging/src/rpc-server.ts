@@ -13,14 +13,24 @@ import {
   type RpcExceptionFilter,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { MessagePattern, ServerNats, type NatsContext, type NatsOptions } from '@nestjs/microservices';
+import {
+  MessagePattern,
+  ServerNats,
+  type NatsContext,
+  type NatsOptions,
+} from '@nestjs/microservices';
 import { DomainError, ErrorCode, type ErrorPayload, type RpcContract } from '@lattice/contracts';
 import { extractTraceContext, withMessagingSpan } from '@lattice/telemetry';
 import type { NatsConnection } from 'nats';
 import { throwError, type Observable } from 'rxjs';
 import { ZodError, type z } from 'zod';
 import { SubjectNamespace } from './namespace';
-import { CONTEXT_HEADER, ContextSigner, requestContextStore, type RequestContext } from './request-context';
+import {
+  CONTEXT_HEADER,
+  ContextSigner,
+  requestContextStore,
+  type RequestContext,
+} from './request-context';
 
 /**
  * Nest's NATS transport, with subjects in the installation's namespace and a server span per
@@ -37,12 +47,18 @@ export class LatticeNatsServer extends ServerNats {
   override bindEvents(client: NatsConnection): void {
     const ns = this.ns;
     const namespaced = Object.create(client, {
-      subscribe: { value: (subject: string, opts: unknown) => client.subscribe(ns.subject(subject), opts as never) },
+      subscribe: {
+        value: (subject: string, opts: unknown) =>
+          client.subscribe(ns.subject(subject), opts as never),
+      },
     });
     super.bindEvents(namespaced);
   }
 
-  override handleMessage(channel: string, natsMsg: { headers?: never; subject: string }): Promise<unknown> {
+  override handleMessage(
+    channel: string,
+    natsMsg: { headers?: never; subject: string },
+  ): Promise<unknown> {
     return withMessagingSpan(
       `${channel} process`,
       'server',
@@ -67,7 +83,10 @@ export class RpcBoundaryInterceptor implements NestInterceptor {
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const contract = this.reflector.get<RpcContract<z.ZodType, z.ZodType>>(CONTRACT, context.getHandler());
+    const contract = this.reflector.get<RpcContract<z.ZodType, z.ZodType>>(
+      CONTRACT,
+      context.getHandler(),
+    );
     const rpc = context.switchToRpc();
     const token = rpc.getContext<NatsContext>().getHeaders()?.get(CONTEXT_HEADER);
     const ctx = await this.signer.verify(token || undefined);
@@ -91,7 +110,10 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
   private toPayload(exception: unknown): ErrorPayload {
     if (exception instanceof DomainError) return exception.toPayload();
     if (exception instanceof ZodError) return validationError(exception).toPayload();
-    this.logger.error((exception as Error)?.message ?? String(exception), (exception as Error)?.stack);
+    this.logger.error(
+      (exception as Error)?.message ?? String(exception),
+      (exception as Error)?.stack,
+    );
     return { code: ErrorCode.Internal, message: 'internal error' };
   }
 }
@@ -113,8 +135,10 @@ export function Handles(contract: RpcContract<z.ZodType, z.ZodType>) {
 }
 
 /** The verified request context of the call being handled. */
-export const CallContext = createParamDecorator((_: unknown, _ctx: ExecutionContext): RequestContext => {
-  const ctx = requestContextStore.getStore();
-  if (!ctx) throw new DomainError(ErrorCode.Unauthenticated, 'request context is missing');
-  return ctx;
-});
+export const CallContext = createParamDecorator(
+  (_: unknown, _ctx: ExecutionContext): RequestContext => {
+    const ctx = requestContextStore.getStore();
+    if (!ctx) throw new DomainError(ErrorCode.Unauthenticated, 'request context is missing');
+    return ctx;
+  },
+);

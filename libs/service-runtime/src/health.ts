@@ -33,7 +33,9 @@ export class HealthRegistry {
         try {
           await Promise.race([
             check(),
-            new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref()),
+            new Promise((_, reject) =>
+              setTimeout(() => reject(new Error('timed out')), timeoutMs).unref(),
+            ),
           ]);
           results[name] = 'ok';
         } catch (error) {

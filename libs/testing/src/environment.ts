@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { LocalNatsServer, answers, postgresAnswers, startEmbeddedPostgres } from '@lattice/local-infra';
+import {
+  LocalNatsServer,
+  answers,
+  postgresAnswers,
+  startEmbeddedPostgres,
+} from '@lattice/local-infra';
 
 const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 const LOCAL_NATS = 'nats://127.0.0.1:4222';
@@ -14,7 +19,9 @@ export interface TestInfrastructure {
  * The PostgreSQL and NATS the tests run against: those named by DATABASE_URL / NATS_URL, else
  * the ones on this machine's standard ports, else embedded ones started here.
  */
-export async function provideInfrastructure(log: (line: string) => void = () => undefined): Promise<TestInfrastructure> {
+export async function provideInfrastructure(
+  log: (line: string) => void = () => undefined,
+): Promise<TestInfrastructure> {
   const stops: (() => Promise<void>)[] = [];
 
   let postgresUrl = process.env.DATABASE_URL;
@@ -53,13 +60,19 @@ export const TEST_NATS_ENV = 'LATTICE_TEST_NATS_URL';
 
 export function testPostgresUrl(): string {
   const url = process.env[TEST_POSTGRES_ENV];
-  if (!url) throw new Error(`${TEST_POSTGRES_ENV} is not set: run integration tests through jest's global setup`);
+  if (!url)
+    throw new Error(
+      `${TEST_POSTGRES_ENV} is not set: run integration tests through jest's global setup`,
+    );
   return url;
 }
 
 export function testNatsUrl(): string {
   const url = process.env[TEST_NATS_ENV];
-  if (!url) throw new Error(`${TEST_NATS_ENV} is not set: run integration tests through jest's global setup`);
+  if (!url)
+    throw new Error(
+      `${TEST_NATS_ENV} is not set: run integration tests through jest's global setup`,
+    );
   return url;
 }
 

@@ -1,10 +1,19 @@
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { LocalNatsServer, answers, natsServerBinary, startEmbeddedPostgres } from '@lattice/local-infra';
+import {
+  LocalNatsServer,
+  answers,
+  natsServerBinary,
+  startEmbeddedPostgres,
+} from '@lattice/local-infra';
 import { loadOrCreateSecrets } from './local-state';
 import { startPlatform } from './platform';
 
-const COLORS: Record<string, string> = { tenants: '\x1b[36m', gateway: '\x1b[35m', launcher: '\x1b[33m' };
+const COLORS: Record<string, string> = {
+  tenants: '\x1b[36m',
+  gateway: '\x1b[35m',
+  launcher: '\x1b[33m',
+};
 const say = (service: string, line: string) =>
   process.stdout.write(`${COLORS[service] ?? ''}${service.padEnd(8)}\x1b[0m ${line}\n`);
 
@@ -26,7 +35,8 @@ async function main(): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
   const shutdown = async (code: number) => {
     say('launcher', 'stopping…');
-    for (const stop of stops.reverse()) await stop().catch((e) => say('launcher', `stop failed: ${e}`));
+    for (const stop of stops.reverse())
+      await stop().catch((e) => say('launcher', `stop failed: ${e}`));
     process.exit(code);
   };
 

@@ -25,10 +25,14 @@ export class ServiceProcess {
   ) {}
 
   start(): void {
-    const child = spawn(process.execPath, ['--enable-source-maps', join(this.distDir, this.spec.entry), ...(this.spec.args ?? [])], {
-      env: { ...process.env, ...this.spec.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', join(this.distDir, this.spec.entry), ...(this.spec.args ?? [])],
+      {
+        env: { ...process.env, ...this.spec.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     for (const stream of [child.stdout, child.stderr]) {
@@ -50,7 +54,10 @@ export class ServiceProcess {
   async waitReady(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`${this.spec.name} exited with code ${this.child?.exitCode} before it was ready`);
+      if (!this.running)
+        throw new Error(
+          `${this.spec.name} exited with code ${this.child?.exitCode} before it was ready`,
+        );
       try {
         const response = await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(2_000) });
         if (response.ok) return;
@@ -59,7 +66,9 @@ export class ServiceProcess {
       }
       await new Promise((r) => setTimeout(r, 150));
     }
-    throw new Error(`${this.spec.name} was not ready within ${timeoutMs / 1000}s (${this.spec.readyUrl})`);
+    throw new Error(
+      `${this.spec.name} was not ready within ${timeoutMs / 1000}s (${this.spec.readyUrl})`,
+    );
   }
 
   /** SIGTERM, then SIGKILL if it has not drained in time. */

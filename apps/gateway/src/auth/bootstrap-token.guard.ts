@@ -26,12 +26,19 @@ export class BootstrapTokenGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]);
+    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header) : null;
-    if (!match) throw new DomainError(ErrorCode.Unauthenticated, 'send the token as "Authorization: Bearer <token>"');
+    if (!match)
+      throw new DomainError(
+        ErrorCode.Unauthenticated,
+        'send the token as "Authorization: Bearer <token>"',
+      );
     // compare digests so the comparison takes the same time whatever the length
     if (!timingSafeEqual(digest(match[1]!), this.expected)) {
       throw new DomainError(ErrorCode.Unauthenticated, 'the token is not valid');

@@ -4,8 +4,10 @@ import type { RequestContext } from '@lattice/messaging';
 import type { AuthenticatedRequest } from './bootstrap-token.guard';
 
 /** The authenticated caller of this HTTP request, as services will see it. */
-export const Caller = createParamDecorator((_: unknown, context: ExecutionContext): RequestContext => {
-  const ctx = context.switchToHttp().getRequest<AuthenticatedRequest>().lattice;
-  if (!ctx) throw new DomainError(ErrorCode.Unauthenticated, 'not authenticated');
-  return ctx;
-});
+export const Caller = createParamDecorator(
+  (_: unknown, context: ExecutionContext): RequestContext => {
+    const ctx = context.switchToHttp().getRequest<AuthenticatedRequest>().lattice;
+    if (!ctx) throw new DomainError(ErrorCode.Unauthenticated, 'not authenticated');
+    return ctx;
+  },
+);

@@ -6,7 +6,11 @@ import { PROBLEM_CONTENT_TYPE } from './problem';
 
 /** The OpenAPI form of a contract schema, so the document says exactly what validation does. */
 export function openApiSchema(schema: z.ZodType, io: 'input' | 'output'): SchemaObject {
-  const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  const json = z.toJSONSchema(schema, {
+    target: 'openapi-3.0',
+    io,
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
   delete json.$schema;
   return json as SchemaObject;
 }
@@ -25,7 +29,10 @@ const ProblemSchema: SchemaObject = {
     requestId: { type: 'string' },
     errors: {
       type: 'array',
-      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+      items: {
+        type: 'object',
+        properties: { path: { type: 'string' }, message: { type: 'string' } },
+      },
     },
   },
 };
@@ -55,13 +62,22 @@ export interface RouteDoc {
 export function Documented(doc: RouteDoc) {
   const decorators = [
     ApiOperation({ summary: doc.summary }),
-    ApiResponse({ status: doc.status ?? 200, description: 'Success', schema: openApiSchema(doc.response, 'output') }),
+    ApiResponse({
+      status: doc.status ?? 200,
+      description: 'Success',
+      schema: openApiSchema(doc.response, 'output'),
+    }),
   ];
   if (doc.body) decorators.push(ApiBody({ schema: openApiSchema(doc.body, 'input') }));
   if (doc.query) {
-    const query = openApiSchema(doc.query, 'input') as { properties?: Record<string, SchemaObject>; required?: string[] };
+    const query = openApiSchema(doc.query, 'input') as {
+      properties?: Record<string, SchemaObject>;
+      required?: string[];
+    };
     for (const [name, schema] of Object.entries(query.properties ?? {})) {
-      decorators.push(ApiQuery({ name, required: query.required?.includes(name) ?? false, schema }));
+      decorators.push(
+        ApiQuery({ name, required: query.required?.includes(name) ?? false, schema }),
+      );
     }
   }
   for (const [name, schema] of Object.entries(doc.params ?? {})) {

@@ -1,4 +1,10 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { DomainError, ErrorCode } from '@lattice/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -29,7 +35,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 /** Turns anything thrown while handling a request into problem+json; never leaks internals. */
 export function toProblem(error: unknown, request: FastifyRequest, logger: Logger): Problem {
   const where = { instance: request.url, requestId: request.id };
-  if (error instanceof DomainError) return problem(error.code, error.message, { ...where, details: error.details });
+  if (error instanceof DomainError)
+    return problem(error.code, error.message, { ...where, details: error.details });
   if (error instanceof HttpException) {
     const code = HTTP_CODES[error.getStatus()];
     if (code) return problem(code, error.message, where);

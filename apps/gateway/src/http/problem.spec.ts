@@ -16,7 +16,9 @@ describe('problem details', () => {
   });
 
   it('turns validation issues into an errors list', () => {
-    const body = problem(ErrorCode.ValidationFailed, 'bad', { details: { issues: [{ path: 'slug', message: 'too short' }] } });
+    const body = problem(ErrorCode.ValidationFailed, 'bad', {
+      details: { issues: [{ path: 'slug', message: 'too short' }] },
+    });
     expect(body).toMatchObject({ status: 400, errors: [{ path: 'slug', message: 'too short' }] });
     expect(body).not.toHaveProperty('issues');
   });

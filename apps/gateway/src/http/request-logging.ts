@@ -5,12 +5,19 @@ import { Histogram, type Registry } from 'prom-client';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Accepts a caller's X-Request-Id when it is sane, otherwise makes one. */
-export function requestIdFrom(header: string | string[] | undefined, fallback: () => string): string {
+export function requestIdFrom(
+  header: string | string[] | undefined,
+  fallback: () => string,
+): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : fallback();
 }
 
 /** Echoes the request id, logs one line per request, and times it for Prometheus. */
-export function instrumentRequests(fastify: FastifyInstance, logger: Logger, registry: Registry): void {
+export function instrumentRequests(
+  fastify: FastifyInstance,
+  logger: Logger,
+  registry: Registry,
+): void {
   const duration = new Histogram({
     name: 'lattice_gateway_http_request_duration_seconds',
     help: 'HTTP requests at the gateway by method, route and status.',
@@ -27,7 +34,13 @@ export function instrumentRequests(fastify: FastifyInstance, logger: Logger, reg
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
     if (/^\/(livez|readyz|metrics)$/.test(route)) return;
     logger.info(
-      { requestId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        requestId: request.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request',
     );
   });

@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   CreateTenantRequest,
@@ -39,7 +50,13 @@ export class TenantsController {
 
   @Post()
   @HttpCode(201)
-  @Documented({ summary: 'Create a tenant', body: CreateTenantRequest, response: TenantView, status: 201, errors: [403, 409, 413, 415] })
+  @Documented({
+    summary: 'Create a tenant',
+    body: CreateTenantRequest,
+    response: TenantView,
+    status: 201,
+    errors: [403, 409, 413, 415],
+  })
   async create(
     @Body(new ZodPipe(CreateTenantRequest)) body: z.output<typeof CreateTenantRequest>,
     @Caller() ctx: RequestContext,
@@ -51,13 +68,25 @@ export class TenantsController {
   }
 
   @Get()
-  @Documented({ summary: 'List tenants, a page at a time', query: ListTenantsQuery, response: TenantPage })
-  list(@Query(new ZodPipe(ListTenantsQuery)) query: z.output<typeof ListTenantsQuery>, @Caller() ctx: RequestContext) {
+  @Documented({
+    summary: 'List tenants, a page at a time',
+    query: ListTenantsQuery,
+    response: TenantPage,
+  })
+  list(
+    @Query(new ZodPipe(ListTenantsQuery)) query: z.output<typeof ListTenantsQuery>,
+    @Caller() ctx: RequestContext,
+  ) {
     return this.rpc.request(TenantsList, query, ctx);
   }
 
   @Get('by-slug/:slug')
-  @Documented({ summary: 'Get a tenant by its slug', params: { slug: Slug }, response: TenantView, errors: [404] })
+  @Documented({
+    summary: 'Get a tenant by its slug',
+    params: { slug: Slug },
+    response: TenantView,
+    errors: [404],
+  })
   getBySlug(@Param('slug', new ZodPipe(Slug)) slug: string, @Caller() ctx: RequestContext) {
     return this.rpc.request(TenantsGetBySlug, { slug }, ctx);
   }
@@ -86,26 +115,46 @@ export class TenantsController {
 
   @Post(':id/suspend')
   @HttpCode(200)
-  @Documented({ summary: 'Suspend a tenant', params: IdParam, response: TenantView, errors: [403, 404, 409] })
+  @Documented({
+    summary: 'Suspend a tenant',
+    params: IdParam,
+    response: TenantView,
+    errors: [403, 404, 409],
+  })
   async suspend(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
     return this.changed(id, await this.rpc.request(TenantsSuspend, { id }, ctx));
   }
 
   @Post(':id/reactivate')
   @HttpCode(200)
-  @Documented({ summary: 'Reactivate a suspended or deleted (not yet purged) tenant', params: IdParam, response: TenantView, errors: [403, 404] })
+  @Documented({
+    summary: 'Reactivate a suspended or deleted (not yet purged) tenant',
+    params: IdParam,
+    response: TenantView,
+    errors: [403, 404],
+  })
   async reactivate(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
     return this.changed(id, await this.rpc.request(TenantsReactivate, { id }, ctx));
   }
 
   @Delete(':id')
-  @Documented({ summary: 'Delete a tenant (purged after the retention period)', params: IdParam, response: TenantView, errors: [403, 404] })
+  @Documented({
+    summary: 'Delete a tenant (purged after the retention period)',
+    params: IdParam,
+    response: TenantView,
+    errors: [403, 404],
+  })
   async delete(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
     return this.changed(id, await this.rpc.request(TenantsDelete, { id }, ctx));
   }
 
   @Get(':id/usage')
-  @Documented({ summary: 'Usage against quota this period', params: IdParam, response: UsageReply, errors: [404] })
+  @Documented({
+    summary: 'Usage against quota this period',
+    params: IdParam,
+    response: UsageReply,
+    errors: [404],
+  })
   usage(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
     return this.rpc.request(TenantsUsage, { tenantId: id }, ctx);
   }

@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
@@ -28,7 +33,12 @@ export class TenantOutbox implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async record(em: EntityManager, type: TenantChanged['type'], tenant: TenantEntity, at: Date): Promise<void> {
+  async record(
+    em: EntityManager,
+    type: TenantChanged['type'],
+    tenant: TenantEntity,
+    at: Date,
+  ): Promise<void> {
     const event: TenantChanged = {
       eventId: randomUUID(),
       type,
@@ -53,7 +63,9 @@ export class TenantOutbox implements OnApplicationBootstrap, OnApplicationShutdo
     }
     this.relaying = true;
     this.pending = this.relay()
-      .catch((error) => this.logger.warn({ err: error }, 'tenant events not published yet; will retry'))
+      .catch((error) =>
+        this.logger.warn({ err: error }, 'tenant events not published yet; will retry'),
+      )
       .finally(() => {
         this.relaying = false;
         if (this.rerun) {
@@ -86,7 +98,12 @@ export class TenantOutbox implements OnApplicationBootstrap, OnApplicationShutdo
           .setOnLocked('skip_locked')
           .getMany();
         for (const row of batch) {
-          await this.publisher.publish(TenantEvents, row.payload as TenantChanged, row.eventId, row.subjectSuffix);
+          await this.publisher.publish(
+            TenantEvents,
+            row.payload as TenantChanged,
+            row.eventId,
+            row.subjectSuffix,
+          );
           await em.delete(OutboxEntity, { id: row.id });
         }
         return batch.length;

@@ -13,7 +13,11 @@ import {
 } from '@lattice/contracts';
 import { Clock } from '@lattice/service-runtime';
 import { eventually } from '@lattice/testing';
-import { platformAdmin, startTenantsTestBed, type TenantsTestBed } from '../../test/tenants.test-bed';
+import {
+  platformAdmin,
+  startTenantsTestBed,
+  type TenantsTestBed,
+} from '../../test/tenants.test-bed';
 import { UsageService } from '../usage/usage.service';
 import { TenantPurgeJob } from './tenant-purge.job';
 
@@ -82,7 +86,10 @@ describe(TenantPurgeJob.name, () => {
   };
 
   beforeAll(async () => {
-    bed = await startTenantsTestBed({ clock, env: { TENANT_RETENTION_DAYS: String(RETENTION_DAYS) } });
+    bed = await startTenantsTestBed({
+      clock,
+      env: { TENANT_RETENTION_DAYS: String(RETENTION_DAYS) },
+    });
     purge = bed.app.get(TenantPurgeJob);
     const codec = JSONCodec<TenantChanged>();
     sub = bed.nats.subscribe(bed.ns.subject(`${TenantEvents.subject}.purged`), {
@@ -107,7 +114,9 @@ describe(TenantPurgeJob.name, () => {
     await purge.purgeDue();
     expect(await exists(tenant.id)).toBe(true);
     expect(await usageRows(tenant.id)).toBe(4);
-    await expect(bed.rpc.request(TenantsGet, { id: tenant.id }, platformAdmin())).resolves.toMatchObject({
+    await expect(
+      bed.rpc.request(TenantsGet, { id: tenant.id }, platformAdmin()),
+    ).resolves.toMatchObject({
       status: 'deleted',
     });
 
@@ -120,17 +129,26 @@ describe(TenantPurgeJob.name, () => {
 
     await eventually(() =>
       expect(events.filter((e) => e.tenantId === tenant.id)).toEqual([
-        expect.objectContaining({ type: 'purged', slug: tenant.slug, occurredAt: clock.now().toISOString() }),
+        expect.objectContaining({
+          type: 'purged',
+          slug: tenant.slug,
+          occurredAt: clock.now().toISOString(),
+        }),
       ]),
     );
     // purging again finds nothing more to do and announces nothing more
     await purge.purgeDue();
-    const { n } = (await bed.ownerDb.query('SELECT count(*)::int AS n FROM tenants.outbox WHERE tenant_id = $1', [tenant.id]))[0];
+    const { n } = (
+      await bed.ownerDb.query(
+        'SELECT count(*)::int AS n FROM tenants.outbox WHERE tenant_id = $1',
+        [tenant.id],
+      )
+    )[0];
     expect(n).toBe(0);
     expect(events.filter((e) => e.tenantId === tenant.id)).toHaveLength(1);
   });
 
-  it('holds a deleted tenant\'s slug until the purge, then frees it for a new tenant', async () => {
+  it("holds a deleted tenant's slug until the purge, then frees it for a new tenant", async () => {
     const tenant = await create();
     await bed.rpc.request(TenantsDelete, { id: tenant.id }, platformAdmin());
     const taken = await failure(create(tenant.slug));
@@ -159,7 +177,9 @@ describe(TenantPurgeJob.name, () => {
     await purge.purgeDue();
     expect(await exists(tenant.id)).toBe(true);
     expect(await usageRows(tenant.id)).toBe(4);
-    await expect(bed.rpc.request(TenantsGet, { id: tenant.id }, platformAdmin())).resolves.toMatchObject({
+    await expect(
+      bed.rpc.request(TenantsGet, { id: tenant.id }, platformAdmin()),
+    ).resolves.toMatchObject({
       status: 'active',
     });
   });
@@ -171,7 +191,9 @@ describe(TenantPurgeJob.name, () => {
     clock.advance(RETENTION_DAYS * DAY + 1);
     // let the last event out first, so the lock below holds up only the two under test
     await eventually(async () =>
-      expect((await bed.ownerDb.query('SELECT count(*)::int AS n FROM tenants.outbox'))[0].n).toBe(0),
+      expect((await bed.ownerDb.query('SELECT count(*)::int AS n FROM tenants.outbox'))[0].n).toBe(
+        0,
+      ),
     );
 
     // Both the purge and the reactivation write an event to the outbox in their transaction.
@@ -213,7 +235,9 @@ describe(TenantPurgeJob.name, () => {
       expect(outcome).toMatchObject({ id: tenant.id, status: 'active' });
       expect(await exists(tenant.id)).toBe(true);
       expect(await usageRows(tenant.id)).toBe(4);
-      await expect(bed.rpc.request(TenantsGet, { id: tenant.id }, platformAdmin())).resolves.toMatchObject({
+      await expect(
+        bed.rpc.request(TenantsGet, { id: tenant.id }, platformAdmin()),
+      ).resolves.toMatchObject({
         status: 'active',
       });
       const [{ n }] = await bed.ownerDb.query(

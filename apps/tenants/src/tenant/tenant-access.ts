@@ -9,7 +9,8 @@ const TENANT_MANAGERS = ['tenant-owner', 'tenant-admin'];
  */
 export const tenantAccess = {
   manageAll: (ctx: RequestContext) => isPlatformAdmin(ctx),
-  read: (ctx: RequestContext, tenantId: string) => isPlatformAdmin(ctx) || ctx.tenantId === tenantId,
+  read: (ctx: RequestContext, tenantId: string) =>
+    isPlatformAdmin(ctx) || ctx.tenantId === tenantId,
   update: (ctx: RequestContext, tenantId: string) =>
     isPlatformAdmin(ctx) ||
     (ctx.tenantId === tenantId && ctx.actor.roles.some((r) => TENANT_MANAGERS.includes(r))),

@@ -3,7 +3,11 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import { TenantsCreate, type TenantView, type UsageRecorded } from '@lattice/contracts';
 import { TenantScope, runtimeRole } from '@lattice/database';
-import { platformAdmin, startTenantsTestBed, type TenantsTestBed } from '../../test/tenants.test-bed';
+import {
+  platformAdmin,
+  startTenantsTestBed,
+  type TenantsTestBed,
+} from '../../test/tenants.test-bed';
 import { UsageService } from '../usage/usage.service';
 
 /** The PostgreSQL error a promise fails with: its SQLSTATE code and message. */
@@ -31,7 +35,11 @@ describe(TenantScope.name, () => {
   let a: TenantView;
   let b: TenantView;
 
-  const usage = (tenantId: string, resource: UsageRecorded['resource'], amount: number): UsageRecorded => ({
+  const usage = (
+    tenantId: string,
+    resource: UsageRecorded['resource'],
+    amount: number,
+  ): UsageRecorded => ({
     messageId: randomUUID(),
     tenantId,
     resource,
@@ -41,7 +49,11 @@ describe(TenantScope.name, () => {
   });
 
   const create = () =>
-    bed.rpc.request(TenantsCreate, { slug: `iso-${randomUUID().slice(0, 8)}`, name: 'Isolated' }, platformAdmin());
+    bed.rpc.request(
+      TenantsCreate,
+      { slug: `iso-${randomUUID().slice(0, 8)}`, name: 'Isolated' },
+      platformAdmin(),
+    );
 
   beforeAll(async () => {
     bed = await startTenantsTestBed();
@@ -66,10 +78,13 @@ describe(TenantScope.name, () => {
     const rows: { tenant_id: string; n: number }[] = await bed.ownerDb.query(
       `SELECT tenant_id, count(*)::int AS n FROM tenants.usage_events GROUP BY tenant_id`,
     );
-    expect(Object.fromEntries(rows.map((r) => [r.tenant_id, r.n]))).toEqual({ [a.id]: 2, [b.id]: 3 });
+    expect(Object.fromEntries(rows.map((r) => [r.tenant_id, r.n]))).toEqual({
+      [a.id]: 2,
+      [b.id]: 3,
+    });
   });
 
-  it("shows a tenant only its own usage, though the query names no tenant", async () => {
+  it('shows a tenant only its own usage, though the query names no tenant', async () => {
     for (const [tenant, events] of [
       [a, 2],
       [b, 3],
@@ -90,10 +105,14 @@ describe(TenantScope.name, () => {
   });
 
   it('shows a tenant only its own row of the tenant directory', async () => {
-    const rows: { id: string }[] = await scope.run(a.id, (em) => em.query('SELECT id FROM tenants.tenants'));
+    const rows: { id: string }[] = await scope.run(a.id, (em) =>
+      em.query('SELECT id FROM tenants.tenants'),
+    );
     expect(rows.map((r) => r.id)).toEqual([a.id]);
     // and looking B up by its id from inside A finds nothing
-    const found = await scope.run(a.id, (em) => em.query('SELECT id FROM tenants.tenants WHERE id = $1', [b.id]));
+    const found = await scope.run(a.id, (em) =>
+      em.query('SELECT id FROM tenants.tenants WHERE id = $1', [b.id]),
+    );
     expect(found).toEqual([]);
   });
 
@@ -102,7 +121,9 @@ describe(TenantScope.name, () => {
       await expect(bed.runtimeDb.query(`SELECT * FROM tenants.${table}`)).resolves.toEqual([]);
     }
     // an explicit transaction without a scope is no different
-    const inTransaction = await bed.runtimeDb.transaction((em) => em.query('SELECT * FROM tenants.usage_meters'));
+    const inTransaction = await bed.runtimeDb.transaction((em) =>
+      em.query('SELECT * FROM tenants.usage_meters'),
+    );
     expect(inTransaction).toEqual([]);
   });
 
@@ -131,7 +152,7 @@ describe(TenantScope.name, () => {
     }
   });
 
-  it("refuses to write a row for another tenant, and writes nothing of the attempt", async () => {
+  it('refuses to write a row for another tenant, and writes nothing of the attempt', async () => {
     const insert = (tenantId: string) =>
       scope.run(a.id, (em) =>
         em.query(
@@ -164,12 +185,16 @@ describe(TenantScope.name, () => {
     expect(n).toBe(3);
     // a row of A's own goes in as usual: the refusal above was about the tenant, not the table
     const [own] = await insert(a.id);
-    await scope.run(a.id, (em) => em.query('DELETE FROM tenants.usage_events WHERE message_id = $1', [own.message_id]));
+    await scope.run(a.id, (em) =>
+      em.query('DELETE FROM tenants.usage_events WHERE message_id = $1', [own.message_id]),
+    );
   });
 
   it('refuses TRUNCATE to the runtime role, which row-level security would not stop', async () => {
     for (const table of [...TENANT_OWNED, 'tenants']) {
-      const error = await sqlFailure(scope.run(a.id, (em) => em.query(`TRUNCATE tenants.${table} CASCADE`)));
+      const error = await sqlFailure(
+        scope.run(a.id, (em) => em.query(`TRUNCATE tenants.${table} CASCADE`)),
+      );
       expect(error.code).toBe('42501');
       expect(error.message).toMatch(/permission denied/);
     }
@@ -183,16 +208,29 @@ describe(TenantScope.name, () => {
     );
     expect(me).toEqual({ name: runtimeRole('tenants'), rolsuper: false, rolbypassrls: false });
 
-    const tables: { tablename: string; tableowner: string; rowsecurity: boolean; forced: boolean }[] =
-      await bed.ownerDb.query(
-        `SELECT t.tablename, t.tableowner, t.rowsecurity, c.relforcerowsecurity AS forced
+    const tables: {
+      tablename: string;
+      tableowner: string;
+      rowsecurity: boolean;
+      forced: boolean;
+    }[] = await bed.ownerDb.query(
+      `SELECT t.tablename, t.tableowner, t.rowsecurity, c.relforcerowsecurity AS forced
            FROM pg_tables t JOIN pg_class c ON c.oid = format('%I.%I', t.schemaname, t.tablename)::regclass
           WHERE t.schemaname = 'tenants' AND t.tablename <> 'migrations'`,
-      );
-    expect(tables.map((t) => t.tablename).sort()).toEqual(['outbox', 'tenants', 'usage_events', 'usage_meters']);
+    );
+    expect(tables.map((t) => t.tablename).sort()).toEqual([
+      'outbox',
+      'tenants',
+      'usage_events',
+      'usage_meters',
+    ]);
     for (const table of tables) {
       expect(table.tableowner).not.toBe(me.name);
-      expect({ table: table.tablename, rowsecurity: table.rowsecurity, forced: table.forced }).toEqual({
+      expect({
+        table: table.tablename,
+        rowsecurity: table.rowsecurity,
+        forced: table.forced,
+      }).toEqual({
         table: table.tablename,
         rowsecurity: true,
         forced: true,
@@ -200,9 +238,11 @@ describe(TenantScope.name, () => {
     }
   });
 
-  it('lets platform scope see every tenant, but not one row of any tenant\'s usage', async () => {
+  it("lets platform scope see every tenant, but not one row of any tenant's usage", async () => {
     const { tenants, meters, events } = await scope.runAsPlatform(async (em) => ({
-      tenants: ((await em.query('SELECT id FROM tenants.tenants')) as { id: string }[]).map((r) => r.id),
+      tenants: ((await em.query('SELECT id FROM tenants.tenants')) as { id: string }[]).map(
+        (r) => r.id,
+      ),
       meters: await em.query('SELECT * FROM tenants.usage_meters'),
       events: await em.query('SELECT * FROM tenants.usage_events'),
     }));

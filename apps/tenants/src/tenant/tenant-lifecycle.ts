@@ -22,7 +22,11 @@ export function nextStatus(current: TenantStatus, action: LifecycleAction): Tena
 }
 
 function invalid(current: TenantStatus, action: LifecycleAction): DomainError {
-  return new DomainError(ErrorCode.InvalidState, `a ${current} tenant cannot be ${action === 'update' ? 'updated' : action + 'ed'}`, {
-    currentStatus: current,
-  });
+  return new DomainError(
+    ErrorCode.InvalidState,
+    `a ${current} tenant cannot be ${action === 'update' ? 'updated' : action + 'ed'}`,
+    {
+      currentStatus: current,
+    },
+  );
 }

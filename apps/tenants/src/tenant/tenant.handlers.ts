@@ -31,7 +31,10 @@ export class TenantHandlers {
   }
 
   @Handles(TenantsGetBySlug)
-  getBySlug(@Payload() req: RequestOf<typeof TenantsGetBySlug>, @CallContext() ctx: RequestContext) {
+  getBySlug(
+    @Payload() req: RequestOf<typeof TenantsGetBySlug>,
+    @CallContext() ctx: RequestContext,
+  ) {
     return this.tenants.getBySlug(ctx, req.slug);
   }
 
@@ -51,7 +54,10 @@ export class TenantHandlers {
   }
 
   @Handles(TenantsReactivate)
-  reactivate(@Payload() req: RequestOf<typeof TenantsReactivate>, @CallContext() ctx: RequestContext) {
+  reactivate(
+    @Payload() req: RequestOf<typeof TenantsReactivate>,
+    @CallContext() ctx: RequestContext,
+  ) {
     return this.tenants.reactivate(ctx, req.id);
   }
 

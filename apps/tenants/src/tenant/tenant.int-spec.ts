@@ -15,7 +15,12 @@ import {
   type TenantChanged,
 } from '@lattice/contracts';
 import { eventually } from '@lattice/testing';
-import { platformAdmin, startTenantsTestBed, tenantMember, type TenantsTestBed } from '../../test/tenants.test-bed';
+import {
+  platformAdmin,
+  startTenantsTestBed,
+  tenantMember,
+  type TenantsTestBed,
+} from '../../test/tenants.test-bed';
 import { TenantService } from './tenant.service';
 
 async function failure(promise: Promise<unknown>): Promise<DomainError> {
@@ -43,8 +48,12 @@ describe(TenantService.name, () => {
     const created = await create();
     expect(created).toMatchObject({ plan: 'starter', status: 'active', version: 1 });
     expect(created.quotas.requestsPerMinute).toBe(60);
-    await expect(bed.rpc.request(TenantsGet, { id: created.id }, platformAdmin())).resolves.toEqual(created);
-    await expect(bed.rpc.request(TenantsGetBySlug, { slug: created.slug }, platformAdmin())).resolves.toEqual(created);
+    await expect(bed.rpc.request(TenantsGet, { id: created.id }, platformAdmin())).resolves.toEqual(
+      created,
+    );
+    await expect(
+      bed.rpc.request(TenantsGetBySlug, { slug: created.slug }, platformAdmin()),
+    ).resolves.toEqual(created);
   });
 
   it('refuses a slug that is taken', async () => {
@@ -63,7 +72,12 @@ describe(TenantService.name, () => {
 
   it('answers malformed payloads with a validation error and writes nothing', async () => {
     const before = await bed.ownerDb.query('SELECT count(*)::int AS n FROM tenants.tenants');
-    for (const bad of [{ slug: 'x', name: 'A' }, { slug: 'Has Spaces', name: 'A' }, { slug: slug(), name: 7 }, { slug: slug(), name: 'A', extra: 1 }]) {
+    for (const bad of [
+      { slug: 'x', name: 'A' },
+      { slug: 'Has Spaces', name: 'A' },
+      { slug: slug(), name: 7 },
+      { slug: slug(), name: 'A', extra: 1 },
+    ]) {
       const error = await failure(bed.rpc.request(TenantsCreate, bad as never, platformAdmin()));
       expect(error.code).toBe(ErrorCode.ValidationFailed);
       expect(error.details?.issues).toBeDefined();
@@ -74,33 +88,65 @@ describe(TenantService.name, () => {
 
   it('lets only platform administrators create tenants', async () => {
     const other = await create();
-    const error = await failure(bed.rpc.request(TenantsCreate, { slug: slug(), name: 'X' }, tenantMember(other.id, ['tenant-owner'])));
+    const error = await failure(
+      bed.rpc.request(
+        TenantsCreate,
+        { slug: slug(), name: 'X' },
+        tenantMember(other.id, ['tenant-owner']),
+      ),
+    );
     expect(error.code).toBe(ErrorCode.Forbidden);
   });
 
-  it('hides one tenant from another tenant\'s members, by id and by slug', async () => {
+  it("hides one tenant from another tenant's members, by id and by slug", async () => {
     const a = await create();
     const b = await create();
-    expect((await failure(bed.rpc.request(TenantsGet, { id: b.id }, tenantMember(a.id)))).code).toBe(ErrorCode.NotFound);
-    expect((await failure(bed.rpc.request(TenantsGetBySlug, { slug: b.slug }, tenantMember(a.id)))).code).toBe(ErrorCode.NotFound);
-    await expect(bed.rpc.request(TenantsGet, { id: a.id }, tenantMember(a.id))).resolves.toMatchObject({ id: a.id });
+    expect(
+      (await failure(bed.rpc.request(TenantsGet, { id: b.id }, tenantMember(a.id)))).code,
+    ).toBe(ErrorCode.NotFound);
+    expect(
+      (await failure(bed.rpc.request(TenantsGetBySlug, { slug: b.slug }, tenantMember(a.id)))).code,
+    ).toBe(ErrorCode.NotFound);
+    await expect(
+      bed.rpc.request(TenantsGet, { id: a.id }, tenantMember(a.id)),
+    ).resolves.toMatchObject({ id: a.id });
     const listed = await bed.rpc.request(TenantsList, { limit: 100 }, tenantMember(a.id));
     expect(listed.items.map((t) => t.id)).toEqual([a.id]);
   });
 
   it('lets a tenant owner rename it but not change its plan', async () => {
     const t = await create();
-    const renamed = await bed.rpc.request(TenantsUpdate, { id: t.id, changes: { name: 'Renamed' } }, tenantMember(t.id, ['tenant-owner']));
+    const renamed = await bed.rpc.request(
+      TenantsUpdate,
+      { id: t.id, changes: { name: 'Renamed' } },
+      tenantMember(t.id, ['tenant-owner']),
+    );
     expect(renamed).toMatchObject({ name: 'Renamed', version: 2 });
-    const error = await failure(bed.rpc.request(TenantsUpdate, { id: t.id, changes: { plan: 'enterprise' } }, tenantMember(t.id, ['tenant-owner'])));
+    const error = await failure(
+      bed.rpc.request(
+        TenantsUpdate,
+        { id: t.id, changes: { plan: 'enterprise' } },
+        tenantMember(t.id, ['tenant-owner']),
+      ),
+    );
     expect(error.code).toBe(ErrorCode.Forbidden);
-    const viewerError = await failure(bed.rpc.request(TenantsUpdate, { id: t.id, changes: { name: 'No' } }, tenantMember(t.id, ['viewer'])));
+    const viewerError = await failure(
+      bed.rpc.request(
+        TenantsUpdate,
+        { id: t.id, changes: { name: 'No' } },
+        tenantMember(t.id, ['viewer']),
+      ),
+    );
     expect(viewerError.code).toBe(ErrorCode.Forbidden);
   });
 
   it('clears quota overrides when a tenant leaves the custom plan', async () => {
     const t = await create({ plan: 'custom', quotaOverrides: { users: 2 } });
-    const moved = await bed.rpc.request(TenantsUpdate, { id: t.id, changes: { plan: 'professional' } }, platformAdmin());
+    const moved = await bed.rpc.request(
+      TenantsUpdate,
+      { id: t.id, changes: { plan: 'professional' } },
+      platformAdmin(),
+    );
     expect(moved.quotaOverrides).toEqual({});
     expect(moved.quotas.users).toBe(50);
   });
@@ -111,12 +157,20 @@ describe(TenantService.name, () => {
     expect(suspended).toMatchObject({ status: 'suspended' });
     expect(suspended.suspendedAt).not.toBeNull();
     // suspending again is a no-op, not an error, and does not bump the version
-    await expect(bed.rpc.request(TenantsSuspend, { id: t.id }, platformAdmin())).resolves.toMatchObject({ version: suspended.version });
-    await expect(bed.rpc.request(TenantsReactivate, { id: t.id }, platformAdmin())).resolves.toMatchObject({ status: 'active', suspendedAt: null });
+    await expect(
+      bed.rpc.request(TenantsSuspend, { id: t.id }, platformAdmin()),
+    ).resolves.toMatchObject({ version: suspended.version });
+    await expect(
+      bed.rpc.request(TenantsReactivate, { id: t.id }, platformAdmin()),
+    ).resolves.toMatchObject({ status: 'active', suspendedAt: null });
     const deleted = await bed.rpc.request(TenantsDelete, { id: t.id }, platformAdmin());
     expect(deleted.status).toBe('deleted');
-    expect(new Date(deleted.purgeAfter!).getTime() - new Date(deleted.deletedAt!).getTime()).toBe(30 * 86_400_000);
-    const error = await failure(bed.rpc.request(TenantsUpdate, { id: t.id, changes: { name: 'Zombie' } }, platformAdmin()));
+    expect(new Date(deleted.purgeAfter!).getTime() - new Date(deleted.deletedAt!).getTime()).toBe(
+      30 * 86_400_000,
+    );
+    const error = await failure(
+      bed.rpc.request(TenantsUpdate, { id: t.id, changes: { name: 'Zombie' } }, platformAdmin()),
+    );
     expect(error.code).toBe(ErrorCode.InvalidState);
   });
 
@@ -136,9 +190,21 @@ describe(TenantService.name, () => {
     expect(new Set(seen).size).toBe(seen.length);
 
     const first = await bed.rpc.request(TenantsList, { plan, limit: 2 }, platformAdmin());
-    const reused = await failure(bed.rpc.request(TenantsList, { plan: 'starter', limit: 2, cursor: first.nextCursor! }, platformAdmin()));
+    const reused = await failure(
+      bed.rpc.request(
+        TenantsList,
+        { plan: 'starter', limit: 2, cursor: first.nextCursor! },
+        platformAdmin(),
+      ),
+    );
     expect(reused.code).toBe(ErrorCode.ValidationFailed);
-    const forged = await failure(bed.rpc.request(TenantsList, { plan, limit: 2, cursor: first.nextCursor!.replace(/.$/, 'A') }, platformAdmin()));
+    const forged = await failure(
+      bed.rpc.request(
+        TenantsList,
+        { plan, limit: 2, cursor: first.nextCursor!.replace(/.$/, 'A') },
+        platformAdmin(),
+      ),
+    );
     expect(forged.code).toBe(ErrorCode.ValidationFailed);
   });
 
@@ -150,7 +216,11 @@ describe(TenantService.name, () => {
     });
     try {
       const t = await create();
-      await bed.rpc.request(TenantsUpdate, { id: t.id, changes: { name: 'Changed' } }, platformAdmin());
+      await bed.rpc.request(
+        TenantsUpdate,
+        { id: t.id, changes: { name: 'Changed' } },
+        platformAdmin(),
+      );
       await bed.rpc.request(TenantsSuspend, { id: t.id }, platformAdmin());
       await eventually(() =>
         expect(events.filter((e) => e.tenantId === t.id).map((e) => [e.type, e.version])).toEqual([
@@ -160,7 +230,13 @@ describe(TenantService.name, () => {
         ]),
       );
       // a refused change publishes nothing
-      await failure(bed.rpc.request(TenantsUpdate, { id: t.id, changes: { quotaOverrides: { users: 1 } } }, platformAdmin()));
+      await failure(
+        bed.rpc.request(
+          TenantsUpdate,
+          { id: t.id, changes: { quotaOverrides: { users: 1 } } },
+          platformAdmin(),
+        ),
+      );
       const { n } = (await bed.ownerDb.query('SELECT count(*)::int AS n FROM tenants.outbox'))[0];
       expect(n).toBe(0);
     } finally {
@@ -170,7 +246,11 @@ describe(TenantService.name, () => {
 
   it('refuses a call whose request context is not signed by the platform', async () => {
     const { ContextSigner, RpcClient } = await import('@lattice/messaging');
-    const forger = new RpcClient(bed.nats, new ContextSigner('a-different-secret-of-at-least-32-chars!!'), bed.ns);
+    const forger = new RpcClient(
+      bed.nats,
+      new ContextSigner('a-different-secret-of-at-least-32-chars!!'),
+      bed.ns,
+    );
     const error = await failure(forger.request(TenantsList, { limit: 1 }, platformAdmin()));
     expect(error.code).toBe(ErrorCode.Unauthenticated);
   });

@@ -19,8 +19,13 @@ export class TenantRepository {
       await em.insert(TenantEntity, tenant as QueryDeepPartialEntity<TenantEntity>);
       return await em.findOneByOrFail(TenantEntity, { id: tenant.id });
     } catch (error) {
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
-        throw new DomainError(ErrorCode.Conflict, `the slug "${tenant.slug}" is taken`, { field: 'slug' });
+      if (
+        error instanceof QueryFailedError &&
+        (error.driverError as { code?: string }).code === '23505'
+      ) {
+        throw new DomainError(ErrorCode.Conflict, `the slug "${tenant.slug}" is taken`, {
+          field: 'slug',
+        });
       }
       throw error;
     }

@@ -38,7 +38,8 @@ export class TenantService {
   ) {}
 
   async create(ctx: RequestContext, request: CreateTenantRequest): Promise<TenantView> {
-    if (!tenantAccess.manageAll(ctx)) throw forbidden('only platform administrators create tenants');
+    if (!tenantAccess.manageAll(ctx))
+      throw forbidden('only platform administrators create tenants');
     const now = this.clock.now();
     const created = await this.scope.runAsPlatform(async (em) => {
       const tenant = await this.tenants.insert(
@@ -99,22 +100,31 @@ export class TenantService {
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     const nextCursor =
-      rows.length > limit && last ? this.cursors.encode([last.createdAt.toISOString(), last.id], binding) : null;
+      rows.length > limit && last
+        ? this.cursors.encode([last.createdAt.toISOString(), last.id], binding)
+        : null;
     return { items: items.map(toView), nextCursor };
   }
 
   async update(ctx: RequestContext, id: string, changes: UpdateTenantBody): Promise<TenantView> {
     if (!tenantAccess.read(ctx, id)) throw notFound();
     if (!tenantAccess.update(ctx, id)) throw forbidden('you may not change this tenant');
-    if ((changes.plan !== undefined || changes.quotaOverrides !== undefined) && !tenantAccess.manageAll(ctx)) {
+    if (
+      (changes.plan !== undefined || changes.quotaOverrides !== undefined) &&
+      !tenantAccess.manageAll(ctx)
+    ) {
       throw forbidden('only platform administrators change plans and quotas');
     }
     return this.transition(id, 'update', (tenant) => {
       const plan = changes.plan ?? tenant.plan;
       if (changes.quotaOverrides !== undefined && plan !== 'custom') {
-        throw new DomainError(ErrorCode.ValidationFailed, 'quota overrides are only accepted on the custom plan', {
-          issues: [{ path: 'quotaOverrides', message: 'requires plan "custom"' }],
-        });
+        throw new DomainError(
+          ErrorCode.ValidationFailed,
+          'quota overrides are only accepted on the custom plan',
+          {
+            issues: [{ path: 'quotaOverrides', message: 'requires plan "custom"' }],
+          },
+        );
       }
       if (changes.name !== undefined) tenant.name = changes.name;
       if (changes.settings !== undefined) tenant.settings = changes.settings;
@@ -139,7 +149,8 @@ export class TenantService {
 
   private lifecycle(ctx: RequestContext, id: string, action: Exclude<LifecycleAction, 'update'>) {
     if (!tenantAccess.read(ctx, id)) throw notFound();
-    if (!tenantAccess.manageAll(ctx)) throw forbidden(`only platform administrators ${action} tenants`);
+    if (!tenantAccess.manageAll(ctx))
+      throw forbidden(`only platform administrators ${action} tenants`);
     return this.transition(id, action, () => false);
   }
 
@@ -152,7 +163,10 @@ export class TenantService {
     const now = this.clock.now();
     let changed = false;
     const tenant = await this.scope.run(id, async (em) => {
-      const tenant = await em.findOne(TenantEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      const tenant = await em.findOne(TenantEntity, {
+        where: { id },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!tenant) throw notFound();
       const status = nextStatus(tenant.status, action);
       changed = change(tenant);
@@ -162,7 +176,9 @@ export class TenantService {
         tenant.suspendedAt = status === 'suspended' ? now : null;
         tenant.deletedAt = status === 'deleted' ? now : null;
         tenant.purgeAfter =
-          status === 'deleted' ? new Date(now.getTime() + this.settings.retentionDays * 86_400_000) : null;
+          status === 'deleted'
+            ? new Date(now.getTime() + this.settings.retentionDays * 86_400_000)
+            : null;
       }
       if (!changed) return tenant;
       tenant.version += 1;

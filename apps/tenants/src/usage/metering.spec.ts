@@ -21,12 +21,22 @@ describe('metering', () => {
   });
 
   it('allows exactly up to the limit and not one past it', () => {
-    expect(decideQuota(90, 100, 10, true)).toEqual({ allowed: true, used: 90, limit: 100, remaining: 10 });
+    expect(decideQuota(90, 100, 10, true)).toEqual({
+      allowed: true,
+      used: 90,
+      limit: 100,
+      remaining: 10,
+    });
     expect(decideQuota(90, 100, 11, true).allowed).toBe(false);
   });
 
   it('reports no remaining quota, never a negative one, once over the limit', () => {
-    expect(decideQuota(150, 100, 0, true)).toEqual({ allowed: false, used: 150, limit: 100, remaining: 0 });
+    expect(decideQuota(150, 100, 0, true)).toEqual({
+      allowed: false,
+      used: 150,
+      limit: 100,
+      remaining: 0,
+    });
   });
 
   it('refuses everything to a tenant that is not active', () => {

@@ -25,7 +25,12 @@ export interface QuotaDecision {
 }
 
 /** Whether `amount` more fits. A tenant that is not active is within no quota at all. */
-export function decideQuota(used: number, limit: number, amount: number, active: boolean): QuotaDecision {
+export function decideQuota(
+  used: number,
+  limit: number,
+  amount: number,
+  active: boolean,
+): QuotaDecision {
   const remaining = Math.max(0, limit - used);
   return { allowed: active && used + amount <= limit, used, limit, remaining };
 }

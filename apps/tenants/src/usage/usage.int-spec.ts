@@ -17,7 +17,12 @@ import {
 import { JetStreamPublisher, type RequestContext } from '@lattice/messaging';
 import { Clock } from '@lattice/service-runtime';
 import { eventually } from '@lattice/testing';
-import { platformAdmin, startTenantsTestBed, tenantMember, type TenantsTestBed } from '../../test/tenants.test-bed';
+import {
+  platformAdmin,
+  startTenantsTestBed,
+  tenantMember,
+  type TenantsTestBed,
+} from '../../test/tenants.test-bed';
 import { UsageService } from './usage.service';
 
 /** Time stands still in this file, so a report and the quota check always fall in one month. */
@@ -67,12 +72,24 @@ describe(UsageService.name, () => {
     publisher.publish(UsageReports, msg, natsMsgId, msg.resource);
   /** Bypasses the publisher's own validation, as a buggy or hostile sender would. */
   const publishRaw = (resource: string, body: Uint8Array) =>
-    bed.nats.jetstream().publish(bed.ns.subject(`${UsageReports.subject}.${resource}`), body, { msgID: randomUUID() });
+    bed.nats
+      .jetstream()
+      .publish(bed.ns.subject(`${UsageReports.subject}.${resource}`), body, {
+        msgID: randomUUID(),
+      });
 
   const create = (plan: Plan = 'starter') =>
-    bed.rpc.request(TenantsCreate, { slug: `use-${randomUUID().slice(0, 8)}`, name: 'Metered', plan }, platformAdmin());
+    bed.rpc.request(
+      TenantsCreate,
+      { slug: `use-${randomUUID().slice(0, 8)}`, name: 'Metered', plan },
+      platformAdmin(),
+    );
   const used = async (tenant: TenantView, resource: MeteredResource) => {
-    const reply = await bed.rpc.request(TenantsUsage, { tenantId: tenant.id }, tenantMember(tenant.id));
+    const reply = await bed.rpc.request(
+      TenantsUsage,
+      { tenantId: tenant.id },
+      tenantMember(tenant.id),
+    );
     return reply.usage.find((u) => u.resource === resource)!.used;
   };
   const eventRows = async (tenantId: string, messageId?: string): Promise<number> => {
@@ -161,7 +178,9 @@ describe(UsageService.name, () => {
       await eventually(async () => expect(await used(t, 'storageBytes')).toBe(6_000));
 
       // the contract stops a well-behaved sender before it sends
-      await expect(publish(report(t.id, 'tokens', -500))).rejects.toThrow(/only storage may be reported as a negative/);
+      await expect(publish(report(t.id, 'tokens', -500))).rejects.toThrow(
+        /only storage may be reported as a negative/,
+      );
       // and the service refuses one that sends it anyway
       const negative = report(t.id, 'tokens', -500);
       await publishRaw('tokens', JSONCodec().encode(negative));
@@ -191,8 +210,14 @@ describe(UsageService.name, () => {
       const redeliveredBefore = (await consumerCaughtUp()).num_redelivered;
       const codec = JSONCodec();
       await publishRaw('tokens', new TextEncoder().encode('{ not json'));
-      await publishRaw('tokens', codec.encode({ ...report(t.id, 'tokens', 5), resource: 'bananas' }));
-      await publishRaw('tokens', codec.encode({ ...report(t.id, 'tokens', 5), tenantId: 'not-a-uuid' }));
+      await publishRaw(
+        'tokens',
+        codec.encode({ ...report(t.id, 'tokens', 5), resource: 'bananas' }),
+      );
+      await publishRaw(
+        'tokens',
+        codec.encode({ ...report(t.id, 'tokens', 5), tenantId: 'not-a-uuid' }),
+      );
       await publishRaw('tokens', codec.encode({ ...report(t.id, 'tokens', 5), amount: 1.5 }));
       await publishRaw('tokens', codec.encode({ ...report(t.id, 'tokens', 5), extra: 'field' }));
       const valid = report(t.id, 'tokens', 8);
@@ -206,7 +231,7 @@ describe(UsageService.name, () => {
   });
 
   describe('quota checks', () => {
-    it('allows usage up to the starter plan\'s million tokens a month, and not a token more', async () => {
+    it("allows usage up to the starter plan's million tokens a month, and not a token more", async () => {
       const t = await create('starter');
       await publish(report(t.id, 'tokens', 999_000));
       await eventually(async () => expect(await used(t, 'tokens')).toBe(999_000));
@@ -227,10 +252,18 @@ describe(UsageService.name, () => {
 
       await publish(report(t.id, 'tokens', 2_000));
       await eventually(async () => expect(await used(t, 'tokens')).toBe(1_001_000));
-      await expect(check(0)).resolves.toMatchObject({ allowed: false, used: 1_001_000, remaining: 0 });
+      await expect(check(0)).resolves.toMatchObject({
+        allowed: false,
+        used: 1_001_000,
+        remaining: 0,
+      });
       // another resource is measured against its own limit
       await expect(
-        bed.rpc.request(TenantsQuotaCheck, { tenantId: t.id, resource: 'gpuSeconds', amount: 3_600 }, scheduler()),
+        bed.rpc.request(
+          TenantsQuotaCheck,
+          { tenantId: t.id, resource: 'gpuSeconds', amount: 3_600 },
+          scheduler(),
+        ),
       ).resolves.toMatchObject({ allowed: true, limit: 3_600 });
     });
 
@@ -238,10 +271,18 @@ describe(UsageService.name, () => {
       const t = await create('enterprise');
       await bed.rpc.request(TenantsSuspend, { id: t.id }, platformAdmin());
       await expect(
-        bed.rpc.request(TenantsQuotaCheck, { tenantId: t.id, resource: 'tokens', amount: 1 }, scheduler()),
+        bed.rpc.request(
+          TenantsQuotaCheck,
+          { tenantId: t.id, resource: 'tokens', amount: 1 },
+          scheduler(),
+        ),
       ).resolves.toMatchObject({ allowed: false, used: 0 });
       await expect(
-        bed.rpc.request(TenantsQuotaCheck, { tenantId: t.id, resource: 'tokens', amount: 0 }, scheduler()),
+        bed.rpc.request(
+          TenantsQuotaCheck,
+          { tenantId: t.id, resource: 'tokens', amount: 0 },
+          scheduler(),
+        ),
       ).resolves.toMatchObject({ allowed: false });
     });
   });
@@ -253,18 +294,29 @@ describe(UsageService.name, () => {
       await publish(report(b.id, 'tokens', 77));
       await eventually(async () => expect(await used(b, 'tokens')).toBe(77));
 
-      const read = await failure(bed.rpc.request(TenantsUsage, { tenantId: b.id }, tenantMember(a.id, ['tenant-owner'])));
+      const read = await failure(
+        bed.rpc.request(TenantsUsage, { tenantId: b.id }, tenantMember(a.id, ['tenant-owner'])),
+      );
       expect(read.code).toBe(ErrorCode.NotFound);
       const quota = await failure(
-        bed.rpc.request(TenantsQuotaCheck, { tenantId: b.id, resource: 'tokens', amount: 0 }, tenantMember(a.id)),
+        bed.rpc.request(
+          TenantsQuotaCheck,
+          { tenantId: b.id, resource: 'tokens', amount: 0 },
+          tenantMember(a.id),
+        ),
       );
       expect(quota.code).toBe(ErrorCode.NotFound);
       // the answer is the same as for a tenant that does not exist at all
-      const missing = await failure(bed.rpc.request(TenantsUsage, { tenantId: randomUUID() }, platformAdmin()));
+      const missing = await failure(
+        bed.rpc.request(TenantsUsage, { tenantId: randomUUID() }, platformAdmin()),
+      );
       expect(missing.code).toBe(ErrorCode.NotFound);
       // while a platform administrator sees it
       const seen = await bed.rpc.request(TenantsUsage, { tenantId: b.id }, platformAdmin());
-      expect(seen.usage.find((u) => u.resource === 'tokens')).toMatchObject({ used: 77, limit: 1_000_000 });
+      expect(seen.usage.find((u) => u.resource === 'tokens')).toMatchObject({
+        used: 77,
+        limit: 1_000_000,
+      });
     });
   });
 });

@@ -21,7 +21,15 @@ export class UsageRepository {
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (tenant_id, message_id) DO NOTHING
        RETURNING 1`,
-      [usage.tenantId, usage.messageId, usage.resource, usage.amount, period, usage.source, usage.occurredAt],
+      [
+        usage.tenantId,
+        usage.messageId,
+        usage.resource,
+        usage.amount,
+        period,
+        usage.source,
+        usage.occurredAt,
+      ],
     );
     if (inserted.length === 0) return false;
     await em.query(
@@ -34,7 +42,10 @@ export class UsageRepository {
     return true;
   }
 
-  async readings(em: EntityManager, periods: { resource: MeteredResource; period: string }[]): Promise<MeterReading[]> {
+  async readings(
+    em: EntityManager,
+    periods: { resource: MeteredResource; period: string }[],
+  ): Promise<MeterReading[]> {
     const rows: { resource: MeteredResource; period: string; used: string }[] = await em.query(
       `SELECT resource, period, used FROM tenants.usage_meters
        WHERE (resource, period) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,

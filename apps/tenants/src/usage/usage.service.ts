@@ -31,7 +31,11 @@ export class UsageService {
     return this.scope.run(report.tenantId, async (em) => {
       const tenant = await this.tenants.findById(em, report.tenantId);
       if (!tenant) throw new RejectMessage(`usage for unknown tenant ${report.tenantId}`);
-      return this.usage.record(em, report, meterPeriod(report.resource, new Date(report.occurredAt)));
+      return this.usage.record(
+        em,
+        report,
+        meterPeriod(report.resource, new Date(report.occurredAt)),
+      );
     });
   }
 
@@ -45,8 +49,16 @@ export class UsageService {
       const tenant = await this.tenants.findById(em, request.tenantId);
       if (!tenant) throw notFound();
       const [reading] = await this.usage.readings(em, [{ resource: request.resource, period }]);
-      const limit = quotaLimit(request.resource, effectiveQuotas(tenant.plan, tenant.quotaOverrides));
-      const decision = decideQuota(reading!.used, limit, request.amount, tenant.status === 'active');
+      const limit = quotaLimit(
+        request.resource,
+        effectiveQuotas(tenant.plan, tenant.quotaOverrides),
+      );
+      const decision = decideQuota(
+        reading!.used,
+        limit,
+        request.amount,
+        tenant.status === 'active',
+      );
       return { ...decision, resource: request.resource, period };
     });
   }
@@ -66,7 +78,12 @@ export class UsageService {
         tenantId,
         period: meterPeriod('tokens', now),
         usage: readings.map((r) => {
-          const { used, limit, remaining } = decideQuota(r.used, quotaLimit(r.resource, quotas), 0, true);
+          const { used, limit, remaining } = decideQuota(
+            r.used,
+            quotaLimit(r.resource, quotas),
+            0,
+            true,
+          );
           return { resource: r.resource, period: r.period, used, limit, remaining };
         }),
       };

@@ -29,9 +29,17 @@ export const TenantsUpdate = subject('tenants.v1.update', UpdateTenantRequest, T
 export const TenantsSuspend = subject('tenants.v1.suspend', TenantIdRequest, TenantView);
 export const TenantsReactivate = subject('tenants.v1.reactivate', TenantIdRequest, TenantView);
 export const TenantsDelete = subject('tenants.v1.delete', DeleteTenantRequest, DeleteTenantReply);
-export const TenantsQuotaCheck = subject('tenants.v1.quota.check', QuotaCheckRequest, QuotaCheckReply);
+export const TenantsQuotaCheck = subject(
+  'tenants.v1.quota.check',
+  QuotaCheckRequest,
+  QuotaCheckReply,
+);
 export const TenantsUsage = subject('tenants.v1.usage.get', UsageRequest, UsageReply);
-export const TenantsHealthCheck = subject('tenants.v1.health', z.object({}).strict(), TenantsHealth);
+export const TenantsHealthCheck = subject(
+  'tenants.v1.health',
+  z.object({}).strict(),
+  TenantsHealth,
+);
 
 /** Tenant lifecycle events; caches elsewhere invalidate on them. */
 export const TENANT_EVENTS_STREAM = 'TENANT_EVENTS';
