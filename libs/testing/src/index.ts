@@ -2,3 +2,4 @@ export * from '@lattice/local-infra';
 export * from './eventually';
 export * from './environment';
 export * from './database';
+export * from './helpers';

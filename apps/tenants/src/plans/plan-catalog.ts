@@ -2,6 +2,16 @@ import type { Plan, QuotaOverrides, Quotas } from '@lattice/contracts';
 
 const GiB = 1024 ** 3;
 
+const ENTERPRISE: Quotas = {
+  requestsPerMinute: 6_000,
+  tokensPerMonth: 1_000_000_000,
+  storageBytes: 2_048 * GiB,
+  gpuSecondsPerMonth: 3_600_000,
+  users: 1_000,
+  concurrentJobs: 100,
+  fairShareWeight: 16,
+};
+
 /** What each plan allows. `custom` starts from enterprise and takes per-tenant overrides. */
 export const PLAN_QUOTAS: Readonly<Record<Plan, Quotas>> = Object.freeze({
   starter: {
@@ -22,24 +32,8 @@ export const PLAN_QUOTAS: Readonly<Record<Plan, Quotas>> = Object.freeze({
     concurrentJobs: 10,
     fairShareWeight: 4,
   },
-  enterprise: {
-    requestsPerMinute: 6_000,
-    tokensPerMonth: 1_000_000_000,
-    storageBytes: 2_048 * GiB,
-    gpuSecondsPerMonth: 3_600_000,
-    users: 1_000,
-    concurrentJobs: 100,
-    fairShareWeight: 16,
-  },
-  custom: {
-    requestsPerMinute: 6_000,
-    tokensPerMonth: 1_000_000_000,
-    storageBytes: 2_048 * GiB,
-    gpuSecondsPerMonth: 3_600_000,
-    users: 1_000,
-    concurrentJobs: 100,
-    fairShareWeight: 16,
-  },
+  enterprise: ENTERPRISE,
+  custom: ENTERPRISE,
 });
 
 /** The quotas a tenant actually has: its plan's, with overrides only where the plan is custom. */

@@ -11,8 +11,7 @@ import {
   type TenantChanged,
   type TenantView,
 } from '@lattice/contracts';
-import { Clock } from '@lattice/service-runtime';
-import { eventually } from '@lattice/testing';
+import { eventually, failure, ManualClock } from '@lattice/testing';
 import {
   platformAdmin,
   startTenantsTestBed,
@@ -21,33 +20,8 @@ import {
 import { UsageService } from '../usage/usage.service';
 import { TenantPurgeJob } from './tenant-purge.job';
 
-/** A clock the test moves by hand. */
-class ManualClock extends Clock {
-  constructor(private at: Date) {
-    super();
-  }
-
-  now(): Date {
-    return new Date(this.at);
-  }
-
-  advance(ms: number): void {
-    this.at = new Date(this.at.getTime() + ms);
-  }
-}
-
 const DAY = 86_400_000;
 const RETENTION_DAYS = 30;
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 // room for `eventually` (10 s by default) to fail with its own message rather than a timeout
 jest.setTimeout(30_000);

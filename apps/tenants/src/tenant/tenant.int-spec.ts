@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { JSONCodec, type Subscription } from 'nats';
 import {
-  DomainError,
   ErrorCode,
   TenantsCreate,
   TenantsDelete,
@@ -14,7 +13,7 @@ import {
   TenantEvents,
   type TenantChanged,
 } from '@lattice/contracts';
-import { eventually } from '@lattice/testing';
+import { eventually, failure } from '@lattice/testing';
 import {
   platformAdmin,
   startTenantsTestBed,
@@ -22,16 +21,6 @@ import {
   type TenantsTestBed,
 } from '../../test/tenants.test-bed';
 import { TenantService } from './tenant.service';
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe(TenantService.name, () => {
   let bed: TenantsTestBed;

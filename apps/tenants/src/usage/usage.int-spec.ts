@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { JSONCodec } from 'nats';
 import {
-  DomainError,
   ErrorCode,
   TenantsCreate,
   TenantsQuotaCheck,
@@ -15,8 +14,7 @@ import {
   type UsageRecorded,
 } from '@lattice/contracts';
 import { JetStreamPublisher, type RequestContext } from '@lattice/messaging';
-import { Clock } from '@lattice/service-runtime';
-import { eventually } from '@lattice/testing';
+import { eventually, failure, ManualClock } from '@lattice/testing';
 import {
   platformAdmin,
   startTenantsTestBed,
@@ -24,27 +22,6 @@ import {
   type TenantsTestBed,
 } from '../../test/tenants.test-bed';
 import { UsageService } from './usage.service';
-
-/** Time stands still in this file, so a report and the quota check always fall in one month. */
-class FrozenClock extends Clock {
-  constructor(readonly at: Date) {
-    super();
-  }
-
-  now(): Date {
-    return new Date(this.at);
-  }
-}
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const scheduler = (): RequestContext => ({
   tenantId: null,
@@ -56,7 +33,7 @@ const scheduler = (): RequestContext => ({
 jest.setTimeout(30_000);
 
 describe(UsageService.name, () => {
-  const clock = new FrozenClock(new Date('2031-05-14T09:30:00.000Z'));
+  const clock = new ManualClock(new Date('2031-05-14T09:30:00.000Z'));
   let bed: TenantsTestBed;
   let publisher: JetStreamPublisher;
 
@@ -72,11 +49,9 @@ describe(UsageService.name, () => {
     publisher.publish(UsageReports, msg, natsMsgId, msg.resource);
   /** Bypasses the publisher's own validation, as a buggy or hostile sender would. */
   const publishRaw = (resource: string, body: Uint8Array) =>
-    bed.nats
-      .jetstream()
-      .publish(bed.ns.subject(`${UsageReports.subject}.${resource}`), body, {
-        msgID: randomUUID(),
-      });
+    bed.nats.jetstream().publish(bed.ns.subject(`${UsageReports.subject}.${resource}`), body, {
+      msgID: randomUUID(),
+    });
 
   const create = (plan: Plan = 'starter') =>
     bed.rpc.request(
