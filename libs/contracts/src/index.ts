@@ -4,3 +4,4 @@ export * from './common/common.schema';
 export * from './tenants/tenant.schema';
 export * from './tenants/tenants.subjects';
 export * from './usage/usage.schema';
+export * from './audit/audit-event.schema';

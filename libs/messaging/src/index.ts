@@ -4,3 +4,4 @@ export * from './request-context';
 export * from './rpc-client';
 export * from './rpc-server';
 export * from './jetstream';
+export * from './audit-recorder';

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { Uuid } from '../common/common.schema';
+import { streamSubject } from '../subject';
+
+/** The tenant that platform operators belong to; platform-level events are recorded under it. */
+export const PLATFORM_TENANT_ID = '00000000-0000-0000-0000-000000000000';
+
+/** The most a single event's metadata may weigh, serialised as JSON. */
+export const AUDIT_METADATA_MAX_BYTES = 8 * 1024;
+
+export const AUDIT_OUTCOMES = ['success', 'denied', 'error'] as const;
+export const AuditOutcome = z.enum(AUDIT_OUTCOMES);
+export type AuditOutcome = z.infer<typeof AuditOutcome>;
+
+export const AuditActor = z
+  .object({
+    type: z.enum(['user', 'api-key', 'service', 'bootstrap', 'anonymous']),
+    id: z.string().min(1).max(200),
+    /** The roles a user or key acted with, as they were at the time. */
+    roles: z.array(z.string().max(100)).max(50).default([]),
+  })
+  .strict();
+export type AuditActor = z.infer<typeof AuditActor>;
+
+export const AuditResource = z
+  .object({
+    type: z.string().min(1).max(64),
+    id: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+const AuditMetadata = z
+  .record(z.string().max(100), z.unknown())
+  .refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= AUDIT_METADATA_MAX_BYTES, {
+    message: `metadata must serialise to at most ${AUDIT_METADATA_MAX_BYTES} bytes`,
+  });
+
+/** One thing somebody did, or tried to do, as the audit trail keeps it. */
+export const AuditEvent = z
+  .object({
+    id: Uuid,
+    tenantId: Uuid,
+    occurredAt: z.iso.datetime({ offset: true }),
+    actor: AuditActor,
+    /** `<area>.<verb>` in lower case, for example `auth.login` or `tenant.update`. */
+    action: z
+      .string()
+      .max(100)
+      .regex(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$/, 'action must look like "area.verb"'),
+    resource: AuditResource,
+    outcome: AuditOutcome,
+    sourceIp: z.union([z.ipv4(), z.ipv6()]).optional(),
+    userAgent: z.string().max(512).optional(),
+    requestId: z.string().max(200).optional(),
+    traceId: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/)
+      .optional(),
+    metadata: AuditMetadata.default({}),
+  })
+  .strict();
+export type AuditEvent = z.infer<typeof AuditEvent>;
+export type AuditEventInput = z.input<typeof AuditEvent>;
+
+/** Every service's audit events; the audit service writes each exactly once. */
+export const AUDIT_STREAM = 'AUDIT';
+export const AuditEvents = streamSubject(AUDIT_STREAM, 'audit.v1.events', AuditEvent);

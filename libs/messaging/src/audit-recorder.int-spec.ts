@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { JSONCodec, type NatsConnection } from 'nats';
+import pino from 'pino';
+import { AUDIT_STREAM, AuditEvents, type AuditEvent } from '@lattice/contracts';
+import { LocalNatsServer, eventually, testNamespace } from '@lattice/testing';
+import { AuditRecorder, type AuditRecord } from './audit-recorder';
+import { ensureStream, JetStreamPublisher } from './jetstream';
+import { SubjectNamespace } from './namespace';
+import { connectNats } from './nats-connection';
+
+jest.setTimeout(60_000);
+
+const json = JSONCodec<AuditEvent>();
+const logger = pino({ level: 'silent' });
+const TENANT = randomUUID();
+
+const event = (action: string): AuditRecord => ({
+  tenantId: TENANT,
+  actor: { type: 'user', id: 'u-1', roles: ['developer'] },
+  action,
+  resource: { type: 'Tenant', id: TENANT },
+  outcome: 'success',
+});
+
+/** A NATS server of this file's own, so the test can take it away from under the recorder. */
+describe(AuditRecorder.name, () => {
+  let server: LocalNatsServer;
+  let nc: NatsConnection;
+  let ns: SubjectNamespace;
+  let recorder: AuditRecorder;
+
+  const stored = async (): Promise<AuditEvent[]> => {
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.streams.info(ns.stream(AUDIT_STREAM));
+    const events: AuditEvent[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && seq > 0; seq++) {
+      const msg = await jsm.streams.getMessage(ns.stream(AUDIT_STREAM), { seq });
+      events.push(json.decode(msg.data));
+    }
+    return events;
+  };
+
+  beforeAll(async () => {
+    server = await LocalNatsServer.start();
+    nc = await connectNats(server.url, 'audit-recorder-test');
+    ns = new SubjectNamespace(testNamespace());
+    await ensureStream(nc, ns, AUDIT_STREAM, [`${AuditEvents.subject}.>`]);
+  });
+
+  beforeEach(() => {
+    recorder = new AuditRecorder(new JetStreamPublisher(nc, ns), { logger });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await server?.stop();
+  });
+
+  it('publishes each event once, on its tenant subject, with an id, time and its content', async () => {
+    const id = recorder.record(event('tenant.update'))!;
+    expect(await recorder.flush()).toBe(true);
+    const [first] = (await stored()).filter((e) => e.id === id);
+    expect(first).toMatchObject({
+      tenantId: TENANT,
+      action: 'tenant.update',
+      outcome: 'success',
+      actor: { type: 'user', id: 'u-1', roles: ['developer'] },
+    });
+    expect(Date.parse(first!.occurredAt)).not.toBeNaN();
+  });
+
+  it('does not duplicate an event published twice under the same id', async () => {
+    const id = randomUUID();
+    recorder.record({ ...event('auth.login'), id });
+    recorder.record({ ...event('auth.login'), id });
+    await recorder.flush();
+    expect((await stored()).filter((e) => e.id === id)).toHaveLength(1);
+  });
+
+  it('refuses an event outside the contract without throwing at the caller', () => {
+    expect(recorder.record({ ...event('Not An Action') })).toBeUndefined();
+    expect(
+      recorder.record({ ...event('auth.login'), metadata: { blob: 'x'.repeat(10_000) } }),
+    ).toBeUndefined();
+    expect(recorder.buffered).toBe(0);
+  });
+
+  it('returns at once while NATS is down, and delivers every event when it is back', async () => {
+    await server.halt();
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(recorder.record(event('api-key.create'))!);
+    expect(recorder.buffered).toBeGreaterThan(0);
+    expect(await recorder.flush(300)).toBe(false);
+    await server.resume();
+    await eventually(async () => expect(recorder.buffered).toBe(0), { timeoutMs: 30_000 });
+    await recorder.flush();
+    const kept = new Set((await stored()).map((e) => e.id));
+    expect(ids.every((id) => kept.has(id))).toBe(true);
+  });
+
+  it('drops the oldest events, and says so, when its buffer is full', async () => {
+    const small = new AuditRecorder(new JetStreamPublisher(nc, ns), { logger, maxBuffered: 2 });
+    await server.halt();
+    const ids = [1, 2, 3].map(() => small.record(event('role.grant'))!);
+    expect(small.dropped).toBe(1);
+    await server.resume();
+    await eventually(async () => expect(small.buffered).toBe(0), { timeoutMs: 30_000 });
+    const kept = new Set((await stored()).map((e) => e.id));
+    // the newest is never the one dropped
+    expect(ids.filter((id) => kept.has(id))).toHaveLength(2);
+    expect(kept.has(ids[2]!)).toBe(true);
+  });
+});

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
+import { AuditEvent, AuditEvents, type AuditEventInput } from '@lattice/contracts';
+import type { Logger } from 'pino';
+import type { JetStreamPublisher } from './jetstream';
+
+/** What a caller says happened; the recorder adds the id, the time and the trace id. */
+export type AuditRecord = Omit<AuditEventInput, 'id' | 'occurredAt'> &
+  Partial<Pick<AuditEventInput, 'id' | 'occurredAt'>>;
+
+export interface AuditRecorderOptions {
+  logger: Logger;
+  /** Events held while JetStream cannot take them; beyond this the oldest are dropped. */
+  maxBuffered?: number;
+  /** Publishes at once, at most. */
+  concurrency?: number;
+}
+
+/**
+ * Sends audit events to the `AUDIT` stream without ever blocking or failing the request that
+ * produced them: `record` returns at once, and publishing (with the event id as the JetStream
+ * message id, so a retry is not a duplicate) happens behind it, retried while NATS is away.
+ */
+export class AuditRecorder {
+  private readonly queue: AuditEvent[] = [];
+  private readonly maxBuffered: number;
+  private readonly concurrency: number;
+  private draining?: Promise<void>;
+  private droppedCount = 0;
+  private inFlight = 0;
+
+  constructor(
+    private readonly publisher: JetStreamPublisher,
+    private readonly options: AuditRecorderOptions,
+  ) {
+    this.maxBuffered = options.maxBuffered ?? 10_000;
+    this.concurrency = options.concurrency ?? 32;
+  }
+
+  /** Queues one event; returns its id, or undefined when the event breaks the contract. */
+  record(input: AuditRecord): string | undefined {
+    const span = trace.getActiveSpan()?.spanContext();
+    const parsed = AuditEvent.safeParse({
+      id: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      ...(span && trace.isSpanContextValid(span) ? { traceId: span.traceId } : {}),
+      ...input,
+    });
+    if (!parsed.success) {
+      this.options.logger.error(
+        { action: input.action, issues: parsed.error.issues },
+        'audit event outside its contract, not recorded',
+      );
+      return undefined;
+    }
+    if (this.buffered >= this.maxBuffered && this.queue.length > 0) {
+      const lost = this.queue.shift()!;
+      this.droppedCount++;
+      this.options.logger.error(
+        { eventId: lost.id, action: lost.action },
+        'audit buffer full: oldest event dropped',
+      );
+    }
+    this.queue.push(parsed.data);
+    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    return parsed.data.id;
+  }
+
+  /** Events not yet in the stream, including those being published now. */
+  get buffered(): number {
+    return this.queue.length + this.inFlight;
+  }
+
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  /** Waits until every queued event is in the stream, or the time is up; for shutdown. */
+  async flush(timeoutMs = 5_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.queue.length > 0 || this.draining) {
+      if (Date.now() >= deadline) return false;
+      await Promise.race([this.draining, sleep(Math.min(50, deadline - Date.now()))]);
+    }
+    return true;
+  }
+
+  private async drain(): Promise<void> {
+    let backoffMs = 100;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.concurrency);
+      this.inFlight = batch.length;
+      const results = await Promise.allSettled(
+        batch.map((event) => this.publisher.publish(AuditEvents, event, event.id, event.tenantId)),
+      );
+      this.inFlight = 0;
+      const failed = batch.filter((_, i) => results[i]!.status === 'rejected');
+      if (failed.length === 0) {
+        backoffMs = 100;
+        continue;
+      }
+      // back to the front, in order, to be tried again once NATS answers
+      this.queue.unshift(...failed);
+      const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult)
+        .reason as Error;
+      this.options.logger.warn(
+        { err: reason, waiting: this.queue.length },
+        'audit events not yet published, retrying',
+      );
+      await sleep(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 5_000);
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
