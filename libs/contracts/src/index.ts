@@ -5,3 +5,4 @@ export * from './tenants/tenant.schema';
 export * from './tenants/tenants.subjects';
 export * from './usage/usage.schema';
 export * from './audit/audit-event.schema';
+export * from './auth/permission.schema';

@@ -1,0 +1,3 @@
+export * from './ability';
+export * from './system-roles';
+export * from './role-resolution';
