@@ -6,3 +6,5 @@ export * from './tenants/tenants.subjects';
 export * from './usage/usage.schema';
 export * from './audit/audit-event.schema';
 export * from './auth/permission.schema';
+export * from './auth/auth.schema';
+export * from './auth/auth.subjects';

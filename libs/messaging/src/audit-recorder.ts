@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import { AuditEvent, AuditEvents, type AuditEventInput } from '@lattice/contracts';
+import type { NatsConnection } from 'nats';
+import { AUDIT_STREAM, AuditEvent, AuditEvents, type AuditEventInput } from '@lattice/contracts';
 import type { Logger } from 'pino';
-import type { JetStreamPublisher } from './jetstream';
+import { ensureStream, type JetStreamPublisher } from './jetstream';
+import type { SubjectNamespace } from './namespace';
 
 /** What a caller says happened; the recorder adds the id, the time and the trace id. */
 export type AuditRecord = Omit<AuditEventInput, 'id' | 'occurredAt'> &
@@ -114,3 +116,14 @@ export class AuditRecorder {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Creates the `AUDIT` stream where it is missing. Every service that records events calls it,
+ * so events are kept even before the audit service first starts; they stay until it has
+ * written them (work-queue retention is not used: the stream is also the replay source).
+ */
+export async function ensureAuditStream(nc: NatsConnection, ns: SubjectNamespace): Promise<void> {
+  await ensureStream(nc, ns, AUDIT_STREAM, [`${AuditEvents.subject}.>`], {
+    max_age: 30 * 24 * 3600 * 1_000_000_000,
+  });
+}

@@ -1,19 +1,27 @@
-import { isPlatformAdmin, type RequestContext } from '@lattice/messaging';
+import { abilityOf, record } from '@lattice/authz';
+import type { RequestContext } from '@lattice/messaging';
 
-const TENANT_MANAGERS = ['tenant-owner', 'tenant-admin'];
+/** Another service asking on its own behalf (the auth service resolving a login's tenant). */
+const isService = (ctx: RequestContext) => ctx.actor.type === 'service';
+
+/** A tenant record with no id: only a permission that reaches every tenant covers it. */
+const anyTenant = () => record('Tenant', {});
 
 /**
- * Who may do what to a tenant record. Until the auth service brings CASL abilities, these are
- * the rules: platform admins manage every tenant; a tenant's own owners and admins may rename
- * it and change its settings; anyone in a tenant may read it and its usage.
+ * Who may do what to a tenant record, from the caller's CASL ability: platform roles reach
+ * every tenant; tenant roles reach their own (owners and admins rename it, owners close it).
  */
 export const tenantAccess = {
-  manageAll: (ctx: RequestContext) => isPlatformAdmin(ctx),
-  read: (ctx: RequestContext, tenantId: string) =>
-    isPlatformAdmin(ctx) || ctx.tenantId === tenantId,
-  update: (ctx: RequestContext, tenantId: string) =>
-    isPlatformAdmin(ctx) ||
-    (ctx.tenantId === tenantId && ctx.actor.roles.some((r) => TENANT_MANAGERS.includes(r))),
+  create: (ctx: RequestContext) => abilityOf(ctx).can('create', anyTenant()),
+  listAll: (ctx: RequestContext) => isService(ctx) || abilityOf(ctx).can('read', anyTenant()),
+  read: (ctx: RequestContext, id: string) =>
+    isService(ctx) || abilityOf(ctx).can('read', record('Tenant', { id })),
+  update: (ctx: RequestContext, id: string) =>
+    abilityOf(ctx).can('update', record('Tenant', { id })),
+  /** Plans, quotas, suspension: decisions the platform makes, not the tenant. */
+  govern: (ctx: RequestContext) => abilityOf(ctx).can('update', anyTenant()),
+  delete: (ctx: RequestContext, id: string) =>
+    abilityOf(ctx).can('delete', record('Tenant', { id })),
   meter: (ctx: RequestContext, tenantId: string) =>
-    isPlatformAdmin(ctx) || ctx.actor.type === 'service' || ctx.tenantId === tenantId,
+    isService(ctx) || abilityOf(ctx).can('read', record('Usage', { tenantId })),
 };

@@ -38,8 +38,7 @@ export class TenantService {
   ) {}
 
   async create(ctx: RequestContext, request: CreateTenantRequest): Promise<TenantView> {
-    if (!tenantAccess.manageAll(ctx))
-      throw forbidden('only platform administrators create tenants');
+    if (!tenantAccess.create(ctx)) throw forbidden('only platform administrators create tenants');
     const now = this.clock.now();
     const created = await this.scope.runAsPlatform(async (em) => {
       const tenant = await this.tenants.insert(
@@ -77,7 +76,7 @@ export class TenantService {
   async getBySlug(ctx: RequestContext, slug: string): Promise<TenantView> {
     const lookup = (em: EntityManager) => this.tenants.findBySlug(em, slug);
     // a tenant's own caller looks only inside its own row; the slug of another is not there
-    const tenant = tenantAccess.manageAll(ctx)
+    const tenant = tenantAccess.listAll(ctx)
       ? await this.scope.runAsPlatform(lookup)
       : ctx.tenantId
         ? await this.scope.run(ctx.tenantId, lookup)
@@ -88,11 +87,11 @@ export class TenantService {
 
   async list(ctx: RequestContext, query: ListTenantsQuery): Promise<TenantPage> {
     const { limit, cursor, ...filters } = query;
-    const binding = { scope: tenantAccess.manageAll(ctx) ? 'platform' : ctx.tenantId, filters };
+    const binding = { scope: tenantAccess.listAll(ctx) ? 'platform' : ctx.tenantId, filters };
     const after = cursor ? (this.cursors.decode(cursor, binding) as [string, string]) : null;
     const page = (em: EntityManager) => this.tenants.list(em, filters, after, limit + 1);
     // the same query either way: row-level security narrows it to the caller's own tenant
-    const rows = tenantAccess.manageAll(ctx)
+    const rows = tenantAccess.listAll(ctx)
       ? await this.scope.runAsPlatform(page)
       : ctx.tenantId
         ? await this.scope.run(ctx.tenantId, page)
@@ -111,7 +110,7 @@ export class TenantService {
     if (!tenantAccess.update(ctx, id)) throw forbidden('you may not change this tenant');
     if (
       (changes.plan !== undefined || changes.quotaOverrides !== undefined) &&
-      !tenantAccess.manageAll(ctx)
+      !tenantAccess.govern(ctx)
     ) {
       throw forbidden('only platform administrators change plans and quotas');
     }
@@ -149,8 +148,8 @@ export class TenantService {
 
   private lifecycle(ctx: RequestContext, id: string, action: Exclude<LifecycleAction, 'update'>) {
     if (!tenantAccess.read(ctx, id)) throw notFound();
-    if (!tenantAccess.manageAll(ctx))
-      throw forbidden(`only platform administrators ${action} tenants`);
+    const allowed = action === 'delete' ? tenantAccess.delete(ctx, id) : tenantAccess.govern(ctx);
+    if (!allowed) throw forbidden(`you may not ${action} this tenant`);
     return this.transition(id, action, () => false);
   }
 

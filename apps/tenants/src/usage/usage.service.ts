@@ -64,7 +64,7 @@ export class UsageService {
   }
 
   async current(ctx: RequestContext, tenantId: string): Promise<UsageReply> {
-    if (!tenantAccess.read(ctx, tenantId)) throw notFound();
+    if (!tenantAccess.meter(ctx, tenantId)) throw notFound();
     const now = this.clock.now();
     return this.scope.run(tenantId, async (em) => {
       const tenant = await this.tenants.findById(em, tenantId);

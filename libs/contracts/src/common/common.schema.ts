@@ -15,9 +15,13 @@ export const HealthReply = z.object({ service: z.string(), status: z.literal('ok
 
 /** Who makes a call, as vouched for by the gateway's signed context. */
 export const Actor = z.object({
-  type: z.enum(['user', 'api-key', 'service', 'bootstrap']),
+  type: z.enum(['user', 'api-key', 'service', 'bootstrap', 'anonymous']),
   id: z.string().min(1).max(200),
   roles: z.array(z.string().max(100)).max(50),
+  /** What the roles (or an API key's scope) allow, resolved when the caller authenticated. */
+  permissions: z.array(z.string().max(100)).max(300).optional(),
+  /** For an API key, the user or service account it speaks for. */
+  ownerId: z.string().min(1).max(200).optional(),
 });
 export type Actor = z.infer<typeof Actor>;
 

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import {
+  DomainError,
+  ErrorCode,
+  PLATFORM_TENANT_ID,
+  PLATFORM_TENANT_SLUG,
+  TenantsGet,
+  TenantsGetBySlug,
+} from '@lattice/contracts';
+import { RpcClient, type RequestContext } from '@lattice/messaging';
+
+const AUTH_SERVICE: RequestContext['actor'] = { type: 'service', id: 'auth', roles: [] };
+
+/** What the auth service needs to know of tenants, asked of the tenants service. */
+@Injectable()
+export class TenantDirectory {
+  constructor(private readonly rpc: RpcClient) {}
+
+  /** The id of an active tenant by its slug, or undefined when there is no such tenant. */
+  async activeIdBySlug(slug: string): Promise<string | undefined> {
+    if (slug === PLATFORM_TENANT_SLUG) return PLATFORM_TENANT_ID;
+    try {
+      const tenant = await this.rpc.request(TenantsGetBySlug, { slug }, this.context());
+      return tenant.status === 'active' ? tenant.id : undefined;
+    } catch (error) {
+      if (error instanceof DomainError && error.code === ErrorCode.NotFound) return undefined;
+      if (error instanceof DomainError && error.code === ErrorCode.ValidationFailed)
+        return undefined;
+      throw error;
+    }
+  }
+
+  /** Refuses work in a tenant that does not exist or is not active. */
+  async assertActive(tenantId: string): Promise<void> {
+    if (tenantId === PLATFORM_TENANT_ID) return;
+    const tenant = await this.rpc.request(TenantsGet, { id: tenantId }, this.context());
+    if (tenant.status !== 'active')
+      throw new DomainError(ErrorCode.InvalidState, `the tenant is ${tenant.status}`);
+  }
+
+  private context(): RequestContext {
+    return { tenantId: null, actor: AUTH_SERVICE, requestId: randomUUID() };
+  }
+}

@@ -1,0 +1,55 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import {
+  AuthApiKeysCreate,
+  AuthApiKeysList,
+  AuthApiKeysRevoke,
+  AuthApiKeysVerify,
+  AuthServiceAccountsCreate,
+  AuthServiceAccountsList,
+  type RequestOf,
+} from '@lattice/contracts';
+import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
+import { ServiceAccountsService } from '../service-accounts/service-accounts.service';
+import { ApiKeysService } from './api-keys.service';
+
+@Controller()
+export class ApiKeysHandlers {
+  constructor(
+    private readonly keys: ApiKeysService,
+    private readonly accounts: ServiceAccountsService,
+  ) {}
+
+  @Handles(AuthApiKeysCreate)
+  create(@Payload() req: RequestOf<typeof AuthApiKeysCreate>, @CallContext() ctx: RequestContext) {
+    return this.keys.create(ctx, req);
+  }
+
+  @Handles(AuthApiKeysList)
+  async list(@CallContext() ctx: RequestContext) {
+    return { items: await this.keys.list(ctx) };
+  }
+
+  @Handles(AuthApiKeysRevoke)
+  revoke(@Payload() req: RequestOf<typeof AuthApiKeysRevoke>, @CallContext() ctx: RequestContext) {
+    return this.keys.revoke(ctx, req.id);
+  }
+
+  @Handles(AuthApiKeysVerify)
+  verify(@Payload() req: RequestOf<typeof AuthApiKeysVerify>) {
+    return this.keys.verify(req.key);
+  }
+
+  @Handles(AuthServiceAccountsCreate)
+  createServiceAccount(
+    @Payload() req: RequestOf<typeof AuthServiceAccountsCreate>,
+    @CallContext() ctx: RequestContext,
+  ) {
+    return this.accounts.create(ctx, req);
+  }
+
+  @Handles(AuthServiceAccountsList)
+  async listServiceAccounts(@CallContext() ctx: RequestContext) {
+    return { items: await this.accounts.list(ctx) };
+  }
+}

@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { Uuid, page } from '../common/common.schema';
+import { PermissionString } from './permission.schema';
+
+/** The slug that names the platform tenant at login. */
+export const PLATFORM_TENANT_SLUG = 'platform';
+
+const Email = z
+  .email()
+  .max(254)
+  .transform((e) => e.toLowerCase());
+/** Long enough to matter, short enough that hashing it cannot be used to tie up the service. */
+const Password = z.string().min(12, 'passwords have at least 12 characters').max(256);
+const RoleName = z
+  .string()
+  .min(2)
+  .max(64)
+  .regex(/^[a-z][a-z0-9-]*$/, 'role names are lower-case words joined by hyphens');
+const Origin = {
+  sourceIp: z.union([z.ipv4(), z.ipv6()]).optional(),
+  userAgent: z.string().max(512).optional(),
+};
+
+export const LoginRequest = z
+  .object({
+    tenant: z.string().min(1).max(63),
+    email: Email,
+    password: z.string().min(1).max(256),
+    ...Origin,
+  })
+  .strict();
+
+export const TokenPair = z.object({
+  accessToken: z.string(),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.number().int(),
+  refreshToken: z.string(),
+  refreshExpiresIn: z.number().int(),
+});
+export type TokenPair = z.infer<typeof TokenPair>;
+
+export const RefreshRequest = z
+  .object({ refreshToken: z.string().min(1).max(512), ...Origin })
+  .strict();
+export const LogoutReply = z.object({ revoked: z.boolean() });
+
+export const Jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+export type Jwks = z.infer<typeof Jwks>;
+export const RotateKeysReply = z.object({ kid: z.string(), retired: z.array(z.string()) });
+
+export const USER_STATUSES = ['active', 'locked', 'disabled'] as const;
+export const UserView = z.object({
+  id: Uuid,
+  tenantId: Uuid,
+  email: z.string(),
+  displayName: z.string().nullable(),
+  status: z.enum(USER_STATUSES),
+  roles: z.array(z.string()),
+  lockedUntil: z.string().nullable(),
+  lastLoginAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type UserView = z.infer<typeof UserView>;
+
+export const CreateUserRequest = z
+  .object({
+    /** Platform operators may name the tenant; everyone else creates users in their own. */
+    tenantId: Uuid.optional(),
+    email: Email,
+    password: Password,
+    displayName: z.string().min(1).max(200).optional(),
+    roles: z.array(RoleName).max(20).default([]),
+  })
+  .strict();
+export const UserIdRequest = z.object({ id: Uuid }).strict();
+export const ListUsersRequest = z
+  .object({
+    tenantId: Uuid.optional(),
+    limit: z.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(512).optional(),
+  })
+  .strict();
+export const UserPage = page(UserView);
+export const SetUserStatusRequest = z
+  .object({ id: Uuid, status: z.enum(['active', 'disabled']) })
+  .strict();
+
+export const RoleView = z.object({
+  name: z.string(),
+  description: z.string(),
+  system: z.boolean(),
+  permissions: z.array(z.string()),
+});
+export type RoleView = z.infer<typeof RoleView>;
+export const ListRolesRequest = z.object({ tenantId: Uuid.optional() }).strict();
+export const RoleList = z.object({ items: z.array(RoleView) });
+export const CreateRoleRequest = z
+  .object({
+    name: RoleName,
+    description: z.string().max(500).default(''),
+    permissions: z.array(PermissionString).min(1).max(100),
+  })
+  .strict();
+export const RoleNameRequest = z.object({ name: RoleName }).strict();
+export const RoleBindingRequest = z
+  .object({ principalId: Uuid, role: RoleName, tenantId: Uuid.optional() })
+  .strict();
+export const RoleBindingReply = z.object({ principalId: Uuid, roles: z.array(z.string()) });
+
+export const ServiceAccountView = z.object({
+  id: Uuid,
+  tenantId: Uuid,
+  name: z.string(),
+  roles: z.array(z.string()),
+  createdAt: z.string(),
+});
+export const CreateServiceAccountRequest = z
+  .object({
+    name: RoleName,
+    roles: z.array(RoleName).max(20).default(['service-account']),
+  })
+  .strict();
+export const ServiceAccountList = z.object({ items: z.array(ServiceAccountView) });
+
+export const ApiKeyView = z.object({
+  id: Uuid,
+  tenantId: Uuid,
+  name: z.string(),
+  prefix: z.string(),
+  ownerType: z.enum(['user', 'service-account']),
+  ownerId: Uuid,
+  permissions: z.array(z.string()),
+  expiresAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type ApiKeyView = z.infer<typeof ApiKeyView>;
+export const CreateApiKeyRequest = z
+  .object({
+    name: z.string().min(1).max(100),
+    /** A service account of the caller's tenant; the caller's own key when left out. */
+    serviceAccountId: Uuid.optional(),
+    /** At most what the owner holds; all of it when left out. */
+    permissions: z.array(PermissionString).min(1).max(100).optional(),
+    expiresAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+export const CreatedApiKey = z.object({
+  /** The whole key, shown this once and never again. */
+  key: z.string(),
+  apiKey: ApiKeyView,
+});
+export const ApiKeyIdRequest = z.object({ id: Uuid }).strict();
+export const ApiKeyList = z.object({ items: z.array(ApiKeyView) });
+export const VerifyApiKeyRequest = z.object({ key: z.string().min(1).max(200) }).strict();
+/** Who an API key speaks for, and what it may do now. */
+export const ApiKeyPrincipal = z.object({
+  keyId: Uuid,
+  tenantId: Uuid,
+  ownerType: z.enum(['user', 'service-account']),
+  ownerId: Uuid,
+  roles: z.array(z.string()),
+  permissions: z.array(z.string()),
+  expiresAt: z.string().nullable(),
+});
+export type ApiKeyPrincipal = z.infer<typeof ApiKeyPrincipal>;
+/** Published on core NATS when a key stops working, so caches drop it at once. */
+export const ApiKeyRevoked = z.object({ keyId: Uuid, prefix: z.string() });
+
+export const AuthHealth = z.object({ service: z.literal('auth'), status: z.literal('ok') });
