@@ -3,6 +3,7 @@
  * body of the same size, at a fixed rate and at saturation. Prints figures only, never pass/fail.
  * BENCH_DURATION sets the seconds of each measured run (default 10).
  */
+import { KeyRing } from '@lattice/secrets';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -111,23 +112,31 @@ async function main(): Promise<number> {
       }
     }
 
-    const bootstrapToken = hex(24);
+    const admin = { email: 'bench@lattice.local', password: hex(12) };
     const platform: RunningPlatform = await startPlatform({
       databaseUrl: withDatabase(serverUrl, dbName),
       natsUrl,
       internalSecret: hex(24),
-      bootstrapToken,
+      kek: KeyRing.generateSpec('bench'),
+      admin,
       appPassword: hex(12),
       namespace: `bench${hex(4)}`,
       gatewayPort: await freePort(),
       tenantsPort: await freePort(),
+      authPort: await freePort(),
       logLevel: 'warn',
       log: () => undefined,
       distDir: path.resolve(__dirname, '..'),
     });
     stops.push({ name: 'platform', stop: () => platform.stop() });
 
-    const auth = { authorization: `Bearer ${bootstrapToken}` };
+    const login = await fetch(`${platform.gatewayUrl}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant: 'platform', ...admin }),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const auth = { authorization: `Bearer ${accessToken}` };
     const created = await fetch(`${platform.gatewayUrl}/v1/tenants`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },

@@ -11,7 +11,9 @@ import {
 } from '@lattice/testing';
 import { startPlatform, type RunningPlatform } from '../../tools/launcher/src/platform';
 
-export const E2E_TOKEN = 'e2e-bootstrap-token-0123456789abcdef';
+import { KeyRing } from '@lattice/secrets';
+
+export const E2E_ADMIN = { email: 'admin@e2e.lattice.dev', password: 'e2e-admin-password-0123' };
 const DIST = resolve(__dirname, '../../dist');
 
 /** A fetch Response whose JSON body the tests read loosely; their assertions check its shape. */
@@ -20,8 +22,26 @@ export type E2EResponse = Omit<Response, 'json'> & { json(): Promise<any> };
 
 export interface E2EPlatform extends RunningPlatform {
   logs: string[];
-  /** fetch against the gateway with the bootstrap token unless `auth: false`. */
-  call(path: string, init?: RequestInit & { auth?: boolean; json?: unknown }): Promise<E2EResponse>;
+  /** The database the services keep their schemas in, for looking under their feet. */
+  databaseUrl: string;
+  /** The key-encryption keys the services were given. */
+  kek: string;
+  /** The platform admin's access token. */
+  adminToken: string;
+  /**
+   * fetch against the gateway: as the platform admin, or with `token` as someone else, or
+   * with no credentials at all when `auth: false`.
+   */
+  call(
+    path: string,
+    init?: RequestInit & { auth?: boolean; token?: string; json?: unknown },
+  ): Promise<E2EResponse>;
+  /** Signs in and returns the access and refresh tokens. */
+  login(
+    tenant: string,
+    email: string,
+    password: string,
+  ): Promise<{ accessToken: string; refreshToken: string }>;
 }
 
 /** The built platform as processes, on a fresh database and NATS namespace of this file's own. */
@@ -31,27 +51,45 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
   }
   const database = await createTestDatabase(testPostgresUrl());
   const logs: string[] = [];
+  const kek = KeyRing.generateSpec('e2e');
   const platform = await startPlatform({
     databaseUrl: database.url,
     natsUrl: testNatsUrl(),
     internalSecret: TEST_INTERNAL_SECRET,
-    bootstrapToken: E2E_TOKEN,
+    kek,
+    admin: E2E_ADMIN,
     appPassword: TEST_APP_PASSWORD,
     namespace: testNamespace(),
     gatewayPort: await freePort(),
     tenantsPort: await freePort(),
+    authPort: await freePort(),
     logLevel: 'info',
     env,
     distDir: DIST,
     log: (service, line) => logs.push(`${service} ${line}`),
   });
+  const login = async (tenant: string, email: string, password: string) => {
+    const response = await fetch(`${platform.gatewayUrl}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant, email, password }),
+    });
+    if (response.status !== 200)
+      throw new Error(`login failed: ${response.status} ${await response.text()}`);
+    return (await response.json()) as { accessToken: string; refreshToken: string };
+  };
+  const adminToken = (await login('platform', E2E_ADMIN.email, E2E_ADMIN.password)).accessToken;
   return {
     ...platform,
     logs,
+    adminToken,
+    login,
+    databaseUrl: database.url,
+    kek,
     call: (path, init = {}) => {
-      const { auth = true, json, headers, ...rest } = init;
+      const { auth = true, token = adminToken, json, headers, ...rest } = init;
       const allHeaders = {
-        ...(auth ? { authorization: `Bearer ${E2E_TOKEN}` } : {}),
+        ...(auth ? { authorization: `Bearer ${token}` } : {}),
         ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
         ...(headers as Record<string, string>),
       };

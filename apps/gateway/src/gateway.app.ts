@@ -1,12 +1,27 @@
 import { Module, type INestApplication } from '@nestjs/common';
-import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { Redis } from 'ioredis';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { NestPinoLogger, type Logger } from '@lattice/logging';
-import { connectNats } from '@lattice/messaging';
-import { MetricsRegistry, RuntimeModule } from '@lattice/service-runtime';
-import { BootstrapTokenGuard } from './auth/bootstrap-token.guard';
+import {
+  AuditRecorder,
+  JetStreamPublisher,
+  SubjectNamespace,
+  connectNats,
+  ensureAuditStream,
+} from '@lattice/messaging';
+import { LOGGER, MetricsRegistry, RuntimeModule } from '@lattice/service-runtime';
+import { API_KEY_CACHE_TTL_MS, ApiKeyCache } from './auth/api-key.cache';
+import { AuthController } from './auth/auth.controller';
+import { AuthenticationGuard, JwtGuard } from './auth/authentication.guard';
+import { JWKS_MIN_REFETCH_MS, JwksCache } from './auth/jwks.cache';
+import { JwtStrategy, TOKEN_EXPECTATIONS } from './auth/jwt.strategy';
+import { IdentityController } from './identity/identity.controller';
+import { RateLimitGuard } from './rate-limits/rate-limit.guard';
+import { RATE_LIMIT_STORE, TenantRateLimiter } from './rate-limits/rate-limiter';
 import { DependenciesHealth } from './health/dependencies.health';
 import { ProblemFilter } from './http/problem.filter';
 import { instrumentRequests, requestIdFrom } from './http/request-logging';
@@ -22,6 +37,10 @@ export async function createGatewayApp(
   logger: Logger,
 ): Promise<INestApplication> {
   const nats = await connectNats(config.NATS_URL, 'lattice-gateway');
+  await ensureAuditStream(nats, new SubjectNamespace(config.LATTICE_NAMESPACE));
+  const redis = config.REDIS_URL
+    ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    : undefined;
 
   @Module({
     imports: [
@@ -32,18 +51,37 @@ export async function createGatewayApp(
         namespace: config.LATTICE_NAMESPACE,
         internalSecret: config.LATTICE_INTERNAL_SECRET,
       }),
+      PassportModule,
     ],
-    controllers: [TenantsController],
+    controllers: [AuthController, IdentityController, TenantsController],
     providers: [
       TenantCache,
       DependenciesHealth,
       { provide: TENANT_CACHE_TTL_MS, useValue: config.GATEWAY_TENANT_CACHE_TTL_SECONDS * 1000 },
       {
-        provide: APP_GUARD,
-        inject: [Reflector],
-        useFactory: (reflector: Reflector) =>
-          new BootstrapTokenGuard(reflector, config.LATTICE_BOOTSTRAP_TOKEN),
+        provide: TOKEN_EXPECTATIONS,
+        useValue: { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE },
       },
+      { provide: JWKS_MIN_REFETCH_MS, useValue: config.GATEWAY_JWKS_MIN_REFETCH_SECONDS * 1000 },
+      { provide: API_KEY_CACHE_TTL_MS, useValue: config.GATEWAY_API_KEY_CACHE_SECONDS * 1000 },
+      {
+        provide: RATE_LIMIT_STORE,
+        useValue: { redis, keyPrefix: `${config.LATTICE_NAMESPACE ?? 'lattice'}:rate` },
+      },
+      {
+        provide: AuditRecorder,
+        inject: [JetStreamPublisher, LOGGER],
+        useFactory: (publisher: JetStreamPublisher, log: Logger) =>
+          new AuditRecorder(publisher, { logger: log }),
+      },
+      JwksCache,
+      JwtStrategy,
+      JwtGuard,
+      ApiKeyCache,
+      TenantRateLimiter,
+      // in this order: who is calling, then whether their tenant is within its rate
+      { provide: APP_GUARD, useClass: AuthenticationGuard },
+      { provide: APP_GUARD, useClass: RateLimitGuard },
     ],
   })
   class GatewayModule {}

@@ -25,9 +25,25 @@ export const gatewayConfigSpec = {
     z.coerce.number().int().min(0).max(3_600).default(30),
     'Longest a tenant stays in the gateway cache if no change event evicts it first.',
   ),
-  LATTICE_BOOTSTRAP_TOKEN: variable(
-    z.string().min(32, 'must be at least 32 characters'),
-    'Admin token accepted on /v1 until the auth service issues tokens.',
+  AUTH_ISSUER: variable(
+    z.string().min(1).max(200).default('https://lattice.local/auth'),
+    'The only `iss` accepted on access tokens (the auth service signs with the same value).',
+  ),
+  AUTH_AUDIENCE: variable(
+    z.string().min(1).max(200).default('lattice-api'),
+    'The only `aud` accepted on access tokens.',
+  ),
+  GATEWAY_JWKS_MIN_REFETCH_SECONDS: variable(
+    z.coerce.number().int().min(0).max(3_600).default(10),
+    'Least time between two fetches of the signing keys prompted by an unknown key id.',
+  ),
+  GATEWAY_API_KEY_CACHE_SECONDS: variable(
+    z.coerce.number().int().min(0).max(300).default(10),
+    'Longest an API key stays cached at the gateway; revocations evict at once over NATS.',
+  ),
+  REDIS_URL: variable(
+    z.url({ protocol: /^rediss?$/ }).optional(),
+    'Redis for rate-limit counters shared by every gateway replica; without it, each counts alone.',
     { sensitive: true },
   ),
 };

@@ -69,17 +69,22 @@ async function main(): Promise<void> {
       say('launcher', `started nats-server with JetStream at ${natsUrl}`);
     }
 
-    const bootstrapToken = process.env.LATTICE_BOOTSTRAP_TOKEN ?? secrets.bootstrapToken;
+    const admin = {
+      email: process.env.AUTH_ADMIN_EMAIL ?? 'admin@lattice.local',
+      password: process.env.AUTH_ADMIN_PASSWORD ?? secrets.adminPassword,
+    };
     const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8080);
     const platform = await startPlatform({
       databaseUrl,
       natsUrl,
       internalSecret: process.env.LATTICE_INTERNAL_SECRET ?? secrets.internalSecret,
-      bootstrapToken,
+      kek: process.env.LATTICE_KEK ?? secrets.kek,
+      admin,
       appPassword: process.env.DATABASE_APP_PASSWORD ?? secrets.appPassword,
       namespace: process.env.LATTICE_NAMESPACE,
       gatewayPort,
       tenantsPort: Number(process.env.TENANTS_HTTP_PORT ?? 8081),
+      authPort: Number(process.env.AUTH_HTTP_PORT ?? 8082),
       logLevel: process.env.LOG_LEVEL ?? 'info',
       log: say,
     });
@@ -91,13 +96,16 @@ async function main(): Promise<void> {
         '',
         `Lattice is running at ${url}`,
         `  API docs:  ${url}/docs`,
-        `  Token:     ${bootstrapToken}`,
+        `  Admin:     ${admin.email} / ${admin.password}  (tenant "platform")`,
         '',
-        'Try:',
+        'Sign in, then call the API with the access token:',
+        `  TOKEN=$(curl -s -X POST ${url}/v1/auth/login -H "Content-Type: application/json" \\`,
+        `    -d '{"tenant":"platform","email":"${admin.email}","password":"${admin.password}"}' \\`,
+        `    | node -pe 'JSON.parse(require("fs").readFileSync(0)).accessToken')`,
         `  curl -s -X POST ${url}/v1/tenants \\`,
-        `    -H "Authorization: Bearer ${bootstrapToken}" -H "Content-Type: application/json" \\`,
+        `    -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\`,
         `    -d '{"slug":"acme","name":"Acme Corp","plan":"professional"}'`,
-        `  curl -s ${url}/v1/tenants -H "Authorization: Bearer ${bootstrapToken}"`,
+        `  curl -s ${url}/v1/tenants -H "Authorization: Bearer $TOKEN"`,
         '',
         'Press Ctrl-C to stop.',
         '',

@@ -5,11 +5,15 @@ export interface PlatformOptions {
   databaseUrl: string;
   natsUrl: string;
   internalSecret: string;
-  bootstrapToken: string;
+  /** Key-encryption keys for secrets the services store (LATTICE_KEK). */
+  kek: string;
+  /** The first platform admin, created when the installation has none. */
+  admin: { email: string; password: string };
   appPassword?: string;
   namespace?: string;
   gatewayPort: number;
   tenantsPort: number;
+  authPort: number;
   logLevel?: string;
   /** Extra variables for every service (OTEL_*, for instance). */
   env?: Record<string, string>;
@@ -25,8 +29,8 @@ export interface RunningPlatform {
 
 /**
  * Starts every service as its own process, all at once (loading Node modules is most of a
- * start), then waits for each to be ready in dependency order: the tenants service (which
- * migrates its schema first), then the gateway, whose readiness includes the services'.
+ * start), then waits for each to be ready in dependency order: the tenants and auth services
+ * (which migrate their schemas first), then the gateway, whose readiness includes the services'.
  */
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   const distDir = options.distDir ?? resolve(__dirname, '../../..');
@@ -56,12 +60,30 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ),
     new ServiceProcess(
       {
+        name: 'auth',
+        entry: join('apps', 'auth', 'src', 'main.js'),
+        args: ['--migrate'],
+        env: {
+          ...common,
+          DATABASE_URL: options.databaseUrl,
+          ...(options.appPassword ? { DATABASE_APP_PASSWORD: options.appPassword } : {}),
+          AUTH_HTTP_PORT: String(options.authPort),
+          LATTICE_KEK: options.kek,
+          AUTH_ADMIN_EMAIL: options.admin.email,
+          AUTH_ADMIN_PASSWORD: options.admin.password,
+        },
+        readyUrl: `http://127.0.0.1:${options.authPort}/readyz`,
+      },
+      distDir,
+      options.log,
+    ),
+    new ServiceProcess(
+      {
         name: 'gateway',
         entry: join('apps', 'gateway', 'src', 'main.js'),
         env: {
           ...common,
           GATEWAY_PORT: String(options.gatewayPort),
-          LATTICE_BOOTSTRAP_TOKEN: options.bootstrapToken,
         },
         readyUrl: `http://127.0.0.1:${options.gatewayPort}/readyz`,
       },

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { DomainError, ErrorCode } from '@lattice/contracts';
 import type { RequestContext } from '@lattice/messaging';
-import type { AuthenticatedRequest } from './bootstrap-token.guard';
+import type { AuthenticatedRequest } from './authentication.guard';
 
 /** The authenticated caller of this HTTP request, as services will see it. */
 export const Caller = createParamDecorator(

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { TenantsHealthCheck } from '@lattice/contracts';
+import { AuthHealthCheck, TenantsHealthCheck } from '@lattice/contracts';
 import { RpcClient, type RequestContext } from '@lattice/messaging';
 import { HealthRegistry } from '@lattice/service-runtime';
 
@@ -21,6 +21,9 @@ export class DependenciesHealth implements OnModuleInit {
   onModuleInit(): void {
     this.health.register('tenants', async () => {
       await this.rpc.request(TenantsHealthCheck, {}, probe(), { timeoutMs: 1_500 });
+    });
+    this.health.register('auth', async () => {
+      await this.rpc.request(AuthHealthCheck, {}, probe(), { timeoutMs: 1_500 });
     });
   }
 }

@@ -1,3 +1,4 @@
+import { abilityOf, record } from '@lattice/authz';
 import {
   Inject,
   Injectable,
@@ -7,12 +8,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import { Events, JSONCodec, type NatsConnection, type Subscription } from 'nats';
 import { TenantEvents, TenantsGet, type TenantChanged, type TenantView } from '@lattice/contracts';
-import {
-  RpcClient,
-  SubjectNamespace,
-  isPlatformAdmin,
-  type RequestContext,
-} from '@lattice/messaging';
+import { RpcClient, SubjectNamespace, type RequestContext } from '@lattice/messaging';
 import { MetricsRegistry, NATS_CONNECTION } from '@lattice/service-runtime';
 import { Counter } from 'prom-client';
 
@@ -53,8 +49,9 @@ export class TenantCache implements OnApplicationBootstrap, OnApplicationShutdow
 
   async get(ctx: RequestContext, id: string): Promise<TenantView> {
     // only callers the tenants service would answer may be served from the cache
-    if (!isPlatformAdmin(ctx) && ctx.tenantId !== id)
-      return this.rpc.request(TenantsGet, { id }, ctx);
+    const mayRead =
+      ctx.actor.type === 'service' || abilityOf(ctx).can('read', record('Tenant', { id }));
+    if (!mayRead) return this.rpc.request(TenantsGet, { id }, ctx);
     this.lookups.inc({ result: this.cache.has(id) ? 'hit' : 'miss' });
     for (let attempt = 1; ; attempt++) {
       const fetching = this.cache.fetch(id, { context: ctx });

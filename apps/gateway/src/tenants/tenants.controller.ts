@@ -33,6 +33,7 @@ import { RpcClient, type RequestContext } from '@lattice/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { Caller } from '../auth/call-context.decorator';
+import { Requires, param } from '../auth/route-access';
 import { Documented } from '../http/openapi';
 import { ZodPipe } from '../http/zod.pipe';
 import { TenantCache } from './tenant-cache';
@@ -50,6 +51,7 @@ export class TenantsController {
 
   @Post()
   @HttpCode(201)
+  @Requires('create', 'Tenant', () => ({}))
   @Documented({
     summary: 'Create a tenant',
     body: CreateTenantRequest,
@@ -68,6 +70,7 @@ export class TenantsController {
   }
 
   @Get()
+  @Requires('read', 'Tenant')
   @Documented({
     summary: 'List tenants, a page at a time',
     query: ListTenantsQuery,
@@ -81,6 +84,7 @@ export class TenantsController {
   }
 
   @Get('by-slug/:slug')
+  @Requires('read', 'Tenant')
   @Documented({
     summary: 'Get a tenant by its slug',
     params: { slug: Slug },
@@ -92,12 +96,14 @@ export class TenantsController {
   }
 
   @Get(':id')
+  @Requires('read', 'Tenant', (r) => ({ id: param(r, 'id') }))
   @Documented({ summary: 'Get a tenant', params: IdParam, response: TenantView, errors: [404] })
   get(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
     return this.cache.get(ctx, id);
   }
 
   @Patch(':id')
+  @Requires('update', 'Tenant', (r) => ({ id: param(r, 'id') }))
   @Documented({
     summary: 'Change a tenant’s name, settings, plan or quota overrides',
     params: IdParam,
@@ -114,6 +120,7 @@ export class TenantsController {
   }
 
   @Post(':id/suspend')
+  @Requires('update', 'Tenant', () => ({}))
   @HttpCode(200)
   @Documented({
     summary: 'Suspend a tenant',
@@ -126,6 +133,7 @@ export class TenantsController {
   }
 
   @Post(':id/reactivate')
+  @Requires('update', 'Tenant', () => ({}))
   @HttpCode(200)
   @Documented({
     summary: 'Reactivate a suspended or deleted (not yet purged) tenant',
@@ -138,6 +146,7 @@ export class TenantsController {
   }
 
   @Delete(':id')
+  @Requires('delete', 'Tenant', (r) => ({ id: param(r, 'id') }))
   @Documented({
     summary: 'Delete a tenant (purged after the retention period)',
     params: IdParam,
@@ -149,6 +158,7 @@ export class TenantsController {
   }
 
   @Get(':id/usage')
+  @Requires('read', 'Usage', (r) => ({ tenantId: param(r, 'id') }))
   @Documented({
     summary: 'Usage against quota this period',
     params: IdParam,

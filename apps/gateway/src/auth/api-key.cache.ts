@@ -1,0 +1,73 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
+import {
+  API_KEY_REVOKED_SUBJECT,
+  ApiKeyRevoked,
+  AuthApiKeysVerify,
+  type ApiKeyPrincipal,
+} from '@lattice/contracts';
+import { RpcClient, SubjectNamespace, type RequestContext } from '@lattice/messaging';
+import { NATS_CONNECTION } from '@lattice/service-runtime';
+
+export const API_KEY_CACHE_TTL_MS = Symbol('API_KEY_CACHE_TTL_MS');
+
+const GATEWAY: RequestContext['actor'] = { type: 'service', id: 'gateway', roles: [] };
+const digest = (key: string) => createHash('sha256').update(key).digest('base64url');
+
+/**
+ * API keys as the auth service vouched for them, kept briefly so a busy key does not cross
+ * NATS on every call. A revocation reaches every gateway over NATS and evicts at once; the
+ * short lifetime bounds the damage of a missed message.
+ */
+@Injectable()
+export class ApiKeyCache implements OnModuleInit, OnModuleDestroy {
+  private readonly cache: LRUCache<string, ApiKeyPrincipal, string>;
+  private subscription?: Subscription;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly ns: SubjectNamespace,
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
+    @Inject(API_KEY_CACHE_TTL_MS) ttlMs: number,
+  ) {
+    this.cache = new LRUCache<string, ApiKeyPrincipal, string>({
+      max: 50_000,
+      ttl: Math.max(1, ttlMs),
+      fetchMethod: (_digest, _stale, { context: key }) =>
+        this.rpc.request(
+          AuthApiKeysVerify,
+          { key },
+          { tenantId: null, actor: GATEWAY, requestId: randomUUID() },
+        ),
+    });
+  }
+
+  onModuleInit(): void {
+    const json = JSONCodec();
+    this.subscription = this.nats.subscribe(this.ns.subject(API_KEY_REVOKED_SUBJECT), {
+      callback: (error, msg) => {
+        if (error) return;
+        const revoked = ApiKeyRevoked.safeParse(json.decode(msg.data));
+        if (!revoked.success) return;
+        for (const [cacheKey, principal] of this.cache.entries()) {
+          if (principal.keyId === revoked.data.keyId) this.cache.delete(cacheKey);
+        }
+      },
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  async principal(key: string): Promise<ApiKeyPrincipal> {
+    const principal = (await this.cache.fetch(digest(key), { context: key }))!;
+    if (principal.expiresAt && Date.parse(principal.expiresAt) <= Date.now()) {
+      this.cache.delete(digest(key));
+      return this.cache.fetch(digest(key), { context: key }) as Promise<ApiKeyPrincipal>;
+    }
+    return principal;
+  }
+}
