@@ -52,6 +52,13 @@ describe('abilityFor', () => {
     expect(smuggled.can('read', record('Tenant', { id: TENANT_B }))).toBe(false);
   });
 
+  it('never lets a tenant role reach the platform own resources', () => {
+    const owner = abilityFor(principal(['tenant-owner']));
+    expect(owner.can('manage', 'SigningKey')).toBe(false);
+    expect(owner.can('update', 'GpuNode')).toBe(false);
+    expect(owner.can('delete', 'User')).toBe(true);
+  });
+
   it('answers a refusal with a typed Forbidden error', () => {
     const ability = abilityFor(principal(['viewer']));
     expect(() => authorize(ability, 'create', 'User')).toThrow(

@@ -8,6 +8,7 @@ import {
 import {
   DomainError,
   ErrorCode,
+  PLATFORM_RESOURCES,
   PLATFORM_TENANT_ID,
   RESOURCES,
   SCOPES,
@@ -54,6 +55,7 @@ export function abilityFor(principal: Principal): LatticeAbility {
         can(permission.action, resource);
         continue;
       }
+      if (PLATFORM_RESOURCES.includes(resource)) continue;
       const fields = fieldsOf(resource);
       const conditions: MongoQuery = { [fields.tenant]: principal.tenantId };
       if (scope === 'own') conditions[fields.owner] = principal.actorId;

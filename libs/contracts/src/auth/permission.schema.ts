@@ -19,6 +19,9 @@ export const RESOURCES = [
 ] as const;
 export type Resource = (typeof RESOURCES)[number];
 
+/** Resources of the platform itself: no tenant role reaches them, whatever it says. */
+export const PLATFORM_RESOURCES: readonly Resource[] = ['SigningKey', 'GpuNode', 'ScalingPolicy'];
+
 /**
  * How far a permission reaches: `platform` every tenant, `tenant` the holder's own tenant,
  * `own` only records the holder owns within it.
