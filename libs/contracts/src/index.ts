@@ -4,3 +4,5 @@ export * from './common/common.schema';
 export * from './tenants/tenant.schema';
 export * from './tenants/tenants.subjects';
 export * from './usage/usage.schema';
+export * from './gpu/gpu.schema';
+export * from './gpu/gpu.subjects';
