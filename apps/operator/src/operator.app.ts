@@ -36,6 +36,8 @@ export interface Operator {
   reconciler: PolicyReconciler;
   /** Steps down (releasing the lease), stops watching, closes connections. */
   close(): Promise<void>;
+  /** Stops like a killed process, leaving the lease to expire (for handover tests). */
+  halt(): Promise<void>;
 }
 
 /**
@@ -122,13 +124,20 @@ export async function createOperator(
   await app.listen(config.OPERATOR_HTTP_PORT, '0.0.0.0');
 
   let closing: Promise<void> | undefined;
-  const close = () =>
+  const shutdown = (release: boolean) =>
     (closing ??= (async () => {
-      await elector.stop();
+      await elector.stop({ release });
       await controller.stop();
       await app.close();
     })());
-  return { app, elector, controller, reconciler, close };
+  return {
+    app,
+    elector,
+    controller,
+    reconciler,
+    close: () => shutdown(true),
+    halt: () => shutdown(false),
+  };
 }
 
 function defaultKubeConfig(): KubeConfig {

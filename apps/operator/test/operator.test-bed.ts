@@ -104,6 +104,20 @@ export class KubeTestBed {
     });
   }
 
+  /** Changes a policy's spec the way `kubectl edit` would (a new generation). */
+  async editPolicy(name: string, edit: (spec: ScalingPolicySpec) => void): Promise<void> {
+    const current = await this.policy(name);
+    edit(current.spec);
+    await this.custom.replaceNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: this.namespace,
+      name,
+      body: current,
+    });
+  }
+
   async policy(name: string): Promise<ScalingPolicy> {
     return (await this.custom.getNamespacedCustomObject({
       group: GROUP,

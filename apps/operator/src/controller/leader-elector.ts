@@ -3,6 +3,14 @@ import type { Logger } from '@lattice/logging';
 import type { Clock } from '@lattice/service-runtime';
 import { isConflict, type KubeGateway } from '../kube/kube.gateway';
 
+/**
+ * A Lease's times are MicroTime, which the API server parses with exactly six fractional
+ * digits; the client would send a Date with three, so the string is sent as is.
+ */
+function microTime(at: Date): Date {
+  return at.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
+}
+
 export interface LeaderElectionOptions {
   namespace: string;
   name: string;
@@ -70,8 +78,8 @@ export class LeaderElector {
           spec: {
             holderIdentity: identity,
             leaseDurationSeconds,
-            acquireTime: now,
-            renewTime: now,
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
             leaseTransitions: 0,
           },
         })
@@ -96,10 +104,10 @@ export class LeaderElector {
         ...spec,
         holderIdentity: identity,
         leaseDurationSeconds,
-        renewTime: now,
+        renewTime: microTime(now),
         ...(holder === identity
           ? {}
-          : { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
+          : { acquireTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
       },
     };
     try {
@@ -133,13 +141,17 @@ export class LeaderElector {
     this.onChange(leading);
   }
 
-  /** Stops campaigning; a leader releases the lease so another replica takes over at once. */
-  async stop(): Promise<void> {
+  /**
+   * Stops campaigning. A leader releases the lease so another replica takes over at once,
+   * unless `release` is false (as when a process dies: the lease then runs out).
+   */
+  async stop({ release = true }: { release?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.attempt;
     if (!this.leading) return;
     this.setLeading(false);
+    if (!release) return;
     const { namespace, name, identity } = this.options;
     const lease = await this.kube.readLease(namespace, name).catch(() => undefined);
     if (lease?.spec?.holderIdentity !== identity) return;
@@ -150,7 +162,7 @@ export class LeaderElector {
           ...lease.spec,
           holderIdentity: undefined,
           leaseDurationSeconds: 1,
-          renewTime: this.clock.now(),
+          renewTime: microTime(this.clock.now()),
         },
       })
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not release the lease'));

@@ -30,6 +30,8 @@ async function rejection(bed: KubeTestBed, name: string, spec: unknown): Promise
   throw new Error(`the API server accepted ${name}`);
 }
 
+jest.setTimeout(60_000);
+
 describe('ScalingPolicy CRD on a real API server', () => {
   let bed: KubeTestBed;
   beforeAll(async () => {
