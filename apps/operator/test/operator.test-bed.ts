@@ -21,6 +21,27 @@ import type { ScalingPolicy, ScalingPolicySpec } from '../src/policy/scaling-pol
 const run = promisify(execFile);
 export const CRD_FILE = resolve(__dirname, '../../../k8s/crds/scalingpolicies.lattice.dev.yaml');
 
+/** A policy on a Deployment polled every second, on the JOBS queue unless told otherwise. */
+export function policySpec(
+  target: string,
+  over: Partial<ScalingPolicySpec> = {},
+): ScalingPolicySpec {
+  return {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
+    minReplicas: 1,
+    maxReplicas: 10,
+    pollingIntervalSeconds: 1,
+    metrics: [
+      {
+        name: 'jobs',
+        type: 'queue',
+        queue: { stream: 'JOBS', consumer: 'workers', targetPerReplica: 10 },
+      },
+    ],
+    ...over,
+  };
+}
+
 /** kubectl against the test control plane. */
 export async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await run('kubectl', ['--kubeconfig', testKube().kubeconfigPath, ...args], {

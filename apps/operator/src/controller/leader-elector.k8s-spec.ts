@@ -1,6 +1,6 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { eventually } from '@lattice/testing';
-import { KubeTestBed } from '../../test/operator.test-bed';
+import { KubeTestBed, policySpec } from '../../test/operator.test-bed';
 import type { Operator } from '../operator.app';
 
 jest.setTimeout(90_000);
@@ -37,20 +37,19 @@ describe('leader election between two operator replicas', () => {
 
     // a policy whose metric cannot be read: the acting replica holds the fallback size
     await bed.createDeployment('api', 1);
-    await bed.createPolicy('api', {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' },
-      minReplicas: 1,
-      maxReplicas: 10,
-      pollingIntervalSeconds: 1,
-      metrics: [
-        {
-          name: 'jobs',
-          type: 'queue',
-          queue: { stream: 'NONE', consumer: 'none', targetPerReplica: 5 },
-        },
-      ],
-      fallback: { failureThreshold: 1, replicas: 3 },
-    });
+    await bed.createPolicy(
+      'api',
+      policySpec('api', {
+        metrics: [
+          {
+            name: 'jobs',
+            type: 'queue',
+            queue: { stream: 'NONE', consumer: 'none', targetPerReplica: 5 },
+          },
+        ],
+        fallback: { failureThreshold: 1, replicas: 3 },
+      }),
+    );
     await eventually(async () => expect(await bed.replicas('api')).toBe(3), WAIT);
     const rescale = (await bed.events('api')).find((e) => e.reason === 'FallbackActive');
     expect(rescale?.reportingInstance).toBe(leaderName);

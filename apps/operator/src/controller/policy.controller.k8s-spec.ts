@@ -8,7 +8,7 @@ import {
 } from '@lattice/messaging';
 import { GpuMemoryQuery, GpuMemoryQuerySubject } from '@lattice/contracts';
 import { TEST_INTERNAL_SECRET, eventually, testNamespace, testNatsUrl } from '@lattice/testing';
-import { KubeTestBed } from '../../test/operator.test-bed';
+import { KubeTestBed, policySpec } from '../../test/operator.test-bed';
 import type { ScalingPolicySpec } from '../policy/scaling-policy.types';
 
 jest.setTimeout(90_000);
@@ -77,25 +77,15 @@ describe('operator against a real API server and NATS', () => {
     await nc.flush();
   }
 
-  const queuePolicy = (target: string): ScalingPolicySpec => ({
-    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
-    minReplicas: 1,
-    maxReplicas: 10,
-    pollingIntervalSeconds: 1,
-    metrics: [
-      {
-        name: 'jobs',
-        type: 'queue',
-        queue: { stream: 'JOBS', consumer: 'workers', targetPerReplica: 10 },
+  const queuePolicy = (target: string): ScalingPolicySpec =>
+    policySpec(target, {
+      behavior: {
+        scaleDown: {
+          stabilizationWindowSeconds: 3,
+          policies: [{ type: 'Percent', value: 100, periodSeconds: 1 }],
+        },
       },
-    ],
-    behavior: {
-      scaleDown: {
-        stabilizationWindowSeconds: 3,
-        policies: [{ type: 'Percent', value: 100, periodSeconds: 1 }],
-      },
-    },
-  });
+    });
 
   it('scales a Deployment up on a JetStream backlog and back down after the window once it drains', async () => {
     await bed.createDeployment('worker', 1);
@@ -161,22 +151,17 @@ describe('operator against a real API server and NATS', () => {
     await bed.createDeployment('inference', 2);
     await publish(60);
     usedPercent = 60;
-    await bed.createPolicy('inference', {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'inference' },
-      minReplicas: 1,
-      maxReplicas: 8,
-      pollingIntervalSeconds: 1,
-      metrics: [
-        {
-          name: 'jobs',
-          type: 'queue',
-          queue: { stream: 'JOBS', consumer: 'workers', targetPerReplica: 10 },
-          activeWhen: [{ metric: 'vram', above: 80 }],
-        },
-        { name: 'vram', type: 'gpuMemory', gpuMemory: { measure: 'UsedPercent' } },
-      ],
-      holdScaleDownWhen: [{ metric: 'vram', above: 50 }],
-    });
+    await bed.createPolicy(
+      'inference',
+      policySpec('inference', {
+        maxReplicas: 8,
+        metrics: [
+          { ...policySpec('').metrics[0], activeWhen: [{ metric: 'vram', above: 80 }] },
+          { name: 'vram', type: 'gpuMemory', gpuMemory: { measure: 'UsedPercent' } },
+        ],
+        holdScaleDownWhen: [{ metric: 'vram', above: 50 }],
+      }),
+    );
     const gated = await eventually(async () => {
       const p = await bed.policy('inference');
       expect(p.status?.gates).toContainEqual(
