@@ -113,6 +113,8 @@ export class MetricsServerStandIn {
   }
 
   async stop(): Promise<void> {
+    // the aggregator keeps connections alive; close would wait for them otherwise
+    this.server?.closeAllConnections();
     await new Promise((done) => this.server?.close(done));
   }
 }

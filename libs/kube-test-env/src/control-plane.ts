@@ -27,7 +27,7 @@ export function kubeBinaries(log: (line: string) => void = () => undefined): str
   const env = process.env.KUBEBUILDER_ASSETS;
   if (env && existsSync(join(env, 'kube-apiserver')) && existsSync(join(env, 'etcd'))) return env;
   log(
-    'looking for etcd and kube-apiserver (the first run builds kube-apiserver; this takes several minutes)',
+    "finding etcd and kube-apiserver (built on a machine's first run, which takes several minutes)",
   );
   const result = spawnSync('bash', [FETCH_SCRIPT], {
     encoding: 'utf8',

@@ -1,3 +1,6 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadYaml } from '@kubernetes/client-node';
 import { eventually } from '@lattice/testing';
 import { KubeTestBed, kubectl } from '../../test/operator.test-bed';
 import type { ScalingPolicySpec } from '../policy/scaling-policy.types';
@@ -69,6 +72,20 @@ describe('ScalingPolicy CRD on a real API server', () => {
       expect.arrayContaining(['TARGET', 'MIN', 'MAX', 'CURRENT', 'DESIRED', 'METRICS', 'AGE']),
     );
     expect(table).toMatch(/ok\s+api\s+1\s+5/);
+  });
+
+  it.each(
+    readdirSync(join(__dirname, '../../../../k8s/examples')).filter(
+      (f) => f !== 'kustomization.yaml',
+    ),
+  )('accepts the example policy %s', async (file) => {
+    const example = loadYaml<{ metadata: { name: string }; spec: ScalingPolicySpec }>(
+      readFileSync(join(__dirname, '../../../../k8s/examples', file), 'utf8'),
+    );
+    await bed.createPolicy(example.metadata.name, example.spec);
+    expect((await bed.policy(example.metadata.name)).spec.maxReplicas).toBe(
+      example.spec.maxReplicas,
+    );
   });
 
   it('rejects minReplicas above maxReplicas', async () => {
