@@ -159,7 +159,12 @@ export class KubeTestBed {
 
   /** An operator in this process, watching only this namespace, with its lease here too. */
   async startOperator(
-    options: { identity?: string; natsPrefix?: string; leaseDurationSeconds?: number } = {},
+    options: {
+      kubeConfig?: KubeConfig;
+      identity?: string;
+      natsPrefix?: string;
+      leaseDurationSeconds?: number;
+    } = {},
   ): Promise<Operator> {
     const config = loadConfig(operatorConfigSpec, {
       NATS_URL: testNatsUrl(),
@@ -173,7 +178,7 @@ export class KubeTestBed {
       OPERATOR_IDENTITY: options.identity ?? `operator-${randomBytes(3).toString('hex')}`,
     });
     const operator = await createOperator(config, createLogger('operator', config.LOG_LEVEL), {
-      kubeConfig: testKubeConfig(),
+      kubeConfig: options.kubeConfig ?? testKubeConfig(),
       leaseRetryPeriodMs: 500,
     });
     this.operators.push(operator);

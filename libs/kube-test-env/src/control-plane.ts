@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { freePort } from '@lattice/local-infra';
 
 export interface KubeControlPlane {
@@ -20,7 +20,17 @@ export interface KubeControlPlane {
   stop(): Promise<void>;
 }
 
-const FETCH_SCRIPT = resolve(__dirname, '../../../tools/kube-test-env/fetch-binaries.sh');
+/** The repository root, from the sources or from their build under dist/. */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'tools/kube-test-env/fetch-binaries.sh'))) {
+    const parent = dirname(dir);
+    if (parent === dir)
+      throw new Error('tools/kube-test-env/fetch-binaries.sh not found above ' + __dirname);
+    dir = parent;
+  }
+  return dir;
+}
 
 /** Runs the fetch script (which builds kube-apiserver on first use) and returns the binaries' directory. */
 export function kubeBinaries(log: (line: string) => void = () => undefined): string {
@@ -29,11 +39,12 @@ export function kubeBinaries(log: (line: string) => void = () => undefined): str
   log(
     "finding etcd and kube-apiserver (built on a machine's first run, which takes several minutes)",
   );
-  const result = spawnSync('bash', [FETCH_SCRIPT], {
+  const script = join(repoRoot(), 'tools/kube-test-env/fetch-binaries.sh');
+  const result = spawnSync('bash', [script], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  if (result.status !== 0) throw new Error(`${FETCH_SCRIPT} failed (exit ${result.status})`);
+  if (result.status !== 0) throw new Error(`${script} failed (exit ${result.status})`);
   return result.stdout.trim().split('\n').pop()!;
 }
 

@@ -12,6 +12,8 @@ import type { ScalingPolicy } from '../policy/scaling-policy.types';
 import { policyKey, type PolicyReconciler } from './policy.reconciler';
 
 const MAX_BACKOFF_MS = 60_000;
+/** Reconciles running at once, as controller-runtime's MaxConcurrentReconciles. */
+const MAX_CONCURRENT = 16;
 
 /**
  * Watches ScalingPolicies through an informer and, while this replica leads, reconciles each
@@ -24,6 +26,8 @@ export class PolicyController {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly seenGeneration = new Map<string, number>();
   private readonly failures = new Map<string, number>();
+  private readonly waiting: (() => void)[] = [];
+  private active = 0;
   private leading = false;
   private stopped = false;
   private synced = false;
@@ -143,6 +147,18 @@ export class PolicyController {
       .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, work);
     await work;
+  }
+
+  /** Runs `task` once fewer than MAX_CONCURRENT reconciles are under way. */
+  private async withSlot<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= MAX_CONCURRENT) await new Promise<void>((go) => this.waiting.push(go));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
   }
 
   async stop(): Promise<void> {

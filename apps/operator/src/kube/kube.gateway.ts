@@ -10,6 +10,7 @@ import {
   type V1Lease,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { Agent } from 'node:https';
 import type { PodSample, PodUsage } from '../scaling/replica-calculator';
 import type { ScalingPolicy, ScalingPolicyStatus } from '../policy/scaling-policy.types';
 import { GROUP, PLURAL, VERSION } from '../crd/scaling-policy.crd';
@@ -49,6 +50,23 @@ export function isConflict(error: unknown): boolean {
   return error instanceof ApiException && error.code === 409;
 }
 
+/**
+ * The client builds a new TLS agent for every request, so every call pays a TLS handshake;
+ * this makes all API clients of one KubeConfig share one keep-alive agent instead.
+ */
+export function reuseConnections(kubeConfig: KubeConfig): KubeConfig {
+  const authenticate = kubeConfig.applySecurityAuthentication.bind(kubeConfig);
+  let shared: Agent | undefined;
+  kubeConfig.applySecurityAuthentication = async (context) => {
+    await authenticate(context);
+    const fresh = context.getAgent();
+    if (!(fresh instanceof Agent)) return;
+    shared ??= new Agent({ ...fresh.options, keepAlive: true, maxSockets: 32 });
+    context.setAgent(shared);
+  };
+  return kubeConfig;
+}
+
 /** Everything the operator asks of the Kubernetes API, behind one seam. */
 export class KubeGateway {
   readonly custom: CustomObjectsApi;
@@ -58,6 +76,7 @@ export class KubeGateway {
   private readonly plurals = new Map<string, Promise<string>>();
 
   constructor(readonly kubeConfig: KubeConfig) {
+    reuseConnections(kubeConfig);
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
