@@ -42,6 +42,23 @@ export function policySpec(
   };
 }
 
+/**
+ * A policy whose only metric can never be read (no such consumer), so the acting operator
+ * holds the fallback size: a way to see which replica acts without any metric source.
+ */
+export function fallbackPolicySpec(target: string, replicas: number): ScalingPolicySpec {
+  return policySpec(target, {
+    metrics: [
+      {
+        name: 'jobs',
+        type: 'queue',
+        queue: { stream: 'NONE', consumer: 'none', targetPerReplica: 5 },
+      },
+    ],
+    fallback: { failureThreshold: 1, replicas },
+  });
+}
+
 /** kubectl against the test control plane. */
 export async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await run('kubectl', ['--kubeconfig', testKube().kubeconfigPath, ...args], {

@@ -1,6 +1,6 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { eventually } from '@lattice/testing';
-import { KubeTestBed, policySpec } from '../../test/operator.test-bed';
+import { KubeTestBed, fallbackPolicySpec } from '../../test/operator.test-bed';
 import type { Operator } from '../operator.app';
 
 jest.setTimeout(90_000);
@@ -37,19 +37,7 @@ describe('leader election between two operator replicas', () => {
 
     // a policy whose metric cannot be read: the acting replica holds the fallback size
     await bed.createDeployment('api', 1);
-    await bed.createPolicy(
-      'api',
-      policySpec('api', {
-        metrics: [
-          {
-            name: 'jobs',
-            type: 'queue',
-            queue: { stream: 'NONE', consumer: 'none', targetPerReplica: 5 },
-          },
-        ],
-        fallback: { failureThreshold: 1, replicas: 3 },
-      }),
-    );
+    await bed.createPolicy('api', fallbackPolicySpec('api', 3));
     await eventually(async () => expect(await bed.replicas('api')).toBe(3), WAIT);
     const rescale = (await bed.events('api')).find((e) => e.reason === 'FallbackActive');
     expect(rescale?.reportingInstance).toBe(leaderName);

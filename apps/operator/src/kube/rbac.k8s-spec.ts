@@ -11,7 +11,7 @@ import {
 } from '@kubernetes/client-node';
 import { testKube } from '@lattice/kube-test-env';
 import { eventually } from '@lattice/testing';
-import { KubeTestBed, policySpec } from '../../test/operator.test-bed';
+import { KubeTestBed, fallbackPolicySpec } from '../../test/operator.test-bed';
 
 jest.setTimeout(90_000);
 
@@ -87,19 +87,7 @@ describe('the RBAC in k8s/operator', () => {
   it('is all the operator needs: it leads, scales, writes status and records Events', async () => {
     const operator = await bed.startOperator({ kubeConfig: asOperator, identity: 'rbac' });
     await bed.createDeployment('api', 1);
-    await bed.createPolicy(
-      'api',
-      policySpec('api', {
-        metrics: [
-          {
-            name: 'jobs',
-            type: 'queue',
-            queue: { stream: 'NONE', consumer: 'none', targetPerReplica: 5 },
-          },
-        ],
-        fallback: { failureThreshold: 1, replicas: 2 },
-      }),
-    );
+    await bed.createPolicy('api', fallbackPolicySpec('api', 2));
     await eventually(async () => expect(await bed.replicas('api')).toBe(2), {
       timeoutMs: 30_000,
       intervalMs: 200,
