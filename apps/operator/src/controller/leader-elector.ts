@@ -11,6 +11,12 @@ function microTime(at: Date): Date {
   return at.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
 }
 
+/**
+ * A leader that has not renewed for this fraction of the lease steps down, so it has stopped
+ * acting before another replica can take the lease (client-go: 10 s of 15 s).
+ */
+const RENEW_DEADLINE = (2 / 3) * 1000;
+
 export interface LeaderElectionOptions {
   namespace: string;
   name: string;
@@ -58,7 +64,8 @@ export class LeaderElector {
       .finally(() => {
         if (
           this.leading &&
-          this.clock.now().getTime() - this.lastRenew > this.options.leaseDurationSeconds * 1000
+          this.clock.now().getTime() - this.lastRenew >
+            this.options.leaseDurationSeconds * RENEW_DEADLINE
         ) {
           // could not renew in time: another replica may hold the lease by now
           this.setLeading(false);
@@ -72,7 +79,7 @@ export class LeaderElector {
     const now = this.clock.now();
     const lease = await this.kube.readLease(namespace, name);
     if (!lease) {
-      await this.kube
+      const created = await this.kube
         .createLease(namespace, {
           metadata: { name, namespace },
           spec: {
@@ -83,10 +90,16 @@ export class LeaderElector {
             leaseTransitions: 0,
           },
         })
-        .catch((error: unknown) => {
-          if (!isConflict(error)) throw error;
-        });
-      return this.confirm(now, true);
+        .then(
+          () => true,
+          (error: unknown) => {
+            // another replica created it first: it leads
+            if (isConflict(error)) return false;
+            throw error;
+          },
+        );
+      if (created) this.confirm(now);
+      return;
     }
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity;
@@ -112,15 +125,14 @@ export class LeaderElector {
     };
     try {
       await this.kube.replaceLease(namespace, next);
-      this.confirm(now, true);
+      this.confirm(now);
     } catch (error) {
       if (!isConflict(error)) throw error;
       // someone else wrote the lease since we read it; try again next period
     }
   }
 
-  private confirm(at: Date, won: boolean): void {
-    if (!won) return;
+  private confirm(at: Date): void {
     this.lastRenew = at.getTime();
     if (!this.leading) {
       this.logger.info(

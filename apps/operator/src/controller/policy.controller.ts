@@ -131,8 +131,10 @@ export class PolicyController {
     if (!policy || !this.leading) return;
     const interval =
       (policy.spec.pollingIntervalSeconds ?? DEFAULT_POLLING_INTERVAL_SECONDS) * 1000;
-    const work = this.reconciler
-      .reconcile(policy)
+    // leadership may have moved while this one waited for a slot
+    const work = this.withSlot(async () =>
+      this.leading ? this.reconciler.reconcile(policy) : undefined,
+    )
       .then(() => {
         this.failures.delete(key);
         this.schedule(key, interval);

@@ -37,8 +37,13 @@ export class PolicyReconciler {
 
   /** Forgets a deleted policy (or all, when leadership is lost). */
   forget(key?: string): void {
-    if (key) this.memory.delete(key);
-    else this.memory.clear();
+    const keys = key ? [key] : [...this.memory.keys()];
+    for (const k of keys) {
+      this.memory.delete(k);
+      const [namespace, policy] = k.split('/');
+      this.metrics.desired.remove({ namespace, policy });
+      this.metrics.current.remove({ namespace, policy });
+    }
   }
 
   async reconcile(policy: ScalingPolicy): Promise<Decision | undefined> {
