@@ -58,9 +58,9 @@ describe('operator against a real API server and NATS', () => {
     await nc.drain();
   });
 
-  async function publish(count: number): Promise<void> {
+  async function publish(count: number, subject = 'jobs.run'): Promise<void> {
     const js = nc.jetstream();
-    for (let i = 0; i < count; i++) await js.publish(ns.subject(`jobs.run`), json.encode({ i }));
+    for (let i = 0; i < count; i++) await js.publish(ns.subject(subject), json.encode({ i }));
   }
 
   async function drain(): Promise<void> {
@@ -185,5 +185,48 @@ describe('operator against a real API server and NATS', () => {
       );
     }, WAIT);
     await drain();
+  });
+
+  it('lets a worker sleep at zero and wakes it once the backlog passes the activation threshold', async () => {
+    await ensureStream(nc, ns, 'NIGHT', ['night.>']);
+    const jsm = await nc.jetstreamManager();
+    await jsm.consumers.add(ns.stream('NIGHT'), {
+      durable_name: ns.durable('sleepers'),
+      ack_policy: AckPolicy.Explicit,
+    });
+    await bed.createDeployment('sleeper', 1);
+    await bed.createPolicy(
+      'sleeper',
+      policySpec('sleeper', {
+        minReplicas: 0,
+        maxReplicas: 5,
+        metrics: [
+          {
+            name: 'night',
+            type: 'queue',
+            queue: {
+              stream: 'NIGHT',
+              consumer: 'sleepers',
+              targetPerReplica: 10,
+              activationThreshold: 5,
+            },
+          },
+        ],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 0 } },
+      }),
+    );
+    await eventually(async () => expect(await bed.replicas('sleeper')).toBe(0), WAIT);
+
+    await publish(3, 'night.job');
+    const below = await eventually(async () => {
+      const p = await bed.policy('sleeper');
+      expect(p.status?.currentMetrics?.[0]).toMatchObject({ value: 3, active: false, proposal: 0 });
+      return p;
+    }, WAIT);
+    expect(below.status?.desiredReplicas).toBe(0);
+    expect(await bed.replicas('sleeper')).toBe(0);
+
+    await publish(4, 'night.job');
+    await eventually(async () => expect(await bed.replicas('sleeper')).toBe(1), WAIT);
   });
 });

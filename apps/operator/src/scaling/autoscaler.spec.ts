@@ -56,6 +56,26 @@ function expectCondition(d: Decision, condition: Partial<Decision['conditions'][
 }
 
 describe(decide.name, () => {
+  it('doubles for a metric at twice its target and halves at half (documented example)', () => {
+    // "if the current metric value is 200m and the desired value is 100m, the number of
+    // replicas will be doubled"; at 50m it is halved
+    const level = (value: number): MetricInput => ({
+      name: 'gpu',
+      type: 'gpuMemory',
+      observation: {
+        type: 'gpuMemory',
+        measure: 'UsedMiB',
+        aggregation: 'Average',
+        gpus: [{ usedMiB: value, freeMiB: 1000 }],
+        target: 100,
+      },
+    });
+    expect(run(policy(), 4, [level(200)]).desiredReplicas).toBe(8);
+    expect(run(policy(), 4, [level(50)]).desiredReplicas).toBe(2);
+    // 1.05 is inside the 10 % tolerance: no change
+    expect(run(policy(), 4, [level(105)]).desiredReplicas).toBe(4);
+  });
+
   it('takes the largest proposal across metrics', () => {
     const d = run(policy(), 2, [queue('jobs', 50), vram('vram', [90, 90], 60)]);
     // queue: ceil(50 / 10) = 5; vram: ceil(2 × 90 / 60) = 3
