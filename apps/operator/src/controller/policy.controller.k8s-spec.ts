@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { AckPolicy, JSONCodec, type NatsConnection } from 'nats';
 import {
   ContextSigner,
@@ -90,10 +91,20 @@ describe('operator against a real API server and NATS', () => {
   it('scales a Deployment up on a JetStream backlog and back down after the window once it drains', async () => {
     await bed.createDeployment('worker', 1);
     await publish(45);
-    await bed.startOperator({ natsPrefix: prefix, identity: 'solo' });
+    const operator = await bed.startOperator({ natsPrefix: prefix, identity: 'solo' });
     await bed.createPolicy('worker', queuePolicy('worker'));
 
     await eventually(async () => expect(await bed.replicas('worker')).toBe(5), WAIT);
+    const base = `http://127.0.0.1:${(operator.app.getHttpServer().address() as AddressInfo).port}`;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    await eventually(async () => {
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain(
+        `lattice_operator_desired_replicas{namespace="${bed.namespace}",policy="worker"} 5`,
+      );
+      expect(metrics).toMatch(/lattice_operator_reconcile_total\{result="success"\} [1-9]/);
+      expect(metrics).toContain('lattice_operator_leader 1');
+    }, WAIT);
     const scaled = await eventually(async () => {
       const p = await bed.policy('worker');
       expect(p.status?.desiredReplicas).toBe(5);
