@@ -8,3 +8,5 @@ export * from './audit/audit-event.schema';
 export * from './auth/permission.schema';
 export * from './auth/auth.schema';
 export * from './auth/auth.subjects';
+export * from './gpu/gpu.schema';
+export * from './gpu/gpu.subjects';

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
  * non-zero rather than hang the rollout.
  */
 export function exitOnSignals(
-  app: INestApplication,
+  app: Pick<INestApplication, 'close'>,
   logger: Logger,
   flush: () => Promise<void>,
   deadlineMs = 25_000,

@@ -1,0 +1,243 @@
+import type { AddressInfo } from 'node:net';
+import { AckPolicy, JSONCodec, type NatsConnection } from 'nats';
+import {
+  ContextSigner,
+  CONTEXT_HEADER,
+  SubjectNamespace,
+  connectNats,
+  ensureStream,
+} from '@lattice/messaging';
+import { GpuMemoryQuery, GpuMemoryQuerySubject } from '@lattice/contracts';
+import { TEST_INTERNAL_SECRET, eventually, testNamespace, testNatsUrl } from '@lattice/testing';
+import { KubeTestBed, policySpec } from '../../test/operator.test-bed';
+import type { ScalingPolicySpec } from '../policy/scaling-policy.types';
+
+jest.setTimeout(90_000);
+
+const json = JSONCodec();
+const WAIT = { timeoutMs: 30_000, intervalMs: 200 };
+
+describe('operator against a real API server and NATS', () => {
+  let bed: KubeTestBed;
+  let nc: NatsConnection;
+  const prefix = testNamespace();
+  const ns = new SubjectNamespace(prefix);
+  let usedPercent = 60;
+
+  beforeAll(async () => {
+    bed = await new KubeTestBed().setUp();
+    nc = await connectNats(testNatsUrl(), 'operator-k8s-test');
+    await ensureStream(nc, ns, 'JOBS', ['jobs.>']);
+    const jsm = await nc.jetstreamManager();
+    await jsm.consumers.add(ns.stream('JOBS'), {
+      durable_name: ns.durable('workers'),
+      ack_policy: AckPolicy.Explicit,
+    });
+    // stands in for the GPU-node service: speaks its NATS contract, checks the signed context
+    const signer = new ContextSigner(TEST_INTERNAL_SECRET);
+    const sub = nc.subscribe(ns.subject(GpuMemoryQuerySubject.subject));
+    void (async () => {
+      for await (const msg of sub) {
+        const packet = json.decode(msg.data) as { id: string; data: unknown };
+        await signer.verify(msg.headers?.get(CONTEXT_HEADER));
+        const query = GpuMemoryQuery.parse(packet.data);
+        const gpus = ['a', 'b'].map((n) => ({
+          node: `${query.workload}-node`,
+          uuid: `GPU-${n}`,
+          model: 'Tesla V100-SXM2-32GB',
+          usedMiB: usedPercent * 320,
+          freeMiB: (100 - usedPercent) * 320,
+          sampledAt: new Date().toISOString(),
+        }));
+        msg.respond(json.encode({ id: packet.id, response: { gpus } }));
+      }
+    })();
+  });
+
+  afterAll(async () => {
+    await bed.tearDown();
+    await nc.drain();
+  });
+
+  async function publish(count: number, subject = 'jobs.run'): Promise<void> {
+    const js = nc.jetstream();
+    for (let i = 0; i < count; i++) await js.publish(ns.subject(subject), json.encode({ i }));
+  }
+
+  async function drain(): Promise<void> {
+    const consumer = await nc.jetstream().consumers.get(ns.stream('JOBS'), ns.durable('workers'));
+    for (;;) {
+      const batch = await consumer.fetch({ max_messages: 100, expires: 1_000 });
+      let n = 0;
+      for await (const m of batch) {
+        m.ack();
+        n++;
+      }
+      if (n === 0) break;
+    }
+    await nc.flush();
+  }
+
+  const queuePolicy = (target: string): ScalingPolicySpec =>
+    policySpec(target, {
+      behavior: {
+        scaleDown: {
+          stabilizationWindowSeconds: 3,
+          policies: [{ type: 'Percent', value: 100, periodSeconds: 1 }],
+        },
+      },
+    });
+
+  it('scales a Deployment up on a JetStream backlog and back down after the window once it drains', async () => {
+    await bed.createDeployment('worker', 1);
+    await publish(45);
+    const operator = await bed.startOperator({ natsPrefix: prefix, identity: 'solo' });
+    await bed.createPolicy('worker', queuePolicy('worker'));
+
+    await eventually(async () => expect(await bed.replicas('worker')).toBe(5), WAIT);
+    const base = `http://127.0.0.1:${(operator.app.getHttpServer().address() as AddressInfo).port}`;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    await eventually(async () => {
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain(
+        `lattice_operator_desired_replicas{namespace="${bed.namespace}",policy="worker"} 5`,
+      );
+      expect(metrics).toMatch(/lattice_operator_reconcile_total\{result="success"\} [1-9]/);
+      expect(metrics).toContain('lattice_operator_leader 1');
+    }, WAIT);
+    const scaled = await eventually(async () => {
+      const p = await bed.policy('worker');
+      expect(p.status?.desiredReplicas).toBe(5);
+      return p;
+    }, WAIT);
+    expect(scaled.status?.currentMetrics).toEqual([
+      expect.objectContaining({ name: 'jobs', type: 'queue', value: 45, target: 10, proposal: 5 }),
+    ]);
+    expect(scaled.status?.conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'ScalingActive',
+          status: 'True',
+          reason: 'ValidMetricFound',
+        }),
+        expect.objectContaining({ type: 'AbleToScale', status: 'True' }),
+        expect.objectContaining({ type: 'ScalingLimited' }),
+      ]),
+    );
+    expect(scaled.status?.lastScaleTime).toBeDefined();
+    expect(scaled.status?.observedGeneration).toBe(1);
+    const events = await eventually(async () => {
+      const list = await bed.events('worker');
+      expect(list.map((e) => e.reason)).toContain('SuccessfulRescale');
+      return list;
+    }, WAIT);
+    expect(events.find((e) => e.reason === 'SuccessfulRescale')?.message).toContain('New size: 5');
+
+    await drain();
+    await eventually(async () => expect(await bed.replicas('worker')).toBe(1), WAIT);
+    const settled = await bed.policy('worker');
+    expect(settled.status?.currentMetrics?.[0]).toMatchObject({ value: 0, proposal: 0 });
+  });
+
+  it('reports a missing consumer as FailedGetQueueMetric with a Warning event, and holds the fallback', async () => {
+    await bed.createDeployment('orphan', 2);
+    const spec = queuePolicy('orphan');
+    spec.metrics[0].queue!.consumer = 'nobody';
+    spec.fallback = { failureThreshold: 2, replicas: 4 };
+    await bed.createPolicy('orphan', spec);
+    const failing = await eventually(async () => {
+      const p = await bed.policy('orphan');
+      expect(p.status?.conditions).toContainEqual(
+        expect.objectContaining({ type: 'ScalingActive', status: 'False' }),
+      );
+      return p;
+    }, WAIT);
+    expect(failing.status?.currentMetrics?.[0].error).toBeTruthy();
+    await eventually(async () => expect(await bed.replicas('orphan')).toBe(4), WAIT);
+    const reasons = (await bed.events('orphan')).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['FailedGetMetrics', 'FallbackActive']));
+  });
+
+  it('scales an inference pool on the queue only while the GPU service reports VRAM above 80 %', async () => {
+    await bed.createDeployment('inference', 2);
+    await publish(60);
+    usedPercent = 60;
+    await bed.createPolicy(
+      'inference',
+      policySpec('inference', {
+        maxReplicas: 8,
+        metrics: [
+          { ...policySpec('').metrics[0], activeWhen: [{ metric: 'vram', above: 80 }] },
+          { name: 'vram', type: 'gpuMemory', gpuMemory: { measure: 'UsedPercent' } },
+        ],
+        holdScaleDownWhen: [{ metric: 'vram', above: 50 }],
+      }),
+    );
+    const gated = await eventually(async () => {
+      const p = await bed.policy('inference');
+      expect(p.status?.gates).toContainEqual(
+        expect.objectContaining({ gates: 'jobs', metric: 'vram', holds: false, value: 60 }),
+      );
+      return p;
+    }, WAIT);
+    expect(gated.status?.currentMetrics).toContainEqual(
+      expect.objectContaining({ name: 'jobs', gateOpen: false, value: 60 }),
+    );
+    expect(gated.status?.metricsSummary).toContain('jobs: 60/10 (gated)');
+    expect(await bed.replicas('inference')).toBe(2);
+
+    usedPercent = 95;
+    await eventually(async () => expect(await bed.replicas('inference')).toBe(6), WAIT);
+    // the scale is patched before the status is written
+    await eventually(async () => {
+      const open = await bed.policy('inference');
+      expect(open.status?.gates).toContainEqual(
+        expect.objectContaining({ gates: 'jobs', holds: true, value: 95 }),
+      );
+    }, WAIT);
+    await drain();
+  });
+
+  it('lets a worker sleep at zero and wakes it once the backlog passes the activation threshold', async () => {
+    await ensureStream(nc, ns, 'NIGHT', ['night.>']);
+    const jsm = await nc.jetstreamManager();
+    await jsm.consumers.add(ns.stream('NIGHT'), {
+      durable_name: ns.durable('sleepers'),
+      ack_policy: AckPolicy.Explicit,
+    });
+    await bed.createDeployment('sleeper', 1);
+    await bed.createPolicy(
+      'sleeper',
+      policySpec('sleeper', {
+        minReplicas: 0,
+        maxReplicas: 5,
+        metrics: [
+          {
+            name: 'night',
+            type: 'queue',
+            queue: {
+              stream: 'NIGHT',
+              consumer: 'sleepers',
+              targetPerReplica: 10,
+              activationThreshold: 5,
+            },
+          },
+        ],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 0 } },
+      }),
+    );
+    await eventually(async () => expect(await bed.replicas('sleeper')).toBe(0), WAIT);
+
+    await publish(3, 'night.job');
+    const below = await eventually(async () => {
+      const p = await bed.policy('sleeper');
+      expect(p.status?.currentMetrics?.[0]).toMatchObject({ value: 3, active: false, proposal: 0 });
+      return p;
+    }, WAIT);
+    expect(below.status?.desiredReplicas).toBe(0);
+    expect(await bed.replicas('sleeper')).toBe(0);
+
+    await publish(4, 'night.job');
+    await eventually(async () => expect(await bed.replicas('sleeper')).toBe(1), WAIT);
+  });
+});

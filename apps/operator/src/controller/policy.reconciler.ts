@@ -1,0 +1,222 @@
+import type { Logger } from '@lattice/logging';
+import type { Clock } from '@lattice/service-runtime';
+import { decide, type Decision } from '../scaling/autoscaler';
+import { emptyHistory, recordScaleEvent, type ScalingHistory } from '../scaling/behavior';
+import { isNotFound, type KubeGateway, type TargetScale } from '../kube/kube.gateway';
+import type { MetricReader } from '../metrics/metric-reader';
+import { behaviorOf, scalingPolicyOf, statusAfter } from '../policy/policy-status';
+import type { ScalingPolicy } from '../policy/scaling-policy.types';
+import { EventReason } from './event-reasons';
+import type { OperatorMetrics } from './operator.metrics';
+
+export function policyKey(policy: { metadata: { namespace?: string; name?: string } }): string {
+  return `${policy.metadata.namespace}/${policy.metadata.name}`;
+}
+
+interface PolicyMemory {
+  history: ScalingHistory;
+  failures: number;
+}
+
+/**
+ * One reconcile of one ScalingPolicy: read the target's scale and the metrics, decide, patch
+ * the scale subresource when the size changes, write status and record Events. Failures
+ * propagate so the controller requeues with backoff.
+ */
+export class PolicyReconciler {
+  private readonly memory = new Map<string, PolicyMemory>();
+
+  constructor(
+    private readonly kube: KubeGateway,
+    private readonly reader: MetricReader,
+    private readonly metrics: OperatorMetrics,
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+    private readonly identity: string,
+  ) {}
+
+  /** Forgets a deleted policy (or all, when leadership is lost). */
+  forget(key?: string): void {
+    const keys = key ? [key] : [...this.memory.keys()];
+    for (const k of keys) {
+      this.memory.delete(k);
+      const [namespace, policy] = k.split('/');
+      this.metrics.desired.remove({ namespace, policy });
+      this.metrics.current.remove({ namespace, policy });
+    }
+  }
+
+  async reconcile(policy: ScalingPolicy): Promise<Decision | undefined> {
+    const stop = this.metrics.duration.startTimer();
+    try {
+      const decision = await this.reconcileOnce(policy);
+      this.metrics.reconciles.inc({ result: 'success' });
+      return decision;
+    } catch (error) {
+      this.metrics.reconciles.inc({ result: 'error' });
+      throw error;
+    } finally {
+      stop();
+    }
+  }
+
+  private async reconcileOnce(policy: ScalingPolicy): Promise<Decision | undefined> {
+    const key = policyKey(policy);
+    const { namespace, name } = policy.metadata;
+    const target = policy.spec.scaleTargetRef;
+
+    let scale: TargetScale;
+    try {
+      scale = await this.kube.getScale(namespace, target);
+    } catch (error) {
+      const message = `the operator could not read the scale of ${target.kind} ${target.name}: ${describe(error)}`;
+      await this.event(policy, 'Warning', EventReason.FailedGetScale, message);
+      await this.writeStatusIfPresent(policy, {
+        observedGeneration: policy.metadata.generation,
+        conditions: [
+          {
+            type: 'AbleToScale',
+            status: 'False',
+            reason: 'FailedGetScale',
+            message,
+            lastTransitionTime: this.clock.now().toISOString(),
+          },
+        ],
+      });
+      throw error;
+    }
+
+    const inputs = await this.reader.read(policy, scale);
+    const memory = this.memory.get(key) ?? {
+      history: emptyHistory(),
+      failures: policy.status?.failedPolls ?? 0,
+    };
+    this.memory.set(key, memory);
+    const now = this.clock.now();
+    const decision = decide({
+      policy: scalingPolicyOf(policy),
+      currentReplicas: scale.replicas,
+      readyReplicas: scale.statusReplicas || scale.replicas,
+      metrics: inputs,
+      history: memory.history,
+      failures: memory.failures,
+      now: now.getTime(),
+    });
+    const firstFailure = memory.failures === 0 && decision.failures > 0;
+    memory.failures = decision.failures;
+
+    const values = Object.fromEntries(
+      decision.metrics.map((m) => [
+        m.name,
+        m.error !== undefined
+          ? { error: m.error }
+          : { value: m.value, target: m.target, proposal: m.proposal, gateOpen: m.gateOpen },
+      ]),
+    );
+    this.logger.info(
+      {
+        policy: key,
+        current: scale.replicas,
+        desired: decision.desiredReplicas,
+        rescale: decision.rescale,
+        reason: decision.reason,
+        metrics: values,
+        gates: decision.gates,
+      },
+      decision.rescale ? 'scaling decision: rescale' : 'scaling decision: hold',
+    );
+
+    const failed = decision.metrics.filter((m) => m.error !== undefined);
+    if (failed.length > 0 && firstFailure) {
+      await this.event(
+        policy,
+        'Warning',
+        EventReason.FailedGetMetrics,
+        failed.map((m) => `${m.type} metric ${m.name}: ${m.error}`).join('; '),
+      );
+    }
+    if (decision.fallbackActive && decision.rescale) {
+      await this.event(
+        policy,
+        'Warning',
+        EventReason.FallbackActive,
+        `metrics failed ${decision.failures} polls in a row; holding ${decision.desiredReplicas} replicas`,
+      );
+    }
+
+    let scaled = false;
+    if (decision.rescale) {
+      try {
+        await this.kube.setReplicas(namespace, target, decision.desiredReplicas);
+      } catch (error) {
+        const message = `failed to set the replica count of ${target.kind} ${target.name} to ${decision.desiredReplicas}: ${describe(error)}`;
+        await this.event(policy, 'Warning', EventReason.FailedRescale, message);
+        throw error;
+      }
+      recordScaleEvent(
+        memory.history,
+        behaviorOf(policy),
+        scale.replicas,
+        decision.desiredReplicas,
+        now.getTime(),
+      );
+      scaled = true;
+      this.metrics.rescales.inc({
+        direction: decision.desiredReplicas > scale.replicas ? 'up' : 'down',
+      });
+      await this.event(
+        policy,
+        'Normal',
+        EventReason.SuccessfulRescale,
+        `New size: ${decision.desiredReplicas}; reason: ${decision.reason}`,
+      );
+    }
+
+    const current = scaled ? decision.desiredReplicas : scale.replicas;
+    await this.writeStatusIfPresent(
+      policy,
+      statusAfter(policy, decision, current, decision.desiredReplicas, scaled, now),
+    );
+    this.metrics.desired.set({ namespace, policy: name }, decision.desiredReplicas);
+    this.metrics.current.set({ namespace, policy: name }, current);
+    return decision;
+  }
+
+  private async writeStatusIfPresent(
+    policy: ScalingPolicy,
+    status: Parameters<KubeGateway['writeStatus']>[1],
+  ): Promise<void> {
+    try {
+      await this.kube.writeStatus(policy, status);
+    } catch (error) {
+      // deleted while we worked: nothing left to report on
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  private async event(
+    policy: ScalingPolicy,
+    type: 'Normal' | 'Warning',
+    reason: EventReason,
+    message: string,
+  ): Promise<void> {
+    try {
+      await this.kube.recordEvent(policy, type, reason, message, this.identity);
+    } catch (error) {
+      // an Event is a courtesy: losing one must not stop scaling, but it is logged
+      this.logger.warn({ err: error, policy: policyKey(policy), reason }, 'could not record event');
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      return (JSON.parse(body) as { message?: string }).message ?? body;
+    } catch {
+      return body;
+    }
+  }
+  return (error as Error).message ?? String(error);
+}

@@ -1,0 +1,80 @@
+import type { Decision } from '../scaling/autoscaler';
+import { resolveBehavior, type Behavior } from '../scaling/behavior';
+import type { PolicyForScaling } from '../scaling/autoscaler';
+import type { ScalingPolicy, ScalingPolicyStatus, StatusCondition } from './scaling-policy.types';
+
+export const DEFAULT_POLLING_INTERVAL_SECONDS = 15;
+
+export function behaviorOf(policy: ScalingPolicy): Behavior {
+  return resolveBehavior(policy.spec.behavior);
+}
+
+/** The algorithm's view of a policy, with the CRD's defaults applied. */
+export function scalingPolicyOf(policy: ScalingPolicy): PolicyForScaling {
+  const { spec } = policy;
+  return {
+    minReplicas: spec.minReplicas ?? 1,
+    maxReplicas: spec.maxReplicas,
+    behavior: behaviorOf(policy),
+    paused: spec.paused ?? false,
+    fallback: spec.fallback
+      ? { failureThreshold: spec.fallback.failureThreshold ?? 3, replicas: spec.fallback.replicas }
+      : undefined,
+    holdScaleDownWhen: spec.holdScaleDownWhen,
+  };
+}
+
+/** Keeps a condition's lastTransitionTime unless its status changed. */
+function mergeConditions(
+  previous: StatusCondition[] | undefined,
+  decision: Decision,
+  now: Date,
+): StatusCondition[] {
+  return decision.conditions.map((c) => {
+    const before = previous?.find((p) => p.type === c.type);
+    const lastTransitionTime =
+      before && before.status === c.status ? before.lastTransitionTime : now.toISOString();
+    return { ...c, lastTransitionTime };
+  });
+}
+
+function summarize(decision: Decision): string {
+  return decision.metrics
+    .map((m) => {
+      const value = m.error !== undefined ? '<unknown>' : (m.value ?? '-');
+      const gated = m.gateOpen ? '' : ' (gated)';
+      return `${m.name}: ${value}/${m.target ?? '-'}${gated}`;
+    })
+    .join(', ');
+}
+
+/** The status subresource after a reconcile. */
+export function statusAfter(
+  policy: ScalingPolicy,
+  decision: Decision,
+  currentReplicas: number,
+  desiredReplicas: number,
+  scaled: boolean,
+  now: Date,
+): ScalingPolicyStatus {
+  return {
+    observedGeneration: policy.metadata.generation,
+    currentReplicas,
+    desiredReplicas,
+    lastScaleTime: scaled ? now.toISOString() : policy.status?.lastScaleTime,
+    failedPolls: decision.failures,
+    metricsSummary: summarize(decision),
+    currentMetrics: decision.metrics.map((m) => ({
+      name: m.name,
+      type: m.type,
+      value: m.value,
+      target: m.target,
+      proposal: m.proposal,
+      gateOpen: m.gateOpen,
+      active: m.active,
+      error: m.error,
+    })),
+    gates: decision.gates,
+    conditions: mergeConditions(policy.status?.conditions, decision, now),
+  };
+}
