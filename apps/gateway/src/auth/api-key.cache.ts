@@ -35,6 +35,9 @@ export class ApiKeyCache implements OnModuleInit, OnModuleDestroy {
     this.cache = new LRUCache<string, ApiKeyPrincipal, string>({
       max: 50_000,
       ttl: Math.max(1, ttlMs),
+      // a busy key is re-checked in the background, not by making its callers wait; a revoked
+      // key is evicted by the revocation message, and a refetch that fails drops the entry
+      allowStale: true,
       fetchMethod: (_digest, _stale, { context: key }) =>
         this.rpc.request(
           AuthApiKeysVerify,
