@@ -5,3 +5,7 @@ export * from './tenants/tenant.schema';
 export * from './tenants/tenants.subjects';
 export * from './usage/usage.schema';
 export * from './audit/audit-event.schema';
+export * from './audit/audit.schema';
+export * from './audit/audit.subjects';
+export * from './gdpr/gdpr.schema';
+export * from './gdpr/gdpr.subjects';
