@@ -66,23 +66,29 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> {
         if (this.stopped) messages.stop();
         backoffMs = 250;
         const it = messages[Symbol.asyncIterator]();
+        // one call to next() may be left waiting for a message; it is kept for the next turn
+        let waiting: Promise<IteratorResult<JsMsg>> | null = null;
+        const arrived = async (): Promise<IteratorResult<JsMsg> | null> => {
+          waiting ??= it.next();
+          const result = await Promise.race([waiting, nextTick()]);
+          if (result !== null) waiting = null;
+          return result;
+        };
         while (!this.stopped) {
-          const first = await it.next();
+          const first = await (waiting ??= it.next());
+          waiting = null;
           if (first.done) break;
           const batch: JsMsg[] = [first.value];
-          // whatever has already arrived joins the batch; nothing waits for more (the
-          // iterator counts the message in hand as pending until the next is asked for)
-          while (batch.length < size && messages.getPending() > 1) {
-            const next = await it.next();
-            if (next.done) break;
+          // whatever has already arrived joins the batch; nothing waits for more
+          while (batch.length < size) {
+            const next = await arrived();
+            if (next === null || next.done) break;
             batch.push(next.value);
           }
           await this.process(batch);
         }
         // stopping: what was delivered but not handled goes back now, not after the ack wait
-        while (messages.getPending() > 1) {
-          const left = await it.next();
-          if (left.done) break;
+        for (let left = await arrived(); left && !left.done; left = await arrived()) {
           left.value.nak();
         }
       } catch (error) {
@@ -121,3 +127,6 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> {
     await this.nc.flush().catch(() => undefined);
   }
 }
+
+/** Resolves with null once the messages already buffered have had their turn. */
+const nextTick = () => new Promise<null>((resolve) => setImmediate(() => resolve(null)));
