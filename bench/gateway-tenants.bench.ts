@@ -121,6 +121,7 @@ async function main(): Promise<number> {
       namespace: `bench${hex(4)}`,
       gatewayPort: await freePort(),
       tenantsPort: await freePort(),
+      auditPort: await freePort(),
       logLevel: 'warn',
       log: () => undefined,
       distDir: path.resolve(__dirname, '..'),

@@ -40,6 +40,7 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     namespace: testNamespace(),
     gatewayPort: await freePort(),
     tenantsPort: await freePort(),
+    auditPort: await freePort(),
     logLevel: 'info',
     env,
     distDir: DIST,

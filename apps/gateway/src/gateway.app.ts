@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { NestPinoLogger, type Logger } from '@lattice/logging';
 import { connectNats } from '@lattice/messaging';
 import { MetricsRegistry, RuntimeModule } from '@lattice/service-runtime';
+import { GatewayAuditModule } from './audit/gateway-audit.module';
 import { BootstrapTokenGuard } from './auth/bootstrap-token.guard';
 import { DependenciesHealth } from './health/dependencies.health';
 import { ProblemFilter } from './http/problem.filter';
@@ -32,6 +33,7 @@ export async function createGatewayApp(
         namespace: config.LATTICE_NAMESPACE,
         internalSecret: config.LATTICE_INTERNAL_SECRET,
       }),
+      GatewayAuditModule,
     ],
     controllers: [TenantsController],
     providers: [

@@ -11,6 +11,7 @@ import { startPlatform } from './platform';
 
 const COLORS: Record<string, string> = {
   tenants: '\x1b[36m',
+  audit: '\x1b[32m',
   gateway: '\x1b[35m',
   launcher: '\x1b[33m',
 };
@@ -80,6 +81,8 @@ async function main(): Promise<void> {
       namespace: process.env.LATTICE_NAMESPACE,
       gatewayPort,
       tenantsPort: Number(process.env.TENANTS_HTTP_PORT ?? 8081),
+      auditPort: Number(process.env.AUDIT_HTTP_PORT ?? 8082),
+      auditCheckpointKey: process.env.AUDIT_CHECKPOINT_KEY ?? secrets.auditCheckpointKey,
       logLevel: process.env.LOG_LEVEL ?? 'info',
       log: say,
     });

@@ -154,3 +154,17 @@ export type ListConsentsQuery = z.infer<typeof ListConsentsQuery>;
 
 export const ConsentPage = page(ConsentView);
 export type ConsentPage = z.infer<typeof ConsentPage>;
+
+export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
+
+/** An export over HTTP: a time range, streamed in one of the formats. */
+export const ExportAuditEventsQuery = z
+  .object({
+    ...TenantChoice,
+    format: z.enum(EXPORT_FORMATS).default('ndjson'),
+    from: Instant,
+    to: Instant,
+  })
+  .strict()
+  .refine(...fromNotAfterTo);
+export type ExportAuditEventsQuery = z.infer<typeof ExportAuditEventsQuery>;
