@@ -113,14 +113,15 @@ describe(GdprService.name, () => {
     // another user of the tenant may neither read nor record alice's consents
     const mallory: RequestContext = { ...asAlice, actor: { ...asAlice.actor, id: 'mallory' } };
     for (const call of [
-      bed.rpc.request(AuditConsentsList, { subjectId: alice }, mallory),
-      bed.rpc.request(
-        AuditConsentsRecord,
-        { subjectId: alice, purpose: 'marketing.email', policyVersion: '1', granted: false },
-        mallory,
-      ),
+      () => bed.rpc.request(AuditConsentsList, { subjectId: alice }, mallory),
+      () =>
+        bed.rpc.request(
+          AuditConsentsRecord,
+          { subjectId: alice, purpose: 'marketing.email', policyVersion: '1', granted: false },
+          mallory,
+        ),
     ]) {
-      expect((await failure(call)).code).toBe(ErrorCode.Forbidden);
+      expect((await failure(call())).code).toBe(ErrorCode.Forbidden);
     }
   });
 
