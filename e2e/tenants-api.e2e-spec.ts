@@ -271,7 +271,7 @@ describe('tenants API through the gateway', () => {
       expect((await platform.call(path, { auth: false })).status).toBe(200);
     }
     const ready = await (await platform.call('/readyz', { auth: false })).json();
-    expect(ready.checks).toEqual({ nats: 'ok', tenants: 'ok', auth: 'ok' });
+    expect(ready.checks).toEqual({ nats: 'ok', tenants: 'ok', auth: 'ok', audit: 'ok' });
   });
 
   it('publishes an OpenAPI document generated from the validating schemas', async () => {

@@ -218,6 +218,7 @@ export async function startBenchPlatform(
     gatewayPort: await freePort(),
     tenantsPort: await freePort(),
     authPort: await freePort(),
+    auditPort: await freePort(),
     logLevel: 'warn',
     env: options.env,
     log: () => undefined,

@@ -63,6 +63,7 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     gatewayPort: await freePort(),
     tenantsPort: await freePort(),
     authPort: await freePort(),
+    auditPort: await freePort(),
     logLevel: 'info',
     env,
     distDir: DIST,

@@ -6,14 +6,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { NestPinoLogger, type Logger } from '@lattice/logging';
-import {
-  AuditRecorder,
-  JetStreamPublisher,
-  SubjectNamespace,
-  connectNats,
-  ensureAuditStream,
-} from '@lattice/messaging';
-import { LOGGER, MetricsRegistry, RuntimeModule } from '@lattice/service-runtime';
+import { SubjectNamespace, connectNats, ensureAuditStream } from '@lattice/messaging';
+import { MetricsRegistry, RuntimeModule } from '@lattice/service-runtime';
 import { API_KEY_CACHE_TTL_MS, ApiKeyCache } from './auth/api-key.cache';
 import { AuthController } from './auth/auth.controller';
 import { AuthenticationGuard, JwtGuard } from './auth/authentication.guard';
@@ -22,6 +16,7 @@ import { JwtStrategy, TOKEN_EXPECTATIONS } from './auth/jwt.strategy';
 import { IdentityController } from './identity/identity.controller';
 import { RateLimitGuard } from './rate-limits/rate-limit.guard';
 import { RATE_LIMIT_STORE, TenantRateLimiter } from './rate-limits/rate-limiter';
+import { GatewayAuditModule } from './audit/gateway-audit.module';
 import { DependenciesHealth } from './health/dependencies.health';
 import { ProblemFilter } from './http/problem.filter';
 import { instrumentRequests, requestIdFrom } from './http/request-logging';
@@ -52,6 +47,7 @@ export async function createGatewayApp(
         internalSecret: config.LATTICE_INTERNAL_SECRET,
       }),
       PassportModule,
+      GatewayAuditModule,
     ],
     controllers: [AuthController, IdentityController, TenantsController],
     providers: [
@@ -67,12 +63,6 @@ export async function createGatewayApp(
       {
         provide: RATE_LIMIT_STORE,
         useValue: { redis, keyPrefix: `${config.LATTICE_NAMESPACE ?? 'lattice'}:rate` },
-      },
-      {
-        provide: AuditRecorder,
-        inject: [JetStreamPublisher, LOGGER],
-        useFactory: (publisher: JetStreamPublisher, log: Logger) =>
-          new AuditRecorder(publisher, { logger: log }),
       },
       JwksCache,
       JwtStrategy,

@@ -1,15 +1,13 @@
 import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TENANT_EVENTS_STREAM, TenantEvents, USAGE_STREAM } from '@lattice/contracts';
 import {
   createRuntimeDataSource,
   migrateServiceDatabase,
   type ServiceDatabaseOptions,
 } from '@lattice/database';
-import { NestPinoLogger, type Logger } from '@lattice/logging';
-import { LatticeNatsServer, SubjectNamespace, connectNats, ensureStream } from '@lattice/messaging';
-import { RuntimeModule, type Clock } from '@lattice/service-runtime';
+import type { Logger } from '@lattice/logging';
+import { SubjectNamespace, connectNats, ensureStream } from '@lattice/messaging';
+import { RuntimeModule, listenService, type Clock } from '@lattice/service-runtime';
 import { OutboxEntity } from './events/outbox.entity';
 import { TenantEntity } from './tenant/tenant.entity';
 import { TenantsModule } from './tenants.module';
@@ -73,27 +71,11 @@ export async function createTenantsApp(
   })
   class TenantsAppModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(
-    TenantsAppModule,
-    new FastifyAdapter(),
-    {
-      logger: new NestPinoLogger(logger),
-      bufferLogs: false,
-    },
-  );
-  app.connectMicroservice(
-    {
-      strategy: new LatticeNatsServer({
-        servers: config.NATS_URL,
-        queue: 'tenants',
-        name: 'lattice-tenants-rpc',
-        namespace: config.LATTICE_NAMESPACE,
-        gracePeriod: 10_000,
-      }),
-    },
-    { inheritAppConfig: true },
-  );
-  await app.startAllMicroservices();
-  await app.listen(config.TENANTS_HTTP_PORT, '0.0.0.0');
-  return app;
+  return listenService(TenantsAppModule, {
+    service: 'tenants',
+    natsUrl: config.NATS_URL,
+    namespace: config.LATTICE_NAMESPACE,
+    logger,
+    port: config.TENANTS_HTTP_PORT,
+  });
 }

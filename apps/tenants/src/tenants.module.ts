@@ -1,8 +1,8 @@
-import { Module, type DynamicModule, type OnApplicationShutdown, Inject } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { CursorCodec, TenantScope } from '@lattice/database';
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { CursorCodec } from '@lattice/database';
 import { deriveKey } from '@lattice/messaging';
-import { Clock, HealthRegistry, SystemClock } from '@lattice/service-runtime';
+import { Clock, SystemClock, databaseProviders } from '@lattice/service-runtime';
 import { TenantOutbox } from './events/tenant-outbox';
 import { TenantPurgeJob, PURGE_INTERVAL_MS } from './purge/tenant-purge.job';
 import { TenantHandlers } from './tenant/tenant.handlers';
@@ -13,14 +13,6 @@ import { UsageHandlers } from './usage/usage.handlers';
 import { UsageRepository } from './usage/usage.repository';
 import { UsageService } from './usage/usage.service';
 import type { TenantsConfig } from './tenants.config';
-
-class DatabaseLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
-  }
-}
 
 @Module({})
 export class TenantsModule {
@@ -33,8 +25,7 @@ export class TenantsModule {
       module: TenantsModule,
       controllers: [TenantHandlers, UsageHandlers],
       providers: [
-        { provide: DataSource, useValue: dataSource },
-        { provide: TenantScope, useValue: new TenantScope(dataSource) },
+        ...databaseProviders(dataSource),
         {
           provide: CursorCodec,
           useValue: new CursorCodec(deriveKey(config.LATTICE_INTERNAL_SECRET, 'cursor')),
@@ -42,15 +33,6 @@ export class TenantsModule {
         { provide: Clock, useValue: clock },
         { provide: TENANT_SETTINGS, useValue: { retentionDays: config.TENANT_RETENTION_DAYS } },
         { provide: PURGE_INTERVAL_MS, useValue: config.TENANT_PURGE_INTERVAL_SECONDS * 1000 },
-        {
-          provide: 'DATABASE_READINESS',
-          inject: [HealthRegistry],
-          useFactory: (health: HealthRegistry) =>
-            health.register('postgres', async () => {
-              await dataSource.query('SELECT 1');
-            }),
-        },
-        DatabaseLifecycle,
         TenantRepository,
         TenantService,
         TenantOutbox,

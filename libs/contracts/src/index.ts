@@ -10,3 +10,7 @@ export * from './auth/auth.schema';
 export * from './auth/auth.subjects';
 export * from './gpu/gpu.schema';
 export * from './gpu/gpu.subjects';
+export * from './audit/audit.schema';
+export * from './audit/audit.subjects';
+export * from './gdpr/gdpr.schema';
+export * from './gdpr/gdpr.subjects';

@@ -12,6 +12,8 @@ export interface ServiceDatabaseOptions {
   migrations: MixedList<Function | string>;
   poolSize?: number;
   applicationName?: string;
+  /** Tables the runtime role may only read and insert into: no UPDATE, no DELETE. */
+  appendOnlyTables?: string[];
 }
 
 /** The runtime role of a service: owns nothing, cannot bypass row-level security. */
@@ -59,6 +61,11 @@ export async function migrateServiceDatabase(options: ServiceDatabaseOptions): P
       `REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA ${schema} FROM ${roleId}`,
     );
     await admin.query(`REVOKE ALL ON ${schema}.migrations FROM ${roleId}`);
+    for (const table of options.appendOnlyTables ?? []) {
+      await admin.query(
+        `REVOKE UPDATE, DELETE ON ${schema}.${escapeIdentifier(table)} FROM ${roleId}`,
+      );
+    }
     return ran.map((m) => m.name);
   } finally {
     await admin.destroy();

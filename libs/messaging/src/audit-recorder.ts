@@ -1,10 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import type { NatsConnection } from 'nats';
 import { AUDIT_STREAM, AuditEvent, AuditEvents, type AuditEventInput } from '@lattice/contracts';
+import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { ensureStream, type JetStreamPublisher } from './jetstream';
 import type { SubjectNamespace } from './namespace';
+
+/** How long events wait in the AUDIT stream for the audit service, at most. */
+export const AUDIT_STREAM_MAX_AGE_DAYS = 30;
+
+/**
+ * Creates the AUDIT stream with the one configuration every publisher and the audit service
+ * agree on: file storage, events kept until the audit service has them (up to 30 days), and a
+ * duplicate window for retried publishes.
+ */
+export function ensureAuditStream(nc: NatsConnection, ns: SubjectNamespace): Promise<void> {
+  return ensureStream(nc, ns, AUDIT_STREAM, [`${AuditEvents.subject}.>`], {
+    max_age: AUDIT_STREAM_MAX_AGE_DAYS * 24 * 3600 * 1_000_000_000,
+  });
+}
 
 /** What a caller says happened; the recorder adds the id, the time and the trace id. */
 export type AuditRecord = Omit<AuditEventInput, 'id' | 'occurredAt'> &
@@ -116,14 +130,3 @@ export class AuditRecorder {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Creates the `AUDIT` stream where it is missing. Every service that records events calls it,
- * so events are kept even before the audit service first starts; they stay until it has
- * written them (work-queue retention is not used: the stream is also the replay source).
- */
-export async function ensureAuditStream(nc: NatsConnection, ns: SubjectNamespace): Promise<void> {
-  await ensureStream(nc, ns, AUDIT_STREAM, [`${AuditEvents.subject}.>`], {
-    max_age: 30 * 24 * 3600 * 1_000_000_000,
-  });
-}

@@ -4,4 +4,5 @@ export * from './request-context';
 export * from './rpc-client';
 export * from './rpc-server';
 export * from './jetstream';
+export * from './batch-consumer';
 export * from './audit-recorder';

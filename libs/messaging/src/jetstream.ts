@@ -67,6 +67,56 @@ export class JetStreamPublisher {
   }
 }
 
+export interface DurableOptions {
+  contract: StreamContract<z.ZodType>;
+  durable: string;
+  ackWaitMs?: number;
+  maxDeliver?: number;
+}
+
+/** Creates the durable pull consumer of a contract's subjects, or leaves the existing one be. */
+export async function ensureDurableConsumer(
+  nc: NatsConnection,
+  ns: SubjectNamespace,
+  options: DurableOptions,
+): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const { contract, durable } = options;
+  await jsm.consumers.add(ns.stream(contract.stream), {
+    durable_name: ns.durable(durable),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: ns.subject(`${contract.subject}.>`),
+    ack_wait: (options.ackWaitMs ?? 30_000) * 1_000_000,
+    max_deliver: options.maxDeliver ?? -1,
+  });
+}
+
+/**
+ * The message's payload if it keeps its contract; otherwise the message is terminated (it
+ * could never succeed, so it is not redelivered) and logged.
+ */
+export function decodeOrTerminate<C extends StreamContract<z.ZodType>>(
+  msg: JsMsg,
+  contract: C,
+  logger: Logger,
+): { success: true; data: MessageOf<C> } | { success: false } {
+  let decoded: unknown;
+  try {
+    decoded = json.decode(msg.data);
+  } catch {
+    decoded = undefined;
+  }
+  const parsed = contract.message.safeParse(decoded);
+  if (parsed.success) return { success: true, data: parsed.data as MessageOf<C> };
+  logger.error(
+    { subject: msg.subject, seq: msg.seq, issues: parsed.error?.issues },
+    'rejected message outside its contract',
+  );
+  msg.term();
+  return { success: false };
+}
+
 /** Thrown by a handler for a message that can never succeed: it is terminated, not redelivered. */
 export class RejectMessage extends Error {
   override name = 'RejectMessage';
@@ -111,17 +161,8 @@ export class DurableConsumer<C extends StreamContract<z.ZodType>> {
     await this.running;
   }
 
-  private async ensureConsumer(): Promise<void> {
-    const jsm = await this.nc.jetstreamManager();
-    const { contract, durable } = this.options;
-    await jsm.consumers.add(this.ns.stream(contract.stream), {
-      durable_name: this.ns.durable(durable),
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: this.ns.subject(`${contract.subject}.>`),
-      ack_wait: (this.options.ackWaitMs ?? 30_000) * 1_000_000,
-      max_deliver: this.options.maxDeliver ?? -1,
-    });
+  private ensureConsumer(): Promise<void> {
+    return ensureDurableConsumer(this.nc, this.ns, this.options);
   }
 
   private async loop(): Promise<void> {
@@ -164,23 +205,10 @@ export class DurableConsumer<C extends StreamContract<z.ZodType>> {
       extractTraceContext(msg.headers),
       { 'messaging.destination.name': msg.subject },
       async () => {
-        let decoded: unknown;
+        const parsed = decodeOrTerminate(msg, contract, logger);
+        if (!parsed.success) return;
         try {
-          decoded = json.decode(msg.data);
-        } catch {
-          decoded = undefined;
-        }
-        const parsed = contract.message.safeParse(decoded);
-        if (!parsed.success) {
-          logger.error(
-            { subject: msg.subject, seq: msg.seq, issues: parsed.error?.issues },
-            'rejected message outside its contract',
-          );
-          msg.term();
-          return;
-        }
-        try {
-          await handle(parsed.data as MessageOf<C>);
+          await handle(parsed.data);
           await msg.ackAck().catch(() => msg.ack());
         } catch (error) {
           if (error instanceof RejectMessage) {

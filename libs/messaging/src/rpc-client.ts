@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import {
   headers as natsHeaders,
   ErrorCode as NatsErrorCode,
+  type MsgHdrs,
   type NatsConnection,
   NatsError,
+  RequestStrategy,
 } from 'nats';
 import {
   DomainError,
@@ -53,12 +55,7 @@ export class RpcClient {
       otelContext.active(),
       { 'messaging.destination.name': subject },
       async () => {
-        const headers = natsHeaders();
-        headers.set(CONTEXT_HEADER, await this.signer.sign(ctx));
-        headers.set(REQUEST_ID_HEADER, ctx.requestId);
-        injectTraceContext(headers);
-        const id = randomUUID();
-        const body = JSON.stringify({ pattern: contract.subject, data: payload, id });
+        const { headers, body } = await this.packet(contract, payload, ctx);
         let raw: Uint8Array;
         try {
           const msg = await this.nc.request(subject, body, {
@@ -72,6 +69,63 @@ export class RpcClient {
         return decodeReply(contract, raw);
       },
     );
+  }
+
+  /**
+   * Scatter-gather: asks every service listening on the subject (one member of each queue
+   * group answers) and gathers the replies that arrive within `maxWaitMs`. A reply outside the
+   * contract, or an error, is reported as such rather than failing the whole gathering.
+   */
+  async requestMany<C extends RpcContract<z.ZodType, z.ZodType>>(
+    contract: C,
+    payload: RequestOf<C> | z.input<C['request']>,
+    ctx: RequestContext,
+    options: { maxWaitMs?: number } = {},
+  ): Promise<({ ok: true; reply: ReplyOf<C> } | { ok: false; error: DomainError })[]> {
+    const subject = this.ns.subject(contract.subject);
+    return withMessagingSpan(
+      `${contract.subject} gather`,
+      'client',
+      otelContext.active(),
+      { 'messaging.destination.name': subject },
+      async () => {
+        const { headers, body } = await this.packet(contract, payload, ctx);
+        const replies: ({ ok: true; reply: ReplyOf<C> } | { ok: false; error: DomainError })[] = [];
+        try {
+          const messages = await this.nc.requestMany(subject, body, {
+            strategy: RequestStrategy.Timer,
+            maxWait: options.maxWaitMs ?? 2_000,
+            headers,
+          });
+          for await (const msg of messages) {
+            try {
+              replies.push({ ok: true, reply: decodeReply(contract, msg.data) });
+            } catch (error) {
+              if (!(error instanceof DomainError)) throw error;
+              replies.push({ ok: false, error });
+            }
+          }
+        } catch (error) {
+          // no service listening is an empty gathering, not a failure
+          if (error instanceof NatsError && error.code === NatsErrorCode.NoResponders) return [];
+          throw translateTransportError(error, contract.subject);
+        }
+        return replies;
+      },
+    );
+  }
+
+  private async packet(
+    contract: RpcContract<z.ZodType, z.ZodType>,
+    payload: unknown,
+    ctx: RequestContext,
+  ): Promise<{ headers: MsgHdrs; body: string }> {
+    const headers = natsHeaders();
+    headers.set(CONTEXT_HEADER, await this.signer.sign(ctx));
+    headers.set(REQUEST_ID_HEADER, ctx.requestId);
+    injectTraceContext(headers);
+    const id = randomUUID();
+    return { headers, body: JSON.stringify({ pattern: contract.subject, data: payload, id }) };
   }
 }
 

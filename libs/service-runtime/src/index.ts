@@ -4,3 +4,5 @@ export * from './metrics';
 export * from './runtime.module';
 export * from './clock';
 export * from './shutdown';
+export * from './bootstrap-service';
+export * from './service-app';

@@ -1,5 +1,6 @@
 import { DomainError } from '@lattice/contracts';
 import { Clock } from '@lattice/service-runtime';
+import { QueryFailedError } from 'typeorm';
 
 /** Awaits a call that must fail with a domain error, and returns that error. */
 export async function failure(promise: Promise<unknown>): Promise<DomainError> {
@@ -25,4 +26,19 @@ export class ManualClock extends Clock {
   advance(ms: number): void {
     this.at = new Date(this.at.getTime() + ms);
   }
+}
+
+/** The PostgreSQL error a statement fails with: its SQLSTATE code and message. */
+export async function sqlFailure(
+  promise: Promise<unknown>,
+): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof QueryFailedError) {
+      return { code: (error.driverError as { code: string }).code, message: error.message };
+    }
+    throw error;
+  }
+  throw new Error('expected the statement to fail');
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeyRing } from '@lattice/secrets';
@@ -9,6 +9,14 @@ export interface LocalSecrets {
   adminPassword: string;
   appPassword: string;
   postgresPassword: string;
+  /** Ed25519 private key (PEM) that signs the audit trail's checkpoints. */
+  auditCheckpointKey: string;
+}
+
+export function newCheckpointKey(): string {
+  return generateKeyPairSync('ed25519')
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
 }
 
 /**
@@ -19,18 +27,20 @@ export function loadOrCreateSecrets(stateDir: string): LocalSecrets {
   // traversable (not listable) by others: embedded PostgreSQL runs as its own user when we are root
   mkdirSync(stateDir, { recursive: true, mode: 0o711 });
   const file = join(stateDir, 'secrets.json');
-  const fresh: LocalSecrets = {
+  const kept = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>)
+    : {};
+  // a state folder from before a secret existed gets the new one and keeps the rest
+  const secrets: LocalSecrets = {
     internalSecret: randomBytes(32).toString('base64url'),
     kek: KeyRing.generateSpec(),
     adminPassword: randomBytes(15).toString('base64url'),
     appPassword: randomBytes(18).toString('base64url'),
     postgresPassword: randomBytes(18).toString('base64url'),
+    auditCheckpointKey: newCheckpointKey(),
+    ...kept,
   };
-  // a state folder from an older version keeps its secrets and gains the ones it lacks
-  const kept = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>)
-    : {};
-  const secrets = { ...fresh, ...kept };
+  if (Object.keys(kept).length === Object.keys(secrets).length) return secrets;
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }

@@ -11,6 +11,7 @@ import { startPlatform } from './platform';
 
 const COLORS: Record<string, string> = {
   tenants: '\x1b[36m',
+  audit: '\x1b[32m',
   gateway: '\x1b[35m',
   launcher: '\x1b[33m',
 };
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
       gatewayPort,
       tenantsPort: Number(process.env.TENANTS_HTTP_PORT ?? 8081),
       authPort: Number(process.env.AUTH_HTTP_PORT ?? 8082),
+      auditPort: Number(process.env.AUDIT_HTTP_PORT ?? 8083),
+      auditCheckpointKey: process.env.AUDIT_CHECKPOINT_KEY ?? secrets.auditCheckpointKey,
       logLevel: process.env.LOG_LEVEL ?? 'info',
       log: say,
     });

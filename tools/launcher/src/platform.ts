@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { newCheckpointKey } from './local-state';
 import { ServiceProcess, type LogSink } from './service-process';
 
 export interface PlatformOptions {
@@ -14,6 +15,10 @@ export interface PlatformOptions {
   gatewayPort: number;
   tenantsPort: number;
   authPort: number;
+  /** Health and metrics port of the audit service. */
+  auditPort?: number;
+  /** Ed25519 private key (PEM) for audit checkpoints; a fresh one when omitted. */
+  auditCheckpointKey?: string;
   logLevel?: string;
   /** Extra variables for every service (OTEL_*, for instance). */
   env?: Record<string, string>;
@@ -29,8 +34,8 @@ export interface RunningPlatform {
 
 /**
  * Starts every service as its own process, all at once (loading Node modules is most of a
- * start), then waits for each to be ready in dependency order: the tenants and auth services
- * (which migrate their schemas first), then the gateway, whose readiness includes the services'.
+ * start), then waits for each to be ready in dependency order: the tenants, auth and audit
+ * services (which migrate their schemas first), then the gateway, whose readiness includes theirs.
  */
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   const distDir = options.distDir ?? resolve(__dirname, '../../..');
@@ -41,6 +46,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ...(options.namespace ? { LATTICE_NAMESPACE: options.namespace } : {}),
     ...options.env,
   };
+  const auditPort = options.auditPort ?? 8083;
   const services = [
     new ServiceProcess(
       {
@@ -73,6 +79,23 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           AUTH_ADMIN_PASSWORD: options.admin.password,
         },
         readyUrl: `http://127.0.0.1:${options.authPort}/readyz`,
+      },
+      distDir,
+      options.log,
+    ),
+    new ServiceProcess(
+      {
+        name: 'audit',
+        entry: join('apps', 'audit', 'src', 'main.js'),
+        args: ['--migrate'],
+        env: {
+          ...common,
+          DATABASE_URL: options.databaseUrl,
+          ...(options.appPassword ? { DATABASE_APP_PASSWORD: options.appPassword } : {}),
+          AUDIT_HTTP_PORT: String(auditPort),
+          AUDIT_CHECKPOINT_KEY: options.auditCheckpointKey ?? newCheckpointKey(),
+        },
+        readyUrl: `http://127.0.0.1:${auditPort}/readyz`,
       },
       distDir,
       options.log,

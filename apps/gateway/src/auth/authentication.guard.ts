@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode, PLATFORM_TENANT_ID } from '@lattice/contracts';
 import { abilityOf, contextFromClaims, record, type AccessClaims } from '@lattice/authz';
-import { AuditRecorder, type RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/messaging';
 import { LOGGER, PUBLIC_ROUTE } from '@lattice/service-runtime';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeyCache } from './api-key.cache';
@@ -45,7 +45,6 @@ export class AuthenticationGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly jwt: JwtGuard,
     private readonly apiKeys: ApiKeyCache,
-    private readonly audit: AuditRecorder,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -94,20 +93,7 @@ export class AuthenticationGuard implements CanActivate {
       },
       'permission denied',
     );
-    this.audit.record({
-      tenantId: ctx.tenantId ?? PLATFORM_TENANT_ID,
-      actor: { type: ctx.actor.type, id: ctx.actor.id, roles: ctx.actor.roles },
-      action: 'authz.deny',
-      resource: {
-        type: permission?.resource ?? 'Route',
-        ...(target?.id ? { id: String(target.id) } : {}),
-      },
-      outcome: 'denied',
-      sourceIp: request.ip,
-      userAgent: request.headers['user-agent']?.slice(0, 512),
-      requestId: ctx.requestId,
-      metadata: { wanted, method: request.method, route: request.routeOptions?.url, crossTenant },
-    });
+    // the audit trail records the refusal once the 403 is out (see GatewayAuditModule)
     throw new DomainError(ErrorCode.Forbidden, `not allowed to ${wanted}`);
   }
 

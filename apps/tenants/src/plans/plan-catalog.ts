@@ -10,6 +10,7 @@ const ENTERPRISE: Quotas = {
   users: 1_000,
   concurrentJobs: 100,
   fairShareWeight: 16,
+  auditRetentionDays: 365,
 };
 
 /** What each plan allows. `custom` starts from enterprise and takes per-tenant overrides. */
@@ -22,6 +23,7 @@ export const PLAN_QUOTAS: Readonly<Record<Plan, Quotas>> = Object.freeze({
     users: 5,
     concurrentJobs: 2,
     fairShareWeight: 1,
+    auditRetentionDays: 30,
   },
   professional: {
     requestsPerMinute: 600,
@@ -31,6 +33,7 @@ export const PLAN_QUOTAS: Readonly<Record<Plan, Quotas>> = Object.freeze({
     users: 50,
     concurrentJobs: 10,
     fairShareWeight: 4,
+    auditRetentionDays: 90,
   },
   enterprise: ENTERPRISE,
   custom: ENTERPRISE,

@@ -1,27 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import { TenantsCreate, type TenantView, type UsageRecorded } from '@lattice/contracts';
 import { TenantScope, runtimeRole } from '@lattice/database';
+import { sqlFailure } from '@lattice/testing';
 import {
   platformAdmin,
   startTenantsTestBed,
   type TenantsTestBed,
 } from '../../test/tenants.test-bed';
 import { UsageService } from '../usage/usage.service';
-
-/** The PostgreSQL error a promise fails with: its SQLSTATE code and message. */
-async function sqlFailure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof QueryFailedError) {
-      return { code: (error.driverError as { code: string }).code, message: error.message };
-    }
-    throw error;
-  }
-  throw new Error('expected the query to fail');
-}
 
 const TENANT_OWNED = ['usage_events', 'usage_meters'] as const;
 

@@ -29,8 +29,10 @@ export const AuditResource = z
   })
   .strict();
 
+const MetadataKey = z.string().min(1).max(100);
+
 const AuditMetadata = z
-  .record(z.string().max(100), z.unknown())
+  .record(MetadataKey, z.unknown())
   .refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= AUDIT_METADATA_MAX_BYTES, {
     message: `metadata must serialise to at most ${AUDIT_METADATA_MAX_BYTES} bytes`,
   });
@@ -57,10 +59,39 @@ export const AuditEvent = z
       .regex(/^[0-9a-f]{32}$/)
       .optional(),
     metadata: AuditMetadata.default({}),
+    /**
+     * Whom the personal metadata fields are about, when that is not the acting user (an admin
+     * creating a user, say). Their values are stored so that erasing this subject erases them.
+     */
+    subjectId: z.string().min(1).max(200).optional(),
+    /** The metadata keys whose values are personal data (an email, a name). */
+    personal: z.array(MetadataKey).max(50).optional(),
   })
-  .strict();
+  .strict()
+  .refine((e) => (e.personal ?? []).every((key) => key in e.metadata), {
+    message: 'every personal field must be a key of metadata',
+    path: ['personal'],
+  })
+  .refine((e) => storable(e), {
+    message: 'text must be well-formed Unicode without NUL characters',
+  });
 export type AuditEvent = z.infer<typeof AuditEvent>;
 export type AuditEventInput = z.input<typeof AuditEvent>;
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * PostgreSQL text holds neither NUL nor half a surrogate pair; an event carrying either could
+ * not be stored as it was hashed, so it is refused at the door.
+ */
+function storable(value: unknown): boolean {
+  if (typeof value === 'string') return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+  if (Array.isArray(value)) return value.every(storable);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).every(([key, v]) => storable(key) && storable(v));
+  }
+  return true;
+}
 
 /** Every service's audit events; the audit service writes each exactly once. */
 export const AUDIT_STREAM = 'AUDIT';

@@ -19,6 +19,8 @@ export const Quotas = z.object({
   users: z.number().int().min(0).max(MAX),
   concurrentJobs: z.number().int().min(0).max(MAX),
   fairShareWeight: z.number().int().min(1).max(1000),
+  /** Days the audit trail keeps the tenant's events. */
+  auditRetentionDays: z.number().int().min(1).max(3650),
 });
 export type Quotas = z.infer<typeof Quotas>;
 

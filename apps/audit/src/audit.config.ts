@@ -1,0 +1,57 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { commonConfig, databaseConfig, port, variable, type ConfigOf } from '@lattice/config';
+
+/** An Ed25519 private key given inline as PEM, or as the path of a PEM file. */
+const ed25519Key = z.string().transform((value, ctx): KeyObject => {
+  try {
+    const pem = value.trimStart().startsWith('-----BEGIN') ? value : readFileSync(value, 'utf8');
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType === 'ed25519') return key;
+    ctx.addIssue({ code: 'custom', message: 'must be an Ed25519 private key' });
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a PEM private key, or the path of one' });
+  }
+  return z.NEVER;
+});
+
+const seconds = (fallback: number, max = 86_400) =>
+  z.coerce.number().int().min(1).max(max).default(fallback);
+
+export const auditConfigSpec = {
+  ...commonConfig,
+  ...databaseConfig,
+  AUDIT_HTTP_PORT: variable(port(8083), 'Port of the audit service health and metrics endpoints.'),
+  AUDIT_CHECKPOINT_KEY: variable(
+    ed25519Key,
+    'Ed25519 private key (PEM, or the path of a PEM file) that signs chain checkpoints.',
+    { sensitive: true },
+  ),
+  AUDIT_CHECKPOINT_INTERVAL_SECONDS: variable(
+    seconds(300),
+    'How often each tenant chain that grew gets a signed checkpoint.',
+  ),
+  AUDIT_BATCH_SIZE: variable(
+    z.coerce.number().int().min(1).max(5_000).default(500),
+    'Most events written to PostgreSQL in one statement.',
+  ),
+  AUDIT_ACK_WAIT_SECONDS: variable(
+    seconds(30, 3_600),
+    'How long JetStream waits for an ack before it delivers an event again.',
+  ),
+  AUDIT_RETENTION_INTERVAL_SECONDS: variable(
+    seconds(3_600),
+    'How often events past their tenant’s retention are removed.',
+  ),
+  AUDIT_PLATFORM_RETENTION_DAYS: variable(
+    z.coerce.number().int().min(1).max(3_650).default(365),
+    'Days the platform tenant’s own events are kept.',
+  ),
+  AUDIT_GDPR_WAIT_MS: variable(
+    z.coerce.number().int().min(100).max(30_000).default(2_000),
+    'How long a subject access or erasure request waits for every service to answer.',
+  ),
+};
+
+export type AuditConfig = ConfigOf<typeof auditConfigSpec>;

@@ -1,0 +1,84 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { CursorCodec } from '@lattice/database';
+import { deriveKey } from '@lattice/messaging';
+import { Clock, SystemClock, databaseProviders } from '@lattice/service-runtime';
+import { ChainService } from './chain/chain.service';
+import { CheckpointJob, CHECKPOINT_INTERVAL_MS } from './chain/checkpoint.job';
+import { CheckpointRepository } from './chain/checkpoint.repository';
+import { CheckpointSigner } from './chain/checkpoint-signer';
+import { ConsentHandlers } from './consents/consent.handlers';
+import { ConsentService } from './consents/consent.service';
+import { AuditEventRepository } from './events/audit-event.repository';
+import { AuditEventsHandlers } from './events/audit-events.handlers';
+import { AuditQueryService } from './events/audit-query.service';
+import { GdprHandlers } from './gdpr/gdpr.handlers';
+import { GDPR_WAIT_MS, GdprService } from './gdpr/gdpr.service';
+import { AuditEventConsumer, INGEST_SETTINGS } from './ingest/audit-event.consumer';
+import { AuditIngestService } from './ingest/audit-ingest.service';
+import { EventSealer } from './privacy/event-sealer';
+import { SubjectCipher } from './privacy/subject-cipher';
+import { SubjectKeyRepository } from './privacy/subject-keys.repository';
+import { RetentionJob, RETENTION_INTERVAL_MS } from './retention/retention.job';
+import { RETENTION_SETTINGS, RetentionService } from './retention/retention.service';
+import type { AuditConfig } from './audit.config';
+
+@Module({})
+export class AuditModule {
+  static forRoot(
+    config: AuditConfig,
+    dataSource: DataSource,
+    clock: Clock = new SystemClock(),
+  ): DynamicModule {
+    const secret = config.LATTICE_INTERNAL_SECRET;
+    const cipher = new SubjectCipher(
+      deriveKey(secret, 'audit-subject-keys'),
+      deriveKey(secret, 'audit-subject-lookup'),
+    );
+    return {
+      module: AuditModule,
+      controllers: [AuditEventsHandlers, GdprHandlers, ConsentHandlers],
+      providers: [
+        ...databaseProviders(dataSource),
+        { provide: CursorCodec, useValue: new CursorCodec(deriveKey(secret, 'cursor')) },
+        { provide: Clock, useValue: clock },
+        { provide: SubjectCipher, useValue: cipher },
+        { provide: EventSealer, useValue: new EventSealer(cipher) },
+        { provide: CheckpointSigner, useValue: new CheckpointSigner(config.AUDIT_CHECKPOINT_KEY) },
+        {
+          provide: INGEST_SETTINGS,
+          useValue: {
+            batchSize: config.AUDIT_BATCH_SIZE,
+            ackWaitMs: config.AUDIT_ACK_WAIT_SECONDS * 1000,
+          },
+        },
+        {
+          provide: CHECKPOINT_INTERVAL_MS,
+          useValue: config.AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000,
+        },
+        {
+          provide: RETENTION_INTERVAL_MS,
+          useValue: config.AUDIT_RETENTION_INTERVAL_SECONDS * 1000,
+        },
+        {
+          provide: RETENTION_SETTINGS,
+          useValue: { platformRetentionDays: config.AUDIT_PLATFORM_RETENTION_DAYS },
+        },
+        { provide: GDPR_WAIT_MS, useValue: config.AUDIT_GDPR_WAIT_MS },
+        AuditEventRepository,
+        SubjectKeyRepository,
+        CheckpointRepository,
+        AuditIngestService,
+        AuditEventConsumer,
+        AuditQueryService,
+        ChainService,
+        CheckpointJob,
+        RetentionService,
+        RetentionJob,
+        ConsentService,
+        GdprService,
+      ],
+      exports: [AuditIngestService, ChainService, RetentionService, GdprService],
+    };
+  }
+}

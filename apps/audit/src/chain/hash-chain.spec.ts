@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { canonicalJson } from './canonical-json';
+import {
+  ChainWalker,
+  GENESIS_HASH,
+  chainHash,
+  extendChain,
+  type ChainedEvent,
+  type StoredEvent,
+} from './hash-chain';
+
+const tenantId = randomUUID();
+const event = (n: number): Omit<ChainedEvent, 'seq'> => ({
+  tenantId,
+  id: randomUUID(),
+  occurredAt: new Date(Date.UTC(2031, 0, 1, 0, 0, n)).toISOString(),
+  recordedAt: new Date(Date.UTC(2031, 0, 1, 0, 1, n)).toISOString(),
+  actorType: 'service',
+  actorId: 'svc',
+  actorKey: null,
+  actorRoles: [],
+  action: 'test.happened',
+  resourceType: 'Thing',
+  resourceId: `t-${n}`,
+  outcome: 'success',
+  sourceIp: null,
+  userAgent: null,
+  requestId: null,
+  traceId: null,
+  metadata: { n, nested: { b: 1, a: [1, 'x'] } },
+  personal: [],
+  subjectKey: null,
+});
+
+const walk = (events: StoredEvent[]) => {
+  const walker = new ChainWalker({ seq: 0, hash: GENESIS_HASH });
+  for (const e of events) {
+    const broken = walker.next(e);
+    if (broken) return broken;
+  }
+  return null;
+};
+
+describe('hash chain', () => {
+  it('serialises objects the same whatever the order of their keys', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[2,{"x":2,"y":1}]},"b":1}',
+    );
+    expect(canonicalJson({ a: undefined, b: 'é"' })).toBe('{"b":"é\\""}');
+  });
+
+  it('gives a hash that depends on the content, the position and the previous hash', () => {
+    const e = { ...event(1), seq: 1 };
+    const h = chainHash(e, GENESIS_HASH);
+    expect(h).toMatch(/^[0-9a-f]{64}$/);
+    expect(
+      chainHash({ ...e, metadata: { nested: { a: [1, 'x'], b: 1 }, n: 1 } }, GENESIS_HASH),
+    ).toBe(h);
+    expect(chainHash({ ...e, outcome: 'denied' }, GENESIS_HASH)).not.toBe(h);
+    expect(chainHash({ ...e, seq: 2 }, GENESIS_HASH)).not.toBe(h);
+    expect(chainHash(e, 'f'.repeat(64))).not.toBe(h);
+  });
+
+  it('numbers and links a batch after the head, and the walk accepts it', () => {
+    const first = extendChain({ seq: 0, hash: GENESIS_HASH }, [event(1), event(2)]);
+    const second = extendChain(first.head, [event(3)]);
+    const all = [...first.events, ...second.events];
+    expect(all.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(all[2]!.prevHash).toBe(all[1]!.hash);
+    expect(second.head).toEqual({ seq: 3, hash: all[2]!.hash });
+    expect(walk(all)).toBeNull();
+  });
+
+  it('names the first broken link: an edit, a gap, a swap, a relink', () => {
+    const { events } = extendChain({ seq: 0, hash: GENESIS_HASH }, [1, 2, 3, 4].map(event));
+    expect(walk(events.map((e, i) => (i === 1 ? { ...e, outcome: 'error' } : e)))).toMatchObject({
+      seq: 2,
+      reason: 'hash-mismatch',
+    });
+    expect(walk([events[0]!, events[2]!, events[3]!])).toMatchObject({
+      seq: 2,
+      reason: 'missing-event',
+    });
+    const swapped = [events[0]!, { ...events[2]!, seq: 2 }, { ...events[1]!, seq: 3 }, events[3]!];
+    expect(walk(swapped)).toMatchObject({ seq: 2, reason: 'hash-mismatch' });
+    // an event re-hashed onto a different predecessor no longer links to the real one
+    const forged = { ...events[2]!, prevHash: 'a'.repeat(64) };
+    forged.hash = chainHash(forged, forged.prevHash);
+    expect(walk([events[0]!, events[1]!, forged])).toMatchObject({
+      seq: 3,
+      reason: 'link-mismatch',
+    });
+  });
+});

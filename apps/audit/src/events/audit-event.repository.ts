@@ -1,0 +1,267 @@
+import { Injectable } from '@nestjs/common';
+import type { AuditEventFilters } from '@lattice/contracts';
+import type { EntityManager } from 'typeorm';
+import type { ChainPosition, StoredEvent } from '../chain/hash-chain';
+import { GENESIS_HASH } from '../chain/hash-chain';
+
+interface EventRow {
+  tenant_id: string;
+  seq: string;
+  id: string;
+  occurred_at: Date;
+  recorded_at: Date;
+  actor_type: string;
+  actor_id: string;
+  actor_key: string | null;
+  actor_roles: string[];
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  outcome: string;
+  source_ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  trace_id: string | null;
+  metadata: Record<string, unknown>;
+  personal: string[];
+  subject_key: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+const COLUMNS = `tenant_id, seq, id, occurred_at, recorded_at, actor_type, actor_id, actor_key,
+  actor_roles, action, resource_type, resource_id, outcome, source_ip, user_agent, request_id,
+  trace_id, metadata, personal, subject_key, prev_hash, hash`;
+
+const RECORD_TYPES = `tenant_id uuid, seq bigint, id uuid, occurred_at timestamptz,
+  recorded_at timestamptz, actor_type text, actor_id text, actor_key uuid, actor_roles jsonb,
+  action text, resource_type text, resource_id text, outcome text, source_ip text,
+  user_agent text, request_id text, trace_id text, metadata jsonb, personal jsonb,
+  subject_key uuid, prev_hash text, hash text`;
+
+/** Where the filters narrow a query: an actor is matched by their key when they have one. */
+export interface EventQuery extends AuditEventFilters {
+  actorKeyId?: string | null;
+}
+
+/** Rows of `audit.events` and `audit.chain_heads`, inside the tenant's scoped transaction. */
+@Injectable()
+export class AuditEventRepository {
+  /** The tenant's chain head, locked until the transaction ends: one writer per chain. */
+  async lockHead(em: EntityManager, tenantId: string): Promise<ChainPosition> {
+    await em.query(
+      `INSERT INTO audit.chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2)
+       ON CONFLICT (tenant_id) DO NOTHING`,
+      [tenantId, GENESIS_HASH],
+    );
+    const [row]: { seq: string; hash: string }[] = await em.query(
+      `SELECT seq, hash FROM audit.chain_heads WHERE tenant_id = $1 FOR UPDATE`,
+      [tenantId],
+    );
+    return { seq: Number(row!.seq), hash: row!.hash };
+  }
+
+  async moveHead(em: EntityManager, tenantId: string, head: ChainPosition): Promise<void> {
+    await em.query(
+      `UPDATE audit.chain_heads SET seq = $2, hash = $3, updated_at = now() WHERE tenant_id = $1`,
+      [tenantId, head.seq, head.hash],
+    );
+  }
+
+  async head(em: EntityManager, tenantId: string): Promise<ChainPosition> {
+    const [row]: { seq: string; hash: string }[] = await em.query(
+      `SELECT seq, hash FROM audit.chain_heads WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    return row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** The tenants that have a trail, for platform-scoped jobs. */
+  async tenants(em: EntityManager): Promise<string[]> {
+    const rows: { tenant_id: string }[] = await em.query(
+      `SELECT tenant_id FROM audit.chain_heads WHERE seq > 0 ORDER BY tenant_id`,
+    );
+    return rows.map((r) => r.tenant_id);
+  }
+
+  async existingIds(em: EntityManager, tenantId: string, ids: string[]): Promise<Set<string>> {
+    const rows: { id: string }[] = await em.query(
+      `SELECT id FROM audit.events WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+      [tenantId, ids],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Writes many events in one statement. Returns how many went in. */
+  async insertMany(em: EntityManager, events: StoredEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const rows = events.map((e) => ({
+      tenant_id: e.tenantId,
+      seq: e.seq,
+      id: e.id,
+      occurred_at: e.occurredAt,
+      recorded_at: e.recordedAt,
+      actor_type: e.actorType,
+      actor_id: e.actorId,
+      actor_key: e.actorKey,
+      actor_roles: e.actorRoles,
+      action: e.action,
+      resource_type: e.resourceType,
+      resource_id: e.resourceId,
+      outcome: e.outcome,
+      source_ip: e.sourceIp,
+      user_agent: e.userAgent,
+      request_id: e.requestId,
+      trace_id: e.traceId,
+      metadata: e.metadata,
+      personal: e.personal,
+      subject_key: e.subjectKey,
+      prev_hash: e.prevHash,
+      hash: e.hash,
+    }));
+    const inserted: unknown[] = await em.query(
+      `INSERT INTO audit.events (${COLUMNS})
+       SELECT ${COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS r(${RECORD_TYPES})
+       ON CONFLICT (tenant_id, id) DO NOTHING
+       RETURNING 1`,
+      [JSON.stringify(rows)],
+    );
+    return inserted.length;
+  }
+
+  /**
+   * A page of the tenant's events, newest first (or oldest first), after a position. The
+   * statement names the tenant for the index; row-level security would hide other tenants'
+   * rows even if it did not.
+   */
+  async page(
+    em: EntityManager,
+    tenantId: string,
+    query: EventQuery,
+    order: 'newest' | 'oldest',
+    afterSeq: number | null,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    const where = ['tenant_id = $1'];
+    const params: unknown[] = [tenantId];
+    const add = (sql: (p: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (query.from) add((p) => `occurred_at >= ${p}::timestamptz`, query.from);
+    if (query.to) add((p) => `occurred_at < ${p}::timestamptz`, query.to);
+    if (query.actorType) add((p) => `actor_type = ${p}`, query.actorType);
+    if (query.actorId) {
+      if (query.actorKeyId) add((p) => `actor_key = ${p}::uuid`, query.actorKeyId);
+      else add((p) => `(actor_key IS NULL AND actor_id = ${p})`, query.actorId);
+    }
+    if (query.action?.endsWith('.*')) {
+      add((p) => `action LIKE ${p}`, `${query.action.slice(0, -1)}%`);
+    } else if (query.action) add((p) => `action = ${p}`, query.action);
+    if (query.resourceType) add((p) => `resource_type = ${p}`, query.resourceType);
+    if (query.resourceId) add((p) => `resource_id = ${p}`, query.resourceId);
+    if (query.outcome) add((p) => `outcome = ${p}`, query.outcome);
+    if (afterSeq !== null) add((p) => `seq ${order === 'newest' ? '<' : '>'} ${p}`, afterSeq);
+    params.push(limit);
+    const rows: EventRow[] = await em.query(
+      `SELECT ${COLUMNS} FROM audit.events WHERE ${where.join(' AND ')}
+        ORDER BY seq ${order === 'newest' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toStored);
+  }
+
+  /** Events in chain order from a sequence number on, for verification. */
+  async chainFrom(
+    em: EntityManager,
+    tenantId: string,
+    fromSeq: number,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    const rows: EventRow[] = await em.query(
+      `SELECT ${COLUMNS} FROM audit.events WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
+      [tenantId, fromSeq, limit],
+    );
+    return rows.map(toStored);
+  }
+
+  /** Events sealed under a subject's key, as actor or as the subject of personal fields. */
+  async bySubjectKey(
+    em: EntityManager,
+    tenantId: string,
+    keyId: string,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    const rows: EventRow[] = await em.query(
+      `SELECT ${COLUMNS} FROM audit.events
+        WHERE tenant_id = $1 AND (actor_key = $2 OR subject_key = $2) ORDER BY seq LIMIT $3`,
+      [tenantId, keyId, limit],
+    );
+    return rows.map(toStored);
+  }
+
+  async countBySubjectKey(em: EntityManager, tenantId: string, keyId: string): Promise<number> {
+    const [{ n }] = await em.query(
+      `SELECT count(*)::int AS n FROM audit.events
+        WHERE tenant_id = $1 AND (actor_key = $2 OR subject_key = $2)`,
+      [tenantId, keyId],
+    );
+    return n as number;
+  }
+
+  /** The first sequence number still stored, and the last; null when there is none. */
+  async bounds(
+    em: EntityManager,
+    tenantId: string,
+  ): Promise<{ first: number; last: number } | null> {
+    const [row]: { first: string | null; last: string | null }[] = await em.query(
+      `SELECT min(seq) AS first, max(seq) AS last FROM audit.events WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    return row?.first ? { first: Number(row.first), last: Number(row.last) } : null;
+  }
+
+  /** The sequence number of the first event at or after `cutoff`, if there is one. */
+  async firstSeqSince(em: EntityManager, tenantId: string, cutoff: Date): Promise<number | null> {
+    const [row]: { seq: string | null }[] = await em.query(
+      `SELECT min(seq) AS seq FROM audit.events WHERE tenant_id = $1 AND occurred_at >= $2`,
+      [tenantId, cutoff],
+    );
+    return row?.seq ? Number(row.seq) : null;
+  }
+
+  async hashAt(em: EntityManager, tenantId: string, seq: number): Promise<string | null> {
+    const [row]: { hash: string }[] = await em.query(
+      `SELECT hash FROM audit.events WHERE tenant_id = $1 AND seq = $2`,
+      [tenantId, seq],
+    );
+    return row?.hash ?? null;
+  }
+}
+
+function toStored(r: EventRow): StoredEvent {
+  return {
+    tenantId: r.tenant_id,
+    seq: Number(r.seq),
+    id: r.id,
+    occurredAt: r.occurred_at.toISOString(),
+    recordedAt: r.recorded_at.toISOString(),
+    actorType: r.actor_type,
+    actorId: r.actor_id,
+    actorKey: r.actor_key,
+    actorRoles: r.actor_roles,
+    action: r.action,
+    resourceType: r.resource_type,
+    resourceId: r.resource_id,
+    outcome: r.outcome,
+    sourceIp: r.source_ip,
+    userAgent: r.user_agent,
+    requestId: r.request_id,
+    traceId: r.trace_id,
+    metadata: r.metadata,
+    personal: r.personal,
+    subjectKey: r.subject_key,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { JSONCodec } from 'nats';
+import { loadConfig } from '@lattice/config';
+import { AuditEvents, AuditVerify } from '@lattice/contracts';
+import { createLogger } from '@lattice/logging';
+import { eventually } from '@lattice/testing';
+import {
+  auditEvent,
+  platformAdmin,
+  startAuditTestBed,
+  type AuditTestBed,
+} from '../../test/audit.test-bed';
+import { createAuditApp } from '../audit.app';
+import { auditConfigSpec } from '../audit.config';
+import { AuditIngestService } from './audit-ingest.service';
+
+jest.setTimeout(90_000);
+
+describe(AuditIngestService.name, () => {
+  let bed: AuditTestBed;
+
+  beforeAll(async () => {
+    bed = await startAuditTestBed({ env: { AUDIT_BATCH_SIZE: '50' } });
+  });
+  afterAll(() => bed?.close());
+
+  const verify = (tenantId: string) =>
+    bed.rpc.request(AuditVerify, { tenantId }, platformAdmin(), { timeoutMs: 30_000 });
+  const ids = async (tenantId: string): Promise<string[]> =>
+    (
+      (await bed.ownerDb.query(`SELECT id FROM audit.events WHERE tenant_id = $1 ORDER BY seq`, [
+        tenantId,
+      ])) as { id: string }[]
+    ).map((r) => r.id);
+  /** Bypasses the publisher's validation, as a buggy or hostile sender would. */
+  const publishRaw = (tenantId: string, body: Uint8Array) =>
+    bed.nats
+      .jetstream()
+      .publish(bed.ns.subject(`${AuditEvents.subject}.${tenantId}`), body, { msgID: randomUUID() });
+
+  it('keeps events in the stream while the service is down and writes each, in order, when it is back', async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    await bed.stopApp();
+    const sent = Array.from({ length: 240 }, (_, i) => auditEvent(i % 3 === 0 ? b : a));
+    for (const event of sent) await bed.publish(event);
+    expect(await bed.count(a)).toBe(0);
+    await bed.startApp();
+    await bed.caughtUp();
+    expect(await ids(a)).toEqual(sent.filter((e) => e.tenantId === a).map((e) => e.id));
+    expect(await ids(b)).toEqual(sent.filter((e) => e.tenantId === b).map((e) => e.id));
+    // a batch is one statement: its events share the time they were recorded
+    const [{ batches }] = await bed.ownerDb.query(
+      `SELECT count(DISTINCT recorded_at)::int AS batches FROM audit.events WHERE tenant_id = $1`,
+      [a],
+    );
+    expect(batches).toBeLessThan(160 / 10);
+    expect((await verify(a)).valid).toBe(true);
+    expect((await verify(b)).valid).toBe(true);
+  });
+
+  it('writes an event once, whether JetStream or the service sees the duplicate', async () => {
+    const tenantId = randomUUID();
+    const event = auditEvent(tenantId);
+    await bed.publish(event);
+    await bed.publish(event);
+    await bed.publish(event, `resent-${randomUUID()}`);
+    await bed.publish(auditEvent(tenantId));
+    await bed.publish(event, `resent-${randomUUID()}`);
+    await bed.caughtUp();
+    const stored = await ids(tenantId);
+    expect(stored.filter((id) => id === event.id)).toHaveLength(1);
+    expect(stored).toHaveLength(2);
+    // a duplicate takes no sequence number: the chain has no hole
+    expect(await verify(tenantId)).toMatchObject({ valid: true, headSeq: 2 });
+  });
+
+  it('never forks a chain when two instances write the same tenant at once', async () => {
+    const second = await createAuditApp(
+      loadConfig(auditConfigSpec, { ...bed.env, AUDIT_BATCH_SIZE: '7' }),
+      createLogger('audit-second', 'silent'),
+    );
+    try {
+      const tenantId = randomUUID();
+      const sent = Array.from({ length: 400 }, () => auditEvent(tenantId));
+      await Promise.all(sent.map((e) => bed.publish(e)));
+      await bed.caughtUp();
+      expect(new Set(await ids(tenantId))).toEqual(new Set(sent.map((e) => e.id)));
+      expect(await verify(tenantId)).toMatchObject({ valid: true, headSeq: 400 });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('terminates what breaks the contract and writes the valid events behind it', async () => {
+    const tenantId = randomUUID();
+    const codec = JSONCodec();
+    const valid = auditEvent(tenantId);
+    const base = JSON.parse(JSON.stringify(valid)) as Record<string, unknown>;
+    for (const bad of [
+      new TextEncoder().encode('{ not json'),
+      codec.encode({ ...base, id: randomUUID(), userAgent: 'nul\u0000byte' }),
+      codec.encode({ ...base, id: randomUUID(), userAgent: 'half \ud800 pair' }),
+      codec.encode({ ...base, id: randomUUID(), action: 'NOT AN ACTION' }),
+      codec.encode({ ...base, id: randomUUID(), outcome: 'maybe' }),
+      codec.encode({ ...base, id: randomUUID(), tenantId: 'nope' }),
+      codec.encode({ ...base, id: randomUUID(), metadata: { big: 'x'.repeat(9_000) } }),
+      codec.encode({ ...base, id: randomUUID(), personal: ['absent'] }),
+      codec.encode({ ...base, id: randomUUID(), extra: true }),
+    ]) {
+      await publishRaw(tenantId, bad);
+    }
+    await bed.publish(valid);
+    await bed.caughtUp();
+    expect(await ids(tenantId)).toEqual([valid.id]);
+    const jsm = await bed.nats.jetstreamManager();
+    const info = await jsm.consumers.info(
+      bed.ns.stream(AuditEvents.stream),
+      bed.ns.durable('audit-events'),
+    );
+    expect(info.num_pending).toBe(0);
+  });
+
+  it('keeps the content of every field exactly as sent, so the chain verifies after a round trip', async () => {
+    const tenantId = randomUUID();
+    const event = auditEvent(tenantId, {
+      occurredAt: '2031-02-03T04:05:06.789+02:00',
+      actor: { type: 'api-key', id: 'key-1', roles: ['developer', 'ops'] },
+      resource: { type: 'Job' },
+      outcome: 'denied',
+      requestId: 'req-1',
+      traceId: 'ab'.repeat(16),
+      metadata: {
+        unicode: 'zoë ✓ 𝄞',
+        numbers: [0, -1.5, 1e21, 0.1 + 0.2],
+        nested: { z: null, a: { b: [true, false] } },
+      },
+    });
+    await bed.publish(event);
+    await eventually(async () => expect(await ids(tenantId)).toEqual([event.id]));
+    expect((await verify(tenantId)).valid).toBe(true);
+    const [row] = await bed.ownerDb.query(
+      `SELECT occurred_at, metadata FROM audit.events WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    expect((row.occurred_at as Date).toISOString()).toBe('2031-02-03T02:05:06.789Z');
+    expect(row.metadata).toEqual(event.metadata);
+  });
+});

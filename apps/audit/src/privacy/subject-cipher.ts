@@ -1,0 +1,77 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+
+const SEALED = 'enc:v1:';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * The crypto of crypto-shredding. Each data subject gets a random AES-256-GCM key of their
+ * own; their personal fields are stored sealed under it, and the key itself is stored wrapped
+ * under the service's master key. Forgetting the subject's key makes every field sealed under
+ * it unreadable, while the ciphertext (and so the hash chain over it) stays as it was.
+ */
+export class SubjectCipher {
+  private readonly wrapKey: Buffer;
+  private readonly lookupKey: Buffer;
+
+  constructor(masterKey: Uint8Array, lookupKey: Uint8Array) {
+    if (masterKey.length !== 32 || lookupKey.length !== 32) {
+      throw new Error('subject cipher keys must be 32 bytes');
+    }
+    this.wrapKey = Buffer.from(masterKey);
+    this.lookupKey = Buffer.from(lookupKey);
+  }
+
+  /** Finds a subject's key row without storing who the subject is. */
+  lookup(tenantId: string, subjectId: string): string {
+    return createHmac('sha256', this.lookupKey)
+      .update(`${tenantId}\u0000${subjectId}`)
+      .digest('base64url');
+  }
+
+  newKey(): Buffer {
+    return randomBytes(32);
+  }
+
+  wrap(key: Buffer, keyId: string): string {
+    return seal(this.wrapKey, key, `subject-key:${keyId}`);
+  }
+
+  unwrap(wrapped: string, keyId: string): Buffer {
+    return open(this.wrapKey, wrapped, `subject-key:${keyId}`);
+  }
+
+  /** Seals a value under a subject's key, bound by `context` to where it is stored. */
+  seal(key: Buffer, value: string, context: string): string {
+    return seal(key, Buffer.from(value, 'utf8'), context);
+  }
+
+  open(key: Buffer, sealed: string, context: string): string {
+    return open(key, sealed, context).toString('utf8');
+  }
+}
+
+export function isSealed(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(SEALED);
+}
+
+function seal(key: Buffer, plaintext: Buffer, context: string): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(context, 'utf8'));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return SEALED + Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+}
+
+function open(key: Buffer, sealed: string, context: string): Buffer {
+  if (!isSealed(sealed)) throw new Error('not a sealed value');
+  const raw = Buffer.from(sealed.slice(SEALED.length), 'base64url');
+  if (raw.length < IV_BYTES + TAG_BYTES) throw new Error('sealed value is truncated');
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+  decipher.setAAD(Buffer.from(context, 'utf8'));
+  decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+  return Buffer.concat([
+    decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)),
+    decipher.final(),
+  ]);
+}

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { SubjectCipher } from './subject-cipher';
+
+/** A subject's key as ingest uses it; `key` is null once the subject has been erased. */
+export interface SubjectKey {
+  keyId: string;
+  key: Buffer | null;
+}
+
+/** Rows of `audit.subject_keys`, always inside the tenant's scoped transaction. */
+@Injectable()
+export class SubjectKeyRepository {
+  constructor(private readonly cipher: SubjectCipher) {}
+
+  /**
+   * The keys of these subjects, creating those that do not exist yet. A subject erased
+   * before gets a key that is never stored, so what is sealed for them cannot be read.
+   */
+  async resolve(
+    em: EntityManager,
+    tenantId: string,
+    subjectIds: string[],
+  ): Promise<Map<string, SubjectKey>> {
+    const unique = [...new Set(subjectIds)];
+    const keys = new Map<string, SubjectKey>();
+    if (unique.length === 0) return keys;
+    const lookups = unique.map((s) => this.cipher.lookup(tenantId, s));
+    const fresh = unique.map(() => randomUUID());
+    const freshKeys = unique.map(() => this.cipher.newKey());
+    await em.query(
+      `INSERT INTO audit.subject_keys (tenant_id, key_id, lookup, wrapped_key)
+       SELECT $1, k, l, w FROM unnest($2::uuid[], $3::text[], $4::text[]) AS t(k, l, w)
+       ON CONFLICT (tenant_id, lookup) DO NOTHING`,
+      [tenantId, fresh, lookups, fresh.map((id, i) => this.cipher.wrap(freshKeys[i]!, id))],
+    );
+    const rows: { key_id: string; lookup: string; wrapped_key: string | null }[] = await em.query(
+      `SELECT key_id, lookup, wrapped_key FROM audit.subject_keys
+          WHERE tenant_id = $1 AND lookup = ANY($2::text[])`,
+      [tenantId, lookups],
+    );
+    const byLookup = new Map(rows.map((r) => [r.lookup, r]));
+    unique.forEach((subject, i) => {
+      const row = byLookup.get(lookups[i]!)!;
+      keys.set(subject, {
+        keyId: row.wrapped_key ? row.key_id : randomUUID(),
+        key: row.wrapped_key
+          ? this.cipher.unwrap(row.wrapped_key, row.key_id)
+          : this.cipher.newKey(),
+      });
+    });
+    return keys;
+  }
+
+  /** The live key of one subject, or null when they have none (never seen, or erased). */
+  async find(em: EntityManager, tenantId: string, subjectId: string): Promise<SubjectKey | null> {
+    const [row]: { key_id: string; wrapped_key: string | null }[] = await em.query(
+      `SELECT key_id, wrapped_key FROM audit.subject_keys WHERE tenant_id = $1 AND lookup = $2`,
+      [tenantId, this.cipher.lookup(tenantId, subjectId)],
+    );
+    if (!row?.wrapped_key) return null;
+    return { keyId: row.key_id, key: this.cipher.unwrap(row.wrapped_key, row.key_id) };
+  }
+
+  /** Live keys by id, for opening what was sealed under them. */
+  async load(em: EntityManager, tenantId: string, keyIds: string[]): Promise<Map<string, Buffer>> {
+    const unique = [...new Set(keyIds)];
+    if (unique.length === 0) return new Map();
+    const rows: { key_id: string; wrapped_key: string }[] = await em.query(
+      `SELECT key_id, wrapped_key FROM audit.subject_keys
+        WHERE tenant_id = $1 AND key_id = ANY($2::uuid[]) AND wrapped_key IS NOT NULL`,
+      [tenantId, unique],
+    );
+    return new Map(rows.map((r) => [r.key_id, this.cipher.unwrap(r.wrapped_key, r.key_id)]));
+  }
+
+  /**
+   * Crypto-shreds a subject: their key row goes, and a tombstone under a new id takes its
+   * place, so later events about them are not readable either and nothing left points from
+   * the old ciphertext to who it was about. Returns the erased key's id, if there was one.
+   */
+  async erase(em: EntityManager, tenantId: string, subjectId: string): Promise<string | null> {
+    const lookup = this.cipher.lookup(tenantId, subjectId);
+    const removed: { key_id: string }[] = await em.query(
+      `DELETE FROM audit.subject_keys WHERE tenant_id = $1 AND lookup = $2 AND wrapped_key IS NOT NULL
+       RETURNING key_id`,
+      [tenantId, lookup],
+    );
+    await em.query(
+      `INSERT INTO audit.subject_keys (tenant_id, key_id, lookup, wrapped_key, erased_at)
+       VALUES ($1, $2, $3, NULL, now())
+       ON CONFLICT (tenant_id, lookup) DO NOTHING`,
+      [tenantId, randomUUID(), lookup],
+    );
+    return removed[0]?.key_id ?? null;
+  }
+}

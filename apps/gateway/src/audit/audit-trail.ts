@@ -1,0 +1,98 @@
+import { PLATFORM_TENANT_ID, DomainError, type AuditOutcome } from '@lattice/contracts';
+import type { AuditRecorder, RequestContext } from '@lattice/messaging';
+import type { FastifyRequest } from 'fastify';
+import { statusOf } from '../http/problem';
+
+export const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+const VERB: Record<string, string> = {
+  POST: 'create',
+  PUT: 'replace',
+  PATCH: 'update',
+  DELETE: 'delete',
+  GET: 'read',
+};
+
+const segment = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '') || 'x';
+
+/**
+ * What a request did, as an audit action and resource, from its route: `POST /v1/tenants`
+ * is `tenants.create` on `tenants`; `POST /v1/tenants/:id/suspend` is `tenants.suspend` on
+ * that tenant; `DELETE /v1/tenants/:id` is `tenants.delete`.
+ */
+export function describeRoute(
+  method: string,
+  route: string | undefined,
+  params: Record<string, string> | undefined,
+): { action: string; resource: { type: string; id?: string } } {
+  if (!route) return { action: `http.${segment(method)}`, resource: { type: 'route' } };
+  const parts = route
+    .split('/')
+    .filter((p) => p && p !== 'v1' && !p.startsWith(':'))
+    .map(segment);
+  const type = parts[0] ?? 'api';
+  const verb = parts.length > 1 ? parts.slice(1).join('-') : (VERB[method] ?? segment(method));
+  const id = params?.id;
+  return {
+    action: `${type}.${verb}`,
+    resource: { type, ...(id && id.length <= 200 ? { id } : {}) },
+  };
+}
+
+export function outcomeOf(status: number): AuditOutcome {
+  if (status === 401 || status === 403) return 'denied';
+  return status < 400 ? 'success' : 'error';
+}
+
+export function statusOfError(error: unknown): number {
+  if (error instanceof DomainError) return statusOf(error.code);
+  return (error as { getStatus?: () => number })?.getStatus?.() ?? 500;
+}
+
+export type AuditedRequest = FastifyRequest & { lattice?: RequestContext; audited?: boolean };
+
+/**
+ * Records one request in the audit trail, at most once, without ever failing it: the
+ * recorder queues the event and returns at once.
+ */
+export function recordRequest(
+  recorder: AuditRecorder,
+  request: AuditedRequest,
+  status: number,
+  error?: unknown,
+): void {
+  if (request.audited) return;
+  request.audited = true;
+  try {
+    const ctx = request.lattice;
+    const { action, resource } = describeRoute(
+      request.method,
+      request.routeOptions?.url,
+      request.params as Record<string, string> | undefined,
+    );
+    const userAgent = request.headers['user-agent'];
+    recorder.record({
+      tenantId: ctx?.tenantId ?? PLATFORM_TENANT_ID,
+      actor: ctx
+        ? { type: ctx.actor.type, id: ctx.actor.id, roles: ctx.actor.roles }
+        : { type: 'anonymous', id: 'anonymous', roles: [] },
+      action,
+      resource,
+      outcome: outcomeOf(status),
+      ...(request.ip ? { sourceIp: request.ip } : {}),
+      ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}),
+      requestId: request.id.slice(0, 200),
+      metadata: {
+        method: request.method,
+        status,
+        ...(error instanceof DomainError ? { code: error.code } : {}),
+      },
+    });
+  } catch {
+    // the trail never fails the request; the recorder logs what it refuses
+  }
+}

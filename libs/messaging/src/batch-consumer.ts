@@ -1,0 +1,132 @@
+import type { JsMsg, NatsConnection } from 'nats';
+import type { MessageOf, StreamContract } from '@lattice/contracts';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { decodeOrTerminate, ensureDurableConsumer, type DurableOptions } from './jetstream';
+import { SubjectNamespace } from './namespace';
+
+export interface DurableBatchConsumerOptions<
+  C extends StreamContract<z.ZodType>,
+> extends DurableOptions {
+  contract: C;
+  /**
+   * Handles every valid message of a batch at once; resolves once all of them are durably
+   * processed. Throwing hands the whole batch back for redelivery, so it must be idempotent.
+   */
+  handleBatch: (messages: MessageOf<C>[]) => Promise<void>;
+  logger: Logger;
+  /** The most messages handled together. */
+  batch?: number;
+}
+
+/**
+ * A durable pull consumer that takes what has arrived, up to `batch` messages, hands it to
+ * one call, and acks every message of it only after that call resolved. A message outside its
+ * contract is terminated on its own and never holds up the rest. Under a trickle, batches are
+ * as small as what is there: nothing waits for a batch to fill.
+ */
+export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> {
+  private stopped = false;
+  private running?: Promise<void>;
+  private iterator?: { stop(): void; close(): Promise<void | Error> };
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly ns: SubjectNamespace,
+    private readonly options: DurableBatchConsumerOptions<C>,
+  ) {}
+
+  async start(): Promise<void> {
+    await ensureDurableConsumer(this.nc, this.ns, this.options);
+    this.running = this.loop();
+  }
+
+  /** Stops taking messages and waits for the batch in hand to be handled and acked. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.iterator?.stop();
+    await this.running;
+    await this.iterator?.close().catch(() => undefined);
+  }
+
+  private async loop(): Promise<void> {
+    const { logger } = this.options;
+    const size = this.options.batch ?? 500;
+    let backoffMs = 250;
+    while (!this.stopped) {
+      try {
+        const consumer = await this.nc
+          .jetstream()
+          .consumers.get(
+            this.ns.stream(this.options.contract.stream),
+            this.ns.durable(this.options.durable),
+          );
+        const messages = await consumer.consume({ max_messages: size * 2 });
+        this.iterator = messages;
+        if (this.stopped) messages.stop();
+        backoffMs = 250;
+        const it = messages[Symbol.asyncIterator]();
+        // one call to next() may be left waiting for a message; it is kept for the next turn
+        let waiting: Promise<IteratorResult<JsMsg>> | null = null;
+        const arrived = async (): Promise<IteratorResult<JsMsg> | null> => {
+          waiting ??= it.next();
+          const result = await Promise.race([waiting, nextTick()]);
+          if (result !== null) waiting = null;
+          return result;
+        };
+        while (!this.stopped) {
+          const first = await (waiting ??= it.next());
+          waiting = null;
+          if (first.done) break;
+          const batch: JsMsg[] = [first.value];
+          // whatever has already arrived joins the batch; nothing waits for more
+          while (batch.length < size) {
+            const next = await arrived();
+            if (next === null || next.done) break;
+            batch.push(next.value);
+          }
+          await this.process(batch);
+        }
+        // stopping: what was delivered but not handled goes back now, not after the ack wait
+        for (let left = await arrived(); left && !left.done; left = await arrived()) {
+          left.value.nak();
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        logger.warn(
+          { err: error, durable: this.options.durable },
+          'consumer interrupted, resuming',
+        );
+        await new Promise((r) => setTimeout(r, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+        await ensureDurableConsumer(this.nc, this.ns, this.options).catch(() => undefined);
+      }
+    }
+  }
+
+  private async process(batch: JsMsg[]): Promise<void> {
+    const { contract, logger } = this.options;
+    const valid: { msg: JsMsg; data: MessageOf<C> }[] = [];
+    for (const msg of batch) {
+      const parsed = decodeOrTerminate(msg, contract, logger);
+      if (parsed.success) valid.push({ msg, data: parsed.data });
+    }
+    if (valid.length === 0) return;
+    try {
+      await this.options.handleBatch(valid.map((v) => v.data));
+    } catch (error) {
+      logger.error(
+        { err: error, durable: this.options.durable, messages: valid.length },
+        'batch failed, will be redelivered',
+      );
+      for (const { msg } of valid) msg.nak(Math.min(1_000 * msg.info.redeliveryCount, 30_000));
+      return;
+    }
+    for (const { msg } of valid) msg.ack();
+    // an ack lost here only means a redelivery, which the handler treats as a duplicate
+    await this.nc.flush().catch(() => undefined);
+  }
+}
+
+/** Resolves with null once the messages already buffered have had their turn. */
+const nextTick = () => new Promise<null>((resolve) => setImmediate(() => resolve(null)));
