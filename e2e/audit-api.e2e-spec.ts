@@ -73,7 +73,7 @@ describe('audit API through the gateway', () => {
     });
     const create = trail.find((e) => e.action === 'tenants.create' && e.outcome === 'success')!;
     expect(create).toMatchObject({
-      actor: { type: 'bootstrap', id: 'bootstrap-admin' },
+      actor: { type: 'user' },
       resource: { type: 'tenants' },
       metadata: { method: 'POST', status: 201 },
     });

@@ -1,38 +1,35 @@
-import { DomainError, ErrorCode, PLATFORM_TENANT_ID } from '@lattice/contracts';
-import { isPlatformAdmin, type RequestContext } from '@lattice/messaging';
-
-/** Roles of a tenant that may read its audit trail and answer for its data subjects. */
-export const AUDIT_READERS = ['tenant-owner', 'tenant-admin', 'auditor'];
+import { DomainError, ErrorCode } from '@lattice/contracts';
+import { abilityOf, mayActOnSubject, principalOf, record } from '@lattice/authz';
+import type { RequestContext } from '@lattice/messaging';
 
 /**
- * Whose trail a call reads. Platform administrators name any tenant (the platform's own trail
- * when they name none); everyone else reads their own tenant's, given a reader role, and is
- * refused another's.
+ * Whose trail a call reads: the caller's own tenant unless it names another, and only where
+ * its permissions reach (`read:AuditEvent` of that tenant; platform roles reach every one,
+ * and a platform caller naming none reads the platform's own trail).
  */
 export function auditTenant(ctx: RequestContext, requested: string | undefined): string {
-  if (isPlatformAdmin(ctx)) return requested ?? PLATFORM_TENANT_ID;
-  if (!ctx.tenantId) throw forbidden('this call needs a tenant');
-  if (requested !== undefined && requested !== ctx.tenantId) {
-    throw forbidden('you may read only your own tenant’s audit trail');
+  const tenantId = requested ?? principalOf(ctx).tenantId;
+  if (!abilityOf(ctx).can('read', record('AuditEvent', { tenantId }))) {
+    throw forbidden('reading this audit trail needs read:AuditEvent on its tenant');
   }
-  if (!ctx.actor.roles.some((role) => AUDIT_READERS.includes(role))) {
-    throw forbidden('reading the audit trail needs an owner, admin or auditor role');
-  }
-  return ctx.tenantId;
+  return tenantId;
 }
 
-/** Whose data subject a call concerns: as above, or the subject themselves. */
+/**
+ * Whose data subject a call concerns: the subjects themselves, or a caller whose permissions
+ * on that user allow the action (`manage` for subject access, `delete` for erasure).
+ */
 export function subjectTenant(
   ctx: RequestContext,
   requested: string | undefined,
   subjectId: string,
+  action: 'read' | 'update' | 'delete' | 'manage' = 'manage',
 ): string {
-  const own =
-    ctx.tenantId !== null &&
-    ctx.actor.type === 'user' &&
-    ctx.actor.id === subjectId &&
-    (requested === undefined || requested === ctx.tenantId);
-  return own ? ctx.tenantId! : auditTenant(ctx, requested);
+  const tenantId = requested ?? principalOf(ctx).tenantId;
+  if (!mayActOnSubject(ctx, action, tenantId, subjectId)) {
+    throw forbidden(`not allowed to ${action} this data subject's records`);
+  }
+  return tenantId;
 }
 
 export const forbidden = (message: string) => new DomainError(ErrorCode.Forbidden, message);

@@ -19,6 +19,8 @@ import { SessionsHandlers } from './sessions/sessions.handlers';
 import { SessionsService } from './sessions/sessions.service';
 import { KeyRotationJob } from './signing-keys/key-rotation.job';
 import { SigningKeys } from './signing-keys/signing-keys.service';
+import { PersonalDataHandlers } from './gdpr/personal-data.handlers';
+import { PersonalDataService } from './gdpr/personal-data.service';
 import { FIRST_ADMIN, FirstAdminSetup } from './users/first-admin';
 import { UserRepository } from './users/user.repository';
 import { UsersHandlers } from './users/users.handlers';
@@ -45,7 +47,13 @@ export class AuthModule {
   ): DynamicModule {
     return {
       module: AuthModule,
-      controllers: [SessionsHandlers, UsersHandlers, RolesHandlers, ApiKeysHandlers],
+      controllers: [
+        SessionsHandlers,
+        UsersHandlers,
+        RolesHandlers,
+        ApiKeysHandlers,
+        PersonalDataHandlers,
+      ],
       providers: [
         { provide: DataSource, useValue: dataSource },
         { provide: TenantScope, useValue: new TenantScope(dataSource) },
@@ -87,6 +95,7 @@ export class AuthModule {
         ServiceAccountsService,
         ApiKeysService,
         FirstAdminSetup,
+        PersonalDataService,
       ],
       exports: [SigningKeys, SessionsService, UsersService, ApiKeysService, AuditRecorder],
     };

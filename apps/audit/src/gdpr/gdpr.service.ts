@@ -62,7 +62,7 @@ export class GdprService {
   }
 
   async erase(ctx: RequestContext, request: GdprSubjectRequest): Promise<GdprErasureReport> {
-    const tenantId = subjectTenant(ctx, request.tenantId, request.subjectId);
+    const tenantId = subjectTenant(ctx, request.tenantId, request.subjectId, 'delete');
     const replies = await this.rpc.requestMany(
       GdprErase,
       { tenantId, subjectId: request.subjectId },
@@ -104,7 +104,7 @@ export class GdprService {
    * fields can no longer be read, while every event, and the chain over them, stays.
    */
   eraseOwn(ctx: RequestContext, request: GdprServiceRequest): Promise<GdprServiceErasure> {
-    const tenantId = subjectTenant(ctx, request.tenantId, request.subjectId);
+    const tenantId = subjectTenant(ctx, request.tenantId, request.subjectId, 'delete');
     return this.scope.run(tenantId, async (em) => {
       const key = await this.keys.find(em, tenantId, request.subjectId);
       const affected = key ? await this.events.countBySubjectKey(em, tenantId, key.keyId) : 0;

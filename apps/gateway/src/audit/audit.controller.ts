@@ -27,6 +27,7 @@ import { RpcClient, type RequestContext } from '@lattice/messaging';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { Caller } from '../auth/call-context.decorator';
+import { Authenticated, Requires } from '../auth/route-access';
 import { Documented } from '../http/openapi';
 import { ZodPipe } from '../http/zod.pipe';
 import { EXPORT_CONTENT_TYPES, csvHeader, csvLine, ndjsonLine } from './export-format';
@@ -40,6 +41,7 @@ export class AuditController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Get('audit-events')
+  @Requires('read', 'AuditEvent')
   @Documented({
     summary: 'Audit events of a tenant, newest first, a page at a time',
     query: ListAuditEventsQuery,
@@ -58,6 +60,7 @@ export class AuditController {
    * asked for only when the client has taken the last one.
    */
   @Get('audit-events/export')
+  @Requires('read', 'AuditEvent')
   @ApiProduces(EXPORT_CONTENT_TYPES.ndjson, EXPORT_CONTENT_TYPES.csv)
   @Documented({
     summary: 'Export a time range of audit events as NDJSON or CSV, streamed',
@@ -96,6 +99,7 @@ export class AuditController {
   }
 
   @Post('audit-events/verify')
+  @Requires('read', 'AuditEvent')
   @HttpCode(200)
   @Documented({
     summary: 'Walk a tenant’s hash chain and report the first broken link',
@@ -111,6 +115,7 @@ export class AuditController {
   }
 
   @Post('gdpr/subject-access')
+  @Authenticated()
   @HttpCode(200)
   @Documented({
     summary: 'Everything every service holds about a data subject, as one document',
@@ -126,6 +131,7 @@ export class AuditController {
   }
 
   @Post('gdpr/erasure')
+  @Authenticated()
   @HttpCode(200)
   @Documented({
     summary: 'Erase a data subject’s personal data in every service',
@@ -141,6 +147,7 @@ export class AuditController {
   }
 
   @Post('consents')
+  @Authenticated()
   @HttpCode(201)
   @Documented({
     summary: 'Record that a user granted or withdrew consent to a purpose',
@@ -157,6 +164,7 @@ export class AuditController {
   }
 
   @Get('consents')
+  @Authenticated()
   @Documented({
     summary: 'A user’s consent records, oldest first',
     query: ListConsentsQuery,

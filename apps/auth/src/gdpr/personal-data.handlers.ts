@@ -1,0 +1,24 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { GdprErase, GdprSubjectAccess, type RequestOf } from '@lattice/contracts';
+import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
+import { PersonalDataService } from './personal-data.service';
+
+/** The auth service's answers to the audit service's GDPR scatter-gather. */
+@Controller()
+export class PersonalDataHandlers {
+  constructor(private readonly personalData: PersonalDataService) {}
+
+  @Handles(GdprSubjectAccess)
+  async access(
+    @Payload() req: RequestOf<typeof GdprSubjectAccess>,
+    @CallContext() ctx: RequestContext,
+  ) {
+    return { service: 'auth', data: await this.personalData.export(ctx, req) };
+  }
+
+  @Handles(GdprErase)
+  async erase(@Payload() req: RequestOf<typeof GdprErase>, @CallContext() ctx: RequestContext) {
+    return { service: 'auth', erased: await this.personalData.erase(ctx, req) };
+  }
+}
