@@ -15,6 +15,7 @@ import { JWKS_MIN_REFETCH_MS, JwksCache } from './auth/jwks.cache';
 import { JwtStrategy, TOKEN_EXPECTATIONS } from './auth/jwt.strategy';
 import { IdentityController } from './identity/identity.controller';
 import { RateLimitGuard } from './rate-limits/rate-limit.guard';
+import { TenantStandingGuard } from './tenants/tenant-standing.guard';
 import { RATE_LIMIT_STORE, TenantRateLimiter } from './rate-limits/rate-limiter';
 import { GatewayAuditModule } from './audit/gateway-audit.module';
 import { DependenciesHealth } from './health/dependencies.health';
@@ -69,8 +70,10 @@ export async function createGatewayApp(
       JwtGuard,
       ApiKeyCache,
       TenantRateLimiter,
-      // in this order: who is calling, then whether their tenant is within its rate
+      // in this order: who is calling, whether their tenant is in good standing, then
+      // whether it is within its rate
       { provide: APP_GUARD, useClass: AuthenticationGuard },
+      { provide: APP_GUARD, useClass: TenantStandingGuard },
       { provide: APP_GUARD, useClass: RateLimitGuard },
     ],
   })

@@ -22,7 +22,7 @@ export const gatewayConfigSpec = {
     'Trust X-Forwarded-* headers from a load balancer in front of the gateway.',
   ),
   GATEWAY_TENANT_CACHE_TTL_SECONDS: variable(
-    z.coerce.number().int().min(0).max(3_600).default(30),
+    z.coerce.number().int().min(1).max(3_600).default(30),
     'Longest a tenant stays in the gateway cache if no change event evicts it first.',
   ),
   AUTH_ISSUER: variable(

@@ -39,6 +39,18 @@ export class TenantDirectory {
       throw new DomainError(ErrorCode.InvalidState, `the tenant is ${tenant.status}`);
   }
 
+  /** Whether credentials of this tenant may be used now: it exists and is active. */
+  async isActive(tenantId: string): Promise<boolean> {
+    if (tenantId === PLATFORM_TENANT_ID) return true;
+    try {
+      const tenant = await this.rpc.request(TenantsGet, { id: tenantId }, this.context());
+      return tenant.status === 'active';
+    } catch (error) {
+      if (error instanceof DomainError && error.code === ErrorCode.NotFound) return false;
+      throw error;
+    }
+  }
+
   private context(): RequestContext {
     return { tenantId: null, actor: AUTH_SERVICE, requestId: randomUUID() };
   }

@@ -9,7 +9,11 @@ import {
   AuthServiceAccountsCreate,
   AuthUsersCreate,
   AuthUsersList,
+  AuthUsersSetStatus,
   ErrorCode,
+  TenantsDelete,
+  TenantsReactivate,
+  TenantsSuspend,
 } from '@lattice/contracts';
 import { ManualClock, failure } from '@lattice/testing';
 import { startAuthTestBed, type AuthTestBed } from '../../test/auth.test-bed';
@@ -102,6 +106,24 @@ describe('API keys, service accounts and roles', () => {
     ).toBe(ErrorCode.Unauthenticated);
   });
 
+  it("stops verifying a suspended or deleted tenant's keys", async () => {
+    const gone = await bed.newTenant();
+    const { ctx } = await as(['developer'], gone);
+    const { key } = await bed.rpc.request(AuthApiKeysCreate, { name: 'ci' }, ctx);
+    await bed.rpc.request(AuthApiKeysVerify, { key }, ctx);
+
+    await bed.rpc.request(TenantsSuspend, { id: gone.id }, await bed.admin());
+    expect(await failure(bed.rpc.request(AuthApiKeysVerify, { key }, ctx))).toMatchObject({
+      code: ErrorCode.Unauthenticated,
+    });
+    await bed.rpc.request(TenantsReactivate, { id: gone.id }, await bed.admin());
+    await bed.rpc.request(AuthApiKeysVerify, { key }, ctx);
+    await bed.rpc.request(TenantsDelete, { id: gone.id }, await bed.admin());
+    expect(await failure(bed.rpc.request(AuthApiKeysVerify, { key }, ctx))).toMatchObject({
+      code: ErrorCode.Unauthenticated,
+    });
+  });
+
   it("keeps a developer's hands off another developer's key", async () => {
     const alice = await as(['developer']);
     const bob = await as(['developer']);
@@ -163,6 +185,26 @@ describe('API keys, service accounts and roles', () => {
     expect(platform.code).toBe(ErrorCode.ValidationFailed);
     const login = await bed.login(tenant.slug, target.email);
     expect(bed.contextOf(login.accessToken).actor.permissions).toContain('create:Job:tenant');
+  });
+
+  it('lets a tenant admin disable a developer but not the tenant owner', async () => {
+    const { ctx } = await as(['tenant-admin']);
+    const owner = await bed.newUser(tenant.id, ['tenant-owner']);
+    const developer = await bed.newUser(tenant.id, ['developer']);
+    const refused = await failure(
+      bed.rpc.request(AuthUsersSetStatus, { id: owner.id, status: 'disabled' }, ctx),
+    );
+    expect(refused.code).toBe(ErrorCode.Forbidden);
+    await bed.login(tenant.slug, owner.email);
+    const disabled = await bed.rpc.request(
+      AuthUsersSetStatus,
+      { id: developer.id, status: 'disabled' },
+      ctx,
+    );
+    expect(disabled.status).toBe('disabled');
+    // the owner, holding all the admin holds, may
+    const ownerCtx = bed.contextOf((await bed.login(tenant.slug, owner.email)).accessToken);
+    await bed.rpc.request(AuthUsersSetStatus, { id: developer.id, status: 'active' }, ownerCtx);
   });
 
   it("keeps one tenant's admins out of another tenant's users", async () => {

@@ -16,6 +16,7 @@ import { AuditRecorder, SubjectNamespace, type RequestContext } from '@lattice/m
 import { Clock, NATS_CONNECTION } from '@lattice/service-runtime';
 import { actorOf } from '../access/audit-actor';
 import { RoleCatalog } from '../access/role-catalog';
+import { TenantDirectory } from '../access/tenant-directory';
 import { hashSecret, secretMatches } from '../sessions/refresh-token';
 import { newApiKey, parseApiKey } from './api-key-format';
 
@@ -46,6 +47,7 @@ export class ApiKeysService {
   constructor(
     private readonly scope: TenantScope,
     private readonly roles: RoleCatalog,
+    private readonly tenants: TenantDirectory,
     private readonly audit: AuditRecorder,
     private readonly clock: Clock,
     private readonly ns: SubjectNamespace,
@@ -155,7 +157,8 @@ export class ApiKeysService {
       !row ||
       !secretMatches(parts.secret, row.secret_hash) ||
       row.revoked_at ||
-      (row.expires_at && row.expires_at <= now)
+      (row.expires_at && row.expires_at <= now) ||
+      !(await this.tenants.isActive(row.tenant_id))
     )
       throw invalidKey();
     return this.scope.run(row.tenant_id, async (em) => {

@@ -5,8 +5,11 @@ import {
   AuthLogout,
   AuthRefresh,
   AuthRolesGrant,
+  AuthRotateKeys,
   ErrorCode,
   PLATFORM_TENANT_ID,
+  TenantsReactivate,
+  TenantsSuspend,
 } from '@lattice/contracts';
 import { ManualClock, eventually, failure } from '@lattice/testing';
 import {
@@ -174,6 +177,36 @@ describe('logins and sessions', () => {
     }
   });
 
+  it("refuses a suspended tenant's refresh tokens, and honours them again on reactivation", async () => {
+    const suspended = await bed.newTenant();
+    const user = await bed.newUser(suspended.id, ['developer']);
+    const tokens = await bed.login(suspended.slug, user.email);
+    await bed.rpc.request(TenantsSuspend, { id: suspended.id }, await bed.admin());
+
+    const refused = await failure(
+      bed.rpc.request(AuthRefresh, { refreshToken: tokens.refreshToken }, anonymous()),
+    );
+    expect(refused).toMatchObject({ code: ErrorCode.Unauthenticated });
+    await eventually(async () =>
+      expect(await bed.auditEvents()).toContainEqual(
+        expect.objectContaining({
+          tenantId: suspended.id,
+          action: 'auth.refresh',
+          outcome: 'denied',
+          metadata: expect.objectContaining({ reason: 'tenant-inactive' }),
+        }),
+      ),
+    );
+
+    await bed.rpc.request(TenantsReactivate, { id: suspended.id }, await bed.admin());
+    const resumed = await bed.rpc.request(
+      AuthRefresh,
+      { refreshToken: tokens.refreshToken },
+      anonymous(),
+    );
+    expect(resumed.refreshToken).not.toBe(tokens.refreshToken);
+  });
+
   it('ends the session on logout', async () => {
     const user = await bed.newUser(tenant.id, ['viewer']);
     const tokens = await bed.login(tenant.slug, user.email);
@@ -202,5 +235,24 @@ describe('logins and sessions', () => {
     expect(decodeProtectedHeader(refreshed.accessToken).kid).toBe(
       decodeProtectedHeader(tokens.accessToken).kid,
     );
+  });
+
+  // last: it moves the clock past the access-token lifetime
+  it('verifies tokens of a rotated-out key until they expire, then retires the key', async () => {
+    const user = await bed.newUser(tenant.id, ['viewer']);
+    const old = await bed.login(tenant.slug, user.email);
+    const oldKid = decodeProtectedHeader(old.accessToken).kid;
+    const { kid, retired } = await bed.rpc.request(AuthRotateKeys, {}, await bed.admin());
+    expect(retired).toEqual([oldKid]);
+
+    const fresh = await bed.login(tenant.slug, user.email);
+    expect(decodeProtectedHeader(fresh.accessToken).kid).toBe(kid);
+    await verify(fresh.accessToken);
+    await verify(old.accessToken);
+
+    clock.advance((bed.config.AUTH_ACCESS_TOKEN_TTL_SECONDS + 61) * 1000);
+    const jwks = await bed.rpc.request(AuthJwks, {}, anonymous());
+    expect(jwks.keys.map((k) => k.kid)).toEqual([kid]);
+    await expect(verify(old.accessToken)).rejects.toThrow();
   });
 });

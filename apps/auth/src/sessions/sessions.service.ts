@@ -132,9 +132,12 @@ export class SessionsService {
     if (!token) throw invalidRefresh();
     const origin = { sourceIp: request.sourceIp, userAgent: request.userAgent, requestId };
     const now = this.clock.now();
+    const tenantActive = await this.tenants.isActive(token.tenantId);
     const result = await this.scope.run(token.tenantId, async (em) => {
       const row = await this.tokenRow(em, token.id, token.secret);
       if (!row || row.revoked_at) return { ok: false as const, reason: 'revoked-or-unknown' };
+      // a suspended tenant's sessions resume if it is reactivated; a deleted one's end at purge
+      if (!tenantActive) return { ok: false as const, reason: 'tenant-inactive', row };
       if (row.expires_at <= now) return { ok: false as const, reason: 'expired', row };
       if (row.used_at) {
         const graceEnds = row.used_at.getTime() + this.settings.refreshReuseGraceSeconds * 1000;

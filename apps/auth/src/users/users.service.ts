@@ -9,7 +9,7 @@ import {
   type UserPage,
   type UserView,
 } from '@lattice/contracts';
-import { abilityOf, authorize, principalOf, record } from '@lattice/authz';
+import { abilityOf, authorize, notCovered, principalOf, record } from '@lattice/authz';
 import { CursorCodec, TenantScope } from '@lattice/database';
 import { AuditRecorder, type RequestContext } from '@lattice/messaging';
 import { Clock } from '@lattice/service-runtime';
@@ -118,6 +118,7 @@ export class UsersService {
       const row = await this.users.byId(em, id, true);
       if (!row) throw new DomainError(ErrorCode.NotFound, 'no such user');
       authorize(abilityOf(ctx), 'update', record('User', { tenantId, id }));
+      await this.assertOutranks(em, ctx, tenantId, id);
       await this.users.setStatus(em, id, status);
       if (status === 'disabled') {
         await em.query(
@@ -139,6 +140,26 @@ export class UsersService {
       requestId: ctx.requestId,
     });
     return view;
+  }
+
+  /**
+   * Refuses to act on a user who holds permissions the caller does not (a tenant admin may not
+   * disable the tenant's owner), by the same rule as handing on roles.
+   */
+  private async assertOutranks(
+    em: EntityManager,
+    ctx: RequestContext,
+    tenantId: string,
+    userId: string,
+  ): Promise<void> {
+    const held: string[] = [];
+    for (const name of await this.roles.rolesOf(em, userId))
+      held.push(...(await this.roles.resolve(em, tenantId, name)).permissions);
+    const beyond = notCovered(principalOf(ctx).permissions, held);
+    if (beyond.length > 0)
+      throw new DomainError(ErrorCode.Forbidden, 'the user holds permissions you do not', {
+        permissions: beyond,
+      });
   }
 
   /** Refuses roles the tenant does not have, and roles that grant more than the caller holds. */

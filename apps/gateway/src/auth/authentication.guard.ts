@@ -24,6 +24,9 @@ const unauthenticated = (message: string) => new DomainError(ErrorCode.Unauthent
 export class JwtGuard extends AuthGuard('jwt') {
   override handleRequest<T>(error: unknown, user: T, info: unknown): T {
     if (error || !user) {
+      // the key set could not be had at all: an outage, not a bad token
+      for (const cause of [error, info])
+        if (cause instanceof DomainError && cause.code !== ErrorCode.Unauthenticated) throw cause;
       const reason = (info as Error | undefined)?.message ?? (error as Error | undefined)?.message;
       throw unauthenticated(`the access token is not valid${reason ? `: ${reason}` : ''}`);
     }

@@ -1,40 +1,59 @@
 import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { AuthJwks } from '@lattice/contracts';
 import { RpcClient, type RequestContext } from '@lattice/messaging';
+import { LOGGER } from '@lattice/service-runtime';
 
 export const JWKS_MIN_REFETCH_MS = Symbol('JWKS_MIN_REFETCH_MS');
 
 const GATEWAY: RequestContext['actor'] = { type: 'service', id: 'gateway', roles: [] };
 /** Even with every kid known, the set is fetched again this often to learn of retirements. */
-const MAX_AGE_MS = 10 * 60_000;
+export const JWKS_MAX_AGE_MS = 10 * 60_000;
 
 /**
- * The auth service's public signing keys, by `kid`. A token with a kid not yet known makes
- * the gateway fetch the set again, but no more often than the bound, so a stream of forged
- * kids cannot turn into a stream of requests to the auth service.
+ * The auth service's public signing keys, by `kid`.
+ *
+ * - A token with a kid not yet known makes the gateway fetch the set again, but no more often
+ *   than the bound (counted from the last attempt, failed or not), so a stream of forged kids
+ *   cannot turn into a stream of requests to the auth service.
+ * - A set past its age is refreshed in the background while the keys in hand go on verifying:
+ *   an auth service that is down or slow does not turn every valid token into a 401.
  */
 @Injectable()
 export class JwksCache {
   private keys = new Map<string, KeyObject>();
   private fetchedAt = 0;
+  private attemptedAt = 0;
   private inflight?: Promise<void>;
 
   constructor(
     private readonly rpc: RpcClient,
     @Inject(JWKS_MIN_REFETCH_MS) private readonly minRefetchMs: number,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async keyFor(kid: string): Promise<KeyObject | undefined> {
-    const age = Date.now() - this.fetchedAt;
-    if ((!this.keys.has(kid) && age >= this.minRefetchMs) || age >= MAX_AGE_MS) {
-      await this.refresh();
+    const now = Date.now();
+    const mayFetch = now - this.attemptedAt >= this.minRefetchMs;
+    if (!this.keys.has(kid)) {
+      // nothing to verify with yet: a failure here is the caller's answer (503), unless
+      // keys from an earlier fetch exist, in which case the kid is simply unknown
+      if (mayFetch) await this.refresh().catch((error: unknown) => this.failed(error));
+    } else if (now - this.fetchedAt >= JWKS_MAX_AGE_MS && mayFetch) {
+      void this.refresh().catch((error: unknown) => this.failed(error, false));
     }
     return this.keys.get(kid);
   }
 
+  private failed(error: unknown, rethrowWhenEmpty = true): void {
+    this.logger.warn({ err: error }, 'fetching the JWKS from the auth service failed');
+    if (rethrowWhenEmpty && this.keys.size === 0) throw error;
+  }
+
   private refresh(): Promise<void> {
     this.inflight ??= (async () => {
+      this.attemptedAt = Date.now();
       try {
         const jwks = await this.rpc.request(
           AuthJwks,

@@ -1,0 +1,35 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DomainError, ErrorCode } from '@lattice/contracts';
+import type { RequestContext } from '@lattice/messaging';
+import type { AuthenticatedRequest } from '../auth/authentication.guard';
+import { TenantCache } from './tenant-cache';
+
+const GATEWAY: RequestContext['actor'] = { type: 'service', id: 'gateway', roles: [] };
+
+/**
+ * A suspended or deleted tenant's credentials stop working at once: access tokens still
+ * within their lifetime and cached API keys included. Runs after authentication; the tenant
+ * comes from the gateway's cache, which every tenant event evicts, so a suspension takes
+ * effect on the next call. Platform operators (no tenant) are not affected.
+ */
+@Injectable()
+export class TenantStandingGuard implements CanActivate {
+  constructor(private readonly tenants: TenantCache) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const tenantId = context.switchToHttp().getRequest<AuthenticatedRequest>().lattice?.tenantId;
+    if (!tenantId) return true;
+    const ctx = { tenantId: null, actor: GATEWAY, requestId: randomUUID() };
+    const tenant = await this.tenants.get(ctx, tenantId).catch((error: unknown) => {
+      // purged: the credentials outlived their tenant
+      if (error instanceof DomainError && error.code === ErrorCode.NotFound) return undefined;
+      throw error;
+    });
+    if (tenant?.status === 'active') return true;
+    throw new DomainError(
+      ErrorCode.Forbidden,
+      tenant ? `the tenant is ${tenant.status}` : 'the tenant no longer exists',
+    );
+  }
+}
