@@ -151,6 +151,7 @@ describe('tenants API through the gateway', () => {
         'VALIDATION_FAILED',
       ],
       ['POST', '/v1/tenants', { json: { slug: 42, name: ['a'] } }, 400, 'VALIDATION_FAILED'],
+      ['POST', '/v1/tenants', { json: { slug: 'platform', name: 'A' } }, 400, 'VALIDATION_FAILED'],
       [
         'POST',
         '/v1/tenants',
@@ -166,6 +167,17 @@ describe('tenants API through the gateway', () => {
         'VALIDATION_FAILED',
       ],
       ['POST', '/v1/tenants', { json: [{ slug: slug(), name: 'A' }] }, 400, 'VALIDATION_FAILED'],
+      [
+        // nested far deeper than any recursive validator's stack: refused, not a 500
+        'POST',
+        '/v1/tenants',
+        {
+          body: `{"slug":"${slug()}","name":"A","settings":{"a":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_001)}}`,
+          headers: { 'content-type': 'application/json' },
+        },
+        400,
+        'VALIDATION_FAILED',
+      ],
       ['POST', '/v1/tenants', { json: { slug: slug(), name: '   ' } }, 400, 'VALIDATION_FAILED'],
       [
         'POST',

@@ -2,9 +2,6 @@ import { z } from 'zod';
 import { Uuid, page } from '../common/common.schema';
 import { PermissionString } from './permission.schema';
 
-/** The slug that names the platform tenant at login. */
-export const PLATFORM_TENANT_SLUG = 'platform';
-
 const Email = z
   .email()
   .max(254)

@@ -11,6 +11,39 @@ export function page<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 }
 
+/** How deeply a value nests, found without recursion, so no input can overflow the stack. */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * A free-form JSON object with string keys, at most `maxDepth` levels deep and `maxBytes` when
+ * serialised. The depth is checked before anything recurses into the value, so a hostile body
+ * nested thousands of levels deep is a validation error, not a stack overflow.
+ */
+export function jsonObject(
+  what: string,
+  { maxDepth, maxBytes }: { maxDepth: number; maxBytes: number },
+) {
+  const Key = z.string().min(1).max(100);
+  return z
+    .record(Key, z.unknown())
+    .refine((v) => jsonDepth(v) <= maxDepth, `${what} may nest at most ${maxDepth} levels`)
+    .pipe(z.record(Key, z.json()))
+    .refine(
+      (v) => Buffer.byteLength(JSON.stringify(v), 'utf8') <= maxBytes,
+      `${what} must serialise to at most ${maxBytes} bytes`,
+    );
+}
+
 export const HealthReply = z.object({ service: z.string(), status: z.literal('ok') });
 
 /** Who makes a call, as vouched for by the gateway's signed context. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HealthReply, PageQuery, Uuid, page } from '../common/common.schema';
+import { HealthReply, PageQuery, Uuid, jsonObject, page } from '../common/common.schema';
 
 export const PLANS = ['starter', 'professional', 'enterprise', 'custom'] as const;
 export const Plan = z.enum(PLANS);
@@ -33,10 +33,8 @@ export const Slug = z
   .max(63)
   .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])$/, 'lowercase letters, digits and inner hyphens');
 
-/** Free-form tenant settings: a flat-ish JSON object with a size bound. */
-export const TenantSettings = z
-  .record(z.string().max(100), z.json())
-  .refine((s) => JSON.stringify(s).length <= 16_384, 'settings must serialise to at most 16 KiB');
+/** Free-form tenant settings: a JSON object, bounded in depth and size. */
+export const TenantSettings = jsonObject('settings', { maxDepth: 8, maxBytes: 16_384 });
 
 export const TenantView = z.object({
   id: Uuid,
@@ -58,9 +56,12 @@ export type TenantView = z.infer<typeof TenantView>;
 
 const Name = z.string().trim().min(1).max(200);
 
+/** The slug that names the platform tenant at login; no tenant may take it. */
+export const PLATFORM_TENANT_SLUG = 'platform';
+
 export const CreateTenantRequest = z
   .object({
-    slug: Slug,
+    slug: Slug.refine((s) => s !== PLATFORM_TENANT_SLUG, 'this slug is reserved for the platform'),
     name: Name,
     plan: Plan.default('starter'),
     settings: TenantSettings.default({}),
