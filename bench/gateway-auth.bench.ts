@@ -1,13 +1,14 @@
 /**
- * `npm run bench:auth`: what authentication costs at the gateway. GET /livez (no credentials,
- * answered by the gateway) against GET /v1/auth/me with an access token and with an API key
- * (answered by the gateway too, after authentication, authorization and the tenant's rate
- * limit), and GET /v1/tenants/:id with each (through NATS to the tenants service), at a fixed
- * rate and at saturation. The rate limiter counts in Redis when there is one, as in production.
+ * `npm run bench:auth`: what authentication costs at the gateway. GET /v1/auth/me (answered by
+ * the gateway after authorization and the tenant's rate limit) and GET /v1/tenants/:id (through
+ * NATS to the tenants service), each with an access token, with an API key, and on a baseline
+ * gateway with the credential check taken out, at a fixed rate and at saturation; GET /livez
+ * as the floor. The rate limiter counts in Redis when there is one, as in production.
  * Prints figures only, never pass/fail. BENCH_DURATION sets the seconds of each measured run
  * (default 10).
  */
 import { Redis } from 'ioredis';
+import { contextFromClaims, type AccessClaims } from '@lattice/authz';
 import {
   RUNS,
   call,
@@ -93,6 +94,18 @@ runBench(async (cleanup) => {
         : `redis: ${redis.source}, the gateway's rate limiter counts there (${count} so far)`;
   }
 
+  // the baseline: the same routes on a gateway that takes every call to come from this user
+  // without checking any credential (bench/support/credential-free-gateway.ts)
+  const claims = JSON.parse(
+    Buffer.from(jwt.authorization.split('.')[1]!, 'base64url').toString(),
+  ) as AccessClaims;
+  const { requestId: _unused, ...principal } = contextFromClaims(claims, '');
+  const bare = await platform.startGatewayVariant(
+    'gateway-without-credentials',
+    'bench/support/credential-free-gateway.js',
+    { BENCH_PRINCIPAL: JSON.stringify(principal) },
+  );
+
   sayMachine();
   say(`postgres: ${platform.pgSource}, nats: ${platform.natsSource}, ${limiter}`);
   sayRuns(RUNS);
@@ -100,25 +113,34 @@ runBench(async (cleanup) => {
     `tenant: plan custom, ${REQUESTS_PER_MINUTE} requests per minute; credentials of a tenant-admin user`,
   );
   say('targets: livez          GET /livez, no credentials: answered by the gateway');
+  say('         me-none        GET /v1/auth/me, no credential checked (baseline gateway)');
   say('         me-jwt         GET /v1/auth/me, access token: answered by the gateway');
   say('         me-apikey      GET /v1/auth/me, API key: answered by the gateway');
+  say('         tenant-none    GET /v1/tenants/:id, no credential checked (baseline gateway)');
   say('         tenant-jwt     GET /v1/tenants/:id, access token: through NATS to tenants');
   say('         tenant-apikey  GET /v1/tenants/:id, API key: through NATS to tenants');
+  say('  the baseline gateway is the same build, with only its credential check taken out;');
+  say('  permissions, the tenant check, the rate limit and the handler run as usual');
   say('');
 
-  const me = `${gateway}/v1/auth/me`;
-  const tenantUrl = `${gateway}/v1/tenants/${tenant.id}`;
+  const route = {
+    me: (base: string) => `${base}/v1/auth/me`,
+    tenant: (base: string) => `${base}/v1/tenants/${tenant.id}`,
+  };
   const rows = await measure([
     { target: 'livez', url: `${gateway}/livez`, headers: {} },
-    { target: 'me-jwt', url: me, headers: jwt },
-    { target: 'me-apikey', url: me, headers: apiKey },
-    { target: 'tenant-jwt', url: tenantUrl, headers: jwt },
-    { target: 'tenant-apikey', url: tenantUrl, headers: apiKey },
+    { target: 'me-none', url: route.me(bare), headers: {} },
+    { target: 'me-jwt', url: route.me(gateway), headers: jwt },
+    { target: 'me-apikey', url: route.me(gateway), headers: apiKey },
+    { target: 'tenant-none', url: route.tenant(bare), headers: {} },
+    { target: 'tenant-jwt', url: route.tenant(gateway), headers: jwt },
+    { target: 'tenant-apikey', url: route.tenant(gateway), headers: apiKey },
   ]);
   printTable(rows);
   printRatios(rows, [
-    ['me-jwt', 'livez'],
-    ['me-apikey', 'livez'],
-    ['tenant-apikey', 'tenant-jwt'],
+    ['me-jwt', 'me-none'],
+    ['me-apikey', 'me-none'],
+    ['tenant-jwt', 'tenant-none'],
+    ['tenant-apikey', 'tenant-none'],
   ]);
 });

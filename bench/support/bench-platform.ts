@@ -16,6 +16,7 @@ import {
   startEmbeddedPostgres,
 } from '@lattice/local-infra';
 import { startPlatform } from '../../tools/launcher/src/platform';
+import { ServiceProcess } from '../../tools/launcher/src/service-process';
 import { say, type Row } from './report';
 
 /** How every target is driven; BENCH_DURATION sets the seconds of each measured run. */
@@ -191,6 +192,11 @@ export interface BenchPlatform {
   natsSource: string;
   /** The platform admin's `Authorization` header. */
   adminAuth: Record<string, string>;
+  /**
+   * Starts another gateway process beside the platform's, configured as it is but with the
+   * given entry point (relative to dist/) and extra environment; returns its URL.
+   */
+  startGatewayVariant(name: string, entry: string, env: Record<string, string>): Promise<string>;
 }
 
 /**
@@ -207,6 +213,8 @@ export async function startBenchPlatform(
 
   const admin = { email: 'bench@lattice.local', password: hex(12) };
   const namespace = `bench${hex(4)}`;
+  // dist/, where this file runs from dist/bench/support/
+  const distDir = path.resolve(__dirname, '..', '..');
   const platform = await startPlatform({
     databaseUrl,
     natsUrl: nats.url,
@@ -222,10 +230,30 @@ export async function startBenchPlatform(
     logLevel: 'warn',
     env: options.env,
     log: () => undefined,
-    // dist/, where this file runs from dist/bench/support/
-    distDir: path.resolve(__dirname, '..', '..'),
+    distDir,
   });
   cleanup.add('platform', () => platform.stop());
+
+  const gateway = platform.services.find((s) => s.spec.name === 'gateway')!;
+  const startGatewayVariant = async (name: string, entry: string, env: Record<string, string>) => {
+    const port = await freePort();
+    const variant = new ServiceProcess(
+      {
+        name,
+        entry,
+        env: { ...gateway.spec.env, ...env, GATEWAY_PORT: String(port) },
+        readyUrl: `http://127.0.0.1:${port}/readyz`,
+      },
+      distDir,
+      (_service, line) => {
+        if (line.includes('"level":50') || line.includes('"level":60')) say(`${name}: ${line}`);
+      },
+    );
+    variant.start();
+    cleanup.add(name, () => variant.stop());
+    await variant.waitReady();
+    return `http://127.0.0.1:${port}`;
+  };
 
   return {
     gatewayUrl: platform.gatewayUrl,
@@ -233,6 +261,7 @@ export async function startBenchPlatform(
     pgSource: pg.source,
     natsSource: nats.source,
     adminAuth: await login(platform.gatewayUrl, { tenant: 'platform', ...admin }),
+    startGatewayVariant,
   };
 }
 

@@ -1,0 +1,29 @@
+/**
+ * The gateway with its credential check taken out, for `bench:auth` only: the baseline of "the
+ * same route, unauthenticated". Every call is taken to come from the principal in
+ * BENCH_PRINCIPAL (a request context as the gateway would derive it from a token); the
+ * permission check, the tenant's standing and rate limit, and the handler all run as in the
+ * real gateway. It lives under bench/ and nothing but the bench starts it.
+ */
+import 'reflect-metadata';
+import type { RequestContext } from '@lattice/messaging';
+import { startTelemetry } from '@lattice/telemetry';
+// the one place outside the gateway that reaches into it: the baseline is that very gateway
+// eslint-disable-next-line no-restricted-imports
+import { AuthenticationGuard } from '../../apps/gateway/src/auth/authentication.guard';
+
+const principal = JSON.parse(process.env.BENCH_PRINCIPAL ?? 'null') as Omit<
+  RequestContext,
+  'requestId'
+> | null;
+if (!principal) {
+  console.error('credential-free gateway: BENCH_PRINCIPAL is not set');
+  process.exit(78);
+}
+
+startTelemetry('gateway');
+Object.defineProperty(AuthenticationGuard.prototype, 'authenticate', {
+  value: (request: { id: string }): Promise<RequestContext> =>
+    Promise.resolve({ ...principal, requestId: request.id }),
+});
+void import('../../apps/gateway/src/bootstrap').then(({ bootstrap }) => bootstrap());
