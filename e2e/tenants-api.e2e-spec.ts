@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { startE2EPlatform, type E2EPlatform, type E2EResponse } from './support/platform.harness';
+import { startE2EPlatform, type E2EPlatform } from './support/platform.harness';
+import { expectProblem, expectProblems, type ProblemCase } from './support/problem';
 
 jest.setTimeout(60_000);
 
@@ -23,22 +24,6 @@ describe('tenants API through the gateway', () => {
     });
     expect(response.status).toBe(201);
     return (await response.json()) as { id: string; slug: string; name: string; version: number };
-  }
-
-  /** Asserts an RFC 9457 body whose status matches the response's and that names the request. */
-  async function expectProblem(response: E2EResponse, status: number, code: string) {
-    expect(response.status).toBe(status);
-    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const body = await response.json();
-    expect(body).toMatchObject({
-      status,
-      code,
-      type: expect.stringMatching(/^https:\/\/lattice\.dev\/problems\//),
-    });
-    expect(typeof body.title).toBe('string');
-    expect(typeof body.detail).toBe('string');
-    expect(body.requestId).toBe(response.headers.get('x-request-id'));
-    return body;
   }
 
   it('creates a tenant over HTTP and reads it back, through NATS and PostgreSQL', async () => {
@@ -142,7 +127,7 @@ describe('tenants API through the gateway', () => {
     };
     const before = await (await platform.call('/v1/tenants?limit=100')).json();
 
-    const cases: [string, string, RequestInit & { json?: unknown }, number, string][] = [
+    const cases: ProblemCase[] = [
       [
         'POST',
         '/v1/tenants',
@@ -244,14 +229,7 @@ describe('tenants API through the gateway', () => {
       ['DELETE', '/v1/tenants/123', {}, 400, 'VALIDATION_FAILED'],
       ['GET', '/v1/tenants/123/usage', {}, 400, 'VALIDATION_FAILED'],
     ];
-    for (const [method, path, init, status, code] of cases) {
-      const response = await platform.call(path, { method, ...init });
-      try {
-        await expectProblem(response, status, code);
-      } catch (error) {
-        throw new Error(`${method} ${path}: ${(error as Error).message}`);
-      }
-    }
+    await expectProblems((path, init) => platform.call(path, init), cases);
 
     const after = await (await platform.call('/v1/tenants?limit=100')).json();
     expect(after.items).toEqual(before.items);

@@ -27,6 +27,7 @@ import {
   RoleBindingReply,
   RoleBindingRequest,
   RoleList,
+  RoleName,
   RoleView,
   ServiceAccountList,
   ServiceAccountView,
@@ -41,7 +42,7 @@ import { Documented } from '../http/openapi';
 import { ZodPipe } from '../http/zod.pipe';
 
 const IdParam = { id: Uuid };
-const RoleParam = { name: z.string().max(64) };
+const RoleParam = { name: RoleName };
 const UsersQuery = z.object({
   tenantId: Uuid.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -154,7 +155,7 @@ export class IdentityController {
     response: RoleList,
     errors: [403, 404, 409],
   })
-  deleteRole(@Param('name') name: string, @Caller() ctx: RequestContext) {
+  deleteRole(@Param('name', new ZodPipe(RoleName)) name: string, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthRolesDelete, { name }, ctx);
   }
 

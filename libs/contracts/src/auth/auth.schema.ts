@@ -8,7 +8,7 @@ const Email = z
   .transform((e) => e.toLowerCase());
 /** Long enough to matter, short enough that hashing it cannot be used to tie up the service. */
 const Password = z.string().min(12, 'passwords have at least 12 characters').max(256);
-const RoleName = z
+export const RoleName = z
   .string()
   .min(2)
   .max(64)
