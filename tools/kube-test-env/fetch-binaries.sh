@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Obtains the etcd and kube-apiserver binaries the Kubernetes test tier runs against and
-# prints the directory holding them. Cached under ~/.cache/lattice/kube/<version>/, so only
-# the first run on a machine builds anything.
+# Obtains the etcd, kube-apiserver and kubectl binaries the Kubernetes test tier runs against
+# and prints the directory holding them. Cached under ~/.cache/lattice/kube/<version>/, so only
+# the first run on a machine builds anything; a binary missing from the cache (kubectl, in a
+# cache from before the tests used it) is built on its own.
 #
-#   KUBEBUILDER_ASSETS   a directory that already holds etcd and kube-apiserver: used as is
+#   KUBEBUILDER_ASSETS   a directory that already holds etcd, kube-apiserver and kubectl (as
+#                        setup-envtest provides them): used as is
 #   LATTICE_KUBE_VERSION Kubernetes release to build (default below)
 #   LATTICE_KUBE_CACHE   cache root (default ~/.cache/lattice/kube)
 set -euo pipefail
@@ -15,7 +17,7 @@ dir="$cache_root/$version"
 say() { echo "kube-test-env: $*" >&2; }
 
 if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
-  for bin in etcd kube-apiserver; do
+  for bin in etcd kube-apiserver kubectl; do
     [[ -x "$KUBEBUILDER_ASSETS/$bin" ]] || { say "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS has no $bin"; exit 1; }
   done
   echo "$KUBEBUILDER_ASSETS"
@@ -41,12 +43,16 @@ if [[ ! -x "$dir/etcd" ]]; then
   ln -sf "$etcd_bin" "$dir/etcd"
 fi
 
-# kube-apiserver: built from the k8s.io/kubernetes module. That module points its k8s.io/*
-# staging modules at local directories, so a small wrapper module pins each of them to the
-# matching published v0.X.Y instead.
-if [[ ! -x "$dir/kube-apiserver" ]]; then
-  command -v go >/dev/null || { say "go is required to build kube-apiserver (or set KUBEBUILDER_ASSETS)"; exit 1; }
-  say "building kube-apiserver $version from Go modules (first run only; several minutes)"
+# kube-apiserver and kubectl: built from the k8s.io/kubernetes module. That module points its
+# k8s.io/* staging modules at local directories, so a small wrapper module pins each of them
+# to the matching published v0.X.Y instead. Only the commands missing from the cache are built.
+missing=()
+for cmd in kube-apiserver kubectl; do
+  [[ -x "$dir/$cmd" ]] || missing+=("$cmd")
+done
+if ((${#missing[@]} > 0)); then
+  command -v go >/dev/null || { say "go is required to build ${missing[*]} (or set KUBEBUILDER_ASSETS)"; exit 1; }
+  say "building ${missing[*]} $version from Go modules (first run only; several minutes)"
   started=$(date +%s)
   staging="v0${version#v1}"
   minor="$(echo "$version" | cut -d. -f2)"
@@ -66,15 +72,21 @@ if [[ ! -x "$dir/kube-apiserver" ]]; then
         echo "replace k8s.io/$mod => k8s.io/$mod $staging"
       done
     } >>go.mod
-    printf 'package tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' >tools.go
+    {
+      printf 'package tools\n\nimport (\n'
+      for cmd in "${missing[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+      printf ')\n'
+    } >tools.go
     GOFLAGS=-mod=mod go mod tidy >&2
-    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
-      -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-      -o "$dir/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2
+    for cmd in "${missing[@]}"; do
+      CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+        -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
+        -o "$dir/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd" >&2
+    done
   )
-  mv "$dir/kube-apiserver.tmp" "$dir/kube-apiserver"
+  for cmd in "${missing[@]}"; do mv "$dir/$cmd.tmp" "$dir/$cmd"; done
   rm -rf "$build"
-  say "kube-apiserver built in $(($(date +%s) - started))s"
+  say "${missing[*]} built in $(($(date +%s) - started))s"
 fi
 
 echo "$dir"

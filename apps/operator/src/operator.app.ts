@@ -81,7 +81,7 @@ export async function createOperator(
     kube,
     new QueueSource(nats, ns),
     new GpuServiceSource(rpc),
-    new PrometheusGpuSource(),
+    new PrometheusGpuSource(config.OPERATOR_PROMETHEUS_URLS),
   );
   const reconciler = new PolicyReconciler(
     kube,

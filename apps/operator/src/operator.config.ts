@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { commonConfig, port, variable, type ConfigOf } from '@lattice/config';
+import { normalizePrometheusUrl } from './metrics/prometheus-url';
 
 const kubeName = z
   .string()
@@ -9,6 +10,25 @@ const kubeName = z
     'must be a Kubernetes name (lowercase letters, digits, -)',
   )
   .max(63);
+
+const prometheusUrls = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const urls: string[] = [];
+    for (const part of raw.split(',').filter((p) => p.trim() !== '')) {
+      const url = normalizePrometheusUrl(part);
+      if (url === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${part.trim()} is not an http(s) URL without query or fragment`,
+        });
+        return z.NEVER;
+      }
+      if (!urls.includes(url)) urls.push(url);
+    }
+    return urls;
+  });
 
 export const operatorConfigSpec = {
   ...commonConfig,
@@ -28,6 +48,10 @@ export const operatorConfigSpec = {
   OPERATOR_LEASE_DURATION_SECONDS: variable(
     z.coerce.number().int().min(2).max(300).default(15),
     'Seconds a leader lease holds without renewal; a dead leader is replaced within this.',
+  ),
+  OPERATOR_PROMETHEUS_URLS: variable(
+    prometheusUrls,
+    'Prometheus HTTP API base URLs that gpuMemory metrics may query, comma-separated; the first is the default. A policy naming any other URL is refused.',
   ),
   OPERATOR_IDENTITY: variable(
     z

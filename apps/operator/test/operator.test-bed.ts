@@ -59,9 +59,10 @@ export function fallbackPolicySpec(target: string, replicas: number): ScalingPol
   });
 }
 
-/** kubectl against the test control plane. */
+/** kubectl, of the API server's release, against the test control plane. */
 export async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run('kubectl', ['--kubeconfig', testKube().kubeconfigPath, ...args], {
+  const kube = testKube();
+  const { stdout } = await run(kube.kubectl, ['--kubeconfig', kube.kubeconfigPath, ...args], {
     encoding: 'utf8',
   });
   return stdout;

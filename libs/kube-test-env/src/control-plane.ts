@@ -17,6 +17,8 @@ export interface KubeControlPlane {
   keyFile: string;
   /** A kubeconfig for kubectl and @kubernetes/client-node. */
   kubeconfigPath: string;
+  /** The kubectl binary of the same release as the API server. */
+  kubectl: string;
   stop(): Promise<void>;
 }
 
@@ -32,12 +34,17 @@ function repoRoot(): string {
   return dir;
 }
 
-/** Runs the fetch script (which builds kube-apiserver on first use) and returns the binaries' directory. */
+const BINARIES = ['etcd', 'kube-apiserver', 'kubectl'];
+
+/**
+ * Runs the fetch script (which builds kube-apiserver and kubectl on first use) and returns the
+ * directory holding etcd, kube-apiserver and kubectl.
+ */
 export function kubeBinaries(log: (line: string) => void = () => undefined): string {
   const env = process.env.KUBEBUILDER_ASSETS;
-  if (env && existsSync(join(env, 'kube-apiserver')) && existsSync(join(env, 'etcd'))) return env;
+  if (env && BINARIES.every((bin) => existsSync(join(env, bin)))) return env;
   log(
-    "finding etcd and kube-apiserver (built on a machine's first run, which takes several minutes)",
+    "finding etcd, kube-apiserver and kubectl (built on a machine's first run, which takes several minutes)",
   );
   const script = join(repoRoot(), 'tools/kube-test-env/fetch-binaries.sh');
   const result = spawnSync('bash', [script], {
@@ -184,7 +191,7 @@ export async function startControlPlane(
         '',
       ].join('\n'),
     );
-    return { server, token, caFile, keyFile, kubeconfigPath, stop };
+    return { server, token, caFile, keyFile, kubeconfigPath, kubectl: join(bin, 'kubectl'), stop };
   } catch (error) {
     await stop();
     throw error;

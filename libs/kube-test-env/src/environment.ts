@@ -9,6 +9,8 @@ export interface TestKube {
   caFile: string;
   keyFile: string;
   kubeconfigPath: string;
+  /** The kubectl of the same release as the API server. */
+  kubectl: string;
 }
 
 /** The control plane the k8s tier's global setup started. */

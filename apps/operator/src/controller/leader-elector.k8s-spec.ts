@@ -45,6 +45,11 @@ describe('leader election between two operator replicas', () => {
 
     // the leader dies without releasing its lease
     await replicas[leaderName].halt();
+    // the lease still names it, renewed for the last time (one clock here, so its renewTime
+    // compares with the time the standby acquires the lease)
+    const lastRenewal = await holder();
+    expect(lastRenewal?.holderIdentity).toBe(leaderName);
+    const lastRenewedAt = new Date(lastRenewal!.renewTime!).getTime();
     await bed.editPolicy('api', (spec) => {
       spec.fallback!.replicas = 5;
     });
@@ -56,6 +61,10 @@ describe('leader election between two operator replicas', () => {
     await eventually(async () => expect(await bed.replicas('api')).toBe(5), WAIT);
     const lease = await holder();
     expect(lease?.leaseTransitions).toBe(1);
+    // taken only once the old holder's last renewal had gone a full lease duration unrenewed
+    expect(new Date(lease!.acquireTime!).getTime() - lastRenewedAt).toBeGreaterThanOrEqual(
+      LEASE_SECONDS * 1000,
+    );
     const events = await bed.events('api');
     expect(
       events.some((e) => e.reason === 'FallbackActive' && e.reportingInstance === standbyName),

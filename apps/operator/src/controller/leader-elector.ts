@@ -3,6 +3,9 @@ import type { Logger } from '@lattice/logging';
 import type { Clock } from '@lattice/service-runtime';
 import { isConflict, type KubeGateway } from '../kube/kube.gateway';
 
+/** The Lease calls leader election makes. */
+export type LeaseStore = Pick<KubeGateway, 'readLease' | 'createLease' | 'replaceLease'>;
+
 /**
  * A Lease's times are MicroTime, which the API server parses with exactly six fractional
  * digits; the client would send a Date with three, so the string is sent as is.
@@ -27,11 +30,32 @@ export interface LeaderElectionOptions {
   retryPeriodMs: number;
 }
 
+/** The lease record as last seen, and when this replica saw it change (its own clock). */
+interface Observation {
+  record: string;
+  holder?: string;
+  durationMs: number;
+  at: number;
+}
+
+function recordOf(spec: NonNullable<V1Lease['spec']>): string {
+  const time = (t: unknown) => (t ? new Date(t as string).getTime() : null);
+  return JSON.stringify([
+    spec.holderIdentity ?? '',
+    spec.leaseDurationSeconds ?? null,
+    time(spec.acquireTime),
+    time(spec.renewTime),
+    spec.leaseTransitions ?? null,
+  ]);
+}
+
 /**
  * Leader election on a coordination.k8s.io Lease, as client-go's leaderelection does it: the
- * holder renews `renewTime`; a candidate takes a lease whose holder has not renewed within
- * `leaseDurationSeconds`; every write carries the resourceVersion it read, so two candidates
- * cannot both win. Stepping down releases the lease, so a graceful handover is immediate.
+ * holder renews the lease; a candidate takes it once the record has stayed unchanged for
+ * `leaseDurationSeconds` as measured by the candidate's own clock since it saw the record
+ * change, so clock skew between replicas cannot hand the lease over early or late. Every write
+ * carries the resourceVersion it read, so two candidates cannot both win. Stepping down
+ * releases the lease, so a graceful handover is immediate.
  */
 export class LeaderElector {
   private leading = false;
@@ -39,9 +63,10 @@ export class LeaderElector {
   private lastRenew = 0;
   private stopped = false;
   private attempt?: Promise<void>;
+  private observed?: Observation;
 
   constructor(
-    private readonly kube: KubeGateway,
+    private readonly kube: LeaseStore,
     private readonly options: LeaderElectionOptions,
     private readonly clock: Clock,
     private readonly logger: Logger,
@@ -59,19 +84,37 @@ export class LeaderElector {
 
   private tick(): void {
     if (this.stopped) return;
-    this.attempt = this.tryAcquireOrRenew()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'leader election attempt failed'))
-      .finally(() => {
-        if (
-          this.leading &&
-          this.clock.now().getTime() - this.lastRenew >
-            this.options.leaseDurationSeconds * RENEW_DEADLINE
-        ) {
-          // could not renew in time: another replica may hold the lease by now
-          this.setLeading(false);
-        }
-        if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.options.retryPeriodMs);
-      });
+    this.attempt = this.campaign().finally(() => {
+      if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.options.retryPeriodMs);
+    });
+  }
+
+  /** One round: take or renew the lease, and step down when renewing has failed too long. */
+  async campaign(): Promise<void> {
+    try {
+      await this.tryAcquireOrRenew();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'leader election attempt failed');
+    }
+    if (
+      this.leading &&
+      this.clock.now().getTime() - this.lastRenew >
+        this.options.leaseDurationSeconds * RENEW_DEADLINE
+    ) {
+      // could not renew in time: another replica may hold the lease by now
+      this.setLeading(false);
+    }
+  }
+
+  private observe(spec: NonNullable<V1Lease['spec']>, at: number): void {
+    const record = recordOf(spec);
+    if (this.observed?.record === record) return;
+    this.observed = {
+      record,
+      holder: spec.holderIdentity || undefined,
+      durationMs: (spec.leaseDurationSeconds ?? this.options.leaseDurationSeconds) * 1000,
+      at,
+    };
   }
 
   private async tryAcquireOrRenew(): Promise<void> {
@@ -90,23 +133,23 @@ export class LeaderElector {
             leaseTransitions: 0,
           },
         })
-        .then(
-          () => true,
-          (error: unknown) => {
-            // another replica created it first: it leads
-            if (isConflict(error)) return false;
-            throw error;
-          },
-        );
-      if (created) this.confirm(now);
+        .catch((error: unknown) => {
+          // another replica created it first: it leads
+          if (isConflict(error)) return undefined;
+          throw error;
+        });
+      if (created) {
+        this.observe(created.spec ?? {}, this.clock.now().getTime());
+        this.confirm(now);
+      }
       return;
     }
     const spec = lease.spec ?? {};
-    const holder = spec.holderIdentity;
-    const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-    const expired =
-      !holder ||
-      renewed + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
+    // renewTime is the holder's clock, not ours: a lease has expired once its record has stayed
+    // unchanged for its duration since this replica saw it change
+    this.observe(spec, this.clock.now().getTime());
+    const { holder, durationMs, at } = this.observed!;
+    const expired = !holder || now.getTime() >= at + durationMs;
     if (holder !== identity && !expired) {
       if (this.leading) this.setLeading(false);
       return;
@@ -124,7 +167,8 @@ export class LeaderElector {
       },
     };
     try {
-      await this.kube.replaceLease(namespace, next);
+      const written = await this.kube.replaceLease(namespace, next);
+      this.observe(written.spec ?? next.spec!, this.clock.now().getTime());
       this.confirm(now);
     } catch (error) {
       if (!isConflict(error)) throw error;

@@ -78,11 +78,12 @@ describe('operator against a real API server and NATS', () => {
     await nc.flush();
   }
 
+  const SCALE_DOWN_WINDOW_SECONDS = 5;
   const queuePolicy = (target: string): ScalingPolicySpec =>
     policySpec(target, {
       behavior: {
         scaleDown: {
-          stabilizationWindowSeconds: 3,
+          stabilizationWindowSeconds: SCALE_DOWN_WINDOW_SECONDS,
           policies: [{ type: 'Percent', value: 100, periodSeconds: 1 }],
         },
       },
@@ -133,10 +134,30 @@ describe('operator against a real API server and NATS', () => {
     }, WAIT);
     expect(events.find((e) => e.reason === 'SuccessfulRescale')?.message).toContain('New size: 5');
 
+    // Make sure the operator has read the full backlog at or after `beforeDrain`: reconciles of
+    // one policy run one at a time, so the second to finish after this point began after it.
+    const reconciles = async () =>
+      Number(
+        /lattice_operator_reconcile_total\{result="success"\} (\d+)/.exec(
+          await (await fetch(`${base}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    const beforeDrain = Date.now();
+    const seen = await reconciles();
+    await eventually(async () => expect(await reconciles()).toBeGreaterThanOrEqual(seen + 2), WAIT);
+    expect(await bed.replicas('worker')).toBe(5);
+
     await drain();
     await eventually(async () => expect(await bed.replicas('worker')).toBe(1), WAIT);
-    const settled = await bed.policy('worker');
+    const settled = await eventually(async () => {
+      const p = await bed.policy('worker');
+      expect(p.status?.desiredReplicas).toBe(1);
+      return p;
+    }, WAIT);
     expect(settled.status?.currentMetrics?.[0]).toMatchObject({ value: 0, proposal: 0 });
+    // it recommended 5 at or after `beforeDrain`, so it may shrink only a full window later
+    const scaledDownAt = Date.parse(settled.status!.lastScaleTime!);
+    expect(scaledDownAt - beforeDrain).toBeGreaterThanOrEqual(SCALE_DOWN_WINDOW_SECONDS * 1000);
   });
 
   it('reports a missing consumer as FailedGetQueueMetric with a Warning event, and holds the fallback', async () => {

@@ -96,7 +96,7 @@ export class PolicyReconciler {
     const decision = decide({
       policy: scalingPolicyOf(policy),
       currentReplicas: scale.replicas,
-      readyReplicas: scale.statusReplicas || scale.replicas,
+      statusReplicas: scale.statusReplicas,
       metrics: inputs,
       history: memory.history,
       failures: memory.failures,

@@ -159,9 +159,12 @@ const metric = obj(
     gpuMemory: obj(
       'VRAM of the GPUs serving the target, from the Lattice GPU-node service over NATS or from Prometheus (DCGM exporter metrics DCGM_FI_DEV_FB_USED / DCGM_FI_DEV_FB_FREE, MiB).',
       {
-        source: str('Where to read GPU memory: GpuService (NATS, default) or Prometheus.', {
-          enum: ['GpuService', 'Prometheus'],
-        }),
+        source: str(
+          'Where to read GPU memory: GpuService (NATS, default) or Prometheus (an endpoint the operator is configured to query).',
+          {
+            enum: ['GpuService', 'Prometheus'],
+          },
+        ),
         measure: str(
           'What is compared with the target: UsedPercent (used / total, percent), UsedMiB, or FreeMiB (falls as load rises, so less free memory means more replicas).',
           {
@@ -176,27 +179,19 @@ const metric = obj(
           'Target value in the unit of `measure`. Leave unset to read the metric only for gates and status.',
           { minimum: 0 },
         ),
-        prometheus: obj(
-          'Prometheus to query when source is Prometheus.',
-          {
-            url: str(
-              'Base URL of the Prometheus HTTP API, for example http://prometheus.monitoring:9090.',
-              { pattern: '^https?://' },
-            ),
-            selector: str(
-              'Label matchers for the DCGM series, for example namespace="ml",pod=~"inference-.*". Default: the target\'s namespace and pods named after it.',
-            ),
-          },
-          { required: ['url'] },
-        ),
+        prometheus: obj('How to query Prometheus when source is Prometheus; optional.', {
+          url: str(
+            "Base URL of the Prometheus HTTP API, for example http://prometheus.monitoring:9090. It must be one of the endpoints the operator is configured to query (its OPERATOR_PROMETHEUS_URLS); any other is refused and the metric fails with reason FailedGetGpuMemoryMetric. Default: the operator's first configured endpoint.",
+            { pattern: '^https?://' },
+          ),
+          selector: str(
+            'Label matchers for the DCGM series, for example namespace="ml",pod=~"inference-.*". Default: the target\'s namespace and pods named after it.',
+          ),
+        }),
       },
       {
         required: ['measure'],
         'x-kubernetes-validations': [
-          {
-            rule: "!has(self.source) || self.source != 'Prometheus' || has(self.prometheus)",
-            message: 'a Prometheus source needs prometheus.url',
-          },
           {
             rule: "!has(self.target) || self.measure != 'UsedPercent' || self.target <= 100",
             message: 'a UsedPercent target is at most 100',

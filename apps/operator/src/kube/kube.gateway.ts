@@ -11,7 +11,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { Agent } from 'node:https';
-import type { PodSample, PodUsage } from '../scaling/replica-calculator';
+import type { PodCount, PodSample, PodUsage } from '../scaling/replica-calculator';
 import type { ScalingPolicy, ScalingPolicyStatus } from '../policy/scaling-policy.types';
 import { GROUP, PLURAL, VERSION } from '../crd/scaling-policy.crd';
 import { cpuMilli, durationMs } from './quantity';
@@ -144,21 +144,6 @@ export class KubeGateway {
     return list as { items: ScalingPolicy[]; metadata: { resourceVersion?: string } };
   }
 
-  async getPolicy(namespace: string, name: string): Promise<ScalingPolicy | undefined> {
-    try {
-      return (await this.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: PLURAL,
-        namespace,
-        name,
-      })) as ScalingPolicy;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  }
-
   async writeStatus(policy: ScalingPolicy, status: ScalingPolicyStatus): Promise<void> {
     await this.custom.patchNamespacedCustomObjectStatus(
       {
@@ -205,6 +190,17 @@ export class KubeGateway {
       });
     }
     return { pods: pods.items.map(podSample), usage };
+  }
+
+  /** The target's pods and how many of them run and are ready, for level metrics. */
+  async podCount(namespace: string, selector: string): Promise<PodCount> {
+    const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
+    const ready = pods.items.filter(
+      (pod) =>
+        pod.status?.phase === 'Running' &&
+        pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    ).length;
+    return { total: pods.items.length, ready };
   }
 
   async recordEvent(

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   RbacAuthorizationV1Api,
   loadAllYaml,
@@ -12,6 +13,7 @@ import {
 import { testKube } from '@lattice/kube-test-env';
 import { eventually } from '@lattice/testing';
 import { KubeTestBed, fallbackPolicySpec } from '../../test/operator.test-bed';
+import { GROUP, PLURAL, VERSION } from '../crd/scaling-policy.crd';
 
 jest.setTimeout(90_000);
 
@@ -106,6 +108,24 @@ describe('the RBAC in k8s/operator', () => {
     ).rejects.toMatchObject({
       code: 403,
     });
+    // it merge-patches scales and status, so it may not replace them
+    await expect(
+      apps.replaceNamespacedDeploymentScale({
+        name: 'api',
+        namespace: bed.namespace,
+        body: { metadata: { name: 'api', namespace: bed.namespace }, spec: { replicas: 9 } },
+      }),
+    ).rejects.toMatchObject({ code: 403 });
+    const custom = asOperator.makeApiClient(CustomObjectsApi);
+    await expect(
+      custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: bed.namespace,
+        name: 'api',
+      }),
+    ).rejects.toMatchObject({ code: 403 });
     const core = asOperator.makeApiClient(CoreV1Api);
     await expect(core.listNamespacedSecret({ namespace: bed.namespace })).rejects.toMatchObject({
       code: 403,

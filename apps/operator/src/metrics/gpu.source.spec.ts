@@ -1,10 +1,16 @@
 import { PrometheusGpuSource } from './gpu.source';
 
 /** Prometheus is not on this machine: answer its HTTP API the way it does (instant vectors). */
-function prometheus(series: Record<string, { metric: Record<string, string>; value: string }[]>) {
+function prometheus(
+  series: Record<string, { metric: Record<string, string>; value: string }[]>,
+  endpoints = ['http://prometheus:9090'],
+) {
   const calls: string[] = [];
+  const urls: string[] = [];
   const fetchFn = (async (input: string | URL | Request) => {
-    const query = new URL(String(input)).searchParams.get('query')!;
+    const url = new URL(String(input));
+    urls.push(`${url.origin}${url.pathname}`);
+    const query = url.searchParams.get('query')!;
     calls.push(query);
     const name = query.slice(0, query.indexOf('{'));
     const result = (series[name] ?? []).map((s) => ({
@@ -19,7 +25,7 @@ function prometheus(series: Record<string, { metric: Record<string, string>; val
       },
     );
   }) as typeof fetch;
-  return { calls, source: new PrometheusGpuSource(fetchFn) };
+  return { calls, urls, source: new PrometheusGpuSource(endpoints, fetchFn) };
 }
 
 describe(PrometheusGpuSource.name, () => {
@@ -62,8 +68,40 @@ describe(PrometheusGpuSource.name, () => {
           status: 400,
         },
       )) as typeof fetch;
-    await expect(new PrometheusGpuSource(fetchFn).memory('http://p:9090', 'x')).rejects.toThrow(
-      'Prometheus query failed: parse error at char 5',
+    await expect(
+      new PrometheusGpuSource(['http://p:9090'], fetchFn).memory('http://p:9090', 'x'),
+    ).rejects.toThrow('Prometheus query failed: parse error at char 5');
+  });
+
+  it('queries the default endpoint when a policy names none, and any allowed one it names', async () => {
+    const { urls, source } = prometheus({}, ['http://prom-a:9090', 'https://prom-b/prometheus']);
+    await source.memory(undefined, 'x="y"');
+    await source.memory('HTTPS://Prom-B:443/prometheus/', 'x="y"');
+    expect(urls).toEqual([
+      'http://prom-a:9090/api/v1/query',
+      'http://prom-a:9090/api/v1/query',
+      'https://prom-b/prometheus/api/v1/query',
+      'https://prom-b/prometheus/api/v1/query',
+    ]);
+  });
+
+  it('refuses an endpoint the operator is not configured with, without sending it anything', async () => {
+    const { urls, source } = prometheus({}, ['http://prometheus:9090']);
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://prometheus:9091',
+      'http://prometheus:9090/api/v1/admin?',
+      'file:///etc/passwd',
+      'not a url',
+    ]) {
+      await expect(source.memory(url, 'x="y"')).rejects.toThrow(
+        `prometheus.url ${url} is not one of the Prometheus endpoints the operator may query (OPERATOR_PROMETHEUS_URLS)`,
+      );
+    }
+    const none = prometheus({}, []).source;
+    await expect(none.memory(undefined, 'x="y"')).rejects.toThrow(
+      'the operator has no Prometheus endpoint configured (OPERATOR_PROMETHEUS_URLS)',
     );
+    expect(urls).toEqual([]);
   });
 });

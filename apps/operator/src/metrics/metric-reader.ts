@@ -26,6 +26,15 @@ export class MetricReader {
     );
   }
 
+  private selectorOf(policy: ScalingPolicy, scale: TargetScale): string {
+    const target = policy.spec.scaleTargetRef;
+    if (!scale.selector)
+      throw new Error(
+        `${target.kind} ${target.name} publishes no pod selector in its scale subresource`,
+      );
+    return scale.selector;
+  }
+
   private async observe(
     policy: ScalingPolicy,
     spec: MetricSpec,
@@ -36,11 +45,7 @@ export class MetricReader {
     switch (spec.type) {
       case 'cpu': {
         if (!spec.cpu) throw new Error('cpu metric without settings');
-        if (!scale.selector)
-          throw new Error(
-            `${target.kind} ${target.name} publishes no pod selector in its scale subresource`,
-          );
-        const { pods, usage } = await this.kube.podCpu(namespace, scale.selector);
+        const { pods, usage } = await this.kube.podCpu(namespace, this.selectorOf(policy, scale));
         return { type: 'cpu', targetUtilization: spec.cpu.targetUtilization, pods, usage };
       }
       case 'queue': {
@@ -59,8 +64,8 @@ export class MetricReader {
         const gpus =
           gpu.source === 'Prometheus'
             ? await this.prometheus.memory(
-                gpu.prometheus!.url,
-                gpu.prometheus!.selector ?? `namespace="${namespace}",pod=~"${target.name}-.*"`,
+                gpu.prometheus?.url,
+                gpu.prometheus?.selector ?? `namespace="${namespace}",pod=~"${target.name}-.*"`,
               )
             : await this.gpuService.memory(namespace, target.kind, target.name);
         return {
@@ -69,6 +74,11 @@ export class MetricReader {
           aggregation: gpu.aggregation ?? 'Average',
           gpus,
           target: gpu.target,
+          // a level is scaled by the ready pods (HPA's Value target), so count them when it can be
+          pods:
+            gpu.target !== undefined && scale.replicas > 0
+              ? await this.kube.podCount(namespace, this.selectorOf(policy, scale))
+              : undefined,
         };
       }
     }

@@ -38,7 +38,7 @@ export interface MetricSpec {
     measure: GpuMeasure;
     aggregation?: GpuAggregation;
     target?: number;
-    prometheus?: { url: string; selector?: string };
+    prometheus?: { url?: string; selector?: string };
   };
   activeWhen?: Gate[];
 }

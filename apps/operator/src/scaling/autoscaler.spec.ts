@@ -19,6 +19,7 @@ const vram = (
   usedPercents: number[],
   target?: number,
   aggregation: 'Average' | 'Max' = 'Average',
+  pods = { total: 2, ready: 2 },
 ): MetricInput => ({
   name,
   type: 'gpuMemory',
@@ -28,6 +29,7 @@ const vram = (
     aggregation,
     target,
     gpus: usedPercents.map((p) => ({ usedMiB: p * 320, freeMiB: (100 - p) * 320 })),
+    pods,
   },
 });
 
@@ -68,6 +70,7 @@ describe(decide.name, () => {
         aggregation: 'Average',
         gpus: [{ usedMiB: value, freeMiB: 1000 }],
         target: 100,
+        pods: { total: 4, ready: 4 },
       },
     });
     expect(run(policy(), 4, [level(200)]).desiredReplicas).toBe(8);
@@ -86,6 +89,44 @@ describe(decide.name, () => {
       status: 'True',
       reason: 'ValidMetricFound',
     });
+  });
+
+  it('judges a queue backlog per pod that runs (status.replicas), as HPA does', () => {
+    // asked for 2, still running 4: 42 over 4 pods is inside the tolerance of 10 each, so 4
+    // (over the 2 asked for it would be 5)
+    const d = decide({
+      policy: policy(),
+      currentReplicas: 2,
+      statusReplicas: 4,
+      metrics: [queue('jobs', 42)],
+      history: emptyHistory(),
+      failures: 0,
+      now: T0,
+    });
+    expect(d.metrics[0].proposal).toBe(4);
+    expect(d.desiredReplicas).toBe(4);
+  });
+
+  it('scales a GPU level by the ready pods, and fails it when the target has no pods', () => {
+    const level = (pods: { total: number; ready: number }): MetricInput => ({
+      name: 'gpu',
+      type: 'gpuMemory',
+      observation: {
+        type: 'gpuMemory',
+        measure: 'UsedMiB',
+        aggregation: 'Average',
+        gpus: [{ usedMiB: 8600, freeMiB: 24000 }],
+        target: 4400,
+        pods,
+      },
+    });
+    // HPA's ScaleUpCMExternalIgnoresUnreadyPods: 3 asked for, 1 ready: ceil(1 × 8600 / 4400)
+    expect(run(policy(), 3, [level({ total: 3, ready: 1 })]).metrics[0].proposal).toBe(2);
+    const none = run(policy(), 3, [level({ total: 0, ready: 0 })]);
+    expect(none.metrics[0].error).toBe(
+      'no pods returned by selector while calculating replica count',
+    );
+    expectCondition(none, { type: 'ScalingActive', reason: 'FailedGetGpuMemoryMetric' });
   });
 
   it('scales on the queue only while VRAM use is above 80 %', () => {

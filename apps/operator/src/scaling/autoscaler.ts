@@ -11,6 +11,7 @@ import {
   levelReplicas,
   perReplicaReplicas,
   type CpuTimings,
+  type PodCount,
   type PodSample,
   type PodUsage,
   type Tolerances,
@@ -42,6 +43,8 @@ export type Observation =
       aggregation: GpuAggregation;
       gpus: GpuSample[];
       target?: number;
+      /** The target's pods, read when there is a target to scale on. */
+      pods?: PodCount;
     };
 
 export interface MetricInput {
@@ -89,9 +92,13 @@ export interface PolicyForScaling {
 
 export interface DecisionInput {
   policy: PolicyForScaling;
+  /** spec.replicas of the target: the size it is asked for, and the size a decision changes. */
   currentReplicas: number;
-  /** Ready replicas, for level metrics (defaults to current). */
-  readyReplicas?: number;
+  /**
+   * status.replicas of the target: the pods it runs, which HPA divides per-replica metrics by
+   * (defaults to currentReplicas).
+   */
+  statusReplicas?: number;
   metrics: MetricInput[];
   history: ScalingHistory;
   /** Failed polls in a row before this one. */
@@ -191,7 +198,7 @@ function evaluate(
         // at or below the activation threshold a queue asks for nothing
         if (!active) return { ...result, proposal: 0 };
         const { replicas } = perReplicaReplicas({
-          currentReplicas: current,
+          currentReplicas: input.statusReplicas ?? current,
           total: obs.backlog,
           targetPerReplica: obs.targetPerReplica,
           tolerances,
@@ -204,7 +211,7 @@ function evaluate(
         if (obs.target === undefined || current === 0) return result;
         const proposal = levelReplicas({
           currentReplicas: current,
-          readyReplicas: input.readyReplicas ?? current,
+          pods: obs.pods,
           value,
           target: obs.target,
           tolerances,

@@ -186,6 +186,16 @@ describe('cpuReplicas (HPA replica calculator cases)', () => {
       3,
       10,
     ],
+    [
+      // a missing pod counts at the 300 % target, not at 100 % of its request (which gives 1)
+      'MissingMetricsScaleDownTargetOver100',
+      4,
+      300,
+      [{ ready: false }, {}, { requestMilli: 2000 }, { requestMilli: 2000 }],
+      [200, 100, 100],
+      2,
+      6,
+    ],
     ['DuringRollingUpdateWithMaxSurge', 2, 50, running(3), [100, 100], 2, 10],
   ] as const)('%s', (_name, current, target, pods, levels, replicas, utilization) => {
     const result = cpu(current, target, [...pods], [...levels]);
@@ -320,8 +330,24 @@ describe('levelReplicas (object/external metric, Value target)', () => {
     ['ToleranceCMExternal', 3, 3, 8600, 8888, 3],
   ])('%s', (_name, current, ready, value, target, replicas) => {
     expect(
-      levelReplicas({ currentReplicas: current, readyReplicas: ready, value, target, tolerances }),
+      levelReplicas({
+        currentReplicas: current,
+        pods: { total: current, ready },
+        value,
+        target,
+        tolerances,
+      }),
     ).toBe(replicas);
+  });
+
+  it('needs the pods only outside the tolerance, and fails without them as HPA does', () => {
+    const level = { currentReplicas: 3, target: 20000, tolerances };
+    expect(levelReplicas({ ...level, value: 20666 })).toBe(3);
+    expect(() => levelReplicas({ ...level, value: 40000, pods: { total: 0, ready: 0 } })).toThrow(
+      'no pods returned by selector while calculating replica count',
+    );
+    // a level from zero replicas scales on the ratio alone
+    expect(levelReplicas({ ...level, currentReplicas: 0, value: 50000 })).toBe(3);
   });
 
   it('treats free memory as a level that falls with load', () => {
@@ -329,7 +355,7 @@ describe('levelReplicas (object/external metric, Value target)', () => {
     expect(
       levelReplicas({
         currentReplicas: 2,
-        readyReplicas: 2,
+        pods: { total: 2, ready: 2 },
         value: 1024,
         target: 4096,
         tolerances,
@@ -339,7 +365,7 @@ describe('levelReplicas (object/external metric, Value target)', () => {
     expect(
       levelReplicas({
         currentReplicas: 4,
-        readyReplicas: 4,
+        pods: { total: 4, ready: 4 },
         value: 8192,
         target: 4096,
         tolerances,

@@ -170,10 +170,12 @@ export function cpuReplicas(args: {
     return { replicas: Math.ceil(ratio * groups.readyCount), utilization: percent, averageMilli };
   }
 
-  // missing pods count as at their request on the way down and idle on the way up
+  // missing pods count as busy on the way down (at their request, or at the target when it is
+  // above 100 %) and as idle on the way up
   if (groups.missing.size > 0) {
+    const fallbackPercent = Math.max(100, targetUtilization);
     for (const name of groups.missing) {
-      if (ratio < 1) values.set(name, requests.get(name)!);
+      if (ratio < 1) values.set(name, Math.trunc((requests.get(name)! * fallbackPercent) / 100));
       else if (ratio > 1) values.set(name, 0);
     }
   }
@@ -201,7 +203,8 @@ export function cpuReplicas(args: {
 
 /**
  * HPA's external metric with an AverageValue target: a total (a queue backlog) shared by the
- * replicas, `target` per replica. From zero replicas there is no tolerance to apply.
+ * replicas, `target` per replica. `currentReplicas` is the target's status.replicas (the pods
+ * that run), as HPA's GetExternalPerPodMetricReplicas takes it. From zero there is no tolerance.
  */
 export function perReplicaReplicas(args: {
   currentReplicas: number;
@@ -220,20 +223,29 @@ export function perReplicaReplicas(args: {
   return { replicas, averagePerReplica: Math.ceil(total / currentReplicas) };
 }
 
+/** The target's pods as HPA counts them for level metrics. */
+export interface PodCount {
+  total: number;
+  /** Running with a Ready condition that is True. */
+  ready: number;
+}
+
 /**
  * HPA's object/external metric with a Value target: a level the replicas should hold at
- * `target`, scaled by the ready replicas (`ceil(ready × value / target)`).
+ * `target`, scaled by the ready pods (`ceil(ready × value / target)`). `currentReplicas` is the
+ * target's spec.replicas.
  */
 export function levelReplicas(args: {
   currentReplicas: number;
-  readyReplicas: number;
+  /** Needed only when the level is outside the tolerance. */
+  pods?: PodCount;
   value: number;
   target: number;
   tolerances: Tolerances;
   /** For levels that fall as load rises (free memory): the ratio is target / value. */
   inverse?: boolean;
 }): number {
-  const { currentReplicas, readyReplicas, value, target, tolerances } = args;
+  const { currentReplicas, pods, value, target, tolerances } = args;
   const ratio = args.inverse
     ? value <= 0
       ? Number.POSITIVE_INFINITY
@@ -241,5 +253,7 @@ export function levelReplicas(args: {
     : value / target;
   if (currentReplicas === 0) return Math.ceil(ratio);
   if (withinTolerance(ratio, tolerances)) return currentReplicas;
-  return Math.ceil(ratio * readyReplicas);
+  if (!pods || pods.total === 0)
+    throw new MetricError('no pods returned by selector while calculating replica count');
+  return Math.ceil(ratio * pods.ready);
 }

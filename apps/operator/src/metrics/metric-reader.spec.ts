@@ -1,0 +1,129 @@
+import type { KubeGateway, TargetScale } from '../kube/kube.gateway';
+import type { MetricSpec, ScalingPolicy } from '../policy/scaling-policy.types';
+import { decide } from '../scaling/autoscaler';
+import { resolveBehavior, emptyHistory } from '../scaling/behavior';
+import type { GpuServiceSource } from './gpu.source';
+import { PrometheusGpuSource } from './gpu.source';
+import { MetricReader } from './metric-reader';
+import type { QueueSource } from './queue.source';
+
+function policyWith(metric: MetricSpec): ScalingPolicy {
+  return {
+    apiVersion: 'lattice.dev/v1alpha1',
+    kind: 'ScalingPolicy',
+    metadata: { name: 'pool', namespace: 'ml' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'pool' },
+      maxReplicas: 10,
+      metrics: [metric],
+    },
+  };
+}
+
+const scale: TargetScale = { replicas: 3, statusReplicas: 3, selector: 'app=pool' };
+
+/** Stand-ins that fail the test when called without being set up for it. */
+function reader(over: { kube?: Partial<KubeGateway>; gpu?: Partial<GpuServiceSource> } = {}) {
+  const unexpected = (what: string) => () => {
+    throw new Error(`unexpected call: ${what}`);
+  };
+  const prometheusCalls: string[] = [];
+  const fetchFn = (async (input: string | URL | Request) => {
+    prometheusCalls.push(String(input));
+    const gpus = [{ metric: { UUID: 'GPU-0' }, value: [0, '16000'] }];
+    return new Response(
+      JSON.stringify({ status: 'success', data: { resultType: 'vector', result: gpus } }),
+    );
+  }) as typeof fetch;
+  const kube = {
+    podCount: unexpected('podCount'),
+    podCpu: unexpected('podCpu'),
+    ...over.kube,
+  } as unknown as KubeGateway;
+  const gpu = { memory: unexpected('gpu service'), ...over.gpu } as unknown as GpuServiceSource;
+  const queues = { backlog: unexpected('queue') } as unknown as QueueSource;
+  return {
+    prometheusCalls,
+    sut: new MetricReader(
+      kube,
+      queues,
+      gpu,
+      new PrometheusGpuSource(['http://prometheus.monitoring:9090'], fetchFn),
+    ),
+  };
+}
+
+describe(MetricReader.name, () => {
+  it('refuses a Prometheus URL outside the allowlist and reports it as FailedGetGpuMemoryMetric', async () => {
+    const { sut, prometheusCalls } = reader();
+    const policy = policyWith({
+      name: 'vram',
+      type: 'gpuMemory',
+      gpuMemory: {
+        source: 'Prometheus',
+        measure: 'UsedPercent',
+        prometheus: { url: 'http://169.254.169.254/latest' },
+      },
+    });
+    const inputs = await sut.read(policy, scale);
+    expect(prometheusCalls).toEqual([]);
+    expect(inputs[0].error).toContain(
+      'prometheus.url http://169.254.169.254/latest is not one of the Prometheus endpoints the operator may query',
+    );
+    const decision = decide({
+      policy: { minReplicas: 1, maxReplicas: 10, behavior: resolveBehavior() },
+      currentReplicas: 3,
+      metrics: inputs,
+      history: emptyHistory(),
+      failures: 0,
+      now: Date.now(),
+    });
+    expect(decision.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'ScalingActive',
+        status: 'False',
+        reason: 'FailedGetGpuMemoryMetric',
+        message: expect.stringContaining('OPERATOR_PROMETHEUS_URLS'),
+      }),
+    );
+  });
+
+  it('queries the default Prometheus when the policy names none', async () => {
+    const { sut, prometheusCalls } = reader();
+    const inputs = await sut.read(
+      policyWith({
+        name: 'vram',
+        type: 'gpuMemory',
+        gpuMemory: { source: 'Prometheus', measure: 'UsedMiB' },
+      }),
+      scale,
+    );
+    expect(inputs[0].observation).toMatchObject({ gpus: [{ usedMiB: 16000 }] });
+    expect(prometheusCalls).toHaveLength(2);
+    for (const call of prometheusCalls) {
+      expect(call.startsWith('http://prometheus.monitoring:9090/api/v1/query?')).toBe(true);
+    }
+  });
+
+  it('counts the ready pods of the target for a GPU level with a target', async () => {
+    const podCount = jest.fn(async () => ({ total: 3, ready: 1 }));
+    const gpus = async () => [{ usedMiB: 20000, freeMiB: 12000 }];
+    const { sut } = reader({ kube: { podCount }, gpu: { memory: gpus } });
+    const withTarget = policyWith({
+      name: 'vram',
+      type: 'gpuMemory',
+      gpuMemory: { measure: 'UsedMiB', target: 10000 },
+    });
+    const [input] = await sut.read(withTarget, scale);
+    expect(podCount).toHaveBeenCalledWith('ml', 'app=pool');
+    expect(input.observation).toMatchObject({ pods: { total: 3, ready: 1 } });
+
+    // observe-only: no target, no pods to count
+    const [observed] = await sut.read(
+      policyWith({ name: 'vram', type: 'gpuMemory', gpuMemory: { measure: 'UsedMiB' } }),
+      scale,
+    );
+    expect(observed.observation).toMatchObject({ pods: undefined });
+    expect(podCount).toHaveBeenCalledTimes(1);
+  });
+});
