@@ -7,6 +7,7 @@ import {
   createTestDatabase,
   testNamespace,
   testNatsUrl,
+  testRedisUrl,
   testPostgresUrl,
 } from '@lattice/testing';
 import { startPlatform, type RunningPlatform } from '../../tools/launcher/src/platform';
@@ -65,7 +66,8 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     authPort: await freePort(),
     auditPort: await freePort(),
     logLevel: 'info',
-    env,
+    // the gateway's rate limits count in Redis as in production, where the harness has one
+    env: { ...(testRedisUrl() ? { REDIS_URL: testRedisUrl()! } : {}), ...env },
     distDir: DIST,
     log: (service, line) => logs.push(`${service} ${line}`),
   });

@@ -1,3 +1,4 @@
 export * from './net';
 export * from './nats-server';
 export * from './postgres';
+export * from './redis-server';

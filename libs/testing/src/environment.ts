@@ -1,23 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import {
   LocalNatsServer,
+  LocalRedisServer,
+  REDIS_INSTALL_HINT,
   answers,
   postgresAnswers,
+  redisServerBinary,
   startEmbeddedPostgres,
 } from '@lattice/local-infra';
 
 const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 const LOCAL_NATS = 'nats://127.0.0.1:4222';
+const LOCAL_REDIS = 'redis://127.0.0.1:6379';
 
 export interface TestInfrastructure {
   postgresUrl: string;
   natsUrl: string;
+  /** Undefined only where there is no Redis and no redis-server to start (said in the log). */
+  redisUrl?: string;
   stop(): Promise<void>;
 }
 
 /**
- * The PostgreSQL and NATS the tests run against: those named by DATABASE_URL / NATS_URL, else
- * the ones on this machine's standard ports, else embedded ones started here.
+ * The PostgreSQL, NATS and Redis the tests run against: those named by DATABASE_URL /
+ * NATS_URL / REDIS_URL, else the ones on this machine's standard ports, else ones started here.
  */
 export async function provideInfrastructure(
   log: (line: string) => void = () => undefined,
@@ -46,9 +52,28 @@ export async function provideInfrastructure(
     }
   }
 
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    if (await answers('127.0.0.1', 6379)) redisUrl = LOCAL_REDIS;
+    else {
+      const binary = redisServerBinary();
+      if (binary) {
+        log('no Redis on 127.0.0.1:6379; starting redis-server');
+        const redis = await LocalRedisServer.start(binary);
+        stops.push(() => redis.stop());
+        redisUrl = redis.url;
+      } else {
+        log(
+          `no Redis and no redis-server: tests of limits shared through Redis are skipped; ${REDIS_INSTALL_HINT}`,
+        );
+      }
+    }
+  }
+
   return {
     postgresUrl,
     natsUrl,
+    redisUrl,
     stop: async () => {
       for (const stop of stops.reverse()) await stop();
     },
@@ -57,6 +82,7 @@ export async function provideInfrastructure(
 
 export const TEST_POSTGRES_ENV = 'LATTICE_TEST_POSTGRES_URL';
 export const TEST_NATS_ENV = 'LATTICE_TEST_NATS_URL';
+export const TEST_REDIS_ENV = 'LATTICE_TEST_REDIS_URL';
 
 export function testPostgresUrl(): string {
   const url = process.env[TEST_POSTGRES_ENV];
@@ -74,6 +100,11 @@ export function testNatsUrl(): string {
       `${TEST_NATS_ENV} is not set: run integration tests through jest's global setup`,
     );
   return url;
+}
+
+/** The Redis of this test run, or undefined where none could be had (the harness said so). */
+export function testRedisUrl(): string | undefined {
+  return process.env[TEST_REDIS_ENV] || undefined;
 }
 
 /** A subject/stream prefix of this test file's own, so files run in parallel on one NATS. */
