@@ -11,9 +11,23 @@ describe('GDPR across the services', () => {
   let tenant: { id: string; slug: string };
   let user: { id: string; email: string };
   const password = 'a-password-long-enough';
+  // where the user signs in from, as the load balancer in front of the gateway tells it
+  const ip = `198.18.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
+  const browser = `AliceBrowser/${randomUUID()}`;
+
+  /** Signs in from the user's own address and browser. */
+  async function login(tenant: string, email: string): Promise<{ accessToken: string }> {
+    const response = await fetch(`${platform.gatewayUrl}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': ip, 'user-agent': browser },
+      body: JSON.stringify({ tenant, email, password }),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { accessToken: string };
+  }
 
   beforeAll(async () => {
-    platform = await startE2EPlatform();
+    platform = await startE2EPlatform({ GATEWAY_TRUST_PROXY: 'true' });
     const slug = `gdpr-${randomUUID().slice(0, 8)}`;
     const created = await platform.call('/v1/tenants', {
       method: 'POST',
@@ -26,11 +40,12 @@ describe('GDPR across the services', () => {
       json: { tenantId: tenant.id, email, password, roles: ['developer'] },
     });
     user = { id: (await response.json()).id, email };
-    await platform.login(tenant.slug, email, password);
-    const { accessToken } = await platform.login(tenant.slug, email, password);
+    await login(tenant.slug, email);
+    const { accessToken } = await login(tenant.slug, email);
     await platform.call('/v1/api-keys', {
       method: 'POST',
       token: accessToken,
+      headers: { 'x-forwarded-for': ip, 'user-agent': browser },
       json: { name: 'alice-laptop' },
     });
   });
@@ -76,6 +91,12 @@ describe('GDPR across the services', () => {
     expect(doc.services.auth.roles.map((r: { role: string }) => r.role)).toEqual(['developer']);
     expect(doc.services.auth.apiKeys).toHaveLength(1);
     expect(doc.services.auth.sessions.length).toBeGreaterThanOrEqual(2);
+    // the audit trail knows where and with what the user signed in, and tells them
+    const logins = doc.services.audit.events.filter(
+      (e: { action: string }) => e.action === 'auth.login',
+    );
+    expect(logins.length).toBeGreaterThanOrEqual(2);
+    expect(logins[0]).toMatchObject({ sourceIp: ip, userAgent: browser });
     // secrets are never part of an export
     expect(JSON.stringify(doc)).not.toMatch(/scrypt\$|secret_hash|password/i);
   });
@@ -92,6 +113,9 @@ describe('GDPR across the services', () => {
     expect(auth.erased).toBeGreaterThanOrEqual(4);
 
     expect(await mentions(user.email)).toEqual([]);
+    // nor where they signed in from, nor with what: no copy of either is left in clear
+    expect(await mentions(ip)).toEqual([]);
+    expect(await mentions(browser)).toEqual([]);
     // the id stays only as the opaque subject of audit events, which nothing maps to a person now
     expect(await mentions(user.id)).toEqual(expect.not.arrayContaining(['auth.users']));
     expect((await mentions(user.id)).filter((t) => t !== 'audit.events')).toEqual([]);

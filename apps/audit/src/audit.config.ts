@@ -2,6 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { commonConfig, databaseConfig, port, variable, type ConfigOf } from '@lattice/config';
+import { ServiceName } from '@lattice/contracts';
 
 /** An Ed25519 private key given inline as PEM, or as the path of a PEM file. */
 const ed25519Key = z.string().transform((value, ctx): KeyObject => {
@@ -51,6 +52,15 @@ export const auditConfigSpec = {
   AUDIT_GDPR_WAIT_MS: variable(
     z.coerce.number().int().min(100).max(30_000).default(2_000),
     'How long a subject access or erasure request waits for every service to answer.',
+  ),
+  AUDIT_GDPR_SERVICES: variable(
+    z
+      .string()
+      .default('audit,auth')
+      .transform((v) => [...new Set(v.split(',').map((s) => s.trim()))].filter(Boolean))
+      .pipe(z.array(ServiceName).min(1)),
+    'Services (comma-separated) that hold personal data and must answer subject access and ' +
+      'erasure; while one of them does not, the request fails (503) and may be repeated.',
   ),
 };
 

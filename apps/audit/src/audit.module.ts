@@ -13,9 +13,10 @@ import { AuditEventRepository } from './events/audit-event.repository';
 import { AuditEventsHandlers } from './events/audit-events.handlers';
 import { AuditQueryService } from './events/audit-query.service';
 import { GdprHandlers } from './gdpr/gdpr.handlers';
-import { GDPR_WAIT_MS, GdprService } from './gdpr/gdpr.service';
+import { GDPR_SETTINGS, GdprService } from './gdpr/gdpr.service';
 import { AuditEventConsumer, INGEST_SETTINGS } from './ingest/audit-event.consumer';
 import { AuditIngestService } from './ingest/audit-ingest.service';
+import { ParkedEventRepository } from './ingest/parked-event.repository';
 import { EventSealer } from './privacy/event-sealer';
 import { SubjectCipher } from './privacy/subject-cipher';
 import { SubjectKeyRepository } from './privacy/subject-keys.repository';
@@ -64,10 +65,14 @@ export class AuditModule {
           provide: RETENTION_SETTINGS,
           useValue: { platformRetentionDays: config.AUDIT_PLATFORM_RETENTION_DAYS },
         },
-        { provide: GDPR_WAIT_MS, useValue: config.AUDIT_GDPR_WAIT_MS },
+        {
+          provide: GDPR_SETTINGS,
+          useValue: { waitMs: config.AUDIT_GDPR_WAIT_MS, services: config.AUDIT_GDPR_SERVICES },
+        },
         AuditEventRepository,
         SubjectKeyRepository,
         CheckpointRepository,
+        ParkedEventRepository,
         AuditIngestService,
         AuditEventConsumer,
         AuditQueryService,

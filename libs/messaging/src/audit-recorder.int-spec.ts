@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JSONCodec, type NatsConnection } from 'nats';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { AUDIT_STREAM, AuditEvents, type AuditEvent } from '@lattice/contracts';
 import { LocalNatsServer, eventually, testNamespace } from '@lattice/testing';
 import { AuditRecorder, type AuditRecord } from './audit-recorder';
@@ -99,10 +100,27 @@ describe(AuditRecorder.name, () => {
   });
 
   it('drops the oldest events, and says so, when its buffer is full', async () => {
-    const small = new AuditRecorder(new JetStreamPublisher(nc, ns), { logger, maxBuffered: 2 });
+    const metrics = new Registry();
+    const small = new AuditRecorder(new JetStreamPublisher(nc, ns), {
+      logger,
+      maxBuffered: 2,
+      metrics,
+    });
     await server.halt();
     const ids = [1, 2, 3].map(() => small.record(event('role.grant'))!);
     expect(small.dropped).toBe(1);
+    const dropped = async () =>
+      (await metrics.getSingleMetric('lattice_audit_events_dropped_total')!.get()).values[0]!.value;
+    expect(await dropped()).toBe(1);
+    // a second recorder of the process counts into the same metric
+    const another = new AuditRecorder(new JetStreamPublisher(nc, ns), {
+      logger,
+      maxBuffered: 1,
+      metrics,
+    });
+    for (let i = 0; i < 3; i++) another.record(event('role.revoke'));
+    expect(another.dropped).toBe(1);
+    expect(await dropped()).toBe(2);
     await server.resume();
     await eventually(async () => expect(small.buffered).toBe(0), { timeoutMs: 30_000 });
     const kept = new Set((await stored()).map((e) => e.id));

@@ -3,6 +3,7 @@ import { trace } from '@opentelemetry/api';
 import { AUDIT_STREAM, AuditEvent, AuditEvents, type AuditEventInput } from '@lattice/contracts';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { ensureStream, type JetStreamPublisher } from './jetstream';
 import type { SubjectNamespace } from './namespace';
 
@@ -30,6 +31,21 @@ export interface AuditRecorderOptions {
   maxBuffered?: number;
   /** Publishes at once, at most. */
   concurrency?: number;
+  /** Where to expose the count of dropped events (`lattice_audit_events_dropped_total`). */
+  metrics?: Registry;
+}
+
+const DROPPED_METRIC = 'lattice_audit_events_dropped_total';
+
+/** The process's one counter of dropped events in a registry, however many recorders share it. */
+function droppedCounter(registry: Registry): Counter {
+  const existing = registry.getSingleMetric(DROPPED_METRIC);
+  if (existing) return existing as Counter;
+  return new Counter({
+    name: DROPPED_METRIC,
+    help: 'Audit events dropped, oldest first, because the recorder’s buffer was full while JetStream could not take them.',
+    registers: [registry],
+  });
 }
 
 /**
@@ -43,6 +59,7 @@ export class AuditRecorder {
   private readonly concurrency: number;
   private draining?: Promise<void>;
   private droppedCount = 0;
+  private readonly droppedMetric?: Counter;
   private inFlight = 0;
 
   constructor(
@@ -51,6 +68,7 @@ export class AuditRecorder {
   ) {
     this.maxBuffered = options.maxBuffered ?? 10_000;
     this.concurrency = options.concurrency ?? 32;
+    if (options.metrics) this.droppedMetric = droppedCounter(options.metrics);
   }
 
   /** Queues one event; returns its id, or undefined when the event breaks the contract. */
@@ -72,6 +90,7 @@ export class AuditRecorder {
     if (this.buffered >= this.maxBuffered && this.queue.length > 0) {
       const lost = this.queue.shift()!;
       this.droppedCount++;
+      this.droppedMetric?.inc();
       this.options.logger.error(
         { eventId: lost.id, action: lost.action },
         'audit buffer full: oldest event dropped',

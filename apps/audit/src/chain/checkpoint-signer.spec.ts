@@ -7,6 +7,7 @@ const claim = {
   seq: 42,
   hash: 'ab'.repeat(32),
   signedAt: '2031-01-01T00:00:00.000Z',
+  kind: 'periodic' as const,
 };
 
 describe(CheckpointSigner.name, () => {
@@ -22,6 +23,15 @@ describe(CheckpointSigner.name, () => {
       expect(s.verify({ ...signed, ...change })).toBe(false);
     }
     expect(s.verify({ ...signed, signature: 'not base64 at all' })).toBe(false);
+  });
+
+  it('signs the kind, so a periodic checkpoint cannot pass for a retention cut, nor back', () => {
+    const s = signer();
+    const periodic = s.sign(claim);
+    const retention = s.sign({ ...claim, kind: 'retention' });
+    expect(s.verify(retention)).toBe(true);
+    expect(s.verify({ ...periodic, kind: 'retention' })).toBe(false);
+    expect(s.verify({ ...retention, kind: 'periodic' })).toBe(false);
   });
 
   it('refuses a checkpoint signed with another key', () => {

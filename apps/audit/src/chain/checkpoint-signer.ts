@@ -1,11 +1,19 @@
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
 
+/**
+ * Why a checkpoint was signed: `periodic` ones vouch for the chain as it grew; `retention`
+ * ones mark a cut retention made, and only they may anchor a chain whose start is gone.
+ */
+export const CHECKPOINT_KINDS = ['periodic', 'retention'] as const;
+export type CheckpointKind = (typeof CHECKPOINT_KINDS)[number];
+
 export interface CheckpointClaim {
   tenantId: string;
   seq: number;
   hash: string;
   signedAt: string;
+  kind: CheckpointKind;
 }
 
 export interface SignedCheckpoint extends CheckpointClaim {
@@ -55,6 +63,12 @@ export class CheckpointSigner {
   }
 }
 
-function message({ tenantId, seq, hash, signedAt }: CheckpointClaim): Buffer {
-  return Buffer.from(canonicalJson({ tenantId, seq, hash, signedAt }), 'utf8');
+/**
+ * What is signed. A periodic checkpoint's message is the one checkpoints always had, so those
+ * signed before kinds existed still verify; a retention checkpoint's also names its kind, so
+ * neither can be passed off as the other without breaking its signature.
+ */
+function message({ tenantId, seq, hash, signedAt, kind }: CheckpointClaim): Buffer {
+  const claim = { tenantId, seq, hash, signedAt, ...(kind === 'periodic' ? {} : { kind }) };
+  return Buffer.from(canonicalJson(claim), 'utf8');
 }

@@ -76,6 +76,42 @@ export class AuditEventRepository {
     return row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH };
   }
 
+  /**
+   * The chain head and the first and last sequence numbers stored, read in one statement so
+   * that they describe the same moment: a batch moves the head and writes its rows at once.
+   */
+  async chainState(
+    em: EntityManager,
+    tenantId: string,
+  ): Promise<{ head: ChainPosition; stored: { first: number; last: number } | null }> {
+    const [row]: {
+      head_seq: string | null;
+      head_hash: string | null;
+      first: string | null;
+      last: string | null;
+    }[] = await em.query(
+      `SELECT h.seq AS head_seq, h.hash AS head_hash, e.first, e.last
+         FROM (SELECT min(seq) AS first, max(seq) AS last FROM audit.events WHERE tenant_id = $1) e
+         LEFT JOIN audit.chain_heads h ON h.tenant_id = $1`,
+      [tenantId],
+    );
+    return {
+      head: row?.head_seq
+        ? { seq: Number(row.head_seq), hash: row.head_hash! }
+        : { seq: 0, hash: GENESIS_HASH },
+      stored: row?.first ? { first: Number(row.first), last: Number(row.last) } : null,
+    };
+  }
+
+  /** The highest sequence number stored for the tenant; 0 when there is none. */
+  async lastSeq(em: EntityManager, tenantId: string): Promise<number> {
+    const [row]: { seq: string | null }[] = await em.query(
+      `SELECT max(seq) AS seq FROM audit.events WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    return row?.seq ? Number(row.seq) : 0;
+  }
+
   /** The tenants that have a trail, for platform-scoped jobs. */
   async tenants(em: EntityManager): Promise<string[]> {
     const rows: { tenant_id: string }[] = await em.query(

@@ -7,6 +7,8 @@ import {
   AuditQuery,
   AuditVerify,
   ErrorCode,
+  GdprErase,
+  GdprSubjectAccess,
   type AuditEvent,
 } from '@lattice/contracts';
 import type { RequestContext } from '@lattice/messaging';
@@ -19,6 +21,7 @@ import {
   type AuditTestBed,
 } from '../../test/audit.test-bed';
 import { GdprTestResponder } from '../../test/gdpr-test-responder';
+import { respond } from '../../test/nats-responder';
 import { GdprService } from './gdpr.service';
 
 jest.setTimeout(60_000);
@@ -200,5 +203,51 @@ describe(GdprService.name, () => {
     expect(await aliceKeys()).toBe(0);
     const after = await everyTableText();
     for (const trace of [EMAIL, IP, BROWSER, alice, 'Alice']) expect(after).not.toContain(trace);
+  });
+
+  it('fails, naming the service, while one that holds personal data is silent or failing, and completes when asked again', async () => {
+    const carol = randomUUID();
+    await bed.publish(
+      auditEvent(tenantId, { actor: { type: 'user', id: carol, roles: [] }, sourceIp: IP }),
+    );
+    await bed.caughtUp();
+    responder.users.set(carol, { email: 'carol@example.com', name: 'Carol' });
+    responder.stop();
+    try {
+      const silent = await failure(bed.rpc.request(AuditGdprErase, { subjectId: carol }, admin()));
+      expect(silent.code).toBe(ErrorCode.Unavailable);
+      expect(silent.message).toMatch(/erasure is incomplete: no successful reply from auth/);
+      // the audit trail did its part; the report says so, and that auth's is missing
+      expect(silent.details).toEqual({
+        missing: ['auth'],
+        failures: [],
+        services: [{ service: 'audit', erased: 1 }],
+      });
+      const access = await failure(bed.rpc.request(AuditGdprAccess, { subjectId: carol }, admin()));
+      expect(access.code).toBe(ErrorCode.Unavailable);
+      expect(access.details).toMatchObject({ missing: ['auth'], services: ['audit'] });
+
+      const failing = [GdprErase, GdprSubjectAccess].map((contract) =>
+        respond(bed.nats, bed.ns, contract, 'auth', () => ({
+          err: { code: ErrorCode.Internal, message: 'the users table is not reachable' },
+        })),
+      );
+      const failed = await failure(bed.rpc.request(AuditGdprErase, { subjectId: carol }, admin()));
+      for (const s of failing) s.unsubscribe();
+      expect(failed.code).toBe(ErrorCode.Unavailable);
+      expect(failed.details).toMatchObject({
+        missing: ['auth'],
+        failures: [{ code: ErrorCode.Internal, message: 'the users table is not reachable' }],
+      });
+    } finally {
+      responder.start();
+    }
+    // erasure is idempotent: asking again finishes the job
+    const report = await bed.rpc.request(AuditGdprErase, { subjectId: carol }, admin());
+    expect(Object.fromEntries(report.services.map((s) => [s.service, s.erased]))).toEqual({
+      audit: 0,
+      auth: 1,
+    });
+    expect(responder.users.has(carol)).toBe(false);
   });
 });

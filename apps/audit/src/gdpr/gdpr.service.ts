@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  DomainError,
+  ErrorCode,
   GdprErase,
   GdprSubjectAccess,
   type GdprAccessDocument,
@@ -18,7 +20,15 @@ import { AuditEventRepository } from '../events/audit-event.repository';
 import { AuditQueryService } from '../events/audit-query.service';
 import { SubjectKeyRepository } from '../privacy/subject-keys.repository';
 
-export const GDPR_WAIT_MS = Symbol('GDPR_WAIT_MS');
+export const GDPR_SETTINGS = Symbol('GDPR_SETTINGS');
+export interface GdprSettings {
+  /** How long a gathering waits for every service's answer. */
+  waitMs: number;
+  /** The services that hold personal data: each must answer, or the request fails. */
+  services: string[];
+}
+
+type Gathered<T> = ({ ok: true; reply: T } | { ok: false; error: DomainError })[];
 
 /** The most audit events one subject access document carries. */
 export const SUBJECT_ACCESS_EVENT_LIMIT = 10_000;
@@ -26,7 +36,10 @@ export const SUBJECT_ACCESS_EVENT_LIMIT = 10_000;
 /**
  * Subject access and erasure across the platform: asks every service that holds personal
  * data (a scatter-gather on `gdpr.v1.*`, which this service answers too, for its own data)
- * and puts the answers together.
+ * and puts the answers together. Each service named in the settings must answer: where one
+ * is silent or fails, the request fails as `Unavailable` (a 503 at the gateway) naming it,
+ * with what the others answered, since a partial erasure or a partial document must never
+ * pass for a whole one. Both are safe to repeat: erasing again erases nothing new.
  */
 @Injectable()
 export class GdprService {
@@ -38,7 +51,7 @@ export class GdprService {
     private readonly keys: SubjectKeyRepository,
     private readonly consents: ConsentService,
     private readonly clock: Clock,
-    @Inject(GDPR_WAIT_MS) private readonly waitMs: number,
+    @Inject(GDPR_SETTINGS) private readonly settings: GdprSettings,
   ) {}
 
   async access(ctx: RequestContext, request: GdprSubjectRequest): Promise<GdprAccessDocument> {
@@ -47,17 +60,16 @@ export class GdprService {
       GdprSubjectAccess,
       { tenantId, subjectId: request.subjectId },
       ctx,
-      { maxWaitMs: this.waitMs },
+      { maxWaitMs: this.settings.waitMs },
     );
-    const services: Record<string, unknown> = {};
-    for (const reply of replies) {
-      if (reply.ok) services[reply.reply.service] = reply.reply.data;
-    }
+    const answered = this.complete('subject access', replies, (services) => ({
+      services: [...services.keys()],
+    }));
     return {
       tenantId,
       subjectId: request.subjectId,
       generatedAt: this.clock.now().toISOString(),
-      services,
+      services: Object.fromEntries([...answered].map(([service, r]) => [service, r.data])),
     };
   }
 
@@ -67,14 +79,46 @@ export class GdprService {
       GdprErase,
       { tenantId, subjectId: request.subjectId },
       ctx,
-      { maxWaitMs: this.waitMs },
+      { maxWaitMs: this.settings.waitMs },
     );
+    const answered = this.complete('erasure', replies, (services) => ({
+      services: [...services.values()],
+    }));
     return {
       tenantId,
       subjectId: request.subjectId,
       erasedAt: this.clock.now().toISOString(),
-      services: replies.flatMap((r) => (r.ok ? [r.reply] : [])),
+      services: [...answered.values()],
     };
+  }
+
+  /**
+   * The replies by service, once every required service answered and none failed; otherwise
+   * an `Unavailable` error naming the services missing, the failures, and (from `done`) what
+   * the services that did answer reported.
+   */
+  private complete<T extends { service: string }>(
+    what: string,
+    replies: Gathered<T>,
+    done: (answered: Map<string, T>) => Record<string, unknown>,
+  ): Map<string, T> {
+    const answered = new Map<string, T>();
+    const failures: { code: ErrorCode; message: string }[] = [];
+    for (const r of replies) {
+      if (r.ok) answered.set(r.reply.service, r.reply);
+      else failures.push({ code: r.error.code, message: r.error.message });
+    }
+    const missing = this.settings.services.filter((s) => !answered.has(s));
+    if (missing.length === 0 && failures.length === 0) {
+      return new Map([...answered].sort(([a], [b]) => a.localeCompare(b)));
+    }
+    const who =
+      missing.length > 0 ? `no successful reply from ${missing.join(', ')}` : 'a service failed';
+    throw new DomainError(
+      ErrorCode.Unavailable,
+      `the ${what} is incomplete: ${who}; it is safe to ask again`,
+      { missing, failures, ...done(answered) },
+    );
   }
 
   /** This service's own answer: the subject's events (opened) and consent records. */

@@ -1,27 +1,49 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import type { Logger } from 'pino';
 import type { AuditEvent } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
-import { Clock } from '@lattice/service-runtime';
+import { Clock, LOGGER, MetricsRegistry } from '@lattice/service-runtime';
 import { AuditEventRepository } from '../events/audit-event.repository';
 import { extendChain } from '../chain/hash-chain';
 import { EventSealer, subjectsOf } from '../privacy/event-sealer';
 import { SubjectKeyRepository } from '../privacy/subject-keys.repository';
+import { ParkedEventRepository } from './parked-event.repository';
+
+/** Why a chain takes no events: rows stored past its head, which nothing but a hand wrote. */
+const PAST_HEAD = 'rows-past-head';
 
 /**
  * Writes events to their tenants' chains. Per tenant, one transaction holds the chain head's
  * lock, drops what is already stored (a redelivery), seals, numbers and links the rest, and
  * writes them all in one statement: concurrent batches queue on the lock instead of forking
  * the chain, and a duplicate never takes a sequence number.
+ *
+ * A chain with rows stored past its head was written to by hand: extending it would collide
+ * with those rows and fail the batch on every redelivery. Its events are parked instead
+ * (logged and counted), and join the chain, in order, with the first batch after a repair.
  */
 @Injectable()
 export class AuditIngestService {
+  private readonly parkedTotal: Counter<'reason'>;
+
   constructor(
     private readonly scope: TenantScope,
     private readonly events: AuditEventRepository,
+    private readonly parked: ParkedEventRepository,
     private readonly keys: SubjectKeyRepository,
     private readonly sealer: EventSealer,
     private readonly clock: Clock,
-  ) {}
+    metrics: MetricsRegistry,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.parkedTotal = new Counter({
+      name: 'lattice_audit_events_parked_total',
+      help: 'Audit events set aside because their tenant’s chain could not be extended.',
+      labelNames: ['reason'],
+      registers: [metrics.registry],
+    });
+  }
 
   /** Stores a batch of events. Returns how many were new. */
   async ingest(batch: AuditEvent[]): Promise<number> {
@@ -38,31 +60,39 @@ export class AuditIngestService {
     return written.reduce((a, b) => a + b, 0);
   }
 
-  private ingestTenant(tenantId: string, batch: AuditEvent[]): Promise<number> {
-    return this.scope.run(tenantId, async (em) => {
+  private async ingestTenant(tenantId: string, batch: AuditEvent[]): Promise<number> {
+    const outcome = await this.scope.run(tenantId, async (em) => {
       const head = await this.events.lockHead(em, tenantId);
+      const lastSeq = await this.events.lastSeq(em, tenantId);
+      const jammed = lastSeq > head.seq;
+      const waiting = jammed ? [] : await this.parked.takeAll(em, tenantId);
       const stored = await this.events.existingIds(
         em,
         tenantId,
         batch.map((e) => e.id),
       );
+      for (const event of waiting) stored.add(event.id);
       const fresh: AuditEvent[] = [];
       for (const event of batch) {
         if (stored.has(event.id)) continue;
         stored.add(event.id);
         fresh.push(event);
       }
-      if (fresh.length === 0) return 0;
+      if (fresh.length === 0 && waiting.length === 0)
+        return { written: 0, parked: 0, head, lastSeq };
       const subjects = fresh.flatMap((e) => {
         const { actor, subject } = subjectsOf(e);
         return [actor, subject].filter((s): s is string => s !== null);
       });
       const keys = await this.keys.resolve(em, tenantId, subjects);
       const recordedAt = this.clock.now();
-      const chained = extendChain(
-        head,
-        fresh.map((e) => this.sealer.seal(e, keys, recordedAt)),
-      );
+      const sealed = fresh.map((e) => this.sealer.seal(e, keys, recordedAt));
+      if (jammed) {
+        // a redelivery of what is parked already is not parked twice
+        const parked = await this.parked.park(em, tenantId, sealed, PAST_HEAD);
+        return { written: 0, parked, head, lastSeq };
+      }
+      const chained = extendChain(head, [...waiting, ...sealed]);
       const inserted = await this.events.insertMany(em, chained.events);
       // under the head's lock nothing else can have written these ids; if something did,
       // the chain would have a hole, so the whole batch is rolled back and retried
@@ -70,7 +100,26 @@ export class AuditIngestService {
         throw new Error(`expected to write ${chained.events.length} events, wrote ${inserted}`);
       }
       await this.events.moveHead(em, tenantId, chained.head);
-      return inserted;
+      if (waiting.length > 0) {
+        this.logger.warn(
+          { tenantId, events: waiting.length, fromSeq: head.seq + 1 },
+          'parked audit events joined their repaired chain',
+        );
+      }
+      return { written: inserted, parked: 0, head, lastSeq };
     });
+    if (outcome.parked > 0) {
+      this.parkedTotal.inc({ reason: PAST_HEAD }, outcome.parked);
+      this.logger.error(
+        {
+          tenantId,
+          parked: outcome.parked,
+          headSeq: outcome.head.seq,
+          lastStoredSeq: outcome.lastSeq,
+        },
+        'audit chain has rows past its head (tampered?): events parked until it is repaired',
+      );
+    }
+    return outcome.written;
   }
 }

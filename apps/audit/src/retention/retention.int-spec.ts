@@ -14,6 +14,7 @@ import {
   type AuditTestBed,
 } from '../../test/audit.test-bed';
 import { respond } from '../../test/nats-responder';
+import { ChainService } from '../chain/chain.service';
 import { RetentionService } from './retention.service';
 
 jest.setTimeout(60_000);
@@ -83,6 +84,9 @@ describe(RetentionService.name, () => {
     const tenantId = randomUUID();
     plans.set(tenantId, 'starter');
     await trail(tenantId, [100, 100, 95, 40, 31, 20, 10, 1]);
+    // periodic checkpoints where the cut falls and at the head: the cut is signed beside them
+    await bed.app.get(ChainService).checkpoint(tenantId, 5);
+    await bed.app.get(ChainService).checkpoint(tenantId);
     expect(await retention().applyTo(tenantId)).toBe(5);
     expect(await bed.count(tenantId)).toBe(3);
     expect(await verify(tenantId)).toMatchObject({
@@ -90,7 +94,16 @@ describe(RetentionService.name, () => {
       anchorSeq: 5,
       headSeq: 8,
       eventsChecked: 3,
+      checkpointsChecked: 2,
     });
+    const kinds = await bed.ownerDb.query(
+      `SELECT seq::int, kind FROM audit.checkpoints WHERE tenant_id = $1 ORDER BY seq`,
+      [tenantId],
+    );
+    expect(kinds).toEqual([
+      { seq: 5, kind: 'retention' },
+      { seq: 8, kind: 'periodic' },
+    ]);
     // nothing more is due, and the chain goes on from where it was
     expect(await retention().applyTo(tenantId)).toBe(0);
     await trail(tenantId, [0, 0]);

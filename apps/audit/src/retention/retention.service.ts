@@ -18,8 +18,9 @@ const DAY_MS = 86_400_000;
 
 /**
  * Removes events past their tenant's retention (its plan's `auditRetentionDays`, asked of
- * the tenants service) in whole chain segments: the cut is made at a signed checkpoint on the
- * last expired event, which stays behind as the anchor the rest of the chain verifies from.
+ * the tenants service) in whole chain segments: the cut is made at a signed retention
+ * checkpoint on the last expired event, which stays behind as the anchor the rest of the
+ * chain verifies from.
  */
 @Injectable()
 export class RetentionService {
@@ -67,7 +68,8 @@ export class RetentionService {
       return last >= bounds.first ? last : null;
     });
     if (through === null) return 0;
-    await this.chain.checkpoint(tenantId, through);
+    // a retention checkpoint, not a periodic one: only it may anchor what is left
+    await this.chain.checkpoint(tenantId, through, 'retention');
     const removed = await this.scope.run(tenantId, (em) =>
       this.checkpoints.removeSegment(em, tenantId, through),
     );

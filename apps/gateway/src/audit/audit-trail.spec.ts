@@ -1,5 +1,36 @@
 import { DomainError, ErrorCode } from '@lattice/contracts';
-import { describeRoute, outcomeOf, statusOfError } from './audit-trail';
+import type { AuditRecord, AuditRecorder, RequestContext } from '@lattice/messaging';
+import {
+  describeRoute,
+  outcomeOf,
+  recordRequest,
+  statusOfError,
+  type AuditedRequest,
+} from './audit-trail';
+
+/** What the gateway would record for one request, or null for nothing. */
+function recorded(
+  method: string,
+  url: string,
+  lattice?: RequestContext,
+  status = 200,
+): AuditRecord | null {
+  const records: AuditRecord[] = [];
+  const recorder = { record: (r: AuditRecord) => void records.push(r) } as unknown as AuditRecorder;
+  const request = {
+    method,
+    routeOptions: { url },
+    params: {},
+    headers: { 'user-agent': 'AliceBrowser/7.1' },
+    ip: '198.51.100.23',
+    id: 'req-1',
+    lattice,
+  } as unknown as AuditedRequest;
+  recordRequest(recorder, request, status);
+  recordRequest(recorder, request, status);
+  expect(records.length).toBeLessThanOrEqual(1);
+  return records[0] ?? null;
+}
 
 describe('gateway audit trail', () => {
   it.each([
@@ -40,4 +71,32 @@ describe('gateway audit trail', () => {
     expect(statusOfError(new DomainError(ErrorCode.NotFound, 'no'))).toBe(404);
     expect(statusOfError(new Error('boom'))).toBe(500);
   });
+
+  it('keeps the address and browser of a known caller, for the audit trail to seal', () => {
+    const alice: RequestContext = {
+      tenantId: '6f1c3d52-3f0a-4a8e-9d0a-1b2c3d4e5f60',
+      actor: { type: 'user', id: 'alice', roles: ['developer'] },
+      requestId: 'req-1',
+    };
+    expect(recorded('POST', '/v1/api-keys', alice)).toMatchObject({
+      actor: { type: 'user', id: 'alice' },
+      sourceIp: '198.51.100.23',
+      userAgent: 'AliceBrowser/7.1',
+    });
+  });
+
+  it('leaves out the address and browser of an anonymous caller, which nothing could seal', () => {
+    const denied = recorded('POST', '/v1/tenants', undefined, 401)!;
+    expect(denied).toMatchObject({ actor: { type: 'anonymous' }, outcome: 'denied' });
+    expect(denied).not.toHaveProperty('sourceIp');
+    expect(denied).not.toHaveProperty('userAgent');
+  });
+
+  it.each(['/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout'])(
+    'leaves %s to the auth service, which records it with the user it identified',
+    (url) => {
+      expect(recorded('POST', url, undefined, 200)).toBeNull();
+      expect(recorded('POST', url, undefined, 401)).toBeNull();
+    },
+  );
 });

@@ -56,8 +56,22 @@ export function statusOfError(error: unknown): number {
 export type AuditedRequest = FastifyRequest & { lattice?: RequestContext; audited?: boolean };
 
 /**
+ * Routes whose calls the service behind them records itself, naming the user it identified
+ * (whose address and browser the audit trail then seals under their key). An event from the
+ * gateway would be a second, anonymous copy of the same call, with the address in clear,
+ * that the request id ties to the user long after they are erased.
+ */
+export const RECORDED_BY_SERVICE = new Set([
+  '/v1/auth/login',
+  '/v1/auth/refresh',
+  '/v1/auth/logout',
+]);
+
+/**
  * Records one request in the audit trail, at most once, without ever failing it: the
- * recorder queues the event and returns at once.
+ * recorder queues the event and returns at once. The source IP and user agent are personal
+ * data the audit trail seals under the acting user's key; a caller nobody vouched for has no
+ * key to seal them under, so for them both are left out rather than kept in clear.
  */
 export function recordRequest(
   recorder: AuditRecorder,
@@ -65,7 +79,7 @@ export function recordRequest(
   status: number,
   error?: unknown,
 ): void {
-  if (request.audited) return;
+  if (request.audited || RECORDED_BY_SERVICE.has(request.routeOptions?.url ?? '')) return;
   request.audited = true;
   try {
     const ctx = request.lattice;
@@ -83,8 +97,8 @@ export function recordRequest(
       action,
       resource,
       outcome: outcomeOf(status),
-      ...(request.ip ? { sourceIp: request.ip } : {}),
-      ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}),
+      ...(ctx && request.ip ? { sourceIp: request.ip } : {}),
+      ...(ctx && typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}),
       requestId: request.id.slice(0, 200),
       metadata: {
         method: request.method,

@@ -17,7 +17,7 @@ import {
   SubjectNamespace,
   ensureAuditStream,
 } from '@lattice/messaging';
-import { HealthRegistry, LOGGER, NATS_CONNECTION } from '@lattice/service-runtime';
+import { HealthRegistry, LOGGER, MetricsRegistry, NATS_CONNECTION } from '@lattice/service-runtime';
 import type { FastifyInstance } from 'fastify';
 import { AuditController } from './audit.controller';
 import { MUTATING, recordRequest, type AuditedRequest } from './audit-trail';
@@ -33,9 +33,9 @@ import { AuditTrailInterceptor } from './audit-trail.interceptor';
   providers: [
     {
       provide: AuditRecorder,
-      inject: [JetStreamPublisher, LOGGER],
-      useFactory: (publisher: JetStreamPublisher, logger: Logger) =>
-        new AuditRecorder(publisher, { logger }),
+      inject: [JetStreamPublisher, LOGGER, MetricsRegistry],
+      useFactory: (publisher: JetStreamPublisher, logger: Logger, metrics: MetricsRegistry) =>
+        new AuditRecorder(publisher, { logger, metrics: metrics.registry }),
     },
     { provide: APP_INTERCEPTOR, useClass: AuditTrailInterceptor },
   ],
