@@ -6,6 +6,7 @@
  * BENCH_AUDIT_EVENTS sets the events of the batched run (default 20000; a quarter for the
  * per-event run).
  */
+import { KeyRing } from '@lattice/secrets';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,6 +108,7 @@ async function ingestRun(
         AUDIT_CHECKPOINT_KEY: generateKeyPairSync('ed25519')
           .privateKey.export({ type: 'pkcs8', format: 'pem' })
           .toString(),
+        LATTICE_KEK: KeyRing.generateSpec('bench'),
         LOG_LEVEL: 'warn',
       },
       readyUrl: `http://127.0.0.1:${port}/readyz`,

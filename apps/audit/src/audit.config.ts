@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { commonConfig, databaseConfig, port, variable, type ConfigOf } from '@lattice/config';
 import { ServiceName } from '@lattice/contracts';
+import { secretsConfig } from '@lattice/secrets';
 
 /** An Ed25519 private key given inline as PEM, or as the path of a PEM file. */
 const ed25519Key = z.string().transform((value, ctx): KeyObject => {
@@ -23,6 +24,7 @@ const seconds = (fallback: number, max = 86_400) =>
 export const auditConfigSpec = {
   ...commonConfig,
   ...databaseConfig,
+  ...secretsConfig,
   AUDIT_HTTP_PORT: variable(port(8083), 'Port of the audit service health and metrics endpoints.'),
   AUDIT_CHECKPOINT_KEY: variable(
     ed25519Key,

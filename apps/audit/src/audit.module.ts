@@ -22,6 +22,7 @@ import { SubjectCipher } from './privacy/subject-cipher';
 import { SubjectKeyRepository } from './privacy/subject-keys.repository';
 import { RetentionJob, RETENTION_INTERVAL_MS } from './retention/retention.job';
 import { RETENTION_SETTINGS, RetentionService } from './retention/retention.service';
+import { cipherFromConfig } from '@lattice/secrets';
 import type { AuditConfig } from './audit.config';
 
 @Module({})
@@ -33,7 +34,7 @@ export class AuditModule {
   ): DynamicModule {
     const secret = config.LATTICE_INTERNAL_SECRET;
     const cipher = new SubjectCipher(
-      deriveKey(secret, 'audit-subject-keys'),
+      cipherFromConfig(config),
       deriveKey(secret, 'audit-subject-lookup'),
     );
     return {

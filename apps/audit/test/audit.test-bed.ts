@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import { loadConfig } from '@lattice/config';
+import { KeyRing } from '@lattice/secrets';
 import {
   AUDIT_STREAM,
   AuditEvents,
@@ -95,6 +96,7 @@ export function auditTestEnv(overrides: Record<string, string> = {}): Record<str
     DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
     AUDIT_HTTP_PORT: '0',
     AUDIT_CHECKPOINT_KEY: checkpointKeyPem(),
+    LATTICE_KEK: KeyRing.generateSpec('audit-test'),
     AUDIT_GDPR_WAIT_MS: '500',
     LOG_LEVEL: process.env.AUDIT_TEST_LOG_LEVEL ?? 'silent',
     ...overrides,

@@ -4,7 +4,13 @@ import { DataSource } from 'typeorm';
 import { CursorCodec, TenantScope } from '@lattice/database';
 import { AuditRecorder, JetStreamPublisher, deriveKey } from '@lattice/messaging';
 import { cipherFromConfig, EnvelopeCipher } from '@lattice/secrets';
-import { Clock, HealthRegistry, LOGGER, SystemClock } from '@lattice/service-runtime';
+import {
+  Clock,
+  HealthRegistry,
+  LOGGER,
+  MetricsRegistry,
+  SystemClock,
+} from '@lattice/service-runtime';
 import { RoleCatalog } from './access/role-catalog';
 import { TenantDirectory } from './access/tenant-directory';
 import { ApiKeysHandlers } from './api-keys/api-keys.handlers';
@@ -71,9 +77,9 @@ export class AuthModule {
         },
         {
           provide: AuditRecorder,
-          inject: [JetStreamPublisher, LOGGER],
-          useFactory: (publisher: JetStreamPublisher, logger: Logger) =>
-            new AuditRecorder(publisher, { logger }),
+          inject: [JetStreamPublisher, LOGGER, MetricsRegistry],
+          useFactory: (publisher: JetStreamPublisher, logger: Logger, metrics: MetricsRegistry) =>
+            new AuditRecorder(publisher, { logger, metrics: metrics.registry }),
         },
         {
           provide: 'DATABASE_READINESS',

@@ -94,6 +94,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           ...(options.appPassword ? { DATABASE_APP_PASSWORD: options.appPassword } : {}),
           AUDIT_HTTP_PORT: String(auditPort),
           AUDIT_CHECKPOINT_KEY: options.auditCheckpointKey ?? newCheckpointKey(),
+          LATTICE_KEK: options.kek,
         },
         readyUrl: `http://127.0.0.1:${auditPort}/readyz`,
       },

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { EnvelopeCipher, KeyRing } from '@lattice/secrets';
 import { SubjectCipher, isSealed } from './subject-cipher';
 
-const cipher = new SubjectCipher(randomBytes(32), randomBytes(32));
+const envelope = () => new EnvelopeCipher(KeyRing.parse(KeyRing.generateSpec('audit')));
+const cipher = new SubjectCipher(envelope(), randomBytes(32));
 
 describe(SubjectCipher.name, () => {
   it('seals a value so that only its key, in its place, opens it', () => {
@@ -16,13 +18,14 @@ describe(SubjectCipher.name, () => {
     expect(cipher.seal(key, 'alice@example.com', 'ctx-1')).not.toBe(sealed);
   });
 
-  it('wraps subject keys under the master key, bound to their id', () => {
+  it('wraps subject keys under the key-encryption key, bound to their id', () => {
     const key = cipher.newKey();
     const wrapped = cipher.wrap(key, 'k1');
     expect(cipher.unwrap(wrapped, 'k1').equals(key)).toBe(true);
     expect(() => cipher.unwrap(wrapped, 'k2')).toThrow();
-    const other = new SubjectCipher(randomBytes(32), randomBytes(32));
+    const other = new SubjectCipher(envelope(), randomBytes(32));
     expect(() => other.unwrap(wrapped, 'k1')).toThrow();
+    expect(wrapped).not.toContain(key.toString('base64url'));
   });
 
   it('looks a subject up by a keyed digest, per tenant, that does not contain them', () => {

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import type { EnvelopeCipher } from '@lattice/secrets';
 
 const SEALED = 'enc:v1:';
 const IV_BYTES = 12;
@@ -7,18 +8,19 @@ const TAG_BYTES = 16;
 /**
  * The crypto of crypto-shredding. Each data subject gets a random AES-256-GCM key of their
  * own; their personal fields are stored sealed under it, and the key itself is stored wrapped
- * under the service's master key. Forgetting the subject's key makes every field sealed under
- * it unreadable, while the ciphertext (and so the hash chain over it) stays as it was.
+ * by the platform's envelope encryption (LATTICE_KEK, key id in each wrapping, so the
+ * key-encryption key rotates without a flag day). Forgetting the subject's key makes every
+ * field sealed under it unreadable, while the ciphertext (and so the hash chain over it)
+ * stays as it was.
  */
 export class SubjectCipher {
-  private readonly wrapKey: Buffer;
   private readonly lookupKey: Buffer;
 
-  constructor(masterKey: Uint8Array, lookupKey: Uint8Array) {
-    if (masterKey.length !== 32 || lookupKey.length !== 32) {
-      throw new Error('subject cipher keys must be 32 bytes');
-    }
-    this.wrapKey = Buffer.from(masterKey);
+  constructor(
+    private readonly envelope: EnvelopeCipher,
+    lookupKey: Uint8Array,
+  ) {
+    if (lookupKey.length !== 32) throw new Error('the subject lookup key must be 32 bytes');
     this.lookupKey = Buffer.from(lookupKey);
   }
 
@@ -34,11 +36,11 @@ export class SubjectCipher {
   }
 
   wrap(key: Buffer, keyId: string): string {
-    return seal(this.wrapKey, key, `subject-key:${keyId}`);
+    return this.envelope.encrypt(key, `audit.subject-key:${keyId}`);
   }
 
   unwrap(wrapped: string, keyId: string): Buffer {
-    return open(this.wrapKey, wrapped, `subject-key:${keyId}`);
+    return this.envelope.decrypt(wrapped, `audit.subject-key:${keyId}`);
   }
 
   /** Seals a value under a subject's key, bound by `context` to where it is stored. */
