@@ -31,6 +31,15 @@ interface Probe {
 }
 
 const some = randomUUID();
+const USER_READERS: Role[] = [
+  'platform-admin',
+  'platform-operator',
+  'tenant-owner',
+  'tenant-admin',
+  'developer',
+  'viewer',
+  'auditor',
+];
 const AUDIT_READERS: Role[] = [
   'platform-admin',
   'platform-operator',
@@ -115,15 +124,7 @@ const PROBES: Probe[] = [
     route: 'GET /v1/users',
     method: 'GET',
     path: () => '/v1/users',
-    allowed: [
-      'platform-admin',
-      'platform-operator',
-      'tenant-owner',
-      'tenant-admin',
-      'developer',
-      'viewer',
-      'auditor',
-    ],
+    allowed: USER_READERS,
   },
   {
     name: 'disable a user',
@@ -232,15 +233,7 @@ const PROBES: Probe[] = [
     route: 'GET /v1/users/{id}',
     method: 'GET',
     path: () => `/v1/users/${some}`,
-    allowed: [
-      'platform-admin',
-      'platform-operator',
-      'tenant-owner',
-      'tenant-admin',
-      'developer',
-      'viewer',
-      'auditor',
-    ],
+    allowed: USER_READERS,
   },
   {
     name: 'enable a user',
