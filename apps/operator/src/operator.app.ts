@@ -19,6 +19,7 @@ import { KubeGateway } from './kube/kube.gateway';
 import { GpuServiceSource, PrometheusGpuSource } from './metrics/gpu.source';
 import { MetricReader } from './metrics/metric-reader';
 import { QueueSource } from './metrics/queue.source';
+import { SchedulerQueueSource } from './metrics/scheduler-queue.source';
 import type { OperatorConfig } from './operator.config';
 
 export interface OperatorOptions {
@@ -82,6 +83,7 @@ export async function createOperator(
     new QueueSource(nats, ns),
     new GpuServiceSource(rpc),
     new PrometheusGpuSource(config.OPERATOR_PROMETHEUS_URLS),
+    new SchedulerQueueSource(rpc),
   );
   const reconciler = new PolicyReconciler(
     kube,

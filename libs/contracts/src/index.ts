@@ -14,3 +14,5 @@ export * from './audit/audit.schema';
 export * from './audit/audit.subjects';
 export * from './gdpr/gdpr.schema';
 export * from './gdpr/gdpr.subjects';
+export * from './scheduler/scheduler.schema';
+export * from './scheduler/scheduler.subjects';

@@ -133,8 +133,22 @@ const metric = obj(
       { required: ['targetUtilization'] },
     ),
     queue: obj(
-      "Backlog of a NATS JetStream consumer: num_pending + num_ack_pending, read from the consumer's leader. Replicas = ceil(backlog / targetPerReplica).",
+      "Backlog of a queue: of a NATS JetStream consumer (num_pending + num_ack_pending, read from the consumer's leader), or of a Lattice scheduler queue (jobs queued + jobs in flight, from the scheduler service). Replicas = ceil(backlog / targetPerReplica).",
       {
+        source: str(
+          'Where the backlog is read: JetStream (default; set stream and consumer) or Scheduler (set name).',
+          {
+            enum: ['JetStream', 'Scheduler'],
+          },
+        ),
+        name: str(
+          'The Lattice scheduler queue, when source is Scheduler (for example inference-v100).',
+          {
+            minLength: 1,
+            maxLength: 100,
+            pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+          },
+        ),
         stream: str(
           "JetStream stream name (the installation's LATTICE_NAMESPACE prefix is added by the operator).",
           { minLength: 1, maxLength: 200 },
@@ -154,7 +168,15 @@ const metric = obj(
           },
         ),
       },
-      { required: ['stream', 'consumer'] },
+      {
+        'x-kubernetes-validations': [
+          {
+            rule: "has(self.source) && self.source == 'Scheduler' ? has(self.name) && !has(self.stream) && !has(self.consumer) : has(self.stream) && has(self.consumer) && !has(self.name)",
+            message:
+              'a Scheduler queue needs name (and no stream or consumer); a JetStream queue needs stream and consumer (and no name)',
+          },
+        ],
+      },
     ),
     gpuMemory: obj(
       'VRAM of the GPUs serving the target, from the Lattice GPU-node service over NATS or from Prometheus (DCGM exporter metrics DCGM_FI_DEV_FB_USED / DCGM_FI_DEV_FB_FREE, MiB).',

@@ -107,6 +107,28 @@ describe('ScalingPolicy CRD on a real API server', () => {
     expect(missing).toContain('set cpu exactly when type is cpu');
   });
 
+  it('rejects a queue that mixes or lacks the fields of its source', async () => {
+    const queue = (settings: Record<string, unknown>) => ({
+      ...valid,
+      metrics: [{ name: 'jobs', type: 'queue', queue: { targetPerReplica: 5, ...settings } }],
+    });
+    const message = 'a Scheduler queue needs name (and no stream or consumer)';
+    expect(await rejection(bed, 'sched-no-name', queue({ source: 'Scheduler' }))).toContain(
+      message,
+    );
+    expect(
+      await rejection(
+        bed,
+        'sched-mixed',
+        queue({ source: 'Scheduler', name: 'embeddings', stream: 'JOBS' }),
+      ),
+    ).toContain(message);
+    expect(await rejection(bed, 'js-no-consumer', queue({ stream: 'JOBS' }))).toContain(message);
+    expect(
+      await rejection(bed, 'sched-bad-name', queue({ source: 'Scheduler', name: 'Not A Queue' })),
+    ).toContain('should match');
+  });
+
   it('rejects a gate on a metric the policy does not have, and scale-to-zero without a queue', async () => {
     const gate = await rejection(bed, 'gate', {
       ...valid,

@@ -6,6 +6,7 @@ import type { GpuServiceSource } from './gpu.source';
 import { PrometheusGpuSource } from './gpu.source';
 import { MetricReader } from './metric-reader';
 import type { QueueSource } from './queue.source';
+import type { SchedulerQueueSource } from './scheduler-queue.source';
 
 function policyWith(metric: MetricSpec): ScalingPolicy {
   return {
@@ -23,7 +24,14 @@ function policyWith(metric: MetricSpec): ScalingPolicy {
 const scale: TargetScale = { replicas: 3, statusReplicas: 3, selector: 'app=pool' };
 
 /** Stand-ins that fail the test when called without being set up for it. */
-function reader(over: { kube?: Partial<KubeGateway>; gpu?: Partial<GpuServiceSource> } = {}) {
+function reader(
+  over: {
+    kube?: Partial<KubeGateway>;
+    gpu?: Partial<GpuServiceSource>;
+    queues?: Partial<QueueSource>;
+    scheduler?: Partial<SchedulerQueueSource>;
+  } = {},
+) {
   const unexpected = (what: string) => () => {
     throw new Error(`unexpected call: ${what}`);
   };
@@ -41,7 +49,11 @@ function reader(over: { kube?: Partial<KubeGateway>; gpu?: Partial<GpuServiceSou
     ...over.kube,
   } as unknown as KubeGateway;
   const gpu = { memory: unexpected('gpu service'), ...over.gpu } as unknown as GpuServiceSource;
-  const queues = { backlog: unexpected('queue') } as unknown as QueueSource;
+  const queues = { backlog: unexpected('queue'), ...over.queues } as unknown as QueueSource;
+  const scheduler = {
+    backlog: unexpected('scheduler queue'),
+    ...over.scheduler,
+  } as unknown as SchedulerQueueSource;
   return {
     prometheusCalls,
     sut: new MetricReader(
@@ -49,6 +61,7 @@ function reader(over: { kube?: Partial<KubeGateway>; gpu?: Partial<GpuServiceSou
       queues,
       gpu,
       new PrometheusGpuSource(['http://prometheus.monitoring:9090'], fetchFn),
+      scheduler,
     ),
   };
 }
@@ -125,5 +138,34 @@ describe(MetricReader.name, () => {
     );
     expect(observed.observation).toMatchObject({ pods: undefined });
     expect(podCount).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads a queue metric from a JetStream consumer or from a scheduler queue, as the policy says', async () => {
+    const asked: string[] = [];
+    const { sut } = reader({
+      queues: {
+        backlog: (stream, consumer) => (asked.push(`js ${stream}/${consumer}`), Promise.resolve(7)),
+      },
+      scheduler: { backlog: (queue) => (asked.push(`scheduler ${queue}`), Promise.resolve(42)) },
+    });
+    const [jetstream] = await sut.read(
+      policyWith({
+        name: 'jobs',
+        type: 'queue',
+        queue: { stream: 'JOBS', consumer: 'workers', targetPerReplica: 5 },
+      }),
+      scale,
+    );
+    const [scheduled] = await sut.read(
+      policyWith({
+        name: 'jobs',
+        type: 'queue',
+        queue: { source: 'Scheduler', name: 'inference-v100', targetPerReplica: 5 },
+      }),
+      scale,
+    );
+    expect(asked).toEqual(['js JOBS/workers', 'scheduler inference-v100']);
+    expect(jetstream?.observation).toMatchObject({ type: 'queue', backlog: 7 });
+    expect(scheduled?.observation).toMatchObject({ type: 'queue', backlog: 42 });
   });
 });

@@ -3,6 +3,7 @@ import type { MetricInput, Observation } from '../scaling/autoscaler';
 import type { MetricSpec, ScalingPolicy } from '../policy/scaling-policy.types';
 import type { GpuServiceSource, PrometheusGpuSource } from './gpu.source';
 import type { QueueSource } from './queue.source';
+import type { SchedulerQueueSource } from './scheduler-queue.source';
 
 /** Reads every metric of a policy; a metric that cannot be read carries its error instead. */
 export class MetricReader {
@@ -11,6 +12,7 @@ export class MetricReader {
     private readonly queues: QueueSource,
     private readonly gpuService: GpuServiceSource,
     private readonly prometheus: PrometheusGpuSource,
+    private readonly schedulerQueues: SchedulerQueueSource,
   ) {}
 
   async read(policy: ScalingPolicy, scale: TargetScale): Promise<MetricInput[]> {
@@ -50,7 +52,12 @@ export class MetricReader {
       }
       case 'queue': {
         if (!spec.queue) throw new Error('queue metric without settings');
-        const backlog = await this.queues.backlog(spec.queue.stream, spec.queue.consumer);
+        const { source = 'JetStream', stream, consumer, name } = spec.queue;
+        // the API server's validation guarantees the fields each source needs
+        const backlog =
+          source === 'Scheduler'
+            ? await this.schedulerQueues.backlog(name!)
+            : await this.queues.backlog(stream!, consumer!);
         return {
           type: 'queue',
           backlog,

@@ -28,8 +28,12 @@ export interface MetricSpec {
   type: MetricType;
   cpu?: { targetUtilization: number };
   queue?: {
-    stream: string;
-    consumer: string;
+    /** JetStream (a stream's durable consumer) unless set; Scheduler reads a scheduler queue. */
+    source?: 'JetStream' | 'Scheduler';
+    stream?: string;
+    consumer?: string;
+    /** The scheduler queue, when the source is Scheduler. */
+    name?: string;
     targetPerReplica?: number;
     activationThreshold?: number;
   };

@@ -1,0 +1,23 @@
+import { randomUUID } from 'node:crypto';
+import { SchedulerQueueDepth } from '@lattice/contracts';
+import type { RpcClient } from '@lattice/messaging';
+
+/** Reads a Lattice scheduler queue's backlog from the scheduler service over NATS. */
+export class SchedulerQueueSource {
+  constructor(private readonly rpc: RpcClient) {}
+
+  /** Jobs waiting for a worker plus jobs taken and not yet finished. */
+  async backlog(queue: string): Promise<number> {
+    const depth = await this.rpc.request(
+      SchedulerQueueDepth,
+      { queue },
+      {
+        tenantId: null,
+        actor: { type: 'service', id: 'operator', roles: [] },
+        requestId: randomUUID(),
+      },
+      { timeoutMs: 3_000 },
+    );
+    return depth.queued + depth.inFlight;
+  }
+}
