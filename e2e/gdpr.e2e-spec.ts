@@ -42,12 +42,25 @@ describe('GDPR across the services', () => {
     user = { id: (await response.json()).id, email };
     await login(tenant.slug, email);
     const { accessToken } = await login(tenant.slug, email);
-    await platform.call('/v1/api-keys', {
+    const laptop = await platform.call('/v1/api-keys', {
       method: 'POST',
       token: accessToken,
       headers: { 'x-forwarded-for': ip, 'user-agent': browser },
       json: { name: 'alice-laptop' },
     });
+    const { key } = (await laptop.json()) as { key: string };
+    // and, through that key, from the same machine, retires another of her keys
+    const spare = await platform.call('/v1/api-keys', {
+      method: 'POST',
+      token: accessToken,
+      json: { name: 'alice-spare' },
+    });
+    const retired = await platform.call(`/v1/api-keys/${(await spare.json()).apiKey.id}`, {
+      method: 'DELETE',
+      token: key,
+      headers: { 'x-forwarded-for': ip, 'user-agent': browser },
+    });
+    expect(retired.status).toBe(200);
   });
   afterAll(() => platform?.stop());
 
@@ -89,7 +102,7 @@ describe('GDPR across the services', () => {
     const doc = await response.json();
     expect(doc.services.auth.user).toMatchObject({ id: user.id, email: user.email });
     expect(doc.services.auth.roles.map((r: { role: string }) => r.role)).toEqual(['developer']);
-    expect(doc.services.auth.apiKeys).toHaveLength(1);
+    expect(doc.services.auth.apiKeys).toHaveLength(2);
     expect(doc.services.auth.sessions.length).toBeGreaterThanOrEqual(2);
     // the audit trail knows where and with what the user signed in, and tells them
     const logins = doc.services.audit.events.filter(
@@ -97,6 +110,15 @@ describe('GDPR across the services', () => {
     );
     expect(logins.length).toBeGreaterThanOrEqual(2);
     expect(logins[0]).toMatchObject({ sourceIp: ip, userAgent: browser });
+    // and what she did through her API key, from where
+    expect(doc.services.audit.events).toContainEqual(
+      expect.objectContaining({
+        actor: expect.objectContaining({ type: 'api-key' }),
+        action: expect.stringMatching(/^api-keys?\./),
+        sourceIp: ip,
+        userAgent: browser,
+      }),
+    );
     // secrets are never part of an export
     expect(JSON.stringify(doc)).not.toMatch(/scrypt\$|secret_hash|password/i);
   });

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import { AUDIT_STREAM, AuditEvent, AuditEvents, type AuditEventInput } from '@lattice/contracts';
+import {
+  AUDIT_STREAM,
+  AuditEvent,
+  AuditEvents,
+  type AuditActor,
+  type AuditEventInput,
+} from '@lattice/contracts';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { ensureStream, type JetStreamPublisher } from './jetstream';
 import type { SubjectNamespace } from './namespace';
+import type { RequestContext } from './request-context';
 
 /** How long events wait in the AUDIT stream for the audit service, at most. */
 export const AUDIT_STREAM_MAX_AGE_DAYS = 30;
@@ -149,3 +156,13 @@ export class AuditRecorder {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The caller as the audit trail records it: who, with which roles, and whom a key speaks for. */
+export function auditActorOf(ctx: RequestContext): AuditActor {
+  return {
+    type: ctx.actor.type,
+    id: ctx.actor.id,
+    ...(ctx.actor.type === 'api-key' && ctx.actor.ownerId ? { ownerId: ctx.actor.ownerId } : {}),
+    roles: ctx.actor.roles,
+  };
+}

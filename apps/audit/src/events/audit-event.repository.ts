@@ -188,8 +188,10 @@ export class AuditEventRepository {
     if (query.to) add((p) => `occurred_at < ${p}::timestamptz`, query.to);
     if (query.actorType) add((p) => `actor_type = ${p}`, query.actorType);
     if (query.actorId) {
+      // a person with a key: everything they did, themselves or through their API keys
       if (query.actorKeyId) add((p) => `actor_key = ${p}::uuid`, query.actorKeyId);
-      else add((p) => `(actor_key IS NULL AND actor_id = ${p})`, query.actorId);
+      // anyone else (a service, an API key by its id) is stored in clear; sealed ids never match
+      else add((p) => `actor_id = ${p}`, query.actorId);
     }
     if (query.action?.endsWith('.*')) {
       add((p) => `action LIKE ${p}`, `${query.action.slice(0, -1)}%`);

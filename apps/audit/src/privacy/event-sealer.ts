@@ -1,19 +1,28 @@
 import type { AuditEvent, AuditEventView } from '@lattice/contracts';
 import type { ChainedEvent, StoredEvent } from '../chain/hash-chain';
-import { SubjectCipher } from './subject-cipher';
+import { SubjectCipher, isSealed } from './subject-cipher';
 import type { SubjectKey } from './subject-keys.repository';
 
-/** Whose personal data an event carries: the acting user, and whom its personal metadata is about. */
+/**
+ * Whose personal data an event carries: the person acting (a user, or the owner an API key
+ * speaks for), and whom its personal metadata is about.
+ */
 export function subjectsOf(event: AuditEvent): { actor: string | null; subject: string | null } {
-  const actor = event.actor.type === 'user' ? event.actor.id : null;
+  const actor =
+    event.actor.type === 'user'
+      ? event.actor.id
+      : event.actor.type === 'api-key'
+        ? (event.actor.ownerId ?? null)
+        : null;
   const personal = (event.personal ?? []).length > 0;
   return { actor, subject: personal ? (event.subjectId ?? actor) : null };
 }
 
 /**
- * Turns an event into the row that is stored and hashed, and back. The acting user's id,
- * the source IP and user agent (under the actor's key) and the personal metadata fields
- * (under their subject's key) are sealed; everything else is stored as it came.
+ * Turns an event into the row that is stored and hashed, and back. The acting user's id, the
+ * source IP and user agent (under the acting person's key: the user's, or for an API key its
+ * owner's) and the personal metadata fields (under their subject's key) are sealed; everything
+ * else, an API key's own id included, is stored as it came.
  */
 export class EventSealer {
   constructor(private readonly cipher: SubjectCipher) {}
@@ -49,7 +58,8 @@ export class EventSealer {
       occurredAt: new Date(event.occurredAt).toISOString(),
       recordedAt: recordedAt.toISOString(),
       actorType: event.actor.type,
-      actorId: personalOf(event.actor.id, 'actor.id')!,
+      actorId:
+        event.actor.type === 'user' ? personalOf(event.actor.id, 'actor.id')! : event.actor.id,
       actorKey: actorKey?.keyId ?? null,
       actorRoles: event.actor.roles,
       action: event.action,
@@ -73,7 +83,7 @@ export class EventSealer {
     const actorKey = stored.actorKey ? keys.get(stored.actorKey) : undefined;
     const subjectKey = stored.subjectKey ? keys.get(stored.subjectKey) : undefined;
     const personalOf = (value: string | null, field: string): string | null => {
-      if (value === null || !stored.actorKey) return value;
+      if (value === null || !isSealed(value)) return value;
       if (actorKey) return this.cipher.open(actorKey, value, at(field));
       erased.push(field);
       return null;

@@ -12,9 +12,13 @@ import {
 } from '@lattice/contracts';
 import { abilityOf, authorize, notCovered, principalOf, record } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
-import { AuditRecorder, SubjectNamespace, type RequestContext } from '@lattice/messaging';
+import {
+  AuditRecorder,
+  auditActorOf,
+  SubjectNamespace,
+  type RequestContext,
+} from '@lattice/messaging';
 import { Clock, NATS_CONNECTION } from '@lattice/service-runtime';
-import { actorOf } from '../access/audit-actor';
 import { RoleCatalog } from '../access/role-catalog';
 import { TenantDirectory } from '../access/tenant-directory';
 import { hashSecret, secretMatches } from '../sessions/refresh-token';
@@ -96,7 +100,15 @@ export class ApiKeysService {
       );
       return inserted!;
     });
-    this.record(ctx, tenantId, 'api-key.create', row.id, { ownerId, permissions: row.permissions });
+    // the owner may be a person: their id goes under their key, so erasing them erases it
+    this.record(
+      ctx,
+      tenantId,
+      'api-key.create',
+      row.id,
+      { ownerId, permissions: row.permissions },
+      { subjectId: ownerId, personal: ['ownerId'] },
+    );
     return { key: generated.key, apiKey: view(row) };
   }
 
@@ -211,15 +223,17 @@ export class ApiKeysService {
     action: string,
     keyId: string,
     metadata: Record<string, unknown>,
+    personal: { subjectId?: string; personal?: string[] } = {},
   ): void {
     this.audit.record({
       tenantId,
-      actor: actorOf(ctx),
+      actor: auditActorOf(ctx),
       action,
       resource: { type: 'ApiKey', id: keyId },
       outcome: 'success',
       requestId: ctx.requestId,
       metadata,
+      ...personal,
     });
   }
 }

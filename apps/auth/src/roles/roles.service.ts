@@ -10,8 +10,7 @@ import {
 } from '@lattice/contracts';
 import { SYSTEM_ROLE_NAMES, abilityOf, authorize, principalOf, record } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
-import { AuditRecorder, type RequestContext } from '@lattice/messaging';
-import { actorOf } from '../access/audit-actor';
+import { AuditRecorder, auditActorOf, type RequestContext } from '@lattice/messaging';
 import { RoleCatalog } from '../access/role-catalog';
 
 type Binding = z.output<typeof RoleBindingRequest>;
@@ -139,7 +138,7 @@ export class RolesService {
   ): void {
     this.audit.record({
       tenantId,
-      actor: actorOf(ctx),
+      actor: auditActorOf(ctx),
       action,
       resource: { type: 'Role', id: role },
       outcome: 'success',

@@ -8,8 +8,7 @@ import {
 } from '@lattice/contracts';
 import { abilityOf, authorize, principalOf, record } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
-import { AuditRecorder, type RequestContext } from '@lattice/messaging';
-import { actorOf } from '../access/audit-actor';
+import { AuditRecorder, auditActorOf, type RequestContext } from '@lattice/messaging';
 import { RoleCatalog } from '../access/role-catalog';
 
 type View = z.output<typeof ServiceAccountView>;
@@ -59,7 +58,7 @@ export class ServiceAccountsService {
     });
     this.audit.record({
       tenantId,
-      actor: actorOf(ctx),
+      actor: auditActorOf(ctx),
       action: 'service-account.create',
       resource: { type: 'ServiceAccount', id: created.id },
       outcome: 'success',

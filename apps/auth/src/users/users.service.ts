@@ -11,11 +11,10 @@ import {
 } from '@lattice/contracts';
 import { abilityOf, authorize, notCovered, principalOf, record } from '@lattice/authz';
 import { CursorCodec, TenantScope } from '@lattice/database';
-import { AuditRecorder, type RequestContext } from '@lattice/messaging';
+import { AuditRecorder, auditActorOf, type RequestContext } from '@lattice/messaging';
 import { Clock } from '@lattice/service-runtime';
 import { RoleCatalog } from '../access/role-catalog';
 import { TenantDirectory } from '../access/tenant-directory';
-import { actorOf } from '../access/audit-actor';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { UserRepository, type UserRow } from './user.repository';
 
@@ -61,7 +60,7 @@ export class UsersService {
     });
     this.audit.record({
       tenantId,
-      actor: actorOf(ctx),
+      actor: auditActorOf(ctx),
       action: 'user.create',
       resource: { type: 'User', id: view.id },
       outcome: 'success',
@@ -133,7 +132,7 @@ export class UsersService {
     });
     this.audit.record({
       tenantId,
-      actor: actorOf(ctx),
+      actor: auditActorOf(ctx),
       action: status === 'disabled' ? 'user.disable' : 'user.enable',
       resource: { type: 'User', id },
       outcome: 'success',

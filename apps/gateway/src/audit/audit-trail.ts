@@ -1,5 +1,5 @@
 import { PLATFORM_TENANT_ID, DomainError, type AuditOutcome } from '@lattice/contracts';
-import type { AuditRecorder, RequestContext } from '@lattice/messaging';
+import { auditActorOf, type AuditRecorder, type RequestContext } from '@lattice/messaging';
 import type { FastifyRequest } from 'fastify';
 import { statusOf } from '../http/problem';
 
@@ -91,9 +91,7 @@ export function recordRequest(
     const userAgent = request.headers['user-agent'];
     recorder.record({
       tenantId: ctx?.tenantId ?? PLATFORM_TENANT_ID,
-      actor: ctx
-        ? { type: ctx.actor.type, id: ctx.actor.id, roles: ctx.actor.roles }
-        : { type: 'anonymous', id: 'anonymous', roles: [] },
+      actor: ctx ? auditActorOf(ctx) : { type: 'anonymous', id: 'anonymous', roles: [] },
       action,
       resource,
       outcome: outcomeOf(status),

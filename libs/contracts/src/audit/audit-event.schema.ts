@@ -16,6 +16,8 @@ export const AuditActor = z
   .object({
     type: z.enum(['user', 'api-key', 'service', 'bootstrap', 'anonymous']),
     id: z.string().min(1).max(200),
+    /** For an API key: the user or service account it speaks for, whose personal data its calls carry. */
+    ownerId: z.string().min(1).max(200).optional(),
     /** The roles a user or key acted with, as they were at the time. */
     roles: z.array(z.string().max(100)).max(50).default([]),
   })
