@@ -1,8 +1,8 @@
-import type { JsMsg, NatsConnection } from 'nats';
+import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import type { MessageOf, StreamContract } from '@lattice/contracts';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { decodeOrTerminate, ensureDurableConsumer, type DurableOptions } from './jetstream';
+import { PullConsumerLoop, decodeOrTerminate, type DurableOptions } from './jetstream';
 import { SubjectNamespace } from './namespace';
 
 export interface DurableBatchConsumerOptions<
@@ -25,20 +25,17 @@ export interface DurableBatchConsumerOptions<
  * contract is terminated on its own and never holds up the rest. Under a trickle, batches are
  * as small as what is there: nothing waits for a batch to fill.
  */
-export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> {
-  private stopped = false;
-  private running?: Promise<void>;
-  private iterator?: { stop(): void; close(): Promise<void | Error> };
+export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends PullConsumerLoop {
+  private readonly size: number;
 
   constructor(
-    private readonly nc: NatsConnection,
-    private readonly ns: SubjectNamespace,
+    nc: NatsConnection,
+    ns: SubjectNamespace,
     private readonly options: DurableBatchConsumerOptions<C>,
-  ) {}
-
-  async start(): Promise<void> {
-    await ensureDurableConsumer(this.nc, this.ns, this.options);
-    this.running = this.loop();
+  ) {
+    const size = options.batch ?? 500;
+    super(nc, ns, options, size * 2);
+    this.size = size;
   }
 
   /** Stops taking messages and waits for the batch in hand to be handled and acked. */
@@ -49,58 +46,32 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> {
     await this.iterator?.close().catch(() => undefined);
   }
 
-  private async loop(): Promise<void> {
-    const { logger } = this.options;
-    const size = this.options.batch ?? 500;
-    let backoffMs = 250;
+  protected async drain(messages: ConsumerMessages): Promise<void> {
+    const it = messages[Symbol.asyncIterator]();
+    // one call to next() may be left waiting for a message; it is kept for the next turn
+    let waiting: Promise<IteratorResult<JsMsg>> | null = null;
+    const arrived = async (): Promise<IteratorResult<JsMsg> | null> => {
+      waiting ??= it.next();
+      const result = await Promise.race([waiting, nextTick()]);
+      if (result !== null) waiting = null;
+      return result;
+    };
     while (!this.stopped) {
-      try {
-        const consumer = await this.nc
-          .jetstream()
-          .consumers.get(
-            this.ns.stream(this.options.contract.stream),
-            this.ns.durable(this.options.durable),
-          );
-        const messages = await consumer.consume({ max_messages: size * 2 });
-        this.iterator = messages;
-        if (this.stopped) messages.stop();
-        backoffMs = 250;
-        const it = messages[Symbol.asyncIterator]();
-        // one call to next() may be left waiting for a message; it is kept for the next turn
-        let waiting: Promise<IteratorResult<JsMsg>> | null = null;
-        const arrived = async (): Promise<IteratorResult<JsMsg> | null> => {
-          waiting ??= it.next();
-          const result = await Promise.race([waiting, nextTick()]);
-          if (result !== null) waiting = null;
-          return result;
-        };
-        while (!this.stopped) {
-          const first = await (waiting ??= it.next());
-          waiting = null;
-          if (first.done) break;
-          const batch: JsMsg[] = [first.value];
-          // whatever has already arrived joins the batch; nothing waits for more
-          while (batch.length < size) {
-            const next = await arrived();
-            if (next === null || next.done) break;
-            batch.push(next.value);
-          }
-          await this.process(batch);
-        }
-        // stopping: what was delivered but not handled goes back now, not after the ack wait
-        for (let left = await arrived(); left && !left.done; left = await arrived()) {
-          left.value.nak();
-        }
-      } catch (error) {
-        if (this.stopped) break;
-        logger.warn(
-          { err: error, durable: this.options.durable },
-          'consumer interrupted, resuming',
-        );
-        await new Promise((r) => setTimeout(r, backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 5_000);
-        await ensureDurableConsumer(this.nc, this.ns, this.options).catch(() => undefined);
+      const first = await (waiting ??= it.next());
+      waiting = null;
+      if (first.done) break;
+      const batch: JsMsg[] = [first.value];
+      // whatever has already arrived joins the batch; nothing waits for more
+      while (batch.length < this.size) {
+        const next = await arrived();
+        if (next === null || next.done) break;
+        batch.push(next.value);
       }
+      await this.process(batch);
+    }
+    // stopping: what was delivered but not handled goes back now, not after the ack wait
+    for (let left = await arrived(); left && !left.done; left = await arrived()) {
+      left.value.nak();
     }
   }
 

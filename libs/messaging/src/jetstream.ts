@@ -3,6 +3,7 @@ import {
   DeliverPolicy,
   JSONCodec,
   headers as natsHeaders,
+  type ConsumerMessages,
   type JetStreamClient,
   type JsMsg,
   type NatsConnection,
@@ -134,24 +135,71 @@ export interface DurableConsumerOptions<C extends StreamContract<z.ZodType>> {
 }
 
 /**
+ * What every durable pull consumer shares: it makes sure its consumer exists, consumes from
+ * it, and when the connection or the consumer is lost, backs off and resumes. Subclasses say
+ * what to do with the messages of one consuming session and how to stop.
+ */
+export abstract class PullConsumerLoop {
+  protected stopped = false;
+  protected running?: Promise<void>;
+  protected iterator?: ConsumerMessages;
+
+  constructor(
+    protected readonly nc: NatsConnection,
+    protected readonly ns: SubjectNamespace,
+    private readonly target: DurableOptions & { logger: Logger },
+    private readonly maxMessages: number,
+  ) {}
+
+  async start(): Promise<void> {
+    await ensureDurableConsumer(this.nc, this.ns, this.target);
+    this.running = this.loop();
+  }
+
+  /** Handles the messages of one consuming session until it ends or the consumer stops. */
+  protected abstract drain(messages: ConsumerMessages): Promise<void>;
+
+  private async loop(): Promise<void> {
+    let backoffMs = 250;
+    while (!this.stopped) {
+      try {
+        const consumer = await this.nc
+          .jetstream()
+          .consumers.get(
+            this.ns.stream(this.target.contract.stream),
+            this.ns.durable(this.target.durable),
+          );
+        const messages = await consumer.consume({ max_messages: this.maxMessages });
+        this.iterator = messages;
+        if (this.stopped) messages.stop();
+        backoffMs = 250;
+        await this.drain(messages);
+      } catch (error) {
+        if (this.stopped) break;
+        this.target.logger.warn(
+          { err: error, durable: this.target.durable },
+          'consumer interrupted, resuming',
+        );
+        await new Promise((r) => setTimeout(r, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+        await ensureDurableConsumer(this.nc, this.ns, this.target).catch(() => undefined);
+      }
+    }
+  }
+}
+
+/**
  * A durable pull consumer that acks a message only after its handler has finished, rejects
  * (terminates) a message that breaks the contract instead of redelivering it for ever, and
  * resumes after the connection or the consumer is lost.
  */
-export class DurableConsumer<C extends StreamContract<z.ZodType>> {
-  private stopped = false;
-  private running?: Promise<void>;
-  private iterator?: { stop(): void; close(): Promise<void | Error> };
-
+export class DurableConsumer<C extends StreamContract<z.ZodType>> extends PullConsumerLoop {
   constructor(
-    private readonly nc: NatsConnection,
-    private readonly ns: SubjectNamespace,
+    nc: NatsConnection,
+    ns: SubjectNamespace,
     private readonly options: DurableConsumerOptions<C>,
-  ) {}
-
-  async start(): Promise<void> {
-    await this.ensureConsumer();
-    this.running = this.loop();
+  ) {
+    super(nc, ns, options, options.batch ?? 100);
   }
 
   /** Stops taking messages and waits for the one in hand to finish. */
@@ -161,39 +209,10 @@ export class DurableConsumer<C extends StreamContract<z.ZodType>> {
     await this.running;
   }
 
-  private ensureConsumer(): Promise<void> {
-    return ensureDurableConsumer(this.nc, this.ns, this.options);
-  }
-
-  private async loop(): Promise<void> {
-    const { logger } = this.options;
-    let backoffMs = 250;
-    while (!this.stopped) {
-      try {
-        const consumer = await this.nc
-          .jetstream()
-          .consumers.get(
-            this.ns.stream(this.options.contract.stream),
-            this.ns.durable(this.options.durable),
-          );
-        const messages = await consumer.consume({ max_messages: this.options.batch ?? 100 });
-        this.iterator = messages;
-        if (this.stopped) messages.stop();
-        backoffMs = 250;
-        for await (const msg of messages) {
-          await this.process(msg);
-          if (this.stopped) break;
-        }
-      } catch (error) {
-        if (this.stopped) break;
-        logger.warn(
-          { err: error, durable: this.options.durable },
-          'consumer interrupted, resuming',
-        );
-        await new Promise((r) => setTimeout(r, backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 5_000);
-        await this.ensureConsumer().catch(() => undefined);
-      }
+  protected async drain(messages: ConsumerMessages): Promise<void> {
+    for await (const msg of messages) {
+      await this.process(msg);
+      if (this.stopped) break;
     }
   }
 
