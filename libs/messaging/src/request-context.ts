@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { hkdfSync } from 'node:crypto';
+import { hkdfSync, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { Actor, DomainError, ErrorCode, PLATFORM_ADMIN_ROLE } from '@lattice/contracts';
@@ -16,6 +16,15 @@ export const CONTEXT_HEADER = 'lattice-context';
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 export const requestContextStore = new AsyncLocalStorage<RequestContext>();
+
+/** A service calling on its own behalf (a cache refill, a health probe), at platform level. */
+export function serviceContext(service: string): RequestContext {
+  return {
+    tenantId: null,
+    actor: { type: 'service', id: service, roles: [] },
+    requestId: randomUUID(),
+  };
+}
 
 export function isPlatformAdmin(ctx: RequestContext): boolean {
   return ctx.tenantId === null && ctx.actor.roles.includes(PLATFORM_ADMIN_ROLE);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
   DomainError,
@@ -8,9 +7,7 @@ import {
   TenantsGet,
   TenantsGetBySlug,
 } from '@lattice/contracts';
-import { RpcClient, type RequestContext } from '@lattice/messaging';
-
-const AUTH_SERVICE: RequestContext['actor'] = { type: 'service', id: 'auth', roles: [] };
+import { RpcClient, serviceContext } from '@lattice/messaging';
 
 /** What the auth service needs to know of tenants, asked of the tenants service. */
 @Injectable()
@@ -21,7 +18,7 @@ export class TenantDirectory {
   async activeIdBySlug(slug: string): Promise<string | undefined> {
     if (slug === PLATFORM_TENANT_SLUG) return PLATFORM_TENANT_ID;
     try {
-      const tenant = await this.rpc.request(TenantsGetBySlug, { slug }, this.context());
+      const tenant = await this.rpc.request(TenantsGetBySlug, { slug }, serviceContext('auth'));
       return tenant.status === 'active' ? tenant.id : undefined;
     } catch (error) {
       if (error instanceof DomainError && error.code === ErrorCode.NotFound) return undefined;
@@ -34,7 +31,7 @@ export class TenantDirectory {
   /** Refuses work in a tenant that does not exist or is not active. */
   async assertActive(tenantId: string): Promise<void> {
     if (tenantId === PLATFORM_TENANT_ID) return;
-    const tenant = await this.rpc.request(TenantsGet, { id: tenantId }, this.context());
+    const tenant = await this.rpc.request(TenantsGet, { id: tenantId }, serviceContext('auth'));
     if (tenant.status !== 'active')
       throw new DomainError(ErrorCode.InvalidState, `the tenant is ${tenant.status}`);
   }
@@ -43,15 +40,11 @@ export class TenantDirectory {
   async isActive(tenantId: string): Promise<boolean> {
     if (tenantId === PLATFORM_TENANT_ID) return true;
     try {
-      const tenant = await this.rpc.request(TenantsGet, { id: tenantId }, this.context());
+      const tenant = await this.rpc.request(TenantsGet, { id: tenantId }, serviceContext('auth'));
       return tenant.status === 'active';
     } catch (error) {
       if (error instanceof DomainError && error.code === ErrorCode.NotFound) return false;
       throw error;
     }
-  }
-
-  private context(): RequestContext {
-    return { tenantId: null, actor: AUTH_SERVICE, requestId: randomUUID() };
   }
 }

@@ -6,7 +6,6 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
-import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { AuditHealthCheck } from '@lattice/contracts';
@@ -16,6 +15,7 @@ import {
   RpcClient,
   SubjectNamespace,
   ensureAuditStream,
+  serviceContext,
 } from '@lattice/messaging';
 import { HealthRegistry, LOGGER, MetricsRegistry, NATS_CONNECTION } from '@lattice/service-runtime';
 import type { FastifyInstance } from 'fastify';
@@ -56,16 +56,9 @@ export class GatewayAuditModule
 
   onModuleInit(): void {
     this.health.register('audit', async () => {
-      await this.rpc.request(
-        AuditHealthCheck,
-        {},
-        {
-          tenantId: null,
-          actor: { type: 'service', id: 'gateway-readiness', roles: [] },
-          requestId: randomUUID(),
-        },
-        { timeoutMs: 1_500 },
-      );
+      await this.rpc.request(AuditHealthCheck, {}, serviceContext('gateway-readiness'), {
+        timeoutMs: 1_500,
+      });
     });
     // what never reached a handler (refused by a guard, unparseable, unknown route) is
     // recorded once the response is out, when it was a denial or meant to change something

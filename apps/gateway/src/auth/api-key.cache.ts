@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
@@ -8,12 +8,11 @@ import {
   AuthApiKeysVerify,
   type ApiKeyPrincipal,
 } from '@lattice/contracts';
-import { RpcClient, SubjectNamespace, type RequestContext } from '@lattice/messaging';
+import { RpcClient, SubjectNamespace, serviceContext } from '@lattice/messaging';
 import { NATS_CONNECTION } from '@lattice/service-runtime';
 
 export const API_KEY_CACHE_TTL_MS = Symbol('API_KEY_CACHE_TTL_MS');
 
-const GATEWAY: RequestContext['actor'] = { type: 'service', id: 'gateway', roles: [] };
 const digest = (key: string) => createHash('sha256').update(key).digest('base64url');
 
 /**
@@ -39,11 +38,7 @@ export class ApiKeyCache implements OnModuleInit, OnModuleDestroy {
       // key is evicted by the revocation message, and a refetch that fails drops the entry
       allowStale: true,
       fetchMethod: (_digest, _stale, { context: key }) =>
-        this.rpc.request(
-          AuthApiKeysVerify,
-          { key },
-          { tenantId: null, actor: GATEWAY, requestId: randomUUID() },
-        ),
+        this.rpc.request(AuthApiKeysVerify, { key }, serviceContext('gateway')),
     });
   }
 

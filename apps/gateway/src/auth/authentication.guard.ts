@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { DomainError, ErrorCode, PLATFORM_TENANT_ID } from '@lattice/contracts';
+import { DomainError, ErrorCode, PLATFORM_TENANT_ID, type TenantView } from '@lattice/contracts';
 import { abilityOf, contextFromClaims, record, type AccessClaims } from '@lattice/authz';
 import type { RequestContext } from '@lattice/messaging';
 import { LOGGER, PUBLIC_ROUTE } from '@lattice/service-runtime';
@@ -15,6 +15,8 @@ import { AUTHENTICATED, ROUTE_PERMISSION, type RoutePermission } from './route-a
 export type AuthenticatedRequest = FastifyRequest & {
   lattice?: RequestContext;
   user?: AccessClaims;
+  /** The caller's tenant, once the standing check has looked it up for the guards after it. */
+  tenant?: TenantView;
 };
 
 const unauthenticated = (message: string) => new DomainError(ErrorCode.Unauthenticated, message);

@@ -1,13 +1,12 @@
-import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuthJwks } from '@lattice/contracts';
-import { RpcClient, type RequestContext } from '@lattice/messaging';
+import { RpcClient, serviceContext } from '@lattice/messaging';
 import { LOGGER } from '@lattice/service-runtime';
 
 export const JWKS_MIN_REFETCH_MS = Symbol('JWKS_MIN_REFETCH_MS');
 
-const GATEWAY: RequestContext['actor'] = { type: 'service', id: 'gateway', roles: [] };
 /** Even with every kid known, the set is fetched again this often to learn of retirements. */
 export const JWKS_MAX_AGE_MS = 10 * 60_000;
 
@@ -55,11 +54,7 @@ export class JwksCache {
     this.inflight ??= (async () => {
       this.attemptedAt = Date.now();
       try {
-        const jwks = await this.rpc.request(
-          AuthJwks,
-          {},
-          { tenantId: null, actor: GATEWAY, requestId: randomUUID() },
-        );
+        const jwks = await this.rpc.request(AuthJwks, {}, serviceContext('gateway'));
         const keys = new Map<string, KeyObject>();
         for (const jwk of jwks.keys) {
           if (typeof jwk.kid !== 'string' || jwk.kty !== 'EC') continue;

@@ -1,14 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { AuthHealthCheck, TenantsHealthCheck } from '@lattice/contracts';
-import { RpcClient, type RequestContext } from '@lattice/messaging';
+import { RpcClient, serviceContext, type RequestContext } from '@lattice/messaging';
 import { HealthRegistry } from '@lattice/service-runtime';
 
-const probe = (): RequestContext => ({
-  tenantId: null,
-  actor: { type: 'service', id: 'gateway-readiness', roles: [] },
-  requestId: randomUUID(),
-});
+const probe = (): RequestContext => serviceContext('gateway-readiness');
 
 /** The gateway is ready when NATS answers and so does each service it routes to. */
 @Injectable()

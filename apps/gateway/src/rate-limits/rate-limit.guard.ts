@@ -1,13 +1,10 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode } from '@lattice/contracts';
-import type { RequestContext } from '@lattice/messaging';
+import { serviceContext } from '@lattice/messaging';
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedRequest } from '../auth/authentication.guard';
 import { TenantCache } from '../tenants/tenant-cache';
 import { TenantRateLimiter } from './rate-limiter';
-
-const GATEWAY: RequestContext['actor'] = { type: 'service', id: 'gateway', roles: [] };
 
 /**
  * Holds each tenant to its plan's requests per minute, answering with the IETF `RateLimit-*`
@@ -23,12 +20,11 @@ export class RateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
-    const tenantId = http.getRequest<AuthenticatedRequest>().lattice?.tenantId;
+    const request = http.getRequest<AuthenticatedRequest>();
+    const tenantId = request.lattice?.tenantId;
     if (!tenantId) return true;
-    const tenant = await this.tenants.get(
-      { tenantId: null, actor: GATEWAY, requestId: randomUUID() },
-      tenantId,
-    );
+    // looked up already by the standing check that runs before this guard
+    const tenant = request.tenant ?? (await this.tenants.get(serviceContext('gateway'), tenantId));
     const result = await this.limiter.consume(tenantId, tenant.quotas.requestsPerMinute);
     const reply = http.getResponse<FastifyReply>();
     void reply.header('ratelimit-limit', result.limit);

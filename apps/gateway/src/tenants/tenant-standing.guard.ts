@@ -1,11 +1,8 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode } from '@lattice/contracts';
-import type { RequestContext } from '@lattice/messaging';
+import { serviceContext } from '@lattice/messaging';
 import type { AuthenticatedRequest } from '../auth/authentication.guard';
 import { TenantCache } from './tenant-cache';
-
-const GATEWAY: RequestContext['actor'] = { type: 'service', id: 'gateway', roles: [] };
 
 /**
  * A suspended or deleted tenant's credentials stop working at once: access tokens still
@@ -18,15 +15,20 @@ export class TenantStandingGuard implements CanActivate {
   constructor(private readonly tenants: TenantCache) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const tenantId = context.switchToHttp().getRequest<AuthenticatedRequest>().lattice?.tenantId;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const tenantId = request.lattice?.tenantId;
     if (!tenantId) return true;
-    const ctx = { tenantId: null, actor: GATEWAY, requestId: randomUUID() };
-    const tenant = await this.tenants.get(ctx, tenantId).catch((error: unknown) => {
-      // purged: the credentials outlived their tenant
-      if (error instanceof DomainError && error.code === ErrorCode.NotFound) return undefined;
-      throw error;
-    });
-    if (tenant?.status === 'active') return true;
+    const tenant = await this.tenants
+      .get(serviceContext('gateway'), tenantId)
+      .catch((error: unknown) => {
+        // purged: the credentials outlived their tenant
+        if (error instanceof DomainError && error.code === ErrorCode.NotFound) return undefined;
+        throw error;
+      });
+    if (tenant?.status === 'active') {
+      request.tenant = tenant;
+      return true;
+    }
     throw new DomainError(
       ErrorCode.Forbidden,
       tenant ? `the tenant is ${tenant.status}` : 'the tenant no longer exists',

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { GpuMemoryQuerySubject } from '@lattice/contracts';
-import type { RpcClient } from '@lattice/messaging';
+import { serviceContext, type RpcClient } from '@lattice/messaging';
 import type { GpuSample } from '../scaling/autoscaler';
 import { normalizePrometheusUrl } from './prometheus-url';
 
@@ -12,11 +11,7 @@ export class GpuServiceSource {
     const reply = await this.rpc.request(
       GpuMemoryQuerySubject,
       { namespace, workload, kind },
-      {
-        tenantId: null,
-        actor: { type: 'service', id: 'operator', roles: [] },
-        requestId: randomUUID(),
-      },
+      serviceContext('operator'),
       { timeoutMs: 3_000 },
     );
     return reply.gpus.map((g) => ({ usedMiB: g.usedMiB, freeMiB: g.freeMiB }));

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { SchedulerQueueDepth } from '@lattice/contracts';
-import type { RpcClient } from '@lattice/messaging';
+import { serviceContext, type RpcClient } from '@lattice/messaging';
 
 /** Reads a Lattice scheduler queue's backlog from the scheduler service over NATS. */
 export class SchedulerQueueSource {
@@ -11,11 +10,7 @@ export class SchedulerQueueSource {
     const depth = await this.rpc.request(
       SchedulerQueueDepth,
       { queue },
-      {
-        tenantId: null,
-        actor: { type: 'service', id: 'operator', roles: [] },
-        requestId: randomUUID(),
-      },
+      serviceContext('operator'),
       { timeoutMs: 3_000 },
     );
     return depth.queued + depth.inFlight;
