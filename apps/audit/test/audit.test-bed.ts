@@ -11,14 +11,8 @@ import {
   type AuditEventInput,
 } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
-import {
-  ContextSigner,
-  JetStreamPublisher,
-  RpcClient,
-  SubjectNamespace,
-  connectNats,
-  type RequestContext,
-} from '@lattice/messaging';
+import { JetStreamPublisher, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { ContextSigner, type RequestContext } from '@lattice/request-context';
 import type { Clock } from '@lattice/service-runtime';
 import {
   TEST_APP_PASSWORD,

@@ -16,14 +16,8 @@ import {
 } from '@lattice/contracts';
 import { contextFromClaims, type AccessClaims } from '@lattice/authz';
 import { createLogger } from '@lattice/logging';
-import {
-  ContextSigner,
-  RpcClient,
-  SubjectNamespace,
-  connectNats,
-  ensureAuditStream,
-  type RequestContext,
-} from '@lattice/messaging';
+import { RpcClient, SubjectNamespace, connectNats, ensureAuditStream } from '@lattice/messaging';
+import { ContextSigner, type RequestContext } from '@lattice/request-context';
 import { KeyRing } from '@lattice/secrets';
 import type { Clock } from '@lattice/service-runtime';
 import {

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { ensureStream, type JetStreamPublisher } from './jetstream';
 import type { SubjectNamespace } from './namespace';
-import type { RequestContext } from './request-context';
+import type { RequestContext } from '@lattice/request-context';
 
 /** How long events wait in the AUDIT stream for the audit service, at most. */
 export const AUDIT_STREAM_MAX_AGE_DAYS = 30;

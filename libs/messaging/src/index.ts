@@ -1,6 +1,6 @@
 export * from './namespace';
 export * from './nats-connection';
-export * from './request-context';
+export * from './context-headers';
 export * from './rpc-client';
 export * from './rpc-server';
 export * from './jetstream';

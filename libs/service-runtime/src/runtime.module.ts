@@ -2,7 +2,8 @@ import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { Inject } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { ContextSigner, JetStreamPublisher, RpcClient, SubjectNamespace } from '@lattice/messaging';
+import { JetStreamPublisher, RpcClient, SubjectNamespace } from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
 import { HealthController, HealthRegistry } from './health';
 import { MetricsController, MetricsRegistry } from './metrics';
 import { LOGGER, NATS_CONNECTION, SERVICE_NAME } from './tokens';

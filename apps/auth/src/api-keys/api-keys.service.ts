@@ -12,12 +12,8 @@ import {
 } from '@lattice/contracts';
 import { abilityOf, authorize, notCovered, principalOf, record } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
-import {
-  AuditRecorder,
-  auditActorOf,
-  SubjectNamespace,
-  type RequestContext,
-} from '@lattice/messaging';
+import { AuditRecorder, auditActorOf, SubjectNamespace } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { Clock, NATS_CONNECTION } from '@lattice/service-runtime';
 import { RoleCatalog } from '../access/role-catalog';
 import { TenantDirectory } from '../access/tenant-directory';

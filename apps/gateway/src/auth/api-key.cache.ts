@@ -8,7 +8,8 @@ import {
   AuthApiKeysVerify,
   type ApiKeyPrincipal,
 } from '@lattice/contracts';
-import { RpcClient, SubjectNamespace, serviceContext } from '@lattice/messaging';
+import { RpcClient, SubjectNamespace } from '@lattice/messaging';
+import { serviceContext } from '@lattice/request-context';
 import { NATS_CONNECTION } from '@lattice/service-runtime';
 
 export const API_KEY_CACHE_TTL_MS = Symbol('API_KEY_CACHE_TTL_MS');

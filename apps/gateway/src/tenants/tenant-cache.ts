@@ -8,7 +8,8 @@ import {
 import { LRUCache } from 'lru-cache';
 import { Events, JSONCodec, type NatsConnection, type Subscription } from 'nats';
 import { TenantEvents, TenantsGet, type TenantChanged, type TenantView } from '@lattice/contracts';
-import { RpcClient, SubjectNamespace, type RequestContext } from '@lattice/messaging';
+import { RpcClient, SubjectNamespace } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { MetricsRegistry, NATS_CONNECTION } from '@lattice/service-runtime';
 import { Counter } from 'prom-client';
 

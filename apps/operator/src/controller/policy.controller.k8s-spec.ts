@@ -1,12 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { AckPolicy, JSONCodec, type NatsConnection } from 'nats';
-import {
-  ContextSigner,
-  CONTEXT_HEADER,
-  SubjectNamespace,
-  connectNats,
-  ensureStream,
-} from '@lattice/messaging';
+import { CONTEXT_HEADER, SubjectNamespace, connectNats, ensureStream } from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
 import { GpuMemoryQuery, GpuMemoryQuerySubject } from '@lattice/contracts';
 import { TEST_INTERNAL_SECRET, eventually, testNamespace, testNatsUrl } from '@lattice/testing';
 import { KubeTestBed, policySpec } from '../../test/operator.test-bed';

@@ -235,7 +235,8 @@ describe(TenantService.name, () => {
   });
 
   it('refuses a call whose request context is not signed by the platform', async () => {
-    const { ContextSigner, RpcClient } = await import('@lattice/messaging');
+    const { RpcClient } = await import('@lattice/messaging');
+    const { ContextSigner } = await import('@lattice/request-context');
     const forger = new RpcClient(
       bed.nats,
       new ContextSigner('a-different-secret-of-at-least-32-chars!!'),

@@ -13,7 +13,8 @@ import {
   type TenantView,
   type UsageRecorded,
 } from '@lattice/contracts';
-import { JetStreamPublisher, type RequestContext } from '@lattice/messaging';
+import { JetStreamPublisher } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { eventually, failure, ManualClock } from '@lattice/testing';
 import {
   platformAdmin,
