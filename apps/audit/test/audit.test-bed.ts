@@ -4,7 +4,7 @@ import type { NatsConnection } from 'nats';
 import { loadConfig } from '@lattice/config';
 import { KeyRing } from '@lattice/secrets';
 import {
-  AUDIT_STREAM,
+  AuditStream,
   AuditEvents,
   PLATFORM_ADMIN_ROLE,
   type AuditEvent,
@@ -135,7 +135,7 @@ export async function startAuditTestBed(
       publisher.publish(AuditEvents, event, natsMsgId, event.tenantId),
     caughtUp: async () => {
       const jsm = await nats.jetstreamManager();
-      const stream = ns.stream(AUDIT_STREAM);
+      const stream = ns.stream(AuditStream.name);
       const last = (await jsm.streams.info(stream)).state.last_seq;
       await eventually(
         async () => {

@@ -5,7 +5,7 @@ import { JSONCodec, type NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@lattice/config';
 import {
-  AUDIT_STREAM,
+  AuditStream,
   AuthLogin,
   type AuditEvent,
   AuthUsersCreate,
@@ -142,7 +142,7 @@ export async function startAuthTestBed(
     },
     auditEvents: async () => {
       const jsm = await nats.jetstreamManager();
-      const stream = ns.stream(AUDIT_STREAM);
+      const stream = ns.stream(AuditStream.name);
       const { state } = await jsm.streams.info(stream);
       const events: AuditEvent[] = [];
       const json = JSONCodec<AuditEvent>();

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import {
-  AUDIT_STREAM,
   AuditEvent,
   AuditEvents,
+  AuditStream,
   type AuditActor,
   type AuditEventInput,
 } from '@lattice/contracts';
@@ -23,7 +23,7 @@ export const AUDIT_STREAM_MAX_AGE_DAYS = 30;
  * duplicate window for retried publishes.
  */
 export function ensureAuditStream(nc: NatsConnection, ns: SubjectNamespace): Promise<void> {
-  return ensureStream(nc, ns, AUDIT_STREAM, [`${AuditEvents.subject}.>`], {
+  return ensureStream(nc, ns, AuditStream, {
     max_age: AUDIT_STREAM_MAX_AGE_DAYS * 24 * 3600 * 1_000_000_000,
   });
 }

@@ -6,3 +6,4 @@ export * from './rpc-server';
 export * from './jetstream';
 export * from './batch-consumer';
 export * from './audit-recorder';
+export * from './event-bus';
