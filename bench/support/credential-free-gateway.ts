@@ -6,7 +6,7 @@
  * real gateway. It lives under bench/ and nothing but the bench starts it.
  */
 import 'reflect-metadata';
-import type { RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { startTelemetry } from '@lattice/telemetry';
 // the one place outside the gateway that reaches into it: the baseline is that very gateway
 // eslint-disable-next-line no-restricted-imports

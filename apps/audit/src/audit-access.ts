@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode } from '@lattice/contracts';
 import { abilityOf, mayActOnSubject, principalOf, record } from '@lattice/authz';
-import type { RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 
 /**
  * Whose trail a call reads: the caller's own tenant unless it names another, and only where

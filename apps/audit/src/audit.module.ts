@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { CursorCodec } from '@lattice/database';
-import { deriveKey } from '@lattice/messaging';
 import { Clock, SystemClock, databaseProviders } from '@lattice/service-runtime';
 import { ChainService } from './chain/chain.service';
 import { CheckpointJob, CHECKPOINT_INTERVAL_MS } from './chain/checkpoint.job';
@@ -22,7 +21,7 @@ import { SubjectCipher } from './privacy/subject-cipher';
 import { SubjectKeyRepository } from './privacy/subject-keys.repository';
 import { RetentionJob, RETENTION_INTERVAL_MS } from './retention/retention.job';
 import { RETENTION_SETTINGS, RetentionService } from './retention/retention.service';
-import { cipherFromConfig } from '@lattice/secrets';
+import { cipherFromConfig, deriveKey } from '@lattice/secrets';
 import type { AuditConfig } from './audit.config';
 
 @Module({})

@@ -4,21 +4,15 @@ import type { NatsConnection } from 'nats';
 import { loadConfig } from '@lattice/config';
 import { KeyRing } from '@lattice/secrets';
 import {
-  AUDIT_STREAM,
+  AuditStream,
   AuditEvents,
   PLATFORM_ADMIN_ROLE,
   type AuditEvent,
   type AuditEventInput,
 } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
-import {
-  ContextSigner,
-  JetStreamPublisher,
-  RpcClient,
-  SubjectNamespace,
-  connectNats,
-  type RequestContext,
-} from '@lattice/messaging';
+import { JetStreamPublisher, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { ContextSigner, type RequestContext } from '@lattice/request-context';
 import type { Clock } from '@lattice/service-runtime';
 import {
   TEST_APP_PASSWORD,
@@ -141,7 +135,7 @@ export async function startAuditTestBed(
       publisher.publish(AuditEvents, event, natsMsgId, event.tenantId),
     caughtUp: async () => {
       const jsm = await nats.jetstreamManager();
-      const stream = ns.stream(AUDIT_STREAM);
+      const stream = ns.stream(AuditStream.name);
       const last = (await jsm.streams.info(stream)).state.last_seq;
       await eventually(
         async () => {

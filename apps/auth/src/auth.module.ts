@@ -2,8 +2,8 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { CursorCodec, TenantScope } from '@lattice/database';
-import { AuditRecorder, JetStreamPublisher, deriveKey } from '@lattice/messaging';
-import { cipherFromConfig, EnvelopeCipher } from '@lattice/secrets';
+import { AuditRecorder, JetStreamPublisher } from '@lattice/messaging';
+import { cipherFromConfig, EnvelopeCipher, deriveKey } from '@lattice/secrets';
 import {
   Clock,
   HealthRegistry,

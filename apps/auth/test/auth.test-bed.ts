@@ -5,7 +5,7 @@ import { JSONCodec, type NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@lattice/config';
 import {
-  AUDIT_STREAM,
+  AuditStream,
   AuthLogin,
   type AuditEvent,
   AuthUsersCreate,
@@ -16,14 +16,8 @@ import {
 } from '@lattice/contracts';
 import { contextFromClaims, type AccessClaims } from '@lattice/authz';
 import { createLogger } from '@lattice/logging';
-import {
-  ContextSigner,
-  RpcClient,
-  SubjectNamespace,
-  connectNats,
-  ensureAuditStream,
-  type RequestContext,
-} from '@lattice/messaging';
+import { RpcClient, SubjectNamespace, connectNats, ensureAuditStream } from '@lattice/messaging';
+import { ContextSigner, type RequestContext } from '@lattice/request-context';
 import { KeyRing } from '@lattice/secrets';
 import type { Clock } from '@lattice/service-runtime';
 import {
@@ -148,7 +142,7 @@ export async function startAuthTestBed(
     },
     auditEvents: async () => {
       const jsm = await nats.jetstreamManager();
-      const stream = ns.stream(AUDIT_STREAM);
+      const stream = ns.stream(AuditStream.name);
       const { state } = await jsm.streams.info(stream);
       const events: AuditEvent[] = [];
       const json = JSONCodec<AuditEvent>();

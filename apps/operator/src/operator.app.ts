@@ -3,7 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { KubeConfig } from '@kubernetes/client-node';
 import { NestPinoLogger, type Logger } from '@lattice/logging';
-import { ContextSigner, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
 import {
   HealthRegistry,
   MetricsRegistry,

@@ -1,5 +1,5 @@
 import { Module, type INestApplication } from '@nestjs/common';
-import { TENANT_EVENTS_STREAM, TenantEvents, USAGE_STREAM } from '@lattice/contracts';
+import { TenantEventsStream, UsageStream } from '@lattice/contracts';
 import {
   createRuntimeDataSource,
   migrateServiceDatabase,
@@ -50,10 +50,10 @@ export async function createTenantsApp(
 
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
   const nats = await connectNats(config.NATS_URL, 'lattice-tenants');
-  await ensureStream(nats, ns, TENANT_EVENTS_STREAM, [`${TenantEvents.subject}.>`], {
+  await ensureStream(nats, ns, TenantEventsStream, {
     max_age: 7 * 24 * 3600 * 1_000_000_000,
   });
-  await ensureStream(nats, ns, USAGE_STREAM, ['usage.v1.>'], {
+  await ensureStream(nats, ns, UsageStream, {
     max_age: 30 * 24 * 3600 * 1_000_000_000,
   });
 

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { CursorCodec } from '@lattice/database';
-import { deriveKey } from '@lattice/messaging';
+import { deriveKey } from '@lattice/secrets';
 import { Clock, SystemClock, databaseProviders } from '@lattice/service-runtime';
 import { TenantOutbox } from './events/tenant-outbox';
 import { TenantPurgeJob, PURGE_INTERVAL_MS } from './purge/tenant-purge.job';

@@ -3,13 +3,8 @@ import type { NatsConnection } from 'nats';
 import { loadConfig } from '@lattice/config';
 import { PLATFORM_ADMIN_ROLE } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
-import {
-  ContextSigner,
-  RpcClient,
-  SubjectNamespace,
-  connectNats,
-  type RequestContext,
-} from '@lattice/messaging';
+import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { ContextSigner, type RequestContext } from '@lattice/request-context';
 import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,

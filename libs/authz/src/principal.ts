@@ -1,5 +1,5 @@
 import { PLATFORM_TENANT_ID } from '@lattice/contracts';
-import type { RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { abilityFor, record, type LatticeAbility, type Principal } from './ability';
 import { permissionsOf } from './role-resolution';
 

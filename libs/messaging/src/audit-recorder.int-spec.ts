@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { JSONCodec, type NatsConnection } from 'nats';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { AUDIT_STREAM, AuditEvents, type AuditEvent } from '@lattice/contracts';
+import { AuditStream, type AuditEvent } from '@lattice/contracts';
 import { LocalNatsServer, eventually, testNamespace } from '@lattice/testing';
 import { AuditRecorder, type AuditRecord } from './audit-recorder';
 import { ensureStream, JetStreamPublisher } from './jetstream';
@@ -32,10 +32,10 @@ describe(AuditRecorder.name, () => {
 
   const stored = async (): Promise<AuditEvent[]> => {
     const jsm = await nc.jetstreamManager();
-    const info = await jsm.streams.info(ns.stream(AUDIT_STREAM));
+    const info = await jsm.streams.info(ns.stream(AuditStream.name));
     const events: AuditEvent[] = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && seq > 0; seq++) {
-      const msg = await jsm.streams.getMessage(ns.stream(AUDIT_STREAM), { seq });
+      const msg = await jsm.streams.getMessage(ns.stream(AuditStream.name), { seq });
       events.push(json.decode(msg.data));
     }
     return events;
@@ -45,7 +45,7 @@ describe(AuditRecorder.name, () => {
     server = await LocalNatsServer.start();
     nc = await connectNats(server.url, 'audit-recorder-test');
     ns = new SubjectNamespace(testNamespace());
-    await ensureStream(nc, ns, AUDIT_STREAM, [`${AuditEvents.subject}.>`]);
+    await ensureStream(nc, ns, AuditStream);
   });
 
   beforeEach(() => {

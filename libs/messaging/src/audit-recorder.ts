@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import {
-  AUDIT_STREAM,
   AuditEvent,
   AuditEvents,
+  AuditStream,
   type AuditActor,
   type AuditEventInput,
 } from '@lattice/contracts';
@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { ensureStream, type JetStreamPublisher } from './jetstream';
 import type { SubjectNamespace } from './namespace';
-import type { RequestContext } from './request-context';
+import type { RequestContext } from '@lattice/request-context';
 
 /** How long events wait in the AUDIT stream for the audit service, at most. */
 export const AUDIT_STREAM_MAX_AGE_DAYS = 30;
@@ -23,7 +23,7 @@ export const AUDIT_STREAM_MAX_AGE_DAYS = 30;
  * duplicate window for retried publishes.
  */
 export function ensureAuditStream(nc: NatsConnection, ns: SubjectNamespace): Promise<void> {
-  return ensureStream(nc, ns, AUDIT_STREAM, [`${AuditEvents.subject}.>`], {
+  return ensureStream(nc, ns, AuditStream, {
     max_age: AUDIT_STREAM_MAX_AGE_DAYS * 24 * 3600 * 1_000_000_000,
   });
 }

@@ -9,7 +9,7 @@ import {
   type NatsConnection,
   type StreamConfig,
 } from 'nats';
-import type { MessageOf, StreamContract } from '@lattice/contracts';
+import type { MessageOf, StreamContract, StreamDeclaration } from '@lattice/contracts';
 import { extractTraceContext, injectTraceContext, withMessagingSpan } from '@lattice/telemetry';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -21,14 +21,13 @@ const json = JSONCodec();
 export async function ensureStream(
   nc: NatsConnection,
   ns: SubjectNamespace,
-  name: string,
-  subjects: string[],
+  stream: StreamDeclaration,
   options: Partial<StreamConfig> = {},
 ): Promise<void> {
   const jsm = await nc.jetstreamManager();
   const config: Partial<StreamConfig> = {
-    name: ns.stream(name),
-    subjects: subjects.map((s) => ns.subject(s)),
+    name: ns.stream(stream.name),
+    subjects: stream.subjects.map((s) => ns.subject(s)),
     duplicate_window: 2 * 60 * 1_000_000_000, // nanoseconds
     ...options,
   };
@@ -83,11 +82,11 @@ export async function ensureDurableConsumer(
 ): Promise<void> {
   const jsm = await nc.jetstreamManager();
   const { contract, durable } = options;
-  await jsm.consumers.add(ns.stream(contract.stream), {
+  await jsm.consumers.add(ns.stream(contract.stream.name), {
     durable_name: ns.durable(durable),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    filter_subject: ns.subject(`${contract.subject}.>`),
+    filter_subject: ns.subject(contract.filter),
     ack_wait: (options.ackWaitMs ?? 30_000) * 1_000_000,
     max_deliver: options.maxDeliver ?? -1,
   });
@@ -166,7 +165,7 @@ export abstract class PullConsumerLoop {
         const consumer = await this.nc
           .jetstream()
           .consumers.get(
-            this.ns.stream(this.target.contract.stream),
+            this.ns.stream(this.target.contract.stream.name),
             this.ns.durable(this.target.durable),
           );
         const messages = await consumer.consume({ max_messages: this.maxMessages });

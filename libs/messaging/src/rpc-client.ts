@@ -18,12 +18,8 @@ import { injectTraceContext, withMessagingSpan } from '@lattice/telemetry';
 import { context as otelContext } from '@opentelemetry/api';
 import type { z } from 'zod';
 import { SubjectNamespace } from './namespace';
-import {
-  CONTEXT_HEADER,
-  REQUEST_ID_HEADER,
-  type ContextSigner,
-  type RequestContext,
-} from './request-context';
+import type { ContextSigner, RequestContext } from '@lattice/request-context';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER } from './context-headers';
 
 export interface RpcOptions {
   timeoutMs?: number;

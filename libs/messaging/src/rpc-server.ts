@@ -25,12 +25,8 @@ import type { NatsConnection } from 'nats';
 import { throwError, type Observable } from 'rxjs';
 import { ZodError, type z } from 'zod';
 import { SubjectNamespace } from './namespace';
-import {
-  CONTEXT_HEADER,
-  ContextSigner,
-  requestContextStore,
-  type RequestContext,
-} from './request-context';
+import { ContextSigner, type RequestContext } from '@lattice/request-context';
+import { CONTEXT_HEADER, requestContextStore } from './context-headers';
 
 /**
  * Nest's NATS transport, with subjects in the installation's namespace and a server span per

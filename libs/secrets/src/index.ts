@@ -1,2 +1,3 @@
 export * from './envelope';
 export * from './secrets.config';
+export * from './derived-key';

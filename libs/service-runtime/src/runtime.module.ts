@@ -2,7 +2,8 @@ import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { Inject } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { ContextSigner, JetStreamPublisher, RpcClient, SubjectNamespace } from '@lattice/messaging';
+import { EventBus, JetStreamPublisher, RpcClient, SubjectNamespace } from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
 import { HealthController, HealthRegistry } from './health';
 import { MetricsController, MetricsRegistry } from './metrics';
 import { LOGGER, NATS_CONNECTION, SERVICE_NAME } from './tokens';
@@ -45,6 +46,7 @@ export class RuntimeModule {
         { provide: ContextSigner, useValue: signer },
         { provide: RpcClient, useValue: new RpcClient(options.nats, signer, namespace) },
         { provide: JetStreamPublisher, useValue: new JetStreamPublisher(options.nats, namespace) },
+        { provide: EventBus, useValue: new EventBus(options.nats, namespace, options.logger) },
         HealthRegistry,
         MetricsRegistry,
         NatsLifecycle,
@@ -57,6 +59,7 @@ export class RuntimeModule {
         ContextSigner,
         RpcClient,
         JetStreamPublisher,
+        EventBus,
         HealthRegistry,
         MetricsRegistry,
       ],

@@ -7,7 +7,7 @@ import type {
   RecordConsentRequest,
 } from '@lattice/contracts';
 import { CursorCodec, TenantScope } from '@lattice/database';
-import type { RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import type { EntityManager } from 'typeorm';
 import { subjectTenant } from '../audit-access';

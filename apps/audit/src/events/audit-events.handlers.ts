@@ -8,7 +8,8 @@ import {
   type ReplyOf,
   type RequestOf,
 } from '@lattice/contracts';
-import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
+import { CallContext, Handles } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { auditTenant } from '../audit-access';
 import { ChainService } from '../chain/chain.service';
 import { AuditQueryService } from './audit-query.service';

@@ -7,7 +7,7 @@ import type {
   AuditExportPage,
 } from '@lattice/contracts';
 import { CursorCodec, TenantScope } from '@lattice/database';
-import type { RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import type { EntityManager } from 'typeorm';
 import { auditTenant } from '../audit-access';
 import type { StoredEvent } from '../chain/hash-chain';

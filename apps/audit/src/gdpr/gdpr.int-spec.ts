@@ -11,7 +11,7 @@ import {
   GdprSubjectAccess,
   type AuditEvent,
 } from '@lattice/contracts';
-import type { RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { failure } from '@lattice/testing';
 import {
   auditEvent,

@@ -12,7 +12,8 @@ import {
   type GdprSubjectRequest,
 } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
-import { RpcClient, type RequestContext } from '@lattice/messaging';
+import { RpcClient } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import { subjectTenant } from '../audit-access';
 import { ConsentService } from '../consents/consent.service';

@@ -115,7 +115,7 @@ describe(AuditIngestService.name, () => {
     expect(await ids(tenantId)).toEqual([valid.id]);
     const jsm = await bed.nats.jetstreamManager();
     const info = await jsm.consumers.info(
-      bed.ns.stream(AuditEvents.stream),
+      bed.ns.stream(AuditEvents.stream.name),
       bed.ns.durable('audit-events'),
     );
     expect(info.num_pending).toBe(0);

@@ -7,7 +7,8 @@ import {
   TenantsGet,
   TenantsGetBySlug,
 } from '@lattice/contracts';
-import { RpcClient, serviceContext } from '@lattice/messaging';
+import { RpcClient } from '@lattice/messaging';
+import { serviceContext } from '@lattice/request-context';
 
 /** What the auth service needs to know of tenants, asked of the tenants service. */
 @Injectable()

@@ -9,7 +9,8 @@ import {
   AuthServiceAccountsList,
   type RequestOf,
 } from '@lattice/contracts';
-import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
+import { CallContext, Handles } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { ServiceAccountsService } from '../service-accounts/service-accounts.service';
 import { ApiKeysService } from './api-keys.service';
 

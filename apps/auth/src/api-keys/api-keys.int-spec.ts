@@ -1,4 +1,6 @@
+import pino from 'pino';
 import {
+  AuthApiKeyRevoked,
   AuthApiKeysCreate,
   AuthApiKeysList,
   AuthApiKeysRevoke,
@@ -15,7 +17,8 @@ import {
   TenantsReactivate,
   TenantsSuspend,
 } from '@lattice/contracts';
-import { ManualClock, failure } from '@lattice/testing';
+import { EventBus } from '@lattice/messaging';
+import { ManualClock, eventually, failure } from '@lattice/testing';
 import { startAuthTestBed, type AuthTestBed } from '../../test/auth.test-bed';
 
 jest.setTimeout(60_000);
@@ -104,6 +107,31 @@ describe('API keys, service accounts and roles', () => {
     expect(
       (await failure(bed.rpc.request(AuthApiKeysVerify, { key: expiring.key }, ctx))).code,
     ).toBe(ErrorCode.Unauthenticated);
+  });
+
+  it('tells every gateway of a revocation, once the key no longer verifies', async () => {
+    const heard: { keyId: string; prefix: string; verifies: boolean }[] = [];
+    const { ctx } = await as(['developer']);
+    const { key, apiKey } = await bed.rpc.request(AuthApiKeysCreate, { name: 'gone' }, ctx);
+    const sub = new EventBus(bed.nats, bed.ns, pino({ level: 'silent' })).subscribe(
+      AuthApiKeyRevoked,
+      async (revoked) => {
+        const verifies = await bed.rpc
+          .request(AuthApiKeysVerify, { key }, ctx)
+          .then(() => true)
+          .catch(() => false);
+        heard.push({ ...revoked, verifies });
+      },
+    );
+    await bed.nats.flush();
+    try {
+      await bed.rpc.request(AuthApiKeysRevoke, { id: apiKey.id }, ctx);
+      await eventually(() =>
+        expect(heard).toEqual([{ keyId: apiKey.id, prefix: apiKey.prefix, verifies: false }]),
+      );
+    } finally {
+      sub.unsubscribe();
+    }
   });
 
   it("stops verifying a suspended or deleted tenant's keys", async () => {

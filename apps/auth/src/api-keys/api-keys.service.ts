@@ -1,9 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { JSONCodec, type NatsConnection } from 'nats';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import {
-  API_KEY_REVOKED_SUBJECT,
+  AuthApiKeyRevoked,
   DomainError,
   ErrorCode,
   type ApiKeyPrincipal,
@@ -12,13 +11,9 @@ import {
 } from '@lattice/contracts';
 import { abilityOf, authorize, notCovered, principalOf, record } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
-import {
-  AuditRecorder,
-  auditActorOf,
-  SubjectNamespace,
-  type RequestContext,
-} from '@lattice/messaging';
-import { Clock, NATS_CONNECTION } from '@lattice/service-runtime';
+import { AuditRecorder, auditActorOf, EventBus } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
+import { Clock } from '@lattice/service-runtime';
 import { RoleCatalog } from '../access/role-catalog';
 import { TenantDirectory } from '../access/tenant-directory';
 import { hashSecret, secretMatches } from '../sessions/refresh-token';
@@ -46,16 +41,13 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 /** API keys: created scoped to their owner's permissions, shown once, found by prefix. */
 @Injectable()
 export class ApiKeysService {
-  private readonly json = JSONCodec();
-
   constructor(
     private readonly scope: TenantScope,
     private readonly roles: RoleCatalog,
     private readonly tenants: TenantDirectory,
     private readonly audit: AuditRecorder,
     private readonly clock: Clock,
-    private readonly ns: SubjectNamespace,
-    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
+    private readonly events: EventBus,
   ) {}
 
   async create(
@@ -146,10 +138,7 @@ export class ApiKeysService {
       return updated!;
     });
     // every gateway drops the key from its cache now rather than when the entry expires
-    this.nats.publish(
-      this.ns.subject(API_KEY_REVOKED_SUBJECT),
-      this.json.encode({ keyId: row.id, prefix: row.prefix }),
-    );
+    this.events.publish(AuthApiKeyRevoked, { keyId: row.id, prefix: row.prefix });
     this.record(ctx, tenantId, 'api-key.revoke', row.id, {});
     return view(row);
   }

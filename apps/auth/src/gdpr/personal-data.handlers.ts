@@ -1,7 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { GdprErase, GdprSubjectAccess, type RequestOf } from '@lattice/contracts';
-import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
+import { CallContext, Handles } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { PersonalDataService } from './personal-data.service';
 
 /** The auth service's answers to the audit service's GDPR scatter-gather. */

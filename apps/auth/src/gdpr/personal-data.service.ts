@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCode, type GdprServiceRequest } from '@lattice/contracts';
 import { mayActOnSubject } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
-import type { RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -8,7 +8,8 @@ import {
   AuthRolesRevoke,
   type RequestOf,
 } from '@lattice/contracts';
-import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
+import { CallContext, Handles } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { RolesService } from './roles.service';
 
 @Controller()

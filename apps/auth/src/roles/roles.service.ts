@@ -10,7 +10,8 @@ import {
 } from '@lattice/contracts';
 import { SYSTEM_ROLE_NAMES, abilityOf, authorize, principalOf, record } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
-import { AuditRecorder, auditActorOf, type RequestContext } from '@lattice/messaging';
+import { AuditRecorder, auditActorOf } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { RoleCatalog } from '../access/role-catalog';
 
 type Binding = z.output<typeof RoleBindingRequest>;

@@ -11,7 +11,8 @@ import {
   type RequestOf,
 } from '@lattice/contracts';
 import { abilityOf, authorize } from '@lattice/authz';
-import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
+import { CallContext, Handles } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { SigningKeys } from '../signing-keys/signing-keys.service';
 import { SessionsService } from './sessions.service';
 

@@ -7,7 +7,8 @@ import {
   AuthUsersSetStatus,
   type RequestOf,
 } from '@lattice/contracts';
-import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
+import { CallContext, Handles } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { UsersService } from './users.service';
 
 @Controller()

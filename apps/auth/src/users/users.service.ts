@@ -11,7 +11,8 @@ import {
 } from '@lattice/contracts';
 import { abilityOf, authorize, notCovered, principalOf, record } from '@lattice/authz';
 import { CursorCodec, TenantScope } from '@lattice/database';
-import { AuditRecorder, auditActorOf, type RequestContext } from '@lattice/messaging';
+import { AuditRecorder, auditActorOf } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import { RoleCatalog } from '../access/role-catalog';
 import { TenantDirectory } from '../access/tenant-directory';

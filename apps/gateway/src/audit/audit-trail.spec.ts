@@ -1,5 +1,6 @@
 import { DomainError, ErrorCode } from '@lattice/contracts';
-import type { AuditRecord, AuditRecorder, RequestContext } from '@lattice/messaging';
+import type { AuditRecord, AuditRecorder } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import {
   describeRoute,
   outcomeOf,

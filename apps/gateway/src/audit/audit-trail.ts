@@ -1,5 +1,6 @@
 import { PLATFORM_TENANT_ID, DomainError, type AuditOutcome } from '@lattice/contracts';
-import { auditActorOf, type AuditRecorder, type RequestContext } from '@lattice/messaging';
+import { auditActorOf, type AuditRecorder } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import type { FastifyRequest } from 'fastify';
 import { statusOf } from '../http/problem';
 

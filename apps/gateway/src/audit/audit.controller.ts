@@ -23,7 +23,8 @@ import {
   VerifyChainRequest,
   type AuditEventPage as Page,
 } from '@lattice/contracts';
-import { RpcClient, type RequestContext } from '@lattice/messaging';
+import { RpcClient } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { Caller } from '../auth/call-context.decorator';

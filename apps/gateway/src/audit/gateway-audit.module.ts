@@ -15,8 +15,8 @@ import {
   RpcClient,
   SubjectNamespace,
   ensureAuditStream,
-  serviceContext,
 } from '@lattice/messaging';
+import { serviceContext } from '@lattice/request-context';
 import { HealthRegistry, LOGGER, MetricsRegistry, NATS_CONNECTION } from '@lattice/service-runtime';
 import type { FastifyInstance } from 'fastify';
 import { AuditController } from './audit.controller';

@@ -1,15 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
-import {
-  API_KEY_REVOKED_SUBJECT,
-  ApiKeyRevoked,
-  AuthApiKeysVerify,
-  type ApiKeyPrincipal,
-} from '@lattice/contracts';
-import { RpcClient, SubjectNamespace, serviceContext } from '@lattice/messaging';
-import { NATS_CONNECTION } from '@lattice/service-runtime';
+import type { Subscription } from 'nats';
+import { AuthApiKeyRevoked, AuthApiKeysVerify, type ApiKeyPrincipal } from '@lattice/contracts';
+import { EventBus, RpcClient } from '@lattice/messaging';
+import { serviceContext } from '@lattice/request-context';
 
 export const API_KEY_CACHE_TTL_MS = Symbol('API_KEY_CACHE_TTL_MS');
 
@@ -27,8 +22,7 @@ export class ApiKeyCache implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly rpc: RpcClient,
-    private readonly ns: SubjectNamespace,
-    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
+    private readonly events: EventBus,
     @Inject(API_KEY_CACHE_TTL_MS) ttlMs: number,
   ) {
     this.cache = new LRUCache<string, ApiKeyPrincipal, string>({
@@ -43,16 +37,10 @@ export class ApiKeyCache implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    const json = JSONCodec();
-    this.subscription = this.nats.subscribe(this.ns.subject(API_KEY_REVOKED_SUBJECT), {
-      callback: (error, msg) => {
-        if (error) return;
-        const revoked = ApiKeyRevoked.safeParse(json.decode(msg.data));
-        if (!revoked.success) return;
-        for (const [cacheKey, principal] of this.cache.entries()) {
-          if (principal.keyId === revoked.data.keyId) this.cache.delete(cacheKey);
-        }
-      },
+    this.subscription = this.events.subscribe(AuthApiKeyRevoked, ({ keyId }) => {
+      for (const [cacheKey, principal] of this.cache.entries()) {
+        if (principal.keyId === keyId) this.cache.delete(cacheKey);
+      }
     });
   }
 

@@ -15,7 +15,8 @@ import {
   RotateKeysReply,
   TokenPair,
 } from '@lattice/contracts';
-import { RpcClient, type RequestContext } from '@lattice/messaging';
+import { RpcClient } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import type { FastifyRequest } from 'fastify';
 import { Documented } from '../http/openapi';
 import { ZodPipe } from '../http/zod.pipe';

@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode, PLATFORM_TENANT_ID, type TenantView } from '@lattice/contracts';
 import { abilityOf, contextFromClaims, record, type AccessClaims } from '@lattice/authz';
-import type { RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { LOGGER, PUBLIC_ROUTE } from '@lattice/service-runtime';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeyCache } from './api-key.cache';

@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { DomainError, ErrorCode } from '@lattice/contracts';
-import type { RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import type { AuthenticatedRequest } from './authentication.guard';
 
 /** The authenticated caller of this HTTP request, as services will see it. */

@@ -2,7 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
 import pino from 'pino';
 import { AuthJwks, ErrorCode } from '@lattice/contracts';
-import { ContextSigner, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
 import { TEST_INTERNAL_SECRET, failure, testNamespace, testNatsUrl } from '@lattice/testing';
 import { JWKS_MAX_AGE_MS, JwksCache } from './jwks.cache';
 

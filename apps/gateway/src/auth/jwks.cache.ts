@@ -2,7 +2,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuthJwks } from '@lattice/contracts';
-import { RpcClient, serviceContext } from '@lattice/messaging';
+import { RpcClient } from '@lattice/messaging';
+import { serviceContext } from '@lattice/request-context';
 import { LOGGER } from '@lattice/service-runtime';
 
 export const JWKS_MIN_REFETCH_MS = Symbol('JWKS_MIN_REFETCH_MS');

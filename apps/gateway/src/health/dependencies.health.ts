@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AuthHealthCheck, TenantsHealthCheck } from '@lattice/contracts';
-import { RpcClient, serviceContext, type RequestContext } from '@lattice/messaging';
+import { RpcClient } from '@lattice/messaging';
+import { serviceContext, type RequestContext } from '@lattice/request-context';
 import { HealthRegistry } from '@lattice/service-runtime';
 
 const probe = (): RequestContext => serviceContext('gateway-readiness');

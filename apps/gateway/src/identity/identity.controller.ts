@@ -35,7 +35,8 @@ import {
   UserView,
   Uuid,
 } from '@lattice/contracts';
-import { RpcClient, type RequestContext } from '@lattice/messaging';
+import { RpcClient } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { Caller } from '../auth/call-context.decorator';
 import { Requires } from '../auth/route-access';
 import { Documented } from '../http/openapi';

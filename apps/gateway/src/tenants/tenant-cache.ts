@@ -6,9 +6,10 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { Events, JSONCodec, type NatsConnection, type Subscription } from 'nats';
-import { TenantEvents, TenantsGet, type TenantChanged, type TenantView } from '@lattice/contracts';
-import { RpcClient, SubjectNamespace, type RequestContext } from '@lattice/messaging';
+import { Events, type NatsConnection, type Subscription } from 'nats';
+import { TenantLifecycle, TenantsGet, type TenantView } from '@lattice/contracts';
+import { EventBus, RpcClient } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { MetricsRegistry, NATS_CONNECTION } from '@lattice/service-runtime';
 import { Counter } from 'prom-client';
 
@@ -29,7 +30,7 @@ export class TenantCache implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     private readonly rpc: RpcClient,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-    private readonly ns: SubjectNamespace,
+    private readonly events: EventBus,
     metrics: MetricsRegistry,
     @Inject(TENANT_CACHE_TTL_MS) ttlMs: number,
   ) {
@@ -74,17 +75,9 @@ export class TenantCache implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   onApplicationBootstrap(): void {
-    const codec = JSONCodec<TenantChanged>();
-    this.subscription = this.nc.subscribe(this.ns.subject(`${TenantEvents.subject}.>`), {
-      callback: (error, msg) => {
-        if (error) return;
-        try {
-          this.invalidate(codec.decode(msg.data).tenantId);
-        } catch {
-          this.cache.clear();
-        }
-      },
-    });
+    this.subscription = this.events.subscribe(TenantLifecycle, ({ tenantId }) =>
+      this.invalidate(tenantId),
+    );
     void this.watchReconnects();
   }
 

@@ -1,6 +1,6 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { DomainError, ErrorCode } from '@lattice/contracts';
-import { serviceContext } from '@lattice/messaging';
+import { serviceContext } from '@lattice/request-context';
 import type { AuthenticatedRequest } from '../auth/authentication.guard';
 import { TenantCache } from './tenant-cache';
 

@@ -29,7 +29,8 @@ import {
   UsageReply,
   Uuid,
 } from '@lattice/contracts';
-import { RpcClient, type RequestContext } from '@lattice/messaging';
+import { RpcClient } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { Caller } from '../auth/call-context.decorator';

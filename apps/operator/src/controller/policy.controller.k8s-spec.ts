@@ -1,13 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { AckPolicy, JSONCodec, type NatsConnection } from 'nats';
-import {
-  ContextSigner,
-  CONTEXT_HEADER,
-  SubjectNamespace,
-  connectNats,
-  ensureStream,
-} from '@lattice/messaging';
-import { GpuMemoryQuery, GpuMemoryQuerySubject } from '@lattice/contracts';
+import { CONTEXT_HEADER, SubjectNamespace, connectNats, ensureStream } from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
+import { GpuMemoryQuery, GpuMemoryQuerySubject, stream } from '@lattice/contracts';
 import { TEST_INTERNAL_SECRET, eventually, testNamespace, testNatsUrl } from '@lattice/testing';
 import { KubeTestBed, policySpec } from '../../test/operator.test-bed';
 import type { ScalingPolicySpec } from '../policy/scaling-policy.types';
@@ -22,14 +17,15 @@ describe('operator against a real API server and NATS', () => {
   let nc: NatsConnection;
   const prefix = testNamespace();
   const ns = new SubjectNamespace(prefix);
+  const jobs = stream('JOBS', ['jobs.>']);
   let usedPercent = 60;
 
   beforeAll(async () => {
     bed = await new KubeTestBed().setUp();
     nc = await connectNats(testNatsUrl(), 'operator-k8s-test');
-    await ensureStream(nc, ns, 'JOBS', ['jobs.>']);
+    await ensureStream(nc, ns, jobs);
     const jsm = await nc.jetstreamManager();
-    await jsm.consumers.add(ns.stream('JOBS'), {
+    await jsm.consumers.add(ns.stream(jobs.name), {
       durable_name: ns.durable('workers'),
       ack_policy: AckPolicy.Explicit,
     });
@@ -65,7 +61,9 @@ describe('operator against a real API server and NATS', () => {
   }
 
   async function drain(): Promise<void> {
-    const consumer = await nc.jetstream().consumers.get(ns.stream('JOBS'), ns.durable('workers'));
+    const consumer = await nc
+      .jetstream()
+      .consumers.get(ns.stream(jobs.name), ns.durable('workers'));
     for (;;) {
       const batch = await consumer.fetch({ max_messages: 100, expires: 1_000 });
       let n = 0;
@@ -220,9 +218,10 @@ describe('operator against a real API server and NATS', () => {
   });
 
   it('lets a worker sleep at zero and wakes it once the backlog passes the activation threshold', async () => {
-    await ensureStream(nc, ns, 'NIGHT', ['night.>']);
+    const night = stream('NIGHT', ['night.>']);
+    await ensureStream(nc, ns, night);
     const jsm = await nc.jetstreamManager();
-    await jsm.consumers.add(ns.stream('NIGHT'), {
+    await jsm.consumers.add(ns.stream(night.name), {
       durable_name: ns.durable('sleepers'),
       ack_policy: AckPolicy.Explicit,
     });

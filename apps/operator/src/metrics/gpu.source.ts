@@ -1,5 +1,6 @@
 import { GpuMemoryQuerySubject } from '@lattice/contracts';
-import { serviceContext, type RpcClient } from '@lattice/messaging';
+import { type RpcClient } from '@lattice/messaging';
+import { serviceContext } from '@lattice/request-context';
 import type { GpuSample } from '../scaling/autoscaler';
 import { normalizePrometheusUrl } from './prometheus-url';
 

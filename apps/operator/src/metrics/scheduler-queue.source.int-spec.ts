@@ -1,6 +1,7 @@
 import { JSONCodec, type NatsConnection } from 'nats';
 import { ErrorCode, SchedulerQueueDepth } from '@lattice/contracts';
-import { ContextSigner, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
 import { TEST_INTERNAL_SECRET, failure, testNamespace, testNatsUrl } from '@lattice/testing';
 import { SchedulerQueueSource } from './scheduler-queue.source';
 

@@ -1,5 +1,6 @@
 import { SchedulerQueueDepth } from '@lattice/contracts';
-import { serviceContext, type RpcClient } from '@lattice/messaging';
+import { type RpcClient } from '@lattice/messaging';
+import { serviceContext } from '@lattice/request-context';
 
 /** Reads a Lattice scheduler queue's backlog from the scheduler service over NATS. */
 export class SchedulerQueueSource {

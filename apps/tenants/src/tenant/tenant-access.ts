@@ -1,5 +1,5 @@
 import { abilityOf, record } from '@lattice/authz';
-import type { RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 
 /** Another service asking on its own behalf (the auth service resolving a login's tenant). */
 const isService = (ctx: RequestContext) => ctx.actor.type === 'service';

@@ -13,7 +13,8 @@ import {
   type ReplyOf,
   type RequestOf,
 } from '@lattice/contracts';
-import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
+import { CallContext, Handles } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { TenantService } from './tenant.service';
 
 @Controller()

@@ -10,7 +10,7 @@ import {
   TenantsReactivate,
   TenantsSuspend,
   TenantsUpdate,
-  TenantEvents,
+  TenantLifecycle,
   type TenantChanged,
 } from '@lattice/contracts';
 import { eventually, failure } from '@lattice/testing';
@@ -201,7 +201,7 @@ describe(TenantService.name, () => {
   it('publishes an event for every change, after it is committed', async () => {
     const codec = JSONCodec<TenantChanged>();
     const events: TenantChanged[] = [];
-    const sub: Subscription = bed.nats.subscribe(bed.ns.subject(`${TenantEvents.subject}.>`), {
+    const sub: Subscription = bed.nats.subscribe(bed.ns.subject(TenantLifecycle.filter), {
       callback: (_, msg) => events.push(codec.decode(msg.data)),
     });
     try {
@@ -235,7 +235,8 @@ describe(TenantService.name, () => {
   });
 
   it('refuses a call whose request context is not signed by the platform', async () => {
-    const { ContextSigner, RpcClient } = await import('@lattice/messaging');
+    const { RpcClient } = await import('@lattice/messaging');
+    const { ContextSigner } = await import('@lattice/request-context');
     const forger = new RpcClient(
       bed.nats,
       new ContextSigner('a-different-secret-of-at-least-32-chars!!'),

@@ -10,7 +10,7 @@ import {
   type UpdateTenantBody,
 } from '@lattice/contracts';
 import { CursorCodec, TenantScope } from '@lattice/database';
-import type { RequestContext } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import type { EntityManager } from 'typeorm';
 import { effectiveQuotas } from '../plans/plan-catalog';

@@ -1,7 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { TenantsQuotaCheck, TenantsUsage, type RequestOf } from '@lattice/contracts';
-import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
+import { CallContext, Handles } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { UsageService } from './usage.service';
 
 @Controller()

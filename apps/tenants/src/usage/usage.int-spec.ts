@@ -6,14 +6,15 @@ import {
   TenantsQuotaCheck,
   TenantsSuspend,
   TenantsUsage,
-  USAGE_STREAM,
+  UsageStream,
   UsageReports,
   type MeteredResource,
   type Plan,
   type TenantView,
   type UsageRecorded,
 } from '@lattice/contracts';
-import { JetStreamPublisher, type RequestContext } from '@lattice/messaging';
+import { JetStreamPublisher } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { eventually, failure, ManualClock } from '@lattice/testing';
 import {
   platformAdmin,
@@ -81,7 +82,7 @@ describe(UsageService.name, () => {
    */
   const consumerCaughtUp = async () => {
     const jsm = await bed.nats.jetstreamManager();
-    const stream = bed.ns.stream(USAGE_STREAM);
+    const stream = bed.ns.stream(UsageStream.name);
     const last = (await jsm.streams.info(stream)).state.last_seq;
     return eventually(async () => {
       const info = await jsm.consumers.info(stream, bed.ns.durable('tenants-usage'));
@@ -118,7 +119,7 @@ describe(UsageService.name, () => {
       // a new NATS message id gets past the stream's duplicate window: only the service's
       // own idempotency key (the report's messageId) stands between it and a double count
       const jsm = await bed.nats.jetstreamManager();
-      const before = (await jsm.streams.info(bed.ns.stream(USAGE_STREAM))).state.last_seq;
+      const before = (await jsm.streams.info(bed.ns.stream(UsageStream.name))).state.last_seq;
       await publish(msg, `resent-${randomUUID()}`);
       await publish(msg, `resent-${randomUUID()}`);
       const info = await consumerCaughtUp();

@@ -9,7 +9,8 @@ import {
   type UsageReply,
 } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
-import { RejectMessage, type RequestContext } from '@lattice/messaging';
+import { RejectMessage } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import { effectiveQuotas } from '../plans/plan-catalog';
 import { tenantAccess } from '../tenant/tenant-access';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Uuid } from '../common/common.schema';
-import { streamSubject } from '../subject';
+import { stream, streamSubject } from '../subject';
 
 /** The tenant that platform operators belong to; platform-level events are recorded under it. */
 export const PLATFORM_TENANT_ID = '00000000-0000-0000-0000-000000000000';
@@ -96,5 +96,5 @@ function storable(value: unknown): boolean {
 }
 
 /** Every service's audit events; the audit service writes each exactly once. */
-export const AUDIT_STREAM = 'AUDIT';
-export const AuditEvents = streamSubject(AUDIT_STREAM, 'audit.v1.events', AuditEvent);
+export const AuditStream = stream('AUDIT', ['audit.v1.events.>']);
+export const AuditEvents = streamSubject(AuditStream, 'audit.v1.events', AuditEvent);

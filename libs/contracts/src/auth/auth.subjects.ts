@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { subject } from '../subject';
+import { event, subject } from '../subject';
 import {
   ApiKeyIdRequest,
   ApiKeyList,
   ApiKeyPrincipal,
+  ApiKeyRevoked,
   ApiKeyView,
   AuthHealth,
   CreateApiKeyRequest,
@@ -83,7 +84,7 @@ export const AuthApiKeysVerify = subject(
   VerifyApiKeyRequest,
   ApiKeyPrincipal,
 );
-/** Core NATS (not request/reply): every gateway drops the key from its cache. */
-export const API_KEY_REVOKED_SUBJECT = 'auth.v1.events.api-key-revoked';
+/** Every gateway drops a revoked key from its cache at once. */
+export const AuthApiKeyRevoked = event('auth.v1.events.api-key-revoked', ApiKeyRevoked);
 
 export const AuthHealthCheck = subject('auth.v1.health', Empty, AuthHealth);

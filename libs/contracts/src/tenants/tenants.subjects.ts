@@ -1,4 +1,4 @@
-import { subject, streamSubject } from '../subject';
+import { event, stream, subject, streamSubject } from '../subject';
 import {
   CreateTenantRequest,
   DeleteTenantReply,
@@ -41,10 +41,20 @@ export const TenantsHealthCheck = subject(
   TenantsHealth,
 );
 
-/** Tenant lifecycle events; caches elsewhere invalidate on them. */
-export const TENANT_EVENTS_STREAM = 'TENANT_EVENTS';
-export const TenantEvents = streamSubject(TENANT_EVENTS_STREAM, 'tenants.v1.events', TenantChanged);
+/** Tenant lifecycle events, on `tenants.v1.events.<type>`; caches elsewhere evict on them. */
+export const TenantLifecycle = event('tenants.v1.events', TenantChanged, { suffixed: true });
+
+/**
+ * The same events, kept: the tenants service's outbox relays each into TENANT_EVENTS under its
+ * event id, while listeners that can afford to miss one hear them as `TenantLifecycle`.
+ */
+export const TenantEventsStream = stream('TENANT_EVENTS', ['tenants.v1.events.>']);
+export const TenantEvents = streamSubject(
+  TenantEventsStream,
+  TenantLifecycle.subject,
+  TenantLifecycle.message,
+);
 
 /** Usage reports from every service, counted once each by the tenants service. */
-export const USAGE_STREAM = 'USAGE';
-export const UsageReports = streamSubject(USAGE_STREAM, 'usage.v1.recorded', UsageRecorded);
+export const UsageStream = stream('USAGE', ['usage.v1.>']);
+export const UsageReports = streamSubject(UsageStream, 'usage.v1.recorded', UsageRecorded);

@@ -1,46 +1,15 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { hkdfSync, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { Actor, DomainError, ErrorCode, PLATFORM_ADMIN_ROLE } from '@lattice/contracts';
-
-/** Who is calling, for which tenant, as the gateway vouched for it. */
-export interface RequestContext {
-  /** The tenant the caller acts within; null for platform-level callers. */
-  tenantId: string | null;
-  actor: Actor;
-  requestId: string;
-}
-
-export const CONTEXT_HEADER = 'lattice-context';
-export const REQUEST_ID_HEADER = 'x-request-id';
-
-export const requestContextStore = new AsyncLocalStorage<RequestContext>();
-
-/** A service calling on its own behalf (a cache refill, a health probe), at platform level. */
-export function serviceContext(service: string): RequestContext {
-  return {
-    tenantId: null,
-    actor: { type: 'service', id: service, roles: [] },
-    requestId: randomUUID(),
-  };
-}
-
-export function isPlatformAdmin(ctx: RequestContext): boolean {
-  return ctx.tenantId === null && ctx.actor.roles.includes(PLATFORM_ADMIN_ROLE);
-}
-
-/** One purpose-bound key per use, derived from the shared internal secret. */
-export function deriveKey(secret: string, purpose: string): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', secret, 'lattice', purpose, 32));
-}
+import { Actor, DomainError, ErrorCode } from '@lattice/contracts';
+import { deriveKey } from '@lattice/secrets';
+import type { RequestContext } from './request-context';
 
 const ISSUER = 'lattice-gateway';
 const AUDIENCE = 'lattice-services';
 const ALG = 'HS256';
 
 /**
- * Signs and verifies the request context carried in NATS headers. A service acts on a context
+ * Signs and verifies the request context that travels with a call. A service acts on a context
  * only when its signature verifies, so nothing on the bus can claim to be another tenant.
  */
 export class ContextSigner {
@@ -53,7 +22,6 @@ export class ContextSigner {
   ) {
     this.key = deriveKey(secret, 'request-context');
   }
-
   async sign(ctx: RequestContext): Promise<string> {
     return new SignJWT({ tid: ctx.tenantId, act: ctx.actor, rid: ctx.requestId })
       .setProtectedHeader({ alg: ALG, typ: 'lattice-context+jwt' })
