@@ -13,7 +13,10 @@ export interface ServiceStart {
   migrate: boolean;
 }
 
-export interface ServiceDefinition<S extends ConfigSpec & { LOG_LEVEL: ConfigSpec[string] }> {
+/** A service's environment: whatever it reads, and its log level among it. */
+export type ServiceConfigSpec = ConfigSpec & { LOG_LEVEL: ConfigSpec[string] };
+
+export interface ServiceDefinition<S extends ServiceConfigSpec> {
   name: string;
   /** The environment it reads, validated before anything starts. */
   config: S;
@@ -49,7 +52,7 @@ export const EXIT_CONFIG = 78;
  * The start of a service process: validate the environment (a bad variable exits 78, naming
  * it), create the service, and drain it on SIGTERM or SIGINT. A failed start exits 1.
  */
-export async function runService<S extends ConfigSpec & { LOG_LEVEL: ConfigSpec[string] }>(
+export async function runService<S extends ServiceConfigSpec>(
   definition: ServiceDefinition<S>,
   host: ServiceHost = nodeProcess,
 ): Promise<void> {
@@ -77,7 +80,7 @@ export async function runService<S extends ConfigSpec & { LOG_LEVEL: ConfigSpec[
 }
 
 /** A service ready for its `main.ts`: `serviceMain` loads it once tracing is on, and runs it. */
-export function defineService<S extends ConfigSpec & { LOG_LEVEL: ConfigSpec[string] }>(
+export function defineService<S extends ServiceConfigSpec>(
   definition: ServiceDefinition<S>,
 ): ServiceDefinition<S> & { run(): Promise<void> } {
   return { ...definition, run: () => runService(definition) };
