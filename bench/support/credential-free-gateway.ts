@@ -26,4 +26,6 @@ Object.defineProperty(AuthenticationGuard.prototype, 'authenticate', {
   value: (request: { id: string }): Promise<RequestContext> =>
     Promise.resolve({ ...principal, requestId: request.id }),
 });
-void import('../../apps/gateway/src/bootstrap').then(({ bootstrap }) => bootstrap());
+void import('../../apps/gateway/src/gateway.app').then(({ gatewayService }) =>
+  gatewayService.run(),
+);

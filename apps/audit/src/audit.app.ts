@@ -1,15 +1,17 @@
 import { Module, type INestApplication } from '@nestjs/common';
-import {
-  createRuntimeDataSource,
-  migrateServiceDatabase,
-  type ServiceDatabaseOptions,
-} from '@lattice/database';
+import type { ServiceDatabaseOptions } from '@lattice/database';
 import type { Logger } from '@lattice/logging';
 import { SubjectNamespace, connectNats, ensureAuditStream } from '@lattice/messaging';
-import { RuntimeModule, listenService, type Clock } from '@lattice/service-runtime';
+import {
+  RuntimeModule,
+  defineService,
+  listenService,
+  openServiceDatabase,
+  type Clock,
+} from '@lattice/service-runtime';
 import { auditMigrations } from '../migrations';
 import { AuditModule } from './audit.module';
-import type { AuditConfig } from './audit.config';
+import { auditConfigSpec, type AuditConfig } from './audit.config';
 
 export function auditDatabase(config: AuditConfig): ServiceDatabaseOptions {
   return {
@@ -38,13 +40,7 @@ export async function createAuditApp(
   logger: Logger,
   options: AuditAppOptions = {},
 ): Promise<INestApplication> {
-  const db = auditDatabase(config);
-  if (options.migrate) {
-    const ran = await migrateServiceDatabase(db);
-    if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
-  }
-  const dataSource = createRuntimeDataSource(db);
-  await dataSource.initialize();
+  const dataSource = await openServiceDatabase(auditDatabase(config), logger, options);
 
   const nats = await connectNats(config.NATS_URL, 'lattice-audit');
   await ensureAuditStream(nats, new SubjectNamespace(config.LATTICE_NAMESPACE));
@@ -71,3 +67,10 @@ export async function createAuditApp(
     port: config.AUDIT_HTTP_PORT,
   });
 }
+
+export const auditService = defineService({
+  name: 'audit',
+  config: auditConfigSpec,
+  create: (config, logger, { migrate }) => createAuditApp(config, logger, { migrate }),
+  started: (config) => ({ port: config.AUDIT_HTTP_PORT }),
+});

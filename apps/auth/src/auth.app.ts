@@ -1,21 +1,16 @@
 import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { ServiceDatabaseOptions } from '@lattice/database';
+import type { Logger } from '@lattice/logging';
+import { SubjectNamespace, connectNats, ensureAuditStream } from '@lattice/messaging';
 import {
-  createRuntimeDataSource,
-  migrateServiceDatabase,
-  type ServiceDatabaseOptions,
-} from '@lattice/database';
-import { NestPinoLogger, type Logger } from '@lattice/logging';
-import {
-  LatticeNatsServer,
-  SubjectNamespace,
-  connectNats,
-  ensureAuditStream,
-} from '@lattice/messaging';
-import { RuntimeModule, type Clock } from '@lattice/service-runtime';
+  RuntimeModule,
+  defineService,
+  listenService,
+  openServiceDatabase,
+  type Clock,
+} from '@lattice/service-runtime';
 import { authMigrations } from '../migrations';
-import type { AuthConfig } from './auth.config';
+import { authConfigSpec, type AuthConfig } from './auth.config';
 import { AuthModule } from './auth.module';
 
 export function authDatabase(config: AuthConfig): ServiceDatabaseOptions {
@@ -44,13 +39,7 @@ export async function createAuthApp(
   logger: Logger,
   options: AuthAppOptions = {},
 ): Promise<INestApplication> {
-  const db = authDatabase(config);
-  if (options.migrate) {
-    const ran = await migrateServiceDatabase(db);
-    if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
-  }
-  const dataSource = createRuntimeDataSource(db);
-  await dataSource.initialize();
+  const dataSource = await openServiceDatabase(authDatabase(config), logger, options);
 
   const nats = await connectNats(config.NATS_URL, 'lattice-auth');
   await ensureAuditStream(nats, new SubjectNamespace(config.LATTICE_NAMESPACE));
@@ -63,33 +52,25 @@ export async function createAuthApp(
         logger,
         namespace: config.LATTICE_NAMESPACE,
         internalSecret: config.LATTICE_INTERNAL_SECRET,
+        auditRecorder: true,
       }),
       AuthModule.forRoot(config, dataSource, options.clock),
     ],
   })
   class AuthAppModule {}
 
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AuthAppModule,
-    new FastifyAdapter(),
-    {
-      logger: new NestPinoLogger(logger),
-      bufferLogs: false,
-    },
-  );
-  app.connectMicroservice(
-    {
-      strategy: new LatticeNatsServer({
-        servers: config.NATS_URL,
-        queue: 'auth',
-        name: 'lattice-auth-rpc',
-        namespace: config.LATTICE_NAMESPACE,
-        gracePeriod: 10_000,
-      }),
-    },
-    { inheritAppConfig: true },
-  );
-  await app.startAllMicroservices();
-  await app.listen(config.AUTH_HTTP_PORT, '0.0.0.0');
-  return app;
+  return listenService(AuthAppModule, {
+    service: 'auth',
+    natsUrl: config.NATS_URL,
+    namespace: config.LATTICE_NAMESPACE,
+    logger,
+    port: config.AUTH_HTTP_PORT,
+  });
 }
+
+export const authService = defineService({
+  name: 'auth',
+  config: authConfigSpec,
+  create: (config, logger, { migrate }) => createAuthApp(config, logger, { migrate }),
+  started: (config) => ({ port: config.AUTH_HTTP_PORT }),
+});

@@ -1,16 +1,8 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import { CursorCodec, TenantScope } from '@lattice/database';
-import { AuditRecorder, JetStreamPublisher } from '@lattice/messaging';
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { CursorCodec } from '@lattice/database';
 import { cipherFromConfig, EnvelopeCipher, deriveKey } from '@lattice/secrets';
-import {
-  Clock,
-  HealthRegistry,
-  LOGGER,
-  MetricsRegistry,
-  SystemClock,
-} from '@lattice/service-runtime';
+import { Clock, SystemClock, databaseProviders } from '@lattice/service-runtime';
 import { RoleCatalog } from './access/role-catalog';
 import { TenantDirectory } from './access/tenant-directory';
 import { ApiKeysHandlers } from './api-keys/api-keys.handlers';
@@ -32,18 +24,6 @@ import { UserRepository } from './users/user.repository';
 import { UsersHandlers } from './users/users.handlers';
 import { UsersService } from './users/users.service';
 
-class Lifecycle implements OnApplicationShutdown {
-  constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(AuditRecorder) private readonly audit: AuditRecorder,
-  ) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.audit.flush(2_000);
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
-  }
-}
-
 @Module({})
 export class AuthModule {
   static forRoot(
@@ -61,8 +41,7 @@ export class AuthModule {
         PersonalDataHandlers,
       ],
       providers: [
-        { provide: DataSource, useValue: dataSource },
-        { provide: TenantScope, useValue: new TenantScope(dataSource) },
+        ...databaseProviders(dataSource),
         {
           provide: CursorCodec,
           useValue: new CursorCodec(deriveKey(config.LATTICE_INTERNAL_SECRET, 'cursor')),
@@ -75,21 +54,6 @@ export class AuthModule {
           provide: FIRST_ADMIN,
           useValue: { email: config.AUTH_ADMIN_EMAIL, password: config.AUTH_ADMIN_PASSWORD },
         },
-        {
-          provide: AuditRecorder,
-          inject: [JetStreamPublisher, LOGGER, MetricsRegistry],
-          useFactory: (publisher: JetStreamPublisher, logger: Logger, metrics: MetricsRegistry) =>
-            new AuditRecorder(publisher, { logger, metrics: metrics.registry }),
-        },
-        {
-          provide: 'DATABASE_READINESS',
-          inject: [HealthRegistry],
-          useFactory: (health: HealthRegistry) =>
-            health.register('postgres', async () => {
-              await dataSource.query('SELECT 1');
-            }),
-        },
-        Lifecycle,
         RoleCatalog,
         TenantDirectory,
         UserRepository,
@@ -103,7 +67,7 @@ export class AuthModule {
         FirstAdminSetup,
         PersonalDataService,
       ],
-      exports: [SigningKeys, SessionsService, UsersService, ApiKeysService, AuditRecorder],
+      exports: [SigningKeys, SessionsService, UsersService, ApiKeysService],
     };
   }
 }

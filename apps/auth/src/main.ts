@@ -1,7 +1,4 @@
 import 'reflect-metadata';
-import { startTelemetry } from '@lattice/telemetry';
+import { serviceMain } from '@lattice/telemetry';
 
-startTelemetry('auth');
-
-// everything else loads after tracing has hooked into http and pg
-void import('./bootstrap').then(({ bootstrap }) => bootstrap());
+serviceMain('auth', () => import('./auth.app').then((app) => app.authService));

@@ -7,7 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { NestPinoLogger, type Logger } from '@lattice/logging';
 import { SubjectNamespace, connectNats, ensureAuditStream } from '@lattice/messaging';
-import { MetricsRegistry, RuntimeModule } from '@lattice/service-runtime';
+import { MetricsRegistry, RuntimeModule, defineService } from '@lattice/service-runtime';
 import { API_KEY_CACHE_TTL_MS, ApiKeyCache } from './auth/api-key.cache';
 import { AuthController } from './auth/auth.controller';
 import { AuthenticationGuard, JwtGuard } from './auth/authentication.guard';
@@ -23,7 +23,7 @@ import { ProblemFilter } from './http/problem.filter';
 import { instrumentRequests, requestIdFrom } from './http/request-logging';
 import { TENANT_CACHE_TTL_MS, TenantCache } from './tenants/tenant-cache';
 import { TenantsController } from './tenants/tenants.controller';
-import type { GatewayConfig } from './gateway.config';
+import { gatewayConfigSpec, type GatewayConfig } from './gateway.config';
 
 export const API_VERSION = '0.1.0';
 
@@ -46,6 +46,7 @@ export async function createGatewayApp(
         logger,
         namespace: config.LATTICE_NAMESPACE,
         internalSecret: config.LATTICE_INTERNAL_SECRET,
+        auditRecorder: true,
       }),
       PassportModule,
       GatewayAuditModule,
@@ -115,3 +116,10 @@ export async function createGatewayApp(
   await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
   return app;
 }
+
+export const gatewayService = defineService({
+  name: 'gateway',
+  config: gatewayConfigSpec,
+  create: (config, logger) => createGatewayApp(config, logger),
+  started: (config) => ({ port: config.GATEWAY_PORT }),
+});

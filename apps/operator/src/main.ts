@@ -1,7 +1,4 @@
 import 'reflect-metadata';
-import { startTelemetry } from '@lattice/telemetry';
+import { serviceMain } from '@lattice/telemetry';
 
-startTelemetry('operator');
-
-// everything else loads after tracing has hooked into http
-void import('./bootstrap').then(({ bootstrap }) => bootstrap());
+serviceMain('operator', () => import('./operator.app').then((app) => app.operatorService));

@@ -10,6 +10,7 @@ import {
   MetricsRegistry,
   RuntimeModule,
   SystemClock,
+  defineService,
   type Clock,
 } from '@lattice/service-runtime';
 import { LeaderElector } from './controller/leader-elector';
@@ -21,7 +22,7 @@ import { GpuServiceSource, PrometheusGpuSource } from './metrics/gpu.source';
 import { MetricReader } from './metrics/metric-reader';
 import { QueueSource } from './metrics/queue.source';
 import { SchedulerQueueSource } from './metrics/scheduler-queue.source';
-import type { OperatorConfig } from './operator.config';
+import { operatorConfigSpec, type OperatorConfig } from './operator.config';
 
 export interface OperatorOptions {
   /** Defaults to KUBECONFIG, the in-cluster service account, or ~/.kube/config. */
@@ -142,6 +143,14 @@ export async function createOperator(
     halt: () => shutdown(false),
   };
 }
+
+/** Stopping it steps down first (`close`), so the other replica takes the lease at once. */
+export const operatorService = defineService({
+  name: 'operator',
+  config: operatorConfigSpec,
+  create: (config, logger) => createOperator(config, logger),
+  started: (config) => ({ port: config.OPERATOR_HTTP_PORT, identity: config.OPERATOR_IDENTITY }),
+});
 
 function defaultKubeConfig(): KubeConfig {
   const kc = new KubeConfig();

@@ -1,17 +1,19 @@
 import { Module, type INestApplication } from '@nestjs/common';
 import { TenantEventsStream, UsageStream } from '@lattice/contracts';
-import {
-  createRuntimeDataSource,
-  migrateServiceDatabase,
-  type ServiceDatabaseOptions,
-} from '@lattice/database';
+import type { ServiceDatabaseOptions } from '@lattice/database';
 import type { Logger } from '@lattice/logging';
 import { SubjectNamespace, connectNats, ensureStream } from '@lattice/messaging';
-import { RuntimeModule, listenService, type Clock } from '@lattice/service-runtime';
+import {
+  RuntimeModule,
+  defineService,
+  listenService,
+  openServiceDatabase,
+  type Clock,
+} from '@lattice/service-runtime';
 import { OutboxEntity } from './events/outbox.entity';
 import { TenantEntity } from './tenant/tenant.entity';
 import { TenantsModule } from './tenants.module';
-import type { TenantsConfig } from './tenants.config';
+import { tenantsConfigSpec, type TenantsConfig } from './tenants.config';
 import { tenantsMigrations } from '../migrations';
 
 export function tenantsDatabase(config: TenantsConfig): ServiceDatabaseOptions {
@@ -40,13 +42,7 @@ export async function createTenantsApp(
   logger: Logger,
   options: TenantsAppOptions = {},
 ): Promise<INestApplication> {
-  const db = tenantsDatabase(config);
-  if (options.migrate) {
-    const ran = await migrateServiceDatabase(db);
-    if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
-  }
-  const dataSource = createRuntimeDataSource(db);
-  await dataSource.initialize();
+  const dataSource = await openServiceDatabase(tenantsDatabase(config), logger, options);
 
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
   const nats = await connectNats(config.NATS_URL, 'lattice-tenants');
@@ -79,3 +75,10 @@ export async function createTenantsApp(
     port: config.TENANTS_HTTP_PORT,
   });
 }
+
+export const tenantsService = defineService({
+  name: 'tenants',
+  config: tenantsConfigSpec,
+  create: (config, logger, { migrate }) => createTenantsApp(config, logger, { migrate }),
+  started: (config) => ({ port: config.TENANTS_HTTP_PORT }),
+});

@@ -4,5 +4,7 @@ export * from './metrics';
 export * from './runtime.module';
 export * from './clock';
 export * from './shutdown';
-export * from './bootstrap-service';
+export * from './run-service';
 export * from './service-app';
+export * from './service-database';
+export * from './periodic';

@@ -1,8 +1,21 @@
-import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { Inject } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  Optional,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { EventBus, JetStreamPublisher, RpcClient, SubjectNamespace } from '@lattice/messaging';
+import {
+  AuditRecorder,
+  EventBus,
+  JetStreamPublisher,
+  RpcClient,
+  SubjectNamespace,
+} from '@lattice/messaging';
 import { ContextSigner } from '@lattice/request-context';
 import { HealthController, HealthRegistry } from './health';
 import { MetricsController, MetricsRegistry } from './metrics';
@@ -14,20 +27,50 @@ export interface RuntimeOptions {
   logger: Logger;
   namespace?: string;
   internalSecret: string;
+  /**
+   * The service records audit events: one `AuditRecorder` for all of it, counting what it
+   * drops in the service's metrics, and publishing what it holds before NATS drains.
+   */
+  auditRecorder?: boolean;
 }
 
-/** Drains the NATS connection after everything that uses it has stopped. */
+/** How long a stopping service waits for its audit events to reach the stream. */
+const AUDIT_FLUSH_MS = 5_000;
+
+/**
+ * Drains the NATS connection after everything that uses it has stopped: the HTTP and NATS
+ * listeners are closed by then, so the audit events their last requests recorded are all
+ * queued, and go out first.
+ */
 class NatsLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(AuditRecorder) private readonly recorder?: AuditRecorder,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.recorder && !(await this.recorder.flush(AUDIT_FLUSH_MS))) {
+      this.logger.error(
+        { waiting: this.recorder.buffered },
+        'audit events not published at shutdown',
+      );
+    }
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => undefined);
   }
 }
 
+const auditRecorderProvider: Provider = {
+  provide: AuditRecorder,
+  inject: [JetStreamPublisher, LOGGER, MetricsRegistry],
+  useFactory: (publisher: JetStreamPublisher, logger: Logger, metrics: MetricsRegistry) =>
+    new AuditRecorder(publisher, { logger, metrics: metrics.registry }),
+};
+
 /**
  * What every Lattice service stands on: its NATS connection, namespace, signed request
- * context, typed RPC client, JetStream publisher, logger, health and metrics endpoints.
+ * context, typed RPC client, JetStream publisher, logger, health and metrics endpoints, and
+ * (where asked) its audit recorder.
  */
 @Global()
 @Module({})
@@ -50,6 +93,7 @@ export class RuntimeModule {
         HealthRegistry,
         MetricsRegistry,
         NatsLifecycle,
+        ...(options.auditRecorder ? [auditRecorderProvider] : []),
       ],
       exports: [
         SERVICE_NAME,
@@ -62,6 +106,7 @@ export class RuntimeModule {
         EventBus,
         HealthRegistry,
         MetricsRegistry,
+        ...(options.auditRecorder ? [AuditRecorder] : []),
       ],
     };
   }

@@ -1,2 +1,3 @@
 export * from './telemetry';
 export * from './nats-propagation';
+export * from './service-main';

@@ -1,23 +1,16 @@
-import {
-  Inject,
-  Module,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Inject, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { AuditHealthCheck } from '@lattice/contracts';
 import {
   AuditRecorder,
-  JetStreamPublisher,
   RpcClient,
   SubjectNamespace,
   ensureAuditStream,
 } from '@lattice/messaging';
 import { serviceContext } from '@lattice/request-context';
-import { HealthRegistry, LOGGER, MetricsRegistry, NATS_CONNECTION } from '@lattice/service-runtime';
+import { HealthRegistry, LOGGER, NATS_CONNECTION } from '@lattice/service-runtime';
 import type { FastifyInstance } from 'fastify';
 import { AuditController } from './audit.controller';
 import { MUTATING, recordRequest, type AuditedRequest } from './audit-trail';
@@ -30,20 +23,10 @@ import { AuditTrailInterceptor } from './audit-trail.interceptor';
  */
 @Module({
   controllers: [AuditController],
-  providers: [
-    {
-      provide: AuditRecorder,
-      inject: [JetStreamPublisher, LOGGER, MetricsRegistry],
-      useFactory: (publisher: JetStreamPublisher, logger: Logger, metrics: MetricsRegistry) =>
-        new AuditRecorder(publisher, { logger, metrics: metrics.registry }),
-    },
-    { provide: APP_INTERCEPTOR, useClass: AuditTrailInterceptor },
-  ],
-  exports: [AuditRecorder],
+  // the recorder is the runtime's, which publishes what it holds at shutdown
+  providers: [{ provide: APP_INTERCEPTOR, useClass: AuditTrailInterceptor }],
 })
-export class GatewayAuditModule
-  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
-{
+export class GatewayAuditModule implements OnModuleInit, OnApplicationBootstrap {
   constructor(
     @Inject(AuditRecorder) private readonly recorder: AuditRecorder,
     private readonly adapter: HttpAdapterHost,
@@ -76,14 +59,5 @@ export class GatewayAuditModule
     await ensureAuditStream(this.nc, this.ns).catch((error) =>
       this.logger.warn({ err: error }, 'AUDIT stream not ready yet; events are buffered'),
     );
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    if (!(await this.recorder.flush(5_000))) {
-      this.logger.error(
-        { waiting: this.recorder.buffered },
-        'audit events not published at shutdown',
-      );
-    }
   }
 }

@@ -1,12 +1,7 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { TenantScope } from '@lattice/database';
-import { Clock, LOGGER } from '@lattice/service-runtime';
+import { Clock, LOGGER, PeriodicJob } from '@lattice/service-runtime';
 import { TenantOutbox } from '../events/tenant-outbox';
 import { TenantRepository } from '../tenant/tenant.repository';
 
@@ -17,32 +12,20 @@ export const PURGE_INTERVAL_MS = Symbol('PURGE_INTERVAL_MS');
  * go with the tenant row by foreign-key cascade), and announces each purge.
  */
 @Injectable()
-export class TenantPurgeJob implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running: Promise<number> = Promise.resolve(0);
-
+export class TenantPurgeJob extends PeriodicJob {
   constructor(
     private readonly scope: TenantScope,
     private readonly tenants: TenantRepository,
     private readonly outbox: TenantOutbox,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(PURGE_INTERVAL_MS) private readonly intervalMs: number,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running = this.purgeDue().catch((error) => {
-        this.logger.error({ err: error }, 'tenant purge failed; will retry');
-        return 0;
-      });
-    }, this.intervalMs);
-    this.timer.unref();
+    @Inject(PURGE_INTERVAL_MS) intervalMs: number,
+  ) {
+    super({ intervalMs, logger, failure: 'tenant purge failed; will retry' });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  protected run(): Promise<number> {
+    return this.purgeDue();
   }
 
   /** Purges every tenant past its retention. Returns how many went. */

@@ -1,0 +1,20 @@
+import { startTelemetry } from './telemetry';
+
+/** What a service's entry point loads: something that runs the service. */
+export interface RunnableService {
+  run(): Promise<void>;
+}
+
+/**
+ * A service process's `main`: tracing starts first and the service loads only after, so http
+ * and pg are instrumented before Nest, Fastify or TypeORM require them.
+ */
+export function serviceMain(service: string, load: () => Promise<RunnableService>): void {
+  startTelemetry(service);
+  load()
+    .then((runnable) => runnable.run())
+    .catch((error: unknown) => {
+      console.error(`${service}: could not start`, error);
+      process.exit(1);
+    });
+}
