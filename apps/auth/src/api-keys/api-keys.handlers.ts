@@ -5,20 +5,14 @@ import {
   AuthApiKeysList,
   AuthApiKeysRevoke,
   AuthApiKeysVerify,
-  AuthServiceAccountsCreate,
-  AuthServiceAccountsList,
   type RequestOf,
 } from '@lattice/contracts';
 import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
-import { ServiceAccountsService } from '../service-accounts/service-accounts.service';
 import { ApiKeysService } from './api-keys.service';
 
 @Controller()
 export class ApiKeysHandlers {
-  constructor(
-    private readonly keys: ApiKeysService,
-    private readonly accounts: ServiceAccountsService,
-  ) {}
+  constructor(private readonly keys: ApiKeysService) {}
 
   @Handles(AuthApiKeysCreate)
   create(@Payload() req: RequestOf<typeof AuthApiKeysCreate>, @CallContext() ctx: RequestContext) {
@@ -38,18 +32,5 @@ export class ApiKeysHandlers {
   @Handles(AuthApiKeysVerify)
   verify(@Payload() req: RequestOf<typeof AuthApiKeysVerify>) {
     return this.keys.verify(req.key);
-  }
-
-  @Handles(AuthServiceAccountsCreate)
-  createServiceAccount(
-    @Payload() req: RequestOf<typeof AuthServiceAccountsCreate>,
-    @CallContext() ctx: RequestContext,
-  ) {
-    return this.accounts.create(ctx, req);
-  }
-
-  @Handles(AuthServiceAccountsList)
-  async listServiceAccounts(@CallContext() ctx: RequestContext) {
-    return { items: await this.accounts.list(ctx) };
   }
 }

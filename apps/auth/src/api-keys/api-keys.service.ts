@@ -19,25 +19,13 @@ import {
   type RequestContext,
 } from '@lattice/messaging';
 import { Clock, NATS_CONNECTION } from '@lattice/service-runtime';
-import { RoleCatalog } from '../access/role-catalog';
 import { TenantDirectory } from '../access/tenant-directory';
+import { RoleCatalog } from '../roles/role-catalog';
+import { ServiceAccountRepository } from '../service-accounts/service-account.repository';
 import { hashSecret, secretMatches } from '../sessions/refresh-token';
+import { UserRepository } from '../users/user.repository';
 import { newApiKey, parseApiKey } from './api-key-format';
-
-interface ApiKeyRow {
-  tenant_id: string;
-  id: string;
-  prefix: string;
-  secret_hash: Buffer;
-  name: string;
-  owner_type: 'user' | 'service-account';
-  owner_id: string;
-  permissions: string[];
-  expires_at: Date | null;
-  last_used_at: Date | null;
-  revoked_at: Date | null;
-  created_at: Date;
-}
+import { ApiKeyRepository, type ApiKeyRow } from './api-key.repository';
 
 const invalidKey = () => new DomainError(ErrorCode.Unauthenticated, 'the API key is not valid');
 /** last_used_at is written at most this often per key, not on every call. */
@@ -50,6 +38,9 @@ export class ApiKeysService {
 
   constructor(
     private readonly scope: TenantScope,
+    private readonly keys: ApiKeyRepository,
+    private readonly users: UserRepository,
+    private readonly accounts: ServiceAccountRepository,
     private readonly roles: RoleCatalog,
     private readonly tenants: TenantDirectory,
     private readonly audit: AuditRecorder,
@@ -82,23 +73,17 @@ export class ApiKeysService {
       // a key never reaches further than its owner, nor than the one who makes it
       this.roles.assertMayHandOn(ownerPermissions, permissions);
       this.roles.assertMayHandOn(caller.permissions, permissions);
-      const [inserted]: ApiKeyRow[] = await em.query(
-        `INSERT INTO auth.api_keys
-           (tenant_id, prefix, secret_hash, name, owner_type, owner_id, permissions, expires_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-        [
-          tenantId,
-          generated.prefix,
-          hashSecret(generated.secret),
-          request.name,
-          ownerType,
-          ownerId,
-          [...new Set(permissions)].sort(),
-          request.expiresAt ?? null,
-          ctx.actor.id,
-        ],
-      );
-      return inserted!;
+      return this.keys.insert(em, {
+        tenantId,
+        prefix: generated.prefix,
+        secretHash: hashSecret(generated.secret),
+        name: request.name,
+        ownerType,
+        ownerId,
+        permissions: [...new Set(permissions)].sort(),
+        expiresAt: request.expiresAt ?? null,
+        createdBy: ctx.actor.id,
+      });
     });
     // the owner may be a person: their id goes under their key, so erasing them erases it
     this.record(
@@ -116,11 +101,7 @@ export class ApiKeysService {
     const tenantId = principalOf(ctx).tenantId;
     const ability = abilityOf(ctx);
     authorize(ability, 'read', 'ApiKey');
-    const rows: ApiKeyRow[] = await this.scope.run(tenantId, (em) =>
-      em.query(`SELECT * FROM auth.api_keys WHERE tenant_id = $1 ORDER BY created_at, id`, [
-        tenantId,
-      ]),
-    );
+    const rows = await this.scope.run(tenantId, (em) => this.keys.listOfTenant(em, tenantId));
     return rows
       .filter((r) => ability.can('read', record('ApiKey', { tenantId, ownerId: r.owner_id })))
       .map(view);
@@ -130,20 +111,12 @@ export class ApiKeysService {
     const tenantId = principalOf(ctx).tenantId;
     const ability = abilityOf(ctx);
     const row = await this.scope.run(tenantId, async (em) => {
-      const [found]: ApiKeyRow[] = await em.query(
-        `SELECT * FROM auth.api_keys WHERE id = $1 AND tenant_id = $2 FOR UPDATE`,
-        [id, tenantId],
-      );
+      const found = await this.keys.lockById(em, tenantId, id);
       if (!found || !ability.can('read', record('ApiKey', { tenantId, ownerId: found.owner_id })))
         throw new DomainError(ErrorCode.NotFound, 'no such API key');
       authorize(ability, 'delete', record('ApiKey', { tenantId, ownerId: found.owner_id }));
       if (found.revoked_at) return found;
-      // TypeORM answers an UPDATE with [rows, count]
-      const [[updated]]: [ApiKeyRow[]] = await em.query(
-        `UPDATE auth.api_keys SET revoked_at = $2 WHERE id = $1 RETURNING *`,
-        [id, this.clock.now()],
-      );
-      return updated!;
+      return this.keys.revoke(em, id, this.clock.now());
     });
     // every gateway drops the key from its cache now rather than when the entry expires
     this.nats.publish(
@@ -159,12 +132,7 @@ export class ApiKeysService {
     const parts = parseApiKey(key);
     if (!parts) throw invalidKey();
     const now = this.clock.now();
-    const row = await this.scope.runAsPlatform(async (em) => {
-      const [found]: ApiKeyRow[] = await em.query(`SELECT * FROM auth.api_keys WHERE prefix = $1`, [
-        parts.prefix,
-      ]);
-      return found;
-    });
+    const row = await this.scope.runAsPlatform((em) => this.keys.byPrefix(em, parts.prefix));
     if (
       !row ||
       !secretMatches(parts.secret, row.secret_hash) ||
@@ -187,7 +155,7 @@ export class ApiKeysService {
       if (ownerPermissions === undefined) throw invalidKey();
       const lost = new Set(notCovered(ownerPermissions, row.permissions));
       if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS)
-        await em.query(`UPDATE auth.api_keys SET last_used_at = $2 WHERE id = $1`, [row.id, now]);
+        await this.keys.touch(em, row.id, now);
       return {
         keyId: row.id,
         tenantId: row.tenant_id,
@@ -207,13 +175,11 @@ export class ApiKeysService {
     ownerType: 'user' | 'service-account',
     ownerId: string,
   ): Promise<string[] | undefined> {
-    const [owner] = await em.query(
+    const present =
       ownerType === 'user'
-        ? `SELECT 1 FROM auth.users WHERE id = $1 AND status <> 'disabled'`
-        : `SELECT 1 FROM auth.service_accounts WHERE id = $1`,
-      [ownerId],
-    );
-    if (!owner) return undefined;
+        ? await this.users.isEnabled(em, ownerId)
+        : await this.accounts.exists(em, ownerId);
+    if (!present) return undefined;
     return this.roles.permissionsOf(em, tenantId, await this.roles.rolesOf(em, ownerId));
   }
 

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import {
   DomainError,
@@ -11,9 +10,13 @@ import {
 import { SYSTEM_ROLE_NAMES, abilityOf, authorize, principalOf, record } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf, type RequestContext } from '@lattice/messaging';
-import { RoleCatalog } from '../access/role-catalog';
+import { RoleBindingRepository } from './role-binding.repository';
+import { RoleCatalog } from './role-catalog';
+import { RoleRepository } from './role.repository';
 
 type Binding = z.output<typeof RoleBindingRequest>;
+
+const noPrincipal = () => new DomainError(ErrorCode.NotFound, 'no such user or service account');
 
 /** Custom roles of a tenant, and who holds which role. */
 @Injectable()
@@ -21,6 +24,8 @@ export class RolesService {
   constructor(
     private readonly scope: TenantScope,
     private readonly roles: RoleCatalog,
+    private readonly customRoles: RoleRepository,
+    private readonly bindings: RoleBindingRepository,
     private readonly audit: AuditRecorder,
   ) {}
 
@@ -47,12 +52,13 @@ export class RolesService {
     this.roles.assertMayHandOn(principal.permissions, request.permissions);
     const permissions = [...new Set(request.permissions)].sort();
     await this.scope.run(tenantId, async (em) => {
-      const rows = await em.query(
-        `INSERT INTO auth.roles (tenant_id, name, description, permissions) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING RETURNING name`,
-        [tenantId, request.name, request.description, permissions],
-      );
-      if (rows.length === 0) throw new DomainError(ErrorCode.Conflict, 'the role exists');
+      const created = await this.customRoles.insert(em, {
+        tenantId,
+        name: request.name,
+        description: request.description,
+        permissions,
+      });
+      if (!created) throw new DomainError(ErrorCode.Conflict, 'the role exists');
     });
     this.record(ctx, tenantId, 'role.create', request.name, { permissions });
     return { name: request.name, description: request.description, system: false, permissions };
@@ -62,17 +68,11 @@ export class RolesService {
     const tenantId = principalOf(ctx).tenantId;
     authorize(abilityOf(ctx), 'delete', record('Role', { tenantId }));
     const remaining = await this.scope.run(tenantId, async (em) => {
-      const [{ n }] = await em.query(
-        `SELECT count(*)::int AS n FROM auth.role_bindings WHERE role = $1`,
-        [name],
-      );
+      const n = await this.bindings.holders(em, name);
       if (n > 0)
         throw new DomainError(ErrorCode.InvalidState, `the role is held by ${n} principals`);
-      const [, deleted]: [unknown[], number] = await em.query(
-        `DELETE FROM auth.roles WHERE name = $1 RETURNING name`,
-        [name],
-      );
-      if (deleted === 0) throw new DomainError(ErrorCode.NotFound, 'no such custom role');
+      if (!(await this.customRoles.remove(em, name)))
+        throw new DomainError(ErrorCode.NotFound, 'no such custom role');
       return this.roles.list(em, tenantId);
     });
     this.record(ctx, tenantId, 'role.delete', name, {});
@@ -87,14 +87,15 @@ export class RolesService {
     const tenantId = binding.tenantId ?? principalOf(ctx).tenantId;
     authorize(abilityOf(ctx), 'update', record('Role', { tenantId }));
     const roles = await this.scope.run(tenantId, async (em) => {
-      await this.assertPrincipal(em, binding.principalId);
+      if (!(await this.bindings.principalExists(em, binding.principalId))) throw noPrincipal();
       const role = await this.roles.resolve(em, tenantId, binding.role);
       this.roles.assertMayHandOn(principalOf(ctx).permissions, role.permissions);
-      await em.query(
-        `INSERT INTO auth.role_bindings (tenant_id, principal_id, role, granted_by)
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-        [tenantId, binding.principalId, binding.role, ctx.actor.id],
-      );
+      await this.bindings.bind(em, {
+        tenantId,
+        principalId: binding.principalId,
+        role: binding.role,
+        grantedBy: ctx.actor.id,
+      });
       return this.roles.rolesOf(em, binding.principalId);
     });
     this.record(ctx, tenantId, 'role.grant', binding.role, { principalId: binding.principalId });
@@ -108,25 +109,14 @@ export class RolesService {
     const tenantId = binding.tenantId ?? principalOf(ctx).tenantId;
     authorize(abilityOf(ctx), 'update', record('Role', { tenantId }));
     const roles = await this.scope.run(tenantId, async (em) => {
-      await this.assertPrincipal(em, binding.principalId);
+      if (!(await this.bindings.principalExists(em, binding.principalId))) throw noPrincipal();
       const role = await this.roles.resolve(em, tenantId, binding.role);
       this.roles.assertMayHandOn(principalOf(ctx).permissions, role.permissions);
-      await em.query(`DELETE FROM auth.role_bindings WHERE principal_id = $1 AND role = $2`, [
-        binding.principalId,
-        binding.role,
-      ]);
+      await this.bindings.unbind(em, binding.principalId, binding.role);
       return this.roles.rolesOf(em, binding.principalId);
     });
     this.record(ctx, tenantId, 'role.revoke', binding.role, { principalId: binding.principalId });
     return { principalId: binding.principalId, roles };
-  }
-
-  private async assertPrincipal(em: EntityManager, id: string): Promise<void> {
-    const [row] = await em.query(
-      `SELECT 1 FROM auth.users WHERE id = $1 UNION ALL SELECT 1 FROM auth.service_accounts WHERE id = $1`,
-      [id],
-    );
-    if (!row) throw new DomainError(ErrorCode.NotFound, 'no such user or service account');
   }
 
   private record(

@@ -9,7 +9,9 @@ import {
 import { abilityOf, authorize, principalOf, record } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf, type RequestContext } from '@lattice/messaging';
-import { RoleCatalog } from '../access/role-catalog';
+import { RoleBindingRepository } from '../roles/role-binding.repository';
+import { RoleCatalog } from '../roles/role-catalog';
+import { ServiceAccountRepository } from './service-account.repository';
 
 type View = z.output<typeof ServiceAccountView>;
 
@@ -18,7 +20,9 @@ type View = z.output<typeof ServiceAccountView>;
 export class ServiceAccountsService {
   constructor(
     private readonly scope: TenantScope,
+    private readonly accounts: ServiceAccountRepository,
     private readonly roles: RoleCatalog,
+    private readonly bindings: RoleBindingRepository,
     private readonly audit: AuditRecorder,
   ) {}
 
@@ -30,24 +34,23 @@ export class ServiceAccountsService {
     const tenantId = caller.tenantId;
     authorize(abilityOf(ctx), 'create', record('ServiceAccount', { tenantId }));
     const created = await this.scope.run(tenantId, async (em) => {
-      const granted: string[] = [];
-      for (const name of request.roles)
-        granted.push(...(await this.roles.resolve(em, tenantId, name)).permissions);
+      const granted = await this.roles.grantedBy(em, tenantId, request.roles);
       this.roles.assertMayHandOn(caller.permissions, granted);
-      const [row]: { id: string; created_at: Date }[] = await em.query(
-        `INSERT INTO auth.service_accounts (tenant_id, name, created_by) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING RETURNING id, created_at`,
-        [tenantId, request.name, ctx.actor.id],
-      );
+      const row = await this.accounts.insert(em, {
+        tenantId,
+        name: request.name,
+        createdBy: ctx.actor.id,
+      });
       if (!row)
         throw new DomainError(ErrorCode.Conflict, 'a service account with this name exists');
       const roles = [...new Set(request.roles)].sort();
-      for (const role of roles) {
-        await em.query(
-          `INSERT INTO auth.role_bindings (tenant_id, principal_id, role, granted_by) VALUES ($1, $2, $3, $4)`,
-          [tenantId, row.id, role, ctx.actor.id],
-        );
-      }
+      for (const role of roles)
+        await this.bindings.bind(em, {
+          tenantId,
+          principalId: row.id,
+          role,
+          grantedBy: ctx.actor.id,
+        });
       return {
         id: row.id,
         tenantId,
@@ -72,9 +75,7 @@ export class ServiceAccountsService {
     const tenantId = principalOf(ctx).tenantId;
     authorize(abilityOf(ctx), 'read', record('ServiceAccount', { tenantId }));
     return this.scope.run(tenantId, async (em) => {
-      const rows: { id: string; name: string; created_at: Date }[] = await em.query(
-        `SELECT id, name, created_at FROM auth.service_accounts ORDER BY name`,
-      );
+      const rows = await this.accounts.list(em);
       return Promise.all(
         rows.map(async (r) => ({
           id: r.id,

@@ -13,9 +13,11 @@ import { abilityOf, authorize, notCovered, principalOf, record } from '@lattice/
 import { CursorCodec, TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf, type RequestContext } from '@lattice/messaging';
 import { Clock } from '@lattice/service-runtime';
-import { RoleCatalog } from '../access/role-catalog';
 import { TenantDirectory } from '../access/tenant-directory';
 import { PasswordHasher } from '../passwords/password-hasher';
+import { RoleBindingRepository } from '../roles/role-binding.repository';
+import { RoleCatalog } from '../roles/role-catalog';
+import { RefreshTokenRepository } from '../sessions/refresh-token.repository';
 import { UserRepository, type UserRow } from './user.repository';
 
 @Injectable()
@@ -24,6 +26,8 @@ export class UsersService {
     private readonly scope: TenantScope,
     private readonly users: UserRepository,
     private readonly roles: RoleCatalog,
+    private readonly bindings: RoleBindingRepository,
+    private readonly refreshTokens: RefreshTokenRepository,
     private readonly tenants: TenantDirectory,
     private readonly hasher: PasswordHasher,
     private readonly cursors: CursorCodec,
@@ -50,12 +54,13 @@ export class UsersService {
         passwordHash,
       });
       if (!row) throw new DomainError(ErrorCode.Conflict, 'a user with this email exists');
-      for (const role of new Set(request.roles)) {
-        await em.query(
-          `INSERT INTO auth.role_bindings (tenant_id, principal_id, role, granted_by) VALUES ($1, $2, $3, $4)`,
-          [tenantId, row.id, role, ctx.actor.id],
-        );
-      }
+      for (const role of new Set(request.roles))
+        await this.bindings.bind(em, {
+          tenantId,
+          principalId: row.id,
+          role,
+          grantedBy: ctx.actor.id,
+        });
       return this.view(row, [...new Set(request.roles)].sort());
     });
     this.audit.record({
@@ -119,12 +124,7 @@ export class UsersService {
       authorize(abilityOf(ctx), 'update', record('User', { tenantId, id }));
       await this.assertOutranks(em, ctx, tenantId, id);
       await this.users.setStatus(em, id, status);
-      if (status === 'disabled') {
-        await em.query(
-          `UPDATE auth.refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`,
-          [id],
-        );
-      }
+      if (status === 'disabled') await this.refreshTokens.revokeAllOfUser(em, id);
       return this.view(
         { ...row, status, failed_attempts: 0, locked_until: null },
         await this.roles.rolesOf(em, id),
@@ -151,9 +151,7 @@ export class UsersService {
     tenantId: string,
     userId: string,
   ): Promise<void> {
-    const held: string[] = [];
-    for (const name of await this.roles.rolesOf(em, userId))
-      held.push(...(await this.roles.resolve(em, tenantId, name)).permissions);
+    const held = await this.roles.grantedBy(em, tenantId, await this.roles.rolesOf(em, userId));
     const beyond = notCovered(principalOf(ctx).permissions, held);
     if (beyond.length > 0)
       throw new DomainError(ErrorCode.Forbidden, 'the user holds permissions you do not', {
@@ -168,9 +166,7 @@ export class UsersService {
     tenantId: string,
     roles: readonly string[],
   ): Promise<void> {
-    const granted: string[] = [];
-    for (const name of roles)
-      granted.push(...(await this.roles.resolve(em, tenantId, name)).permissions);
+    const granted = await this.roles.grantedBy(em, tenantId, roles);
     this.roles.assertMayHandOn(principalOf(ctx).permissions, granted);
   }
 
