@@ -32,7 +32,7 @@ export interface Principal {
 }
 
 /** The field that names a record's tenant, and the one that names its owner. */
-function fieldsOf(resource: Resource): { tenant: string; owner: string } {
+export function fieldsOf(resource: Resource): { tenant: string; owner: string } {
   if (resource === 'Tenant') return { tenant: 'id', owner: 'ownerId' };
   if (resource === 'User') return { tenant: 'tenantId', owner: 'id' };
   return { tenant: 'tenantId', owner: 'ownerId' };

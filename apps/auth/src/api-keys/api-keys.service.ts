@@ -10,7 +10,7 @@ import {
   type ApiKeyView,
   type CreateApiKeyRequest,
 } from '@lattice/contracts';
-import { abilityOf, authorize, notCovered, principalOf, record } from '@lattice/authz';
+import { actingTenant, notCovered } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
 import {
   AuditRecorder,
@@ -53,13 +53,13 @@ export class ApiKeysService {
     ctx: RequestContext,
     request: z.output<typeof CreateApiKeyRequest>,
   ): Promise<{ key: string; apiKey: ApiKeyView }> {
-    const caller = principalOf(ctx);
-    const tenantId = caller.tenantId;
     if (ctx.actor.type !== 'user' && !request.serviceAccountId)
       throw new DomainError(ErrorCode.Forbidden, 'only users and service accounts own API keys');
+    const acting = actingTenant(ctx, { action: 'create', resource: 'ApiKey', reach: 'some' });
+    const { tenantId, principal: caller } = acting;
     const ownerType = request.serviceAccountId ? 'service-account' : 'user';
     const ownerId = request.serviceAccountId ?? caller.actorId;
-    authorize(abilityOf(ctx), 'create', record('ApiKey', { tenantId, ownerId }));
+    acting.authorize('create', 'ApiKey', { ownerId });
     if (request.expiresAt && new Date(request.expiresAt) <= this.clock.now())
       throw new DomainError(ErrorCode.ValidationFailed, 'the expiry is in the past', {
         issues: [{ path: 'expiresAt', message: 'must be in the future' }],
@@ -98,23 +98,26 @@ export class ApiKeysService {
   }
 
   async list(ctx: RequestContext): Promise<ApiKeyView[]> {
-    const tenantId = principalOf(ctx).tenantId;
-    const ability = abilityOf(ctx);
-    authorize(ability, 'read', 'ApiKey');
+    // keys of others are left out where the caller may read only its own
+    const acting = actingTenant(ctx, { action: 'read', resource: 'ApiKey', reach: 'some' });
+    const { tenantId } = acting;
     const rows = await this.scope.run(tenantId, (em) => this.keys.listOfTenant(em, tenantId));
-    return rows
-      .filter((r) => ability.can('read', record('ApiKey', { tenantId, ownerId: r.owner_id })))
-      .map(view);
+    return rows.filter((r) => acting.can('read', 'ApiKey', { ownerId: r.owner_id })).map(view);
   }
 
   async revoke(ctx: RequestContext, id: string): Promise<ApiKeyView> {
-    const tenantId = principalOf(ctx).tenantId;
-    const ability = abilityOf(ctx);
+    const acting = actingTenant(ctx, {
+      action: 'read',
+      resource: 'ApiKey',
+      reach: 'some',
+      refusal: { code: ErrorCode.NotFound, message: 'no such API key' },
+    });
+    const { tenantId } = acting;
     const row = await this.scope.run(tenantId, async (em) => {
       const found = await this.keys.lockById(em, tenantId, id);
-      if (!found || !ability.can('read', record('ApiKey', { tenantId, ownerId: found.owner_id })))
+      if (!found || !acting.can('read', 'ApiKey', { ownerId: found.owner_id }))
         throw new DomainError(ErrorCode.NotFound, 'no such API key');
-      authorize(ability, 'delete', record('ApiKey', { tenantId, ownerId: found.owner_id }));
+      acting.authorize('delete', 'ApiKey', { ownerId: found.owner_id });
       if (found.revoked_at) return found;
       return this.keys.revoke(em, id, this.clock.now());
     });

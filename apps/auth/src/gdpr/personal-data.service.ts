@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorCode, type GdprServiceRequest } from '@lattice/contracts';
-import { mayActOnSubject } from '@lattice/authz';
+import { ErrorCode, type GdprServiceRequest } from '@lattice/contracts';
+import { actingTenant } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
 import type { RequestContext } from '@lattice/messaging';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
@@ -12,8 +12,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The subjects themselves, or a caller whose permissions on that user allow the action. */
 function assertMay(ctx: RequestContext, action: 'manage' | 'delete', request: GdprServiceRequest) {
-  if (!mayActOnSubject(ctx, action, request.tenantId, request.subjectId))
-    throw new DomainError(ErrorCode.Forbidden, `not allowed to ${action} this user's data`);
+  actingTenant(ctx, {
+    tenantId: request.tenantId,
+    action,
+    resource: 'User',
+    reach: { id: request.subjectId },
+    subjectId: request.subjectId,
+    refusal: { code: ErrorCode.Forbidden, message: `not allowed to ${action} this user's data` },
+  });
 }
 
 /**

@@ -3,11 +3,12 @@ import type { z } from 'zod';
 import {
   DomainError,
   ErrorCode,
+  PLATFORM_TENANT_ID,
   type CreateRoleRequest,
   type RoleBindingRequest,
   type RoleView,
 } from '@lattice/contracts';
-import { SYSTEM_ROLE_NAMES, abilityOf, authorize, principalOf, record } from '@lattice/authz';
+import { SYSTEM_ROLE_NAMES, actingTenant } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf, type RequestContext } from '@lattice/messaging';
 import { RoleBindingRepository } from './role-binding.repository';
@@ -30,8 +31,11 @@ export class RolesService {
   ) {}
 
   async list(ctx: RequestContext, tenantIdRequested?: string): Promise<RoleView[]> {
-    const tenantId = tenantIdRequested ?? principalOf(ctx).tenantId;
-    authorize(abilityOf(ctx), 'read', record('Role', { tenantId }));
+    const { tenantId } = actingTenant(ctx, {
+      tenantId: tenantIdRequested,
+      action: 'read',
+      resource: 'Role',
+    });
     return this.scope.run(tenantId, (em) => this.roles.list(em, tenantId));
   }
 
@@ -39,12 +43,10 @@ export class RolesService {
     ctx: RequestContext,
     request: z.output<typeof CreateRoleRequest>,
   ): Promise<RoleView> {
-    const principal = principalOf(ctx);
-    const tenantId = principal.tenantId;
-    authorize(abilityOf(ctx), 'create', record('Role', { tenantId }));
+    const { tenantId, principal } = actingTenant(ctx, { action: 'create', resource: 'Role' });
     if (SYSTEM_ROLE_NAMES.has(request.name))
       throw new DomainError(ErrorCode.Conflict, `"${request.name}" is a system role`);
-    if (request.permissions.some((p) => p.endsWith(':platform')) && ctx.tenantId !== null)
+    if (request.permissions.some((p) => p.endsWith(':platform')) && tenantId !== PLATFORM_TENANT_ID)
       throw new DomainError(ErrorCode.ValidationFailed, 'tenant roles cannot reach other tenants', {
         issues: [{ path: 'permissions', message: 'platform scope is for platform roles' }],
       });
@@ -65,8 +67,7 @@ export class RolesService {
   }
 
   async delete(ctx: RequestContext, name: string): Promise<RoleView[]> {
-    const tenantId = principalOf(ctx).tenantId;
-    authorize(abilityOf(ctx), 'delete', record('Role', { tenantId }));
+    const { tenantId } = actingTenant(ctx, { action: 'delete', resource: 'Role' });
     const remaining = await this.scope.run(tenantId, async (em) => {
       const n = await this.bindings.holders(em, name);
       if (n > 0)
@@ -84,12 +85,15 @@ export class RolesService {
     ctx: RequestContext,
     binding: Binding,
   ): Promise<{ principalId: string; roles: string[] }> {
-    const tenantId = binding.tenantId ?? principalOf(ctx).tenantId;
-    authorize(abilityOf(ctx), 'update', record('Role', { tenantId }));
+    const { tenantId, principal } = actingTenant(ctx, {
+      tenantId: binding.tenantId,
+      action: 'update',
+      resource: 'Role',
+    });
     const roles = await this.scope.run(tenantId, async (em) => {
       if (!(await this.bindings.principalExists(em, binding.principalId))) throw noPrincipal();
       const role = await this.roles.resolve(em, tenantId, binding.role);
-      this.roles.assertMayHandOn(principalOf(ctx).permissions, role.permissions);
+      this.roles.assertMayHandOn(principal.permissions, role.permissions);
       await this.bindings.bind(em, {
         tenantId,
         principalId: binding.principalId,
@@ -106,12 +110,15 @@ export class RolesService {
     ctx: RequestContext,
     binding: Binding,
   ): Promise<{ principalId: string; roles: string[] }> {
-    const tenantId = binding.tenantId ?? principalOf(ctx).tenantId;
-    authorize(abilityOf(ctx), 'update', record('Role', { tenantId }));
+    const { tenantId, principal } = actingTenant(ctx, {
+      tenantId: binding.tenantId,
+      action: 'update',
+      resource: 'Role',
+    });
     const roles = await this.scope.run(tenantId, async (em) => {
       if (!(await this.bindings.principalExists(em, binding.principalId))) throw noPrincipal();
       const role = await this.roles.resolve(em, tenantId, binding.role);
-      this.roles.assertMayHandOn(principalOf(ctx).permissions, role.permissions);
+      this.roles.assertMayHandOn(principal.permissions, role.permissions);
       await this.bindings.unbind(em, binding.principalId, binding.role);
       return this.roles.rolesOf(em, binding.principalId);
     });

@@ -6,7 +6,7 @@ import {
   type CreateServiceAccountRequest,
   type ServiceAccountView,
 } from '@lattice/contracts';
-import { abilityOf, authorize, principalOf, record } from '@lattice/authz';
+import { actingTenant } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf, type RequestContext } from '@lattice/messaging';
 import { RoleBindingRepository } from '../roles/role-binding.repository';
@@ -30,9 +30,10 @@ export class ServiceAccountsService {
     ctx: RequestContext,
     request: z.output<typeof CreateServiceAccountRequest>,
   ): Promise<View> {
-    const caller = principalOf(ctx);
-    const tenantId = caller.tenantId;
-    authorize(abilityOf(ctx), 'create', record('ServiceAccount', { tenantId }));
+    const { tenantId, principal: caller } = actingTenant(ctx, {
+      action: 'create',
+      resource: 'ServiceAccount',
+    });
     const created = await this.scope.run(tenantId, async (em) => {
       const granted = await this.roles.grantedBy(em, tenantId, request.roles);
       this.roles.assertMayHandOn(caller.permissions, granted);
@@ -72,8 +73,7 @@ export class ServiceAccountsService {
   }
 
   async list(ctx: RequestContext): Promise<View[]> {
-    const tenantId = principalOf(ctx).tenantId;
-    authorize(abilityOf(ctx), 'read', record('ServiceAccount', { tenantId }));
+    const { tenantId } = actingTenant(ctx, { action: 'read', resource: 'ServiceAccount' });
     return this.scope.run(tenantId, async (em) => {
       const rows = await this.accounts.list(em);
       return Promise.all(

@@ -10,7 +10,7 @@ import {
   type ReplyOf,
   type RequestOf,
 } from '@lattice/contracts';
-import { abilityOf, authorize } from '@lattice/authz';
+import { actingTenant } from '@lattice/authz';
 import { CallContext, Handles, type RequestContext } from '@lattice/messaging';
 import { SigningKeys } from '../signing-keys/signing-keys.service';
 import { SessionsService } from './sessions.service';
@@ -44,7 +44,7 @@ export class SessionsHandlers {
 
   @Handles(AuthRotateKeys)
   rotate(@CallContext() ctx: RequestContext) {
-    authorize(abilityOf(ctx), 'manage', 'SigningKey');
+    actingTenant(ctx, { action: 'manage', resource: 'SigningKey', reach: 'every-tenant' });
     return this.keys.rotate();
   }
 
