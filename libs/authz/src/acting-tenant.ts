@@ -8,7 +8,7 @@ import {
 import type { RequestContext } from '@lattice/messaging';
 import {
   abilityFor,
-  fieldsOf,
+  recordFieldsOf,
   record,
   type LatticeAbility,
   type Principal,
@@ -97,7 +97,7 @@ function target(
   resource: Resource,
   reach: Reach,
 ): ResourceRecord {
-  const fields = fieldsOf(resource);
+  const fields = recordFieldsOf(resource);
   if (reach === 'every-tenant') return record(resource, {});
   if (reach === 'tenant') return record(resource, { [fields.tenant]: tenantId });
   if (reach === 'some')
