@@ -38,5 +38,18 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // SQL sits in repositories; a service holds the logic of a unit of work, not its statements
+    files: ['apps/auth/src/**/*.service.ts', 'apps/tenants/src/**/*.service.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='query']",
+          message: 'SQL belongs in a <thing>.repository.ts, not in a service',
+        },
+      ],
+    },
+  },
   prettier,
 );

@@ -1,5 +1,5 @@
-import { DomainError, ErrorCode } from '@lattice/contracts';
-import { abilityOf, mayActOnSubject, principalOf, record } from '@lattice/authz';
+import { ErrorCode } from '@lattice/contracts';
+import { actingTenant } from '@lattice/authz';
 import type { RequestContext } from '@lattice/request-context';
 
 /**
@@ -8,11 +8,15 @@ import type { RequestContext } from '@lattice/request-context';
  * and a platform caller naming none reads the platform's own trail).
  */
 export function auditTenant(ctx: RequestContext, requested: string | undefined): string {
-  const tenantId = requested ?? principalOf(ctx).tenantId;
-  if (!abilityOf(ctx).can('read', record('AuditEvent', { tenantId }))) {
-    throw forbidden('reading this audit trail needs read:AuditEvent on its tenant');
-  }
-  return tenantId;
+  return actingTenant(ctx, {
+    tenantId: requested,
+    action: 'read',
+    resource: 'AuditEvent',
+    refusal: {
+      code: ErrorCode.Forbidden,
+      message: 'reading this audit trail needs read:AuditEvent on its tenant',
+    },
+  }).tenantId;
 }
 
 /**
@@ -25,11 +29,15 @@ export function subjectTenant(
   subjectId: string,
   action: 'read' | 'update' | 'delete' | 'manage' = 'manage',
 ): string {
-  const tenantId = requested ?? principalOf(ctx).tenantId;
-  if (!mayActOnSubject(ctx, action, tenantId, subjectId)) {
-    throw forbidden(`not allowed to ${action} this data subject's records`);
-  }
-  return tenantId;
+  return actingTenant(ctx, {
+    tenantId: requested,
+    action,
+    resource: 'User',
+    reach: { id: subjectId },
+    subjectId,
+    refusal: {
+      code: ErrorCode.Forbidden,
+      message: `not allowed to ${action} this data subject's records`,
+    },
+  }).tenantId;
 }
-
-export const forbidden = (message: string) => new DomainError(ErrorCode.Forbidden, message);

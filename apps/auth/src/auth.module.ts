@@ -3,19 +3,26 @@ import type { DataSource } from 'typeorm';
 import { CursorCodec } from '@lattice/database';
 import { cipherFromConfig, EnvelopeCipher, deriveKey } from '@lattice/secrets';
 import { Clock, SystemClock, databaseProviders } from '@lattice/service-runtime';
-import { RoleCatalog } from './access/role-catalog';
 import { TenantDirectory } from './access/tenant-directory';
+import { ApiKeyRepository } from './api-keys/api-key.repository';
 import { ApiKeysHandlers } from './api-keys/api-keys.handlers';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import type { AuthConfig } from './auth.config';
 import { AUTH_SETTINGS, authSettings } from './auth.settings';
 import { PasswordHasher } from './passwords/password-hasher';
+import { RoleBindingRepository } from './roles/role-binding.repository';
+import { RoleCatalog } from './roles/role-catalog';
+import { RoleRepository } from './roles/role.repository';
 import { RolesHandlers } from './roles/roles.handlers';
 import { RolesService } from './roles/roles.service';
+import { ServiceAccountRepository } from './service-accounts/service-account.repository';
+import { ServiceAccountsHandlers } from './service-accounts/service-accounts.handlers';
 import { ServiceAccountsService } from './service-accounts/service-accounts.service';
+import { RefreshTokenRepository } from './sessions/refresh-token.repository';
 import { SessionsHandlers } from './sessions/sessions.handlers';
 import { SessionsService } from './sessions/sessions.service';
 import { KeyRotationJob } from './signing-keys/key-rotation.job';
+import { SigningKeyRepository } from './signing-keys/signing-key.repository';
 import { SigningKeys } from './signing-keys/signing-keys.service';
 import { PersonalDataHandlers } from './gdpr/personal-data.handlers';
 import { PersonalDataService } from './gdpr/personal-data.service';
@@ -38,6 +45,7 @@ export class AuthModule {
         UsersHandlers,
         RolesHandlers,
         ApiKeysHandlers,
+        ServiceAccountsHandlers,
         PersonalDataHandlers,
       ],
       providers: [
@@ -57,6 +65,12 @@ export class AuthModule {
         RoleCatalog,
         TenantDirectory,
         UserRepository,
+        RoleRepository,
+        RoleBindingRepository,
+        RefreshTokenRepository,
+        SigningKeyRepository,
+        ServiceAccountRepository,
+        ApiKeyRepository,
         SigningKeys,
         KeyRotationJob,
         SessionsService,

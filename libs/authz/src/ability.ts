@@ -32,7 +32,7 @@ export interface Principal {
 }
 
 /** The field that names a record's tenant, and the one that names its owner. */
-function fieldsOf(resource: Resource): { tenant: string; owner: string } {
+export function recordFieldsOf(resource: Resource): { tenant: string; owner: string } {
   if (resource === 'Tenant') return { tenant: 'id', owner: 'ownerId' };
   if (resource === 'User') return { tenant: 'tenantId', owner: 'id' };
   return { tenant: 'tenantId', owner: 'ownerId' };
@@ -56,7 +56,7 @@ export function abilityFor(principal: Principal): LatticeAbility {
         continue;
       }
       if (PLATFORM_RESOURCES.includes(resource)) continue;
-      const fields = fieldsOf(resource);
+      const fields = recordFieldsOf(resource);
       const conditions: MongoQuery = { [fields.tenant]: principal.tenantId };
       if (scope === 'own') conditions[fields.owner] = principal.actorId;
       can(permission.action, resource, conditions);

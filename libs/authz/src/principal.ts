@@ -1,9 +1,13 @@
 import { PLATFORM_TENANT_ID } from '@lattice/contracts';
 import type { RequestContext } from '@lattice/request-context';
-import { abilityFor, record, type LatticeAbility, type Principal } from './ability';
+import { abilityFor, type LatticeAbility, type Principal } from './ability';
 import { permissionsOf } from './role-resolution';
 
-/** The principal a verified request context speaks for. */
+/**
+ * The principal a verified request context speaks for. The context says `null` for the
+ * platform, as it travels; the principal, and everything decided from it, says
+ * `PLATFORM_TENANT_ID`.
+ */
 export function principalOf(ctx: RequestContext): Principal {
   const platformTenant = ctx.tenantId === null;
   return {
@@ -32,21 +36,4 @@ export function contextFromClaims(claims: AccessClaims, requestId: string): Requ
     actor: { type: 'user', id: claims.sub, roles: claims.roles, permissions: claims.perms },
     requestId,
   };
-}
-
-/**
- * Whether the caller may act on a data subject (a user) of a tenant: the subjects themselves
- * always, anyone else as their permissions on that user allow.
- */
-export function mayActOnSubject(
-  ctx: RequestContext,
-  action: 'read' | 'update' | 'delete' | 'manage',
-  tenantId: string,
-  subjectId: string,
-): boolean {
-  const self =
-    ctx.actor.type === 'user' &&
-    ctx.actor.id === subjectId &&
-    (ctx.tenantId ?? PLATFORM_TENANT_ID) === tenantId;
-  return self || abilityOf(ctx).can(action, record('User', { tenantId, id: subjectId }));
 }

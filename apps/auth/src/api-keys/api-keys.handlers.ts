@@ -5,21 +5,15 @@ import {
   AuthApiKeysList,
   AuthApiKeysRevoke,
   AuthApiKeysVerify,
-  AuthServiceAccountsCreate,
-  AuthServiceAccountsList,
   type RequestOf,
 } from '@lattice/contracts';
 import { CallContext, Handles } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
-import { ServiceAccountsService } from '../service-accounts/service-accounts.service';
 import { ApiKeysService } from './api-keys.service';
 
 @Controller()
 export class ApiKeysHandlers {
-  constructor(
-    private readonly keys: ApiKeysService,
-    private readonly accounts: ServiceAccountsService,
-  ) {}
+  constructor(private readonly keys: ApiKeysService) {}
 
   @Handles(AuthApiKeysCreate)
   create(@Payload() req: RequestOf<typeof AuthApiKeysCreate>, @CallContext() ctx: RequestContext) {
@@ -39,18 +33,5 @@ export class ApiKeysHandlers {
   @Handles(AuthApiKeysVerify)
   verify(@Payload() req: RequestOf<typeof AuthApiKeysVerify>) {
     return this.keys.verify(req.key);
-  }
-
-  @Handles(AuthServiceAccountsCreate)
-  createServiceAccount(
-    @Payload() req: RequestOf<typeof AuthServiceAccountsCreate>,
-    @CallContext() ctx: RequestContext,
-  ) {
-    return this.accounts.create(ctx, req);
-  }
-
-  @Handles(AuthServiceAccountsList)
-  async listServiceAccounts(@CallContext() ctx: RequestContext) {
-    return { items: await this.accounts.list(ctx) };
   }
 }

@@ -9,30 +9,18 @@ import {
   type ApiKeyView,
   type CreateApiKeyRequest,
 } from '@lattice/contracts';
-import { abilityOf, authorize, notCovered, principalOf, record } from '@lattice/authz';
+import { actingTenant, notCovered } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf, EventBus } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
-import { RoleCatalog } from '../access/role-catalog';
 import { TenantDirectory } from '../access/tenant-directory';
+import { RoleCatalog } from '../roles/role-catalog';
+import { ServiceAccountRepository } from '../service-accounts/service-account.repository';
 import { hashSecret, secretMatches } from '../sessions/refresh-token';
+import { UserRepository } from '../users/user.repository';
 import { newApiKey, parseApiKey } from './api-key-format';
-
-interface ApiKeyRow {
-  tenant_id: string;
-  id: string;
-  prefix: string;
-  secret_hash: Buffer;
-  name: string;
-  owner_type: 'user' | 'service-account';
-  owner_id: string;
-  permissions: string[];
-  expires_at: Date | null;
-  last_used_at: Date | null;
-  revoked_at: Date | null;
-  created_at: Date;
-}
+import { ApiKeyRepository, type ApiKeyRow } from './api-key.repository';
 
 const invalidKey = () => new DomainError(ErrorCode.Unauthenticated, 'the API key is not valid');
 /** last_used_at is written at most this often per key, not on every call. */
@@ -43,6 +31,9 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 export class ApiKeysService {
   constructor(
     private readonly scope: TenantScope,
+    private readonly keys: ApiKeyRepository,
+    private readonly users: UserRepository,
+    private readonly accounts: ServiceAccountRepository,
     private readonly roles: RoleCatalog,
     private readonly tenants: TenantDirectory,
     private readonly audit: AuditRecorder,
@@ -54,13 +45,13 @@ export class ApiKeysService {
     ctx: RequestContext,
     request: z.output<typeof CreateApiKeyRequest>,
   ): Promise<{ key: string; apiKey: ApiKeyView }> {
-    const caller = principalOf(ctx);
-    const tenantId = caller.tenantId;
     if (ctx.actor.type !== 'user' && !request.serviceAccountId)
       throw new DomainError(ErrorCode.Forbidden, 'only users and service accounts own API keys');
+    const acting = actingTenant(ctx, { action: 'create', resource: 'ApiKey', reach: 'some' });
+    const { tenantId, principal: caller } = acting;
     const ownerType = request.serviceAccountId ? 'service-account' : 'user';
     const ownerId = request.serviceAccountId ?? caller.actorId;
-    authorize(abilityOf(ctx), 'create', record('ApiKey', { tenantId, ownerId }));
+    acting.authorize('create', 'ApiKey', { ownerId });
     if (request.expiresAt && new Date(request.expiresAt) <= this.clock.now())
       throw new DomainError(ErrorCode.ValidationFailed, 'the expiry is in the past', {
         issues: [{ path: 'expiresAt', message: 'must be in the future' }],
@@ -74,23 +65,17 @@ export class ApiKeysService {
       // a key never reaches further than its owner, nor than the one who makes it
       this.roles.assertMayHandOn(ownerPermissions, permissions);
       this.roles.assertMayHandOn(caller.permissions, permissions);
-      const [inserted]: ApiKeyRow[] = await em.query(
-        `INSERT INTO auth.api_keys
-           (tenant_id, prefix, secret_hash, name, owner_type, owner_id, permissions, expires_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-        [
-          tenantId,
-          generated.prefix,
-          hashSecret(generated.secret),
-          request.name,
-          ownerType,
-          ownerId,
-          [...new Set(permissions)].sort(),
-          request.expiresAt ?? null,
-          ctx.actor.id,
-        ],
-      );
-      return inserted!;
+      return this.keys.insert(em, {
+        tenantId,
+        prefix: generated.prefix,
+        secretHash: hashSecret(generated.secret),
+        name: request.name,
+        ownerType,
+        ownerId,
+        permissions: [...new Set(permissions)].sort(),
+        expiresAt: request.expiresAt ?? null,
+        createdBy: ctx.actor.id,
+      });
     });
     // the owner may be a person: their id goes under their key, so erasing them erases it
     this.record(
@@ -105,37 +90,28 @@ export class ApiKeysService {
   }
 
   async list(ctx: RequestContext): Promise<ApiKeyView[]> {
-    const tenantId = principalOf(ctx).tenantId;
-    const ability = abilityOf(ctx);
-    authorize(ability, 'read', 'ApiKey');
-    const rows: ApiKeyRow[] = await this.scope.run(tenantId, (em) =>
-      em.query(`SELECT * FROM auth.api_keys WHERE tenant_id = $1 ORDER BY created_at, id`, [
-        tenantId,
-      ]),
-    );
-    return rows
-      .filter((r) => ability.can('read', record('ApiKey', { tenantId, ownerId: r.owner_id })))
-      .map(view);
+    // keys of others are left out where the caller may read only its own
+    const acting = actingTenant(ctx, { action: 'read', resource: 'ApiKey', reach: 'some' });
+    const { tenantId } = acting;
+    const rows = await this.scope.run(tenantId, (em) => this.keys.listOfTenant(em, tenantId));
+    return rows.filter((r) => acting.can('read', 'ApiKey', { ownerId: r.owner_id })).map(view);
   }
 
   async revoke(ctx: RequestContext, id: string): Promise<ApiKeyView> {
-    const tenantId = principalOf(ctx).tenantId;
-    const ability = abilityOf(ctx);
+    const acting = actingTenant(ctx, {
+      action: 'read',
+      resource: 'ApiKey',
+      reach: 'some',
+      refusal: { code: ErrorCode.NotFound, message: 'no such API key' },
+    });
+    const { tenantId } = acting;
     const row = await this.scope.run(tenantId, async (em) => {
-      const [found]: ApiKeyRow[] = await em.query(
-        `SELECT * FROM auth.api_keys WHERE id = $1 AND tenant_id = $2 FOR UPDATE`,
-        [id, tenantId],
-      );
-      if (!found || !ability.can('read', record('ApiKey', { tenantId, ownerId: found.owner_id })))
+      const found = await this.keys.lockById(em, tenantId, id);
+      if (!found || !acting.can('read', 'ApiKey', { ownerId: found.owner_id }))
         throw new DomainError(ErrorCode.NotFound, 'no such API key');
-      authorize(ability, 'delete', record('ApiKey', { tenantId, ownerId: found.owner_id }));
+      acting.authorize('delete', 'ApiKey', { ownerId: found.owner_id });
       if (found.revoked_at) return found;
-      // TypeORM answers an UPDATE with [rows, count]
-      const [[updated]]: [ApiKeyRow[]] = await em.query(
-        `UPDATE auth.api_keys SET revoked_at = $2 WHERE id = $1 RETURNING *`,
-        [id, this.clock.now()],
-      );
-      return updated!;
+      return this.keys.revoke(em, id, this.clock.now());
     });
     // every gateway drops the key from its cache now rather than when the entry expires
     this.events.publish(AuthApiKeyRevoked, { keyId: row.id, prefix: row.prefix });
@@ -148,12 +124,7 @@ export class ApiKeysService {
     const parts = parseApiKey(key);
     if (!parts) throw invalidKey();
     const now = this.clock.now();
-    const row = await this.scope.runAsPlatform(async (em) => {
-      const [found]: ApiKeyRow[] = await em.query(`SELECT * FROM auth.api_keys WHERE prefix = $1`, [
-        parts.prefix,
-      ]);
-      return found;
-    });
+    const row = await this.scope.runAsPlatform((em) => this.keys.byPrefix(em, parts.prefix));
     if (
       !row ||
       !secretMatches(parts.secret, row.secret_hash) ||
@@ -176,7 +147,7 @@ export class ApiKeysService {
       if (ownerPermissions === undefined) throw invalidKey();
       const lost = new Set(notCovered(ownerPermissions, row.permissions));
       if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS)
-        await em.query(`UPDATE auth.api_keys SET last_used_at = $2 WHERE id = $1`, [row.id, now]);
+        await this.keys.touch(em, row.id, now);
       return {
         keyId: row.id,
         tenantId: row.tenant_id,
@@ -196,13 +167,11 @@ export class ApiKeysService {
     ownerType: 'user' | 'service-account',
     ownerId: string,
   ): Promise<string[] | undefined> {
-    const [owner] = await em.query(
+    const present =
       ownerType === 'user'
-        ? `SELECT 1 FROM auth.users WHERE id = $1 AND status <> 'disabled'`
-        : `SELECT 1 FROM auth.service_accounts WHERE id = $1`,
-      [ownerId],
-    );
-    if (!owner) return undefined;
+        ? await this.users.isEnabled(em, ownerId)
+        : await this.accounts.exists(em, ownerId);
+    if (!present) return undefined;
     return this.roles.permissionsOf(em, tenantId, await this.roles.rolesOf(em, ownerId));
   }
 

@@ -1,15 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorCode, type GdprServiceRequest } from '@lattice/contracts';
-import { mayActOnSubject } from '@lattice/authz';
+import { ErrorCode, type GdprServiceRequest } from '@lattice/contracts';
+import { actingTenant } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
 import type { RequestContext } from '@lattice/request-context';
+import { ApiKeyRepository } from '../api-keys/api-key.repository';
+import { RoleBindingRepository } from '../roles/role-binding.repository';
+import { RefreshTokenRepository } from '../sessions/refresh-token.repository';
+import { UserRepository } from '../users/user.repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The subjects themselves, or a caller whose permissions on that user allow the action. */
 function assertMay(ctx: RequestContext, action: 'manage' | 'delete', request: GdprServiceRequest) {
-  if (!mayActOnSubject(ctx, action, request.tenantId, request.subjectId))
-    throw new DomainError(ErrorCode.Forbidden, `not allowed to ${action} this user's data`);
+  actingTenant(ctx, {
+    tenantId: request.tenantId,
+    action,
+    resource: 'User',
+    reach: { id: request.subjectId },
+    subjectId: request.subjectId,
+    refusal: { code: ErrorCode.Forbidden, message: `not allowed to ${action} this user's data` },
+  });
 }
 
 /**
@@ -19,37 +29,24 @@ function assertMay(ctx: RequestContext, action: 'manage' | 'delete', request: Gd
  */
 @Injectable()
 export class PersonalDataService {
-  constructor(private readonly scope: TenantScope) {}
+  constructor(
+    private readonly scope: TenantScope,
+    private readonly users: UserRepository,
+    private readonly bindings: RoleBindingRepository,
+    private readonly refreshTokens: RefreshTokenRepository,
+    private readonly apiKeys: ApiKeyRepository,
+  ) {}
 
   async export(ctx: RequestContext, request: GdprServiceRequest): Promise<unknown> {
     assertMay(ctx, 'manage', request);
     if (!UUID.test(request.subjectId)) return null;
     return this.scope.run(request.tenantId, async (em) => {
-      const [user] = await em.query(
-        `SELECT id, email, display_name AS "displayName", status, created_at AS "createdAt",
-                last_login_at AS "lastLoginAt", locked_until AS "lockedUntil"
-           FROM auth.users WHERE id = $1`,
-        [request.subjectId],
-      );
+      const user = await this.users.personalData(em, request.subjectId);
       if (!user) return null;
       const [roles, sessions, apiKeys] = await Promise.all([
-        em.query(
-          `SELECT role, granted_by AS "grantedBy", granted_at AS "grantedAt"
-             FROM auth.role_bindings WHERE principal_id = $1 ORDER BY role`,
-          [request.subjectId],
-        ),
-        em.query(
-          `SELECT family_id AS "session", issued_at AS "issuedAt", expires_at AS "expiresAt",
-                  used_at AS "usedAt", revoked_at AS "revokedAt"
-             FROM auth.refresh_tokens WHERE user_id = $1 ORDER BY issued_at`,
-          [request.subjectId],
-        ),
-        em.query(
-          `SELECT id, name, prefix, permissions, created_at AS "createdAt",
-                  last_used_at AS "lastUsedAt", expires_at AS "expiresAt", revoked_at AS "revokedAt"
-             FROM auth.api_keys WHERE owner_type = 'user' AND owner_id = $1 ORDER BY created_at`,
-          [request.subjectId],
-        ),
+        this.bindings.personalData(em, request.subjectId),
+        this.refreshTokens.personalData(em, request.subjectId),
+        this.apiKeys.personalData(em, request.subjectId),
       ]);
       return { user, roles, sessions, apiKeys };
     });
@@ -61,17 +58,12 @@ export class PersonalDataService {
     if (!UUID.test(request.subjectId)) return 0;
     return this.scope.run(request.tenantId, async (em) => {
       const counts = await Promise.all([
-        em.query(`DELETE FROM auth.api_keys WHERE owner_type = 'user' AND owner_id = $1`, [
-          request.subjectId,
-        ]),
-        em.query(`DELETE FROM auth.role_bindings WHERE principal_id = $1`, [request.subjectId]),
-        em.query(`DELETE FROM auth.refresh_tokens WHERE user_id = $1`, [request.subjectId]),
+        this.apiKeys.removeAllOfUser(em, request.subjectId),
+        this.bindings.removeAllOf(em, request.subjectId),
+        this.refreshTokens.removeAllOfUser(em, request.subjectId),
       ]);
-      const [, users]: [unknown, number] = await em.query(`DELETE FROM auth.users WHERE id = $1`, [
-        request.subjectId,
-      ]);
-      // TypeORM answers a DELETE with [rows, count]
-      return counts.reduce((sum, [, n]: [unknown, number]) => sum + n, 0) + users;
+      const users = await this.users.remove(em, request.subjectId);
+      return counts.reduce((sum, n) => sum + n, 0) + users;
     });
   }
 }

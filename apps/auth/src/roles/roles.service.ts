@@ -1,20 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import {
   DomainError,
   ErrorCode,
+  PLATFORM_TENANT_ID,
   type CreateRoleRequest,
   type RoleBindingRequest,
   type RoleView,
 } from '@lattice/contracts';
-import { SYSTEM_ROLE_NAMES, abilityOf, authorize, principalOf, record } from '@lattice/authz';
+import { SYSTEM_ROLE_NAMES, actingTenant } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
-import { RoleCatalog } from '../access/role-catalog';
+import { RoleBindingRepository } from './role-binding.repository';
+import { RoleCatalog } from './role-catalog';
+import { RoleRepository } from './role.repository';
 
 type Binding = z.output<typeof RoleBindingRequest>;
+
+const noPrincipal = () => new DomainError(ErrorCode.NotFound, 'no such user or service account');
 
 /** Custom roles of a tenant, and who holds which role. */
 @Injectable()
@@ -22,12 +26,17 @@ export class RolesService {
   constructor(
     private readonly scope: TenantScope,
     private readonly roles: RoleCatalog,
+    private readonly customRoles: RoleRepository,
+    private readonly bindings: RoleBindingRepository,
     private readonly audit: AuditRecorder,
   ) {}
 
   async list(ctx: RequestContext, tenantIdRequested?: string): Promise<RoleView[]> {
-    const tenantId = tenantIdRequested ?? principalOf(ctx).tenantId;
-    authorize(abilityOf(ctx), 'read', record('Role', { tenantId }));
+    const { tenantId } = actingTenant(ctx, {
+      tenantId: tenantIdRequested,
+      action: 'read',
+      resource: 'Role',
+    });
     return this.scope.run(tenantId, (em) => this.roles.list(em, tenantId));
   }
 
@@ -35,12 +44,10 @@ export class RolesService {
     ctx: RequestContext,
     request: z.output<typeof CreateRoleRequest>,
   ): Promise<RoleView> {
-    const principal = principalOf(ctx);
-    const tenantId = principal.tenantId;
-    authorize(abilityOf(ctx), 'create', record('Role', { tenantId }));
+    const { tenantId, principal } = actingTenant(ctx, { action: 'create', resource: 'Role' });
     if (SYSTEM_ROLE_NAMES.has(request.name))
       throw new DomainError(ErrorCode.Conflict, `"${request.name}" is a system role`);
-    if (request.permissions.some((p) => p.endsWith(':platform')) && ctx.tenantId !== null)
+    if (request.permissions.some((p) => p.endsWith(':platform')) && tenantId !== PLATFORM_TENANT_ID)
       throw new DomainError(ErrorCode.ValidationFailed, 'tenant roles cannot reach other tenants', {
         issues: [{ path: 'permissions', message: 'platform scope is for platform roles' }],
       });
@@ -48,32 +55,26 @@ export class RolesService {
     this.roles.assertMayHandOn(principal.permissions, request.permissions);
     const permissions = [...new Set(request.permissions)].sort();
     await this.scope.run(tenantId, async (em) => {
-      const rows = await em.query(
-        `INSERT INTO auth.roles (tenant_id, name, description, permissions) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING RETURNING name`,
-        [tenantId, request.name, request.description, permissions],
-      );
-      if (rows.length === 0) throw new DomainError(ErrorCode.Conflict, 'the role exists');
+      const created = await this.customRoles.insert(em, {
+        tenantId,
+        name: request.name,
+        description: request.description,
+        permissions,
+      });
+      if (!created) throw new DomainError(ErrorCode.Conflict, 'the role exists');
     });
     this.record(ctx, tenantId, 'role.create', request.name, { permissions });
     return { name: request.name, description: request.description, system: false, permissions };
   }
 
   async delete(ctx: RequestContext, name: string): Promise<RoleView[]> {
-    const tenantId = principalOf(ctx).tenantId;
-    authorize(abilityOf(ctx), 'delete', record('Role', { tenantId }));
+    const { tenantId } = actingTenant(ctx, { action: 'delete', resource: 'Role' });
     const remaining = await this.scope.run(tenantId, async (em) => {
-      const [{ n }] = await em.query(
-        `SELECT count(*)::int AS n FROM auth.role_bindings WHERE role = $1`,
-        [name],
-      );
+      const n = await this.bindings.holders(em, name);
       if (n > 0)
         throw new DomainError(ErrorCode.InvalidState, `the role is held by ${n} principals`);
-      const [, deleted]: [unknown[], number] = await em.query(
-        `DELETE FROM auth.roles WHERE name = $1 RETURNING name`,
-        [name],
-      );
-      if (deleted === 0) throw new DomainError(ErrorCode.NotFound, 'no such custom role');
+      if (!(await this.customRoles.remove(em, name)))
+        throw new DomainError(ErrorCode.NotFound, 'no such custom role');
       return this.roles.list(em, tenantId);
     });
     this.record(ctx, tenantId, 'role.delete', name, {});
@@ -85,17 +86,21 @@ export class RolesService {
     ctx: RequestContext,
     binding: Binding,
   ): Promise<{ principalId: string; roles: string[] }> {
-    const tenantId = binding.tenantId ?? principalOf(ctx).tenantId;
-    authorize(abilityOf(ctx), 'update', record('Role', { tenantId }));
+    const { tenantId, principal } = actingTenant(ctx, {
+      tenantId: binding.tenantId,
+      action: 'update',
+      resource: 'Role',
+    });
     const roles = await this.scope.run(tenantId, async (em) => {
-      await this.assertPrincipal(em, binding.principalId);
+      if (!(await this.bindings.principalExists(em, binding.principalId))) throw noPrincipal();
       const role = await this.roles.resolve(em, tenantId, binding.role);
-      this.roles.assertMayHandOn(principalOf(ctx).permissions, role.permissions);
-      await em.query(
-        `INSERT INTO auth.role_bindings (tenant_id, principal_id, role, granted_by)
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-        [tenantId, binding.principalId, binding.role, ctx.actor.id],
-      );
+      this.roles.assertMayHandOn(principal.permissions, role.permissions);
+      await this.bindings.bind(em, {
+        tenantId,
+        principalId: binding.principalId,
+        role: binding.role,
+        grantedBy: ctx.actor.id,
+      });
       return this.roles.rolesOf(em, binding.principalId);
     });
     this.record(ctx, tenantId, 'role.grant', binding.role, { principalId: binding.principalId });
@@ -106,28 +111,20 @@ export class RolesService {
     ctx: RequestContext,
     binding: Binding,
   ): Promise<{ principalId: string; roles: string[] }> {
-    const tenantId = binding.tenantId ?? principalOf(ctx).tenantId;
-    authorize(abilityOf(ctx), 'update', record('Role', { tenantId }));
+    const { tenantId, principal } = actingTenant(ctx, {
+      tenantId: binding.tenantId,
+      action: 'update',
+      resource: 'Role',
+    });
     const roles = await this.scope.run(tenantId, async (em) => {
-      await this.assertPrincipal(em, binding.principalId);
+      if (!(await this.bindings.principalExists(em, binding.principalId))) throw noPrincipal();
       const role = await this.roles.resolve(em, tenantId, binding.role);
-      this.roles.assertMayHandOn(principalOf(ctx).permissions, role.permissions);
-      await em.query(`DELETE FROM auth.role_bindings WHERE principal_id = $1 AND role = $2`, [
-        binding.principalId,
-        binding.role,
-      ]);
+      this.roles.assertMayHandOn(principal.permissions, role.permissions);
+      await this.bindings.unbind(em, binding.principalId, binding.role);
       return this.roles.rolesOf(em, binding.principalId);
     });
     this.record(ctx, tenantId, 'role.revoke', binding.role, { principalId: binding.principalId });
     return { principalId: binding.principalId, roles };
-  }
-
-  private async assertPrincipal(em: EntityManager, id: string): Promise<void> {
-    const [row] = await em.query(
-      `SELECT 1 FROM auth.users WHERE id = $1 UNION ALL SELECT 1 FROM auth.service_accounts WHERE id = $1`,
-      [id],
-    );
-    if (!row) throw new DomainError(ErrorCode.NotFound, 'no such user or service account');
   }
 
   private record(

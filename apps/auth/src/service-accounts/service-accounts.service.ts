@@ -6,11 +6,13 @@ import {
   type CreateServiceAccountRequest,
   type ServiceAccountView,
 } from '@lattice/contracts';
-import { abilityOf, authorize, principalOf, record } from '@lattice/authz';
+import { actingTenant } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
-import { RoleCatalog } from '../access/role-catalog';
+import { RoleBindingRepository } from '../roles/role-binding.repository';
+import { RoleCatalog } from '../roles/role-catalog';
+import { ServiceAccountRepository } from './service-account.repository';
 
 type View = z.output<typeof ServiceAccountView>;
 
@@ -19,7 +21,9 @@ type View = z.output<typeof ServiceAccountView>;
 export class ServiceAccountsService {
   constructor(
     private readonly scope: TenantScope,
+    private readonly accounts: ServiceAccountRepository,
     private readonly roles: RoleCatalog,
+    private readonly bindings: RoleBindingRepository,
     private readonly audit: AuditRecorder,
   ) {}
 
@@ -27,28 +31,28 @@ export class ServiceAccountsService {
     ctx: RequestContext,
     request: z.output<typeof CreateServiceAccountRequest>,
   ): Promise<View> {
-    const caller = principalOf(ctx);
-    const tenantId = caller.tenantId;
-    authorize(abilityOf(ctx), 'create', record('ServiceAccount', { tenantId }));
+    const { tenantId, principal: caller } = actingTenant(ctx, {
+      action: 'create',
+      resource: 'ServiceAccount',
+    });
     const created = await this.scope.run(tenantId, async (em) => {
-      const granted: string[] = [];
-      for (const name of request.roles)
-        granted.push(...(await this.roles.resolve(em, tenantId, name)).permissions);
+      const granted = await this.roles.grantedBy(em, tenantId, request.roles);
       this.roles.assertMayHandOn(caller.permissions, granted);
-      const [row]: { id: string; created_at: Date }[] = await em.query(
-        `INSERT INTO auth.service_accounts (tenant_id, name, created_by) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING RETURNING id, created_at`,
-        [tenantId, request.name, ctx.actor.id],
-      );
+      const row = await this.accounts.insert(em, {
+        tenantId,
+        name: request.name,
+        createdBy: ctx.actor.id,
+      });
       if (!row)
         throw new DomainError(ErrorCode.Conflict, 'a service account with this name exists');
       const roles = [...new Set(request.roles)].sort();
-      for (const role of roles) {
-        await em.query(
-          `INSERT INTO auth.role_bindings (tenant_id, principal_id, role, granted_by) VALUES ($1, $2, $3, $4)`,
-          [tenantId, row.id, role, ctx.actor.id],
-        );
-      }
+      for (const role of roles)
+        await this.bindings.bind(em, {
+          tenantId,
+          principalId: row.id,
+          role,
+          grantedBy: ctx.actor.id,
+        });
       return {
         id: row.id,
         tenantId,
@@ -70,12 +74,9 @@ export class ServiceAccountsService {
   }
 
   async list(ctx: RequestContext): Promise<View[]> {
-    const tenantId = principalOf(ctx).tenantId;
-    authorize(abilityOf(ctx), 'read', record('ServiceAccount', { tenantId }));
+    const { tenantId } = actingTenant(ctx, { action: 'read', resource: 'ServiceAccount' });
     return this.scope.run(tenantId, async (em) => {
-      const rows: { id: string; name: string; created_at: Date }[] = await em.query(
-        `SELECT id, name, created_at FROM auth.service_accounts ORDER BY name`,
-      );
+      const rows = await this.accounts.list(em);
       return Promise.all(
         rows.map(async (r) => ({
           id: r.id,

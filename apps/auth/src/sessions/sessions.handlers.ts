@@ -10,7 +10,7 @@ import {
   type ReplyOf,
   type RequestOf,
 } from '@lattice/contracts';
-import { abilityOf, authorize } from '@lattice/authz';
+import { actingTenant } from '@lattice/authz';
 import { CallContext, Handles } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import { SigningKeys } from '../signing-keys/signing-keys.service';
@@ -45,7 +45,7 @@ export class SessionsHandlers {
 
   @Handles(AuthRotateKeys)
   rotate(@CallContext() ctx: RequestContext) {
-    authorize(abilityOf(ctx), 'manage', 'SigningKey');
+    actingTenant(ctx, { action: 'manage', resource: 'SigningKey', reach: 'every-tenant' });
     return this.keys.rotate();
   }
 

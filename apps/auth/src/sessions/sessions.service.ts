@@ -14,10 +14,10 @@ import {
 import { TenantScope } from '@lattice/database';
 import { AuditRecorder } from '@lattice/messaging';
 import { Clock } from '@lattice/service-runtime';
-import { RoleCatalog } from '../access/role-catalog';
 import { TenantDirectory } from '../access/tenant-directory';
 import { AUTH_SETTINGS, type AuthSettings } from '../auth.settings';
 import { PasswordHasher } from '../passwords/password-hasher';
+import { RoleCatalog } from '../roles/role-catalog';
 import { SigningKeys } from '../signing-keys/signing-keys.service';
 import { UserRepository, type UserRow } from '../users/user.repository';
 import {
@@ -27,24 +27,13 @@ import {
   parseRefreshToken,
   secretMatches,
 } from './refresh-token';
+import { RefreshTokenRepository, type RefreshTokenRow } from './refresh-token.repository';
 
 /** One answer for every failed login, so it tells an attacker nothing. */
 const invalidCredentials = () =>
   new DomainError(ErrorCode.Unauthenticated, 'the email or password is not valid');
 const invalidRefresh = () =>
   new DomainError(ErrorCode.Unauthenticated, 'the refresh token is not valid');
-
-interface RefreshRow {
-  tenant_id: string;
-  id: string;
-  family_id: string;
-  parent_id: string | null;
-  user_id: string;
-  secret_hash: Buffer;
-  expires_at: Date;
-  used_at: Date | null;
-  revoked_at: Date | null;
-}
 
 type Origin = { sourceIp?: string; userAgent?: string };
 
@@ -54,6 +43,7 @@ export class SessionsService {
   constructor(
     private readonly scope: TenantScope,
     private readonly users: UserRepository,
+    private readonly tokens: RefreshTokenRepository,
     private readonly roles: RoleCatalog,
     private readonly tenants: TenantDirectory,
     private readonly hasher: PasswordHasher,
@@ -141,20 +131,17 @@ export class SessionsService {
       if (row.expires_at <= now) return { ok: false as const, reason: 'expired', row };
       if (row.used_at) {
         const graceEnds = row.used_at.getTime() + this.settings.refreshReuseGraceSeconds * 1000;
-        const newest = await this.isNewestUsed(em, row);
+        // only the token just replaced gets the grace, not one replaced twice over
+        const newest = !(await this.tokens.successorUsed(em, row.id));
         if (now.getTime() > graceEnds || !newest) {
-          await em.query(
-            `UPDATE auth.refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
-            [row.family_id, now],
-          );
+          await this.tokens.revokeFamily(em, row.family_id, now);
           return { ok: false as const, reason: 'reuse-detected', row };
         }
       }
       const user = await this.users.byId(em, row.user_id);
       if (!user || user.status === 'disabled' || (user.locked_until && user.locked_until > now))
         return { ok: false as const, reason: 'user-inactive', row };
-      if (!row.used_at)
-        await em.query(`UPDATE auth.refresh_tokens SET used_at = $2 WHERE id = $1`, [row.id, now]);
+      if (!row.used_at) await this.tokens.markUsed(em, row.id, now);
       return { ok: true as const, tokens: await this.issue(em, user, row.family_id, row.id) };
     });
     if (!result.ok) {
@@ -175,10 +162,7 @@ export class SessionsService {
     const row = await this.scope.run(token.tenantId, async (em) => {
       const found = await this.tokenRow(em, token.id, token.secret);
       if (!found) return undefined;
-      await em.query(
-        `UPDATE auth.refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
-        [found.family_id, this.clock.now()],
-      );
+      await this.tokens.revokeFamily(em, found.family_id, this.clock.now());
       return found;
     });
     if (!row) throw invalidRefresh();
@@ -191,21 +175,9 @@ export class SessionsService {
     em: EntityManager,
     id: string,
     secret: string,
-  ): Promise<RefreshRow | undefined> {
-    const [row]: RefreshRow[] = await em.query(
-      `SELECT * FROM auth.refresh_tokens WHERE id = $1 FOR UPDATE`,
-      [id],
-    );
+  ): Promise<RefreshTokenRow | undefined> {
+    const row = await this.tokens.lockById(em, id);
     return row && secretMatches(secret, row.secret_hash) ? row : undefined;
-  }
-
-  /** Whether this token was the last one used in its family (its successor not yet used). */
-  private async isNewestUsed(em: EntityManager, row: RefreshRow): Promise<boolean> {
-    const [child]: { n: number }[] = await em.query(
-      `SELECT count(*)::int AS n FROM auth.refresh_tokens WHERE parent_id = $1 AND used_at IS NOT NULL`,
-      [row.id],
-    );
-    return child!.n === 0;
   }
 
   private async issue(
@@ -225,21 +197,16 @@ export class SessionsService {
     const expiresAt = new Date(
       this.clock.now().getTime() + this.settings.refreshTokenTtlSeconds * 1000,
     );
-    await em.query(
-      `INSERT INTO auth.refresh_tokens
-         (tenant_id, id, family_id, parent_id, user_id, secret_hash, issued_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        user.tenant_id,
-        refresh.id,
-        familyId,
-        parentId,
-        user.id,
-        hashSecret(refresh.secret),
-        this.clock.now(),
-        expiresAt,
-      ],
-    );
+    await this.tokens.insert(em, {
+      tenantId: user.tenant_id,
+      id: refresh.id,
+      familyId,
+      parentId,
+      userId: user.id,
+      secretHash: hashSecret(refresh.secret),
+      issuedAt: this.clock.now(),
+      expiresAt,
+    });
     return {
       userId: user.id,
       pair: {

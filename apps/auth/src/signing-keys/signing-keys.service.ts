@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { DataSource } from 'typeorm';
 import type { Jwks } from '@lattice/contracts';
 import { EnvelopeCipher } from '@lattice/secrets';
 import { Clock } from '@lattice/service-runtime';
 import { AUTH_SETTINGS, type AuthSettings } from '../auth.settings';
+import { SigningKeyRepository } from './signing-key.repository';
 
 /** ES256: asymmetric, and verified by the gateway's passport-jwt. */
 export const SIGNING_ALG = 'ES256';
@@ -13,13 +13,6 @@ export const SIGNING_ALG = 'ES256';
 const CLOCK_SKEW_SECONDS = 60;
 /** How long a replica trusts its copy of the active key before looking again. */
 const ACTIVE_KEY_CACHE_MS = 30_000;
-
-interface KeyRow {
-  kid: string;
-  public_jwk: JWK;
-  private_jwk_sealed: string;
-  created_at: Date;
-}
 
 interface ActiveKey {
   kid: string;
@@ -39,7 +32,7 @@ export class SigningKeys {
   private active?: ActiveKey;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly keys: SigningKeyRepository,
     private readonly cipher: EnvelopeCipher,
     private readonly clock: Clock,
     @Inject(AUTH_SETTINGS) private readonly settings: AuthSettings,
@@ -61,19 +54,13 @@ export class SigningKeys {
   }
 
   async jwks(): Promise<Jwks> {
-    const rows: { public_jwk: JWK }[] = await this.dataSource.query(
-      `SELECT public_jwk FROM auth.signing_keys
-        WHERE verify_until IS NULL OR verify_until > $1 ORDER BY created_at DESC`,
-      [this.clock.now()],
-    );
-    return { keys: rows.map((r) => r.public_jwk as Record<string, unknown>) };
+    const published = await this.keys.published(this.clock.now());
+    return { keys: published.map((jwk) => jwk as Record<string, unknown>) };
   }
 
   /** Makes sure a key exists, and replaces it when it is older than the rotation period. */
   async ensureFresh(): Promise<void> {
-    const [row] = await this.dataSource.query(
-      `SELECT created_at FROM auth.signing_keys WHERE retired_at IS NULL`,
-    );
+    const row = await this.keys.active();
     const maxAgeMs = this.settings.keyRotationDays * 86_400_000;
     if (!row || this.clock.now().getTime() - new Date(row.created_at).getTime() >= maxAgeMs) {
       await this.rotate();
@@ -90,32 +77,18 @@ export class SigningKeys {
     const verifyUntil = new Date(
       now.getTime() + (this.settings.accessTokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000,
     );
-    const retired = await this.dataSource.transaction(async (em) => {
-      // one rotation at a time across replicas
-      await em.query(`SELECT pg_advisory_xact_lock(hashtext('auth.signing-keys'))`);
-      // TypeORM answers an UPDATE with [rows, count]
-      const [old]: [{ kid: string }[]] = await em.query(
-        `UPDATE auth.signing_keys SET retired_at = $1, verify_until = $2
-          WHERE retired_at IS NULL RETURNING kid`,
-        [now, verifyUntil],
-      );
-      await em.query(
-        `INSERT INTO auth.signing_keys (kid, alg, public_jwk, private_jwk_sealed, created_at)
-         VALUES ($1, $2, $3, $4, $5)`,
-        [kid, SIGNING_ALG, publicJwk, sealed, now],
-      );
-      return old.map((r) => r.kid);
-    });
+    const retired = await this.keys.replaceActive(
+      { kid, alg: SIGNING_ALG, publicJwk, privateJwkSealed: sealed },
+      now,
+      verifyUntil,
+    );
     this.active = undefined;
     return { kid, retired };
   }
 
   private async activeKey(): Promise<ActiveKey> {
     if (this.active && Date.now() - this.active.loadedAt < ACTIVE_KEY_CACHE_MS) return this.active;
-    const [row]: KeyRow[] = await this.dataSource.query(
-      `SELECT kid, public_jwk, private_jwk_sealed, created_at
-         FROM auth.signing_keys WHERE retired_at IS NULL`,
-    );
+    const row = await this.keys.active();
     if (!row) {
       await this.rotate();
       return this.activeKey();

@@ -4,6 +4,7 @@ import { PLATFORM_ADMIN_ROLE, PLATFORM_TENANT_ID } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
 import { LOGGER } from '@lattice/service-runtime';
 import { PasswordHasher } from '../passwords/password-hasher';
+import { RoleBindingRepository } from '../roles/role-binding.repository';
 import { UserRepository } from './user.repository';
 
 export const FIRST_ADMIN = Symbol('FIRST_ADMIN');
@@ -18,6 +19,7 @@ export class FirstAdminSetup implements OnApplicationBootstrap {
   constructor(
     private readonly scope: TenantScope,
     private readonly users: UserRepository,
+    private readonly bindings: RoleBindingRepository,
     private readonly hasher: PasswordHasher,
     @Inject(FIRST_ADMIN) private readonly admin: FirstAdmin,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -29,7 +31,7 @@ export class FirstAdminSetup implements OnApplicationBootstrap {
     const passwordHash = await this.hasher.hash(password);
     await this.scope.run(PLATFORM_TENANT_ID, async (em) => {
       // one replica creates it; the others wait here and then find it
-      await em.query(`SELECT pg_advisory_xact_lock(hashtext('auth.first-admin'))`);
+      await this.users.lockFirstAdminSetup(em);
       if ((await this.users.count(em)) > 0) return;
       const user = await this.users.insert(em, {
         tenantId: PLATFORM_TENANT_ID,
@@ -37,10 +39,12 @@ export class FirstAdminSetup implements OnApplicationBootstrap {
         displayName: 'Platform admin',
         passwordHash,
       });
-      await em.query(
-        `INSERT INTO auth.role_bindings (tenant_id, principal_id, role, granted_by) VALUES ($1, $2, $3, 'setup')`,
-        [PLATFORM_TENANT_ID, user!.id, PLATFORM_ADMIN_ROLE],
-      );
+      await this.bindings.bind(em, {
+        tenantId: PLATFORM_TENANT_ID,
+        principalId: user!.id,
+        role: PLATFORM_ADMIN_ROLE,
+        grantedBy: 'setup',
+      });
       this.logger.info({ email }, 'created the first platform admin');
     });
   }

@@ -88,6 +88,40 @@ export class UserRepository {
     );
   }
 
+  /** Whether the user exists and is not disabled: the only users whose API keys still work. */
+  async isEnabled(em: EntityManager, id: string): Promise<boolean> {
+    const rows: unknown[] = await em.query(
+      `SELECT 1 FROM auth.users WHERE id = $1 AND status <> 'disabled'`,
+      [id],
+    );
+    return rows.length > 0;
+  }
+
+  /** Holds the first-admin set-up to one replica at a time, until the transaction ends. */
+  async lockFirstAdminSetup(em: EntityManager): Promise<void> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtext('auth.first-admin'))`);
+  }
+
+  /** The account as a data subject sees it: no password hash. */
+  async personalData(em: EntityManager, id: string): Promise<Record<string, unknown> | undefined> {
+    const rows: Record<string, unknown>[] = await em.query(
+      `SELECT id, email, display_name AS "displayName", status, created_at AS "createdAt",
+              last_login_at AS "lastLoginAt", locked_until AS "lockedUntil"
+         FROM auth.users WHERE id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /** Removes the account; returns how many rows went (0 or 1). */
+  async remove(em: EntityManager, id: string): Promise<number> {
+    // TypeORM answers a DELETE with [rows, count]
+    const [, count]: [unknown, number] = await em.query(`DELETE FROM auth.users WHERE id = $1`, [
+      id,
+    ]);
+    return count;
+  }
+
   async setStatus(em: EntityManager, id: string, status: 'active' | 'disabled'): Promise<void> {
     await em.query(
       `UPDATE auth.users SET status = $2, failed_attempts = 0, locked_until = NULL, updated_at = now()

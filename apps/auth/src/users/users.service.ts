@@ -9,14 +9,16 @@ import {
   type UserPage,
   type UserView,
 } from '@lattice/contracts';
-import { abilityOf, authorize, notCovered, principalOf, record } from '@lattice/authz';
+import { actingTenant, notCovered, type Principal } from '@lattice/authz';
 import { CursorCodec, TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
-import { RoleCatalog } from '../access/role-catalog';
 import { TenantDirectory } from '../access/tenant-directory';
 import { PasswordHasher } from '../passwords/password-hasher';
+import { RoleBindingRepository } from '../roles/role-binding.repository';
+import { RoleCatalog } from '../roles/role-catalog';
+import { RefreshTokenRepository } from '../sessions/refresh-token.repository';
 import { UserRepository, type UserRow } from './user.repository';
 
 @Injectable()
@@ -25,6 +27,8 @@ export class UsersService {
     private readonly scope: TenantScope,
     private readonly users: UserRepository,
     private readonly roles: RoleCatalog,
+    private readonly bindings: RoleBindingRepository,
+    private readonly refreshTokens: RefreshTokenRepository,
     private readonly tenants: TenantDirectory,
     private readonly hasher: PasswordHasher,
     private readonly cursors: CursorCodec,
@@ -36,14 +40,16 @@ export class UsersService {
     ctx: RequestContext,
     request: z.output<typeof CreateUserRequest>,
   ): Promise<UserView> {
-    const principal = principalOf(ctx);
-    const tenantId = request.tenantId ?? principal.tenantId;
-    authorize(abilityOf(ctx), 'create', record('User', { tenantId }));
+    const { tenantId, principal } = actingTenant(ctx, {
+      tenantId: request.tenantId,
+      action: 'create',
+      resource: 'User',
+    });
     await this.tenants.assertActive(tenantId);
     // hashed before the transaction: it is slow, and needs no lock
     const passwordHash = await this.hasher.hash(request.password);
     const view = await this.scope.run(tenantId, async (em) => {
-      await this.assertMayGrant(em, ctx, tenantId, request.roles);
+      await this.assertMayGrant(em, principal, tenantId, request.roles);
       const row = await this.users.insert(em, {
         tenantId,
         email: request.email,
@@ -51,12 +57,13 @@ export class UsersService {
         passwordHash,
       });
       if (!row) throw new DomainError(ErrorCode.Conflict, 'a user with this email exists');
-      for (const role of new Set(request.roles)) {
-        await em.query(
-          `INSERT INTO auth.role_bindings (tenant_id, principal_id, role, granted_by) VALUES ($1, $2, $3, $4)`,
-          [tenantId, row.id, role, ctx.actor.id],
-        );
-      }
+      for (const role of new Set(request.roles))
+        await this.bindings.bind(em, {
+          tenantId,
+          principalId: row.id,
+          role,
+          grantedBy: ctx.actor.id,
+        });
       return this.view(row, [...new Set(request.roles)].sort());
     });
     this.audit.record({
@@ -72,11 +79,16 @@ export class UsersService {
   }
 
   async get(ctx: RequestContext, id: string): Promise<UserView> {
-    const tenantId = principalOf(ctx).tenantId;
+    // a user the caller may not read is one it is not told exists
+    const { tenantId } = actingTenant(ctx, {
+      action: 'read',
+      resource: 'User',
+      reach: { id },
+      refusal: { code: ErrorCode.NotFound, message: 'no such user' },
+    });
     return this.scope.run(tenantId, async (em) => {
       const row = await this.users.byId(em, id);
-      if (!row || !abilityOf(ctx).can('read', record('User', { tenantId, id })))
-        throw new DomainError(ErrorCode.NotFound, 'no such user');
+      if (!row) throw new DomainError(ErrorCode.NotFound, 'no such user');
       return this.view(row, await this.roles.rolesOf(em, id));
     });
   }
@@ -85,8 +97,11 @@ export class UsersService {
     ctx: RequestContext,
     request: z.output<typeof ListUsersRequest>,
   ): Promise<z.output<typeof UserPage>> {
-    const tenantId = request.tenantId ?? principalOf(ctx).tenantId;
-    authorize(abilityOf(ctx), 'read', record('User', { tenantId }));
+    const { tenantId } = actingTenant(ctx, {
+      tenantId: request.tenantId,
+      action: 'read',
+      resource: 'User',
+    });
     const binding = { tenantId, kind: 'users' };
     const after = request.cursor
       ? (this.cursors.decode(request.cursor, binding) as [string, string])
@@ -113,19 +128,16 @@ export class UsersService {
     id: string,
     status: 'active' | 'disabled',
   ): Promise<UserView> {
-    const tenantId = principalOf(ctx).tenantId;
+    // which user it is decides what the caller may do to it: found first, then checked
+    const acting = actingTenant(ctx, { action: 'update', resource: 'User', reach: 'some' });
+    const { tenantId, principal } = acting;
     const view = await this.scope.run(tenantId, async (em) => {
       const row = await this.users.byId(em, id, true);
       if (!row) throw new DomainError(ErrorCode.NotFound, 'no such user');
-      authorize(abilityOf(ctx), 'update', record('User', { tenantId, id }));
-      await this.assertOutranks(em, ctx, tenantId, id);
+      acting.authorize('update', 'User', { id });
+      await this.assertOutranks(em, principal, tenantId, id);
       await this.users.setStatus(em, id, status);
-      if (status === 'disabled') {
-        await em.query(
-          `UPDATE auth.refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`,
-          [id],
-        );
-      }
+      if (status === 'disabled') await this.refreshTokens.revokeAllOfUser(em, id);
       return this.view(
         { ...row, status, failed_attempts: 0, locked_until: null },
         await this.roles.rolesOf(em, id),
@@ -148,14 +160,12 @@ export class UsersService {
    */
   private async assertOutranks(
     em: EntityManager,
-    ctx: RequestContext,
+    caller: Principal,
     tenantId: string,
     userId: string,
   ): Promise<void> {
-    const held: string[] = [];
-    for (const name of await this.roles.rolesOf(em, userId))
-      held.push(...(await this.roles.resolve(em, tenantId, name)).permissions);
-    const beyond = notCovered(principalOf(ctx).permissions, held);
+    const held = await this.roles.grantedBy(em, tenantId, await this.roles.rolesOf(em, userId));
+    const beyond = notCovered(caller.permissions, held);
     if (beyond.length > 0)
       throw new DomainError(ErrorCode.Forbidden, 'the user holds permissions you do not', {
         permissions: beyond,
@@ -165,14 +175,12 @@ export class UsersService {
   /** Refuses roles the tenant does not have, and roles that grant more than the caller holds. */
   async assertMayGrant(
     em: EntityManager,
-    ctx: RequestContext,
+    granter: Principal,
     tenantId: string,
     roles: readonly string[],
   ): Promise<void> {
-    const granted: string[] = [];
-    for (const name of roles)
-      granted.push(...(await this.roles.resolve(em, tenantId, name)).permissions);
-    this.roles.assertMayHandOn(principalOf(ctx).permissions, granted);
+    const granted = await this.roles.grantedBy(em, tenantId, roles);
+    this.roles.assertMayHandOn(granter.permissions, granted);
   }
 
   view(row: UserRow, roles: string[]): UserView {

