@@ -3,7 +3,7 @@ import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { Redis } from 'ioredis';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { NestPinoLogger, type Logger } from '@lattice/logging';
 import { SubjectNamespace, connectNats, ensureAuditStream } from '@lattice/messaging';
@@ -19,13 +19,12 @@ import { TenantStandingGuard } from './tenants/tenant-standing.guard';
 import { RATE_LIMIT_STORE, TenantRateLimiter } from './rate-limits/rate-limiter';
 import { GatewayAuditModule } from './audit/gateway-audit.module';
 import { DependenciesHealth } from './health/dependencies.health';
+import { describeApi } from './http/openapi.document';
 import { ProblemFilter } from './http/problem.filter';
 import { instrumentRequests, requestIdFrom } from './http/request-logging';
 import { TENANT_CACHE_TTL_MS, TenantCache } from './tenants/tenant-cache';
 import { TenantsController } from './tenants/tenants.controller';
 import { gatewayConfigSpec, type GatewayConfig } from './gateway.config';
-
-export const API_VERSION = '0.1.0';
 
 /** The HTTP API: `/v1` routes to the services over NATS, problem+json errors, OpenAPI at /docs. */
 export async function createGatewayApp(
@@ -97,17 +96,7 @@ export async function createGatewayApp(
   // the API speaks JSON only: anything else is 415 before it reaches a handler
   fastify.removeContentTypeParser(['text/plain']);
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Lattice API')
-      .setDescription(
-        'Multi-tenant platform for GenAI workloads. Errors are RFC 9457 problem+json.',
-      )
-      .setVersion(API_VERSION)
-      .addBearerAuth()
-      .build(),
-  );
+  const document = describeApi(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/json',
     yamlDocumentUrl: 'docs/yaml',

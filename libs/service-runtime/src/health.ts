@@ -1,4 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Injectable, Res, SetMetadata } from '@nestjs/common';
+import { ApiExtension, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import type { NatsConnection } from 'nats';
 import { NATS_CONNECTION, PUBLIC_ROUTE, SERVICE_NAME } from './tokens';
 
@@ -54,6 +56,18 @@ interface ReplyLike {
   send(body: unknown): unknown;
 }
 
+const HealthReply: SchemaObject = {
+  type: 'object',
+  required: ['service', 'status'],
+  properties: {
+    service: { type: 'string' },
+    status: { type: 'string', enum: ['ok', 'unavailable'] },
+    checks: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+};
+
+@ApiTags('health')
+@ApiExtension('x-lattice-permission', 'public')
 @Controller()
 @SetMetadata(PUBLIC_ROUTE, true)
 export class HealthController {
@@ -64,11 +78,16 @@ export class HealthController {
 
   @Get('livez')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Whether the process is up' })
+  @ApiResponse({ status: 200, description: 'Up', schema: HealthReply })
   live() {
     return { service: this.service, status: 'ok' };
   }
 
   @Get('readyz')
+  @ApiOperation({ summary: 'Whether every dependency answers, each check by name' })
+  @ApiResponse({ status: 200, description: 'Ready', schema: HealthReply })
+  @ApiResponse({ status: 503, description: 'Not ready, or draining', schema: HealthReply })
   async ready(@Res() reply: ReplyLike) {
     const { ready, checks } = await this.health.evaluate();
     reply

@@ -1,4 +1,5 @@
 import { Controller, Get, Header, Injectable, SetMetadata } from '@nestjs/common';
+import { ApiExtension, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PUBLIC_ROUTE } from './tokens';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -12,6 +13,8 @@ export class MetricsRegistry {
   }
 }
 
+@ApiTags('health')
+@ApiExtension('x-lattice-permission', 'public')
 @Controller()
 @SetMetadata(PUBLIC_ROUTE, true)
 export class MetricsController {
@@ -19,6 +22,9 @@ export class MetricsController {
 
   @Get('metrics')
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  @ApiOperation({ summary: 'Metrics in the Prometheus text format' })
+  @ApiProduces('text/plain')
+  @ApiResponse({ status: 200, description: 'Metrics', schema: { type: 'string' } })
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();
   }

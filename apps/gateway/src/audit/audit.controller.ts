@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Post, Query, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import {
   AuditConsentsList,
@@ -28,31 +28,25 @@ import type { RequestContext } from '@lattice/request-context';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { Caller } from '../auth/call-context.decorator';
-import { Authenticated, Requires } from '../auth/route-access';
-import { Documented } from '../http/openapi';
-import { ZodPipe } from '../http/zod.pipe';
+import { Route } from '../http/route';
 import { EXPORT_CONTENT_TYPES, csvHeader, csvLine, ndjsonLine } from './export-format';
 
 const EXPORT_PAGE = 500;
+const AUDIT_READER = { action: 'read', resource: 'AuditEvent' } as const;
 
 @ApiTags('audit')
-@ApiBearerAuth()
 @Controller('v1')
 export class AuditController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Get('audit-events')
-  @Requires('read', 'AuditEvent')
-  @Documented({
+  @Route({
     summary: 'Audit events of a tenant, newest first, a page at a time',
+    permission: AUDIT_READER,
     query: ListAuditEventsQuery,
     response: AuditEventPage,
-    errors: [403],
   })
-  list(
-    @Query(new ZodPipe(ListAuditEventsQuery)) query: z.output<typeof ListAuditEventsQuery>,
-    @Caller() ctx: RequestContext,
-  ) {
+  list(@Query() query: z.output<typeof ListAuditEventsQuery>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuditQuery, query, ctx);
   }
 
@@ -61,16 +55,15 @@ export class AuditController {
    * asked for only when the client has taken the last one.
    */
   @Get('audit-events/export')
-  @Requires('read', 'AuditEvent')
-  @ApiProduces(EXPORT_CONTENT_TYPES.ndjson, EXPORT_CONTENT_TYPES.csv)
-  @Documented({
+  @Route({
     summary: 'Export a time range of audit events as NDJSON or CSV, streamed',
+    permission: AUDIT_READER,
     query: ExportAuditEventsQuery,
     response: AuditEventPage.shape.items.element,
-    errors: [403],
+    produces: [EXPORT_CONTENT_TYPES.ndjson, EXPORT_CONTENT_TYPES.csv],
   })
   async export(
-    @Query(new ZodPipe(ExportAuditEventsQuery)) query: z.output<typeof ExportAuditEventsQuery>,
+    @Query() query: z.output<typeof ExportAuditEventsQuery>,
     @Caller() ctx: RequestContext,
     @Res() reply: FastifyReply,
   ): Promise<void> {
@@ -100,82 +93,61 @@ export class AuditController {
   }
 
   @Post('audit-events/verify')
-  @Requires('read', 'AuditEvent')
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Walk a tenant’s hash chain and report the first broken link',
+    permission: AUDIT_READER,
     body: VerifyChainRequest,
     response: ChainReport,
-    errors: [403, 415],
   })
-  verify(
-    @Body(new ZodPipe(VerifyChainRequest)) body: z.output<typeof VerifyChainRequest>,
-    @Caller() ctx: RequestContext,
-  ) {
+  verify(@Body() body: z.output<typeof VerifyChainRequest>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuditVerify, body, ctx, { timeoutMs: 60_000 });
   }
 
   @Post('gdpr/subject-access')
-  @Authenticated()
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Everything every service holds about a data subject, as one document',
+    permission: 'authenticated',
     body: GdprSubjectRequest,
     response: GdprAccessDocument,
-    errors: [403, 415],
   })
-  subjectAccess(
-    @Body(new ZodPipe(GdprSubjectRequest)) body: z.output<typeof GdprSubjectRequest>,
-    @Caller() ctx: RequestContext,
-  ) {
+  subjectAccess(@Body() body: z.output<typeof GdprSubjectRequest>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuditGdprAccess, body, ctx, { timeoutMs: 30_000 });
   }
 
   @Post('gdpr/erasure')
-  @Authenticated()
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Erase a data subject’s personal data in every service',
+    permission: 'authenticated',
     body: GdprSubjectRequest,
     response: GdprErasureReport,
-    errors: [403, 415],
   })
-  erase(
-    @Body(new ZodPipe(GdprSubjectRequest)) body: z.output<typeof GdprSubjectRequest>,
-    @Caller() ctx: RequestContext,
-  ) {
+  erase(@Body() body: z.output<typeof GdprSubjectRequest>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuditGdprErase, body, ctx, { timeoutMs: 30_000 });
   }
 
   @Post('consents')
-  @Authenticated()
-  @HttpCode(201)
-  @Documented({
+  @Route({
     summary: 'Record that a user granted or withdrew consent to a purpose',
+    permission: 'authenticated',
     body: RecordConsentRequest,
     response: ConsentView,
     status: 201,
-    errors: [403, 415],
   })
   recordConsent(
-    @Body(new ZodPipe(RecordConsentRequest)) body: z.output<typeof RecordConsentRequest>,
+    @Body() body: z.output<typeof RecordConsentRequest>,
     @Caller() ctx: RequestContext,
   ) {
     return this.rpc.request(AuditConsentsRecord, body, ctx);
   }
 
   @Get('consents')
-  @Authenticated()
-  @Documented({
+  @Route({
     summary: 'A user’s consent records, oldest first',
+    permission: 'authenticated',
     query: ListConsentsQuery,
     response: ConsentPage,
-    errors: [403],
   })
-  listConsents(
-    @Query(new ZodPipe(ListConsentsQuery)) query: z.output<typeof ListConsentsQuery>,
-    @Caller() ctx: RequestContext,
-  ) {
+  listConsents(@Query() query: z.output<typeof ListConsentsQuery>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuditConsentsList, query, ctx);
   }
 }

@@ -1,13 +1,15 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Post, Req } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
+  Actor,
   AuthJwks,
   AuthLogin,
   AuthLogout,
   AuthRefresh,
   AuthRotateKeys,
+  ErrorCode,
   Jwks,
   LoginRequest,
   LogoutReply,
@@ -18,13 +20,19 @@ import {
 import { RpcClient } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import type { FastifyRequest } from 'fastify';
-import { Documented } from '../http/openapi';
-import { ZodPipe } from '../http/zod.pipe';
+import { Route } from '../http/route';
 import { Caller } from './call-context.decorator';
-import { Authenticated, Public, Requires } from './route-access';
 
 const Credentials = LoginRequest.omit({ sourceIp: true, userAgent: true });
 const RefreshBody = RefreshRequest.omit({ sourceIp: true, userAgent: true });
+
+/** What `me` answers: the caller as the services see it. */
+const CallerView = z.object({
+  tenantId: z.string().nullable(),
+  actor: Actor.pick({ type: true, id: true, ownerId: true }),
+  roles: z.array(z.string()),
+  permissions: z.array(z.string()),
+});
 
 const anonymous = (request: FastifyRequest): RequestContext => ({
   tenantId: null,
@@ -44,63 +52,56 @@ export class AuthController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Post('v1/auth/login')
-  @Public()
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Sign in with email and password: an access token and a refresh token',
+    permission: 'public',
     body: Credentials,
     response: TokenPair,
-    errors: [429],
+    errors: [ErrorCode.Unauthenticated],
   })
-  login(
-    @Body(new ZodPipe(Credentials)) body: z.output<typeof Credentials>,
-    @Req() request: FastifyRequest,
-  ) {
+  login(@Body() body: z.output<typeof Credentials>, @Req() request: FastifyRequest) {
     return this.rpc.request(AuthLogin, { ...body, ...origin(request) }, anonymous(request));
   }
 
   @Post('v1/auth/refresh')
-  @Public()
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Swap a refresh token for a new pair (each refresh token works once)',
+    permission: 'public',
     body: RefreshBody,
     response: TokenPair,
+    errors: [ErrorCode.Unauthenticated],
   })
-  refresh(
-    @Body(new ZodPipe(RefreshBody)) body: z.output<typeof RefreshBody>,
-    @Req() request: FastifyRequest,
-  ) {
+  refresh(@Body() body: z.output<typeof RefreshBody>, @Req() request: FastifyRequest) {
     return this.rpc.request(AuthRefresh, { ...body, ...origin(request) }, anonymous(request));
   }
 
   @Post('v1/auth/logout')
-  @Public()
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'End the session of a refresh token',
+    permission: 'public',
     body: RefreshBody,
     response: LogoutReply,
+    errors: [ErrorCode.Unauthenticated],
   })
-  logout(
-    @Body(new ZodPipe(RefreshBody)) body: z.output<typeof RefreshBody>,
-    @Req() request: FastifyRequest,
-  ) {
+  logout(@Body() body: z.output<typeof RefreshBody>, @Req() request: FastifyRequest) {
     return this.rpc.request(AuthLogout, { ...body, ...origin(request) }, anonymous(request));
   }
 
   @Get('.well-known/jwks.json')
-  @Public()
-  @Documented({ summary: 'The public keys access tokens are signed with', response: Jwks })
+  @Route({
+    summary: 'The public keys access tokens are signed with',
+    permission: 'public',
+    response: Jwks,
+  })
   jwks(@Req() request: FastifyRequest) {
     return this.rpc.request(AuthJwks, {}, anonymous(request));
   }
 
   @Get('v1/auth/me')
-  @Authenticated()
-  @Documented({
+  @Route({
     summary: 'Who the credentials belong to, and what they allow',
-    response: z.object({}),
+    permission: 'authenticated',
+    response: CallerView,
   })
   me(@Caller() ctx: RequestContext) {
     return {
@@ -112,12 +113,10 @@ export class AuthController {
   }
 
   @Post('v1/auth/signing-keys/rotate')
-  @Requires('manage', 'SigningKey')
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Start signing with a new key; the old one verifies until its tokens expire',
+    permission: { action: 'manage', resource: 'SigningKey' },
     response: RotateKeysReply,
-    errors: [403],
   })
   rotate(@Caller() ctx: RequestContext) {
     return this.rpc.request(AuthRotateKeys, {}, ctx);

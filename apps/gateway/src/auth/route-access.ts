@@ -49,3 +49,12 @@ export function Authenticated(): MethodDecorator & ClassDecorator {
 /** Reads a path parameter for a record check. */
 export const param = (request: FastifyRequest, name: string): string =>
   String((request.params as Record<string, unknown>)[name] ?? '');
+
+/** Who may call a route: anyone, any authenticated caller, or those holding a permission. */
+export type RouteAccess = 'public' | 'authenticated' | RoutePermission;
+
+export function Access(access: RouteAccess): MethodDecorator & ClassDecorator {
+  if (access === 'public') return Public();
+  if (access === 'authenticated') return Authenticated();
+  return Requires(access.action, access.resource, access.record);
+}

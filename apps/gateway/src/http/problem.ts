@@ -66,6 +66,8 @@ const TITLES: Record<ErrorCode, string> = {
   [ErrorCode.Internal]: 'Internal error',
 };
 
+export const titleOf = (code: ErrorCode): string => TITLES[code];
+
 /** A stable `type` URI per code, e.g. https://lattice.dev/problems/not-found. */
 export function problemType(code: ErrorCode): string {
   return PROBLEM_BASE + code.toLowerCase().replace(/_/g, '-');

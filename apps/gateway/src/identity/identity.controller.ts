@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
   ApiKeyList,
@@ -23,6 +23,7 @@ import {
   CreateServiceAccountRequest,
   CreateUserRequest,
   CreatedApiKey,
+  ErrorCode,
   ListRolesRequest,
   RoleBindingReply,
   RoleBindingRequest,
@@ -38,9 +39,7 @@ import {
 import { RpcClient } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import { Caller } from '../auth/call-context.decorator';
-import { Requires } from '../auth/route-access';
-import { Documented } from '../http/openapi';
-import { ZodPipe } from '../http/zod.pipe';
+import { Route } from '../http/route';
 
 const IdParam = { id: Uuid };
 const RoleParam = { name: RoleName };
@@ -52,204 +51,188 @@ const UsersQuery = z.object({
 
 /** Users, roles, service accounts and API keys: everything the auth service keeps. */
 @ApiTags('identity')
-@ApiBearerAuth()
 @Controller('v1')
 export class IdentityController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Post('users')
-  @Requires('create', 'User')
-  @HttpCode(201)
-  @Documented({
+  @Route({
     summary: 'Create a user',
+    permission: { action: 'create', resource: 'User' },
     body: CreateUserRequest,
     response: UserView,
     status: 201,
-    errors: [403, 409],
+    errors: [ErrorCode.Conflict],
   })
-  createUser(
-    @Body(new ZodPipe(CreateUserRequest)) body: z.output<typeof CreateUserRequest>,
-    @Caller() ctx: RequestContext,
-  ) {
+  createUser(@Body() body: z.output<typeof CreateUserRequest>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthUsersCreate, body, ctx);
   }
 
   @Get('users')
-  @Requires('read', 'User')
-  @Documented({ summary: 'List users, a page at a time', query: UsersQuery, response: UserPage })
-  listUsers(
-    @Query(new ZodPipe(UsersQuery)) query: z.output<typeof UsersQuery>,
-    @Caller() ctx: RequestContext,
-  ) {
+  @Route({
+    summary: 'List users, a page at a time',
+    permission: { action: 'read', resource: 'User' },
+    query: UsersQuery,
+    response: UserPage,
+  })
+  listUsers(@Query() query: z.output<typeof UsersQuery>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthUsersList, query, ctx);
   }
 
   @Get('users/:id')
-  @Requires('read', 'User')
-  @Documented({ summary: 'Get a user', params: IdParam, response: UserView, errors: [404] })
-  getUser(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
+  @Route({
+    summary: 'Get a user',
+    permission: { action: 'read', resource: 'User' },
+    params: IdParam,
+    response: UserView,
+    errors: [ErrorCode.NotFound],
+  })
+  getUser(@Param('id') id: string, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthUsersGet, { id }, ctx);
   }
 
   @Post('users/:id/disable')
-  @Requires('update', 'User')
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Disable a user: no more logins, sessions revoked',
+    permission: { action: 'update', resource: 'User' },
     params: IdParam,
     response: UserView,
-    errors: [403, 404],
+    errors: [ErrorCode.NotFound],
   })
-  disableUser(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
+  disableUser(@Param('id') id: string, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthUsersSetStatus, { id, status: 'disabled' }, ctx);
   }
 
   @Post('users/:id/enable')
-  @Requires('update', 'User')
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Enable a user again',
+    permission: { action: 'update', resource: 'User' },
     params: IdParam,
     response: UserView,
-    errors: [403, 404],
+    errors: [ErrorCode.NotFound],
   })
-  enableUser(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
+  enableUser(@Param('id') id: string, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthUsersSetStatus, { id, status: 'active' }, ctx);
   }
 
   @Get('roles')
-  @Requires('read', 'Role')
-  @Documented({
+  @Route({
     summary: 'The roles this tenant can grant',
+    permission: { action: 'read', resource: 'Role' },
     query: ListRolesRequest,
     response: RoleList,
   })
-  listRoles(
-    @Query(new ZodPipe(ListRolesRequest)) query: z.output<typeof ListRolesRequest>,
-    @Caller() ctx: RequestContext,
-  ) {
+  listRoles(@Query() query: z.output<typeof ListRolesRequest>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthRolesList, query, ctx);
   }
 
   @Post('roles')
-  @Requires('create', 'Role')
-  @HttpCode(201)
-  @Documented({
+  @Route({
     summary: 'Define a custom role from permissions you hold',
+    permission: { action: 'create', resource: 'Role' },
     body: CreateRoleRequest,
     response: RoleView,
     status: 201,
-    errors: [403, 409],
+    errors: [ErrorCode.Conflict],
   })
-  createRole(
-    @Body(new ZodPipe(CreateRoleRequest)) body: z.output<typeof CreateRoleRequest>,
-    @Caller() ctx: RequestContext,
-  ) {
+  createRole(@Body() body: z.output<typeof CreateRoleRequest>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthRolesCreate, body, ctx);
   }
 
   @Delete('roles/:name')
-  @Requires('delete', 'Role')
-  @Documented({
+  @Route({
     summary: 'Delete a custom role nobody holds',
+    permission: { action: 'delete', resource: 'Role' },
     params: RoleParam,
     response: RoleList,
-    errors: [403, 404, 409],
+    errors: [ErrorCode.NotFound, ErrorCode.Conflict],
   })
-  deleteRole(@Param('name', new ZodPipe(RoleName)) name: string, @Caller() ctx: RequestContext) {
+  deleteRole(@Param('name') name: string, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthRolesDelete, { name }, ctx);
   }
 
   @Post('role-bindings')
-  @Requires('update', 'Role')
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Grant a role to a user or service account (in effect from their next token)',
+    permission: { action: 'update', resource: 'Role' },
     body: RoleBindingRequest,
     response: RoleBindingReply,
-    errors: [403, 404],
+    errors: [ErrorCode.NotFound],
   })
-  grant(
-    @Body(new ZodPipe(RoleBindingRequest)) body: z.output<typeof RoleBindingRequest>,
-    @Caller() ctx: RequestContext,
-  ) {
+  grant(@Body() body: z.output<typeof RoleBindingRequest>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthRolesGrant, body, ctx);
   }
 
   @Post('role-bindings/revoke')
-  @Requires('update', 'Role')
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Revoke a role from a user or service account',
+    permission: { action: 'update', resource: 'Role' },
     body: RoleBindingRequest,
     response: RoleBindingReply,
-    errors: [403, 404],
+    errors: [ErrorCode.NotFound],
   })
-  revoke(
-    @Body(new ZodPipe(RoleBindingRequest)) body: z.output<typeof RoleBindingRequest>,
-    @Caller() ctx: RequestContext,
-  ) {
+  revoke(@Body() body: z.output<typeof RoleBindingRequest>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthRolesRevoke, body, ctx);
   }
 
   @Post('service-accounts')
-  @Requires('create', 'ServiceAccount')
-  @HttpCode(201)
-  @Documented({
+  @Route({
     summary: 'Create a service account',
+    permission: { action: 'create', resource: 'ServiceAccount' },
     body: CreateServiceAccountRequest,
     response: ServiceAccountView,
     status: 201,
-    errors: [403, 409],
+    errors: [ErrorCode.Conflict],
   })
   createServiceAccount(
-    @Body(new ZodPipe(CreateServiceAccountRequest))
-    body: z.output<typeof CreateServiceAccountRequest>,
+    @Body() body: z.output<typeof CreateServiceAccountRequest>,
     @Caller() ctx: RequestContext,
   ) {
     return this.rpc.request(AuthServiceAccountsCreate, body, ctx);
   }
 
   @Get('service-accounts')
-  @Requires('read', 'ServiceAccount')
-  @Documented({ summary: 'List service accounts', response: ServiceAccountList })
+  @Route({
+    summary: 'List service accounts',
+    permission: { action: 'read', resource: 'ServiceAccount' },
+    response: ServiceAccountList,
+  })
   listServiceAccounts(@Caller() ctx: RequestContext) {
     return this.rpc.request(AuthServiceAccountsList, {}, ctx);
   }
 
   @Post('api-keys')
-  @Requires('create', 'ApiKey')
-  @HttpCode(201)
-  @Documented({
+  @Route({
     summary: 'Create an API key (the key is shown in this answer only)',
+    permission: { action: 'create', resource: 'ApiKey' },
     body: CreateApiKeyRequest,
     response: CreatedApiKey,
     status: 201,
-    errors: [403, 404],
+    errors: [ErrorCode.NotFound],
   })
-  createApiKey(
-    @Body(new ZodPipe(CreateApiKeyRequest)) body: z.output<typeof CreateApiKeyRequest>,
-    @Caller() ctx: RequestContext,
-  ) {
+  createApiKey(@Body() body: z.output<typeof CreateApiKeyRequest>, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthApiKeysCreate, body, ctx);
   }
 
   @Get('api-keys')
-  @Requires('read', 'ApiKey')
-  @Documented({ summary: 'List API keys (never their secrets)', response: ApiKeyList })
+  @Route({
+    summary: 'List API keys (never their secrets)',
+    permission: { action: 'read', resource: 'ApiKey' },
+    response: ApiKeyList,
+  })
   listApiKeys(@Caller() ctx: RequestContext) {
     return this.rpc.request(AuthApiKeysList, {}, ctx);
   }
 
   @Delete('api-keys/:id')
-  @Requires('delete', 'ApiKey')
-  @Documented({
+  @Route({
     summary: 'Revoke an API key',
+    permission: { action: 'delete', resource: 'ApiKey' },
     params: IdParam,
     response: ApiKeyView,
-    errors: [403, 404],
+    errors: [ErrorCode.NotFound],
   })
-  revokeApiKey(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
+  revokeApiKey(@Param('id') id: string, @Caller() ctx: RequestContext) {
     return this.rpc.request(AuthApiKeysRevoke, { id }, ctx);
   }
 }

@@ -1,18 +1,8 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Res,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import {
   CreateTenantRequest,
+  ErrorCode,
   ListTenantsQuery,
   Slug,
   TenantPage,
@@ -32,17 +22,15 @@ import {
 import { RpcClient } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import type { FastifyReply } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { Caller } from '../auth/call-context.decorator';
-import { Requires, param } from '../auth/route-access';
-import { Documented } from '../http/openapi';
-import { ZodPipe } from '../http/zod.pipe';
+import { param } from '../auth/route-access';
+import { Route } from '../http/route';
 import { TenantCache } from './tenant-cache';
 
 const IdParam = { id: Uuid };
 
 @ApiTags('tenants')
-@ApiBearerAuth()
 @Controller('v1/tenants')
 export class TenantsController {
   constructor(
@@ -51,17 +39,16 @@ export class TenantsController {
   ) {}
 
   @Post()
-  @HttpCode(201)
-  @Requires('create', 'Tenant', () => ({}))
-  @Documented({
+  @Route({
     summary: 'Create a tenant',
+    permission: { action: 'create', resource: 'Tenant', record: () => ({}) },
     body: CreateTenantRequest,
     response: TenantView,
     status: 201,
-    errors: [403, 409, 413, 415],
+    errors: [ErrorCode.Conflict],
   })
   async create(
-    @Body(new ZodPipe(CreateTenantRequest)) body: z.output<typeof CreateTenantRequest>,
+    @Body() body: z.output<typeof CreateTenantRequest>,
     @Caller() ctx: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
@@ -71,102 +58,106 @@ export class TenantsController {
   }
 
   @Get()
-  @Requires('read', 'Tenant')
-  @Documented({
+  @Route({
     summary: 'List tenants, a page at a time',
+    permission: { action: 'read', resource: 'Tenant' },
     query: ListTenantsQuery,
     response: TenantPage,
   })
-  list(
-    @Query(new ZodPipe(ListTenantsQuery)) query: z.output<typeof ListTenantsQuery>,
-    @Caller() ctx: RequestContext,
-  ) {
+  list(@Query() query: z.output<typeof ListTenantsQuery>, @Caller() ctx: RequestContext) {
     return this.rpc.request(TenantsList, query, ctx);
   }
 
   @Get('by-slug/:slug')
-  @Requires('read', 'Tenant')
-  @Documented({
+  @Route({
     summary: 'Get a tenant by its slug',
+    permission: { action: 'read', resource: 'Tenant' },
     params: { slug: Slug },
     response: TenantView,
-    errors: [404],
+    errors: [ErrorCode.NotFound],
   })
-  getBySlug(@Param('slug', new ZodPipe(Slug)) slug: string, @Caller() ctx: RequestContext) {
+  getBySlug(@Param('slug') slug: string, @Caller() ctx: RequestContext) {
     return this.rpc.request(TenantsGetBySlug, { slug }, ctx);
   }
 
   @Get(':id')
-  @Requires('read', 'Tenant', (r) => ({ id: param(r, 'id') }))
-  @Documented({ summary: 'Get a tenant', params: IdParam, response: TenantView, errors: [404] })
-  get(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
+  @Route({
+    summary: 'Get a tenant',
+    permission: { action: 'read', resource: 'Tenant', record: (r) => ({ id: param(r, 'id') }) },
+    params: IdParam,
+    response: TenantView,
+    errors: [ErrorCode.NotFound],
+  })
+  get(@Param('id') id: string, @Caller() ctx: RequestContext) {
     return this.cache.get(ctx, id);
   }
 
   @Patch(':id')
-  @Requires('update', 'Tenant', (r) => ({ id: param(r, 'id') }))
-  @Documented({
+  @Route({
     summary: 'Change a tenant’s name, settings, plan or quota overrides',
+    permission: { action: 'update', resource: 'Tenant', record: (r) => ({ id: param(r, 'id') }) },
     params: IdParam,
     body: UpdateTenantBody,
     response: TenantView,
-    errors: [403, 404, 409, 413, 415],
+    errors: [ErrorCode.NotFound, ErrorCode.Conflict],
   })
   async update(
-    @Param('id', new ZodPipe(Uuid)) id: string,
-    @Body(new ZodPipe(UpdateTenantBody)) changes: z.output<typeof UpdateTenantBody>,
+    @Param('id') id: string,
+    @Body() changes: z.output<typeof UpdateTenantBody>,
     @Caller() ctx: RequestContext,
   ) {
     return this.changed(id, await this.rpc.request(TenantsUpdate, { id, changes }, ctx));
   }
 
   @Post(':id/suspend')
-  @Requires('update', 'Tenant', () => ({}))
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Suspend a tenant',
+    permission: { action: 'update', resource: 'Tenant', record: () => ({}) },
     params: IdParam,
     response: TenantView,
-    errors: [403, 404, 409],
+    errors: [ErrorCode.NotFound, ErrorCode.InvalidState],
   })
-  async suspend(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
+  async suspend(@Param('id') id: string, @Caller() ctx: RequestContext) {
     return this.changed(id, await this.rpc.request(TenantsSuspend, { id }, ctx));
   }
 
   @Post(':id/reactivate')
-  @Requires('update', 'Tenant', () => ({}))
-  @HttpCode(200)
-  @Documented({
+  @Route({
     summary: 'Reactivate a suspended or deleted (not yet purged) tenant',
+    permission: { action: 'update', resource: 'Tenant', record: () => ({}) },
     params: IdParam,
     response: TenantView,
-    errors: [403, 404],
+    errors: [ErrorCode.NotFound],
   })
-  async reactivate(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
+  async reactivate(@Param('id') id: string, @Caller() ctx: RequestContext) {
     return this.changed(id, await this.rpc.request(TenantsReactivate, { id }, ctx));
   }
 
   @Delete(':id')
-  @Requires('delete', 'Tenant', (r) => ({ id: param(r, 'id') }))
-  @Documented({
+  @Route({
     summary: 'Delete a tenant (purged after the retention period)',
+    permission: { action: 'delete', resource: 'Tenant', record: (r) => ({ id: param(r, 'id') }) },
     params: IdParam,
     response: TenantView,
-    errors: [403, 404],
+    errors: [ErrorCode.NotFound],
   })
-  async delete(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
+  async delete(@Param('id') id: string, @Caller() ctx: RequestContext) {
     return this.changed(id, await this.rpc.request(TenantsDelete, { id }, ctx));
   }
 
   @Get(':id/usage')
-  @Requires('read', 'Usage', (r) => ({ tenantId: param(r, 'id') }))
-  @Documented({
+  @Route({
     summary: 'Usage against quota this period',
+    permission: {
+      action: 'read',
+      resource: 'Usage',
+      record: (r) => ({ tenantId: param(r, 'id') }),
+    },
     params: IdParam,
     response: UsageReply,
-    errors: [404],
+    errors: [ErrorCode.NotFound],
   })
-  usage(@Param('id', new ZodPipe(Uuid)) id: string, @Caller() ctx: RequestContext) {
+  usage(@Param('id') id: string, @Caller() ctx: RequestContext) {
     return this.rpc.request(TenantsUsage, { tenantId: id }, ctx);
   }
 
