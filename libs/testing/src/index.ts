@@ -3,3 +3,4 @@ export * from './eventually';
 export * from './environment';
 export * from './database';
 export * from './helpers';
+export * from './test-bed';
