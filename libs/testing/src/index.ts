@@ -4,3 +4,4 @@ export * from './environment';
 export * from './database';
 export * from './helpers';
 export * from './test-bed';
+export * from './nats-responder';
