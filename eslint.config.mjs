@@ -32,7 +32,6 @@ const PURE_CORES = [
   'apps/operator/src/scaling/*.ts',
   'apps/operator/src/policy/*.ts',
   'apps/operator/src/kube/quantity.ts',
-  'apps/operator/src/controller/event-reasons.ts',
   'apps/tenants/src/tenant/tenant-lifecycle.ts',
   'apps/tenants/src/plans/plan-catalog.ts',
   'apps/tenants/src/usage/metering.ts',
@@ -68,7 +67,6 @@ const FRAMEWORKS = [
   '**/metrics/*',
   '**/crd/*',
   '**/controller/*',
-  '!**/controller/event-reasons',
 ];
 
 export default tseslint.config(
