@@ -146,7 +146,11 @@ export class TenantService {
     return this.lifecycle(ctx, id, 'delete');
   }
 
-  private lifecycle(ctx: RequestContext, id: string, action: Exclude<LifecycleAction, 'update'>) {
+  private async lifecycle(
+    ctx: RequestContext,
+    id: string,
+    action: Exclude<LifecycleAction, 'update'>,
+  ): Promise<TenantView> {
     if (!tenantAccess.read(ctx, id)) throw notFound();
     const allowed = action === 'delete' ? tenantAccess.delete(ctx, id) : tenantAccess.govern(ctx);
     if (!allowed) throw forbidden(`you may not ${action} this tenant`);
