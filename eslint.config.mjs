@@ -105,7 +105,10 @@ export default tseslint.config(
   {
     // Project boundaries, from the tags in each project.json. A project whose tags match no
     // constraint may depend on nothing of ours; a relative import into another project is
-    // refused whatever the tags.
+    // refused whatever the tags. A new service's project.json needs "tags": ["type:app",
+    // "scope:services"], a new library's ["type:lib"] (plus "scope:services" if only the
+    // services may use it, "type:test" if only tests may), and a library its @lattice/ path
+    // in tsconfig.base.json; nothing here changes.
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
     rules: {
