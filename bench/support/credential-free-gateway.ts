@@ -9,7 +9,6 @@ import 'reflect-metadata';
 import type { RequestContext } from '@lattice/request-context';
 import { startTelemetry } from '@lattice/telemetry';
 // the one place outside the gateway that reaches into it: the baseline is that very gateway
-// eslint-disable-next-line no-restricted-imports
 import { AuthenticationGuard } from '../../apps/gateway/src/auth/authentication.guard';
 
 const principal = JSON.parse(process.env.BENCH_PRINCIPAL ?? 'null') as Omit<

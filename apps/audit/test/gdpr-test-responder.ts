@@ -1,7 +1,7 @@
 import type { NatsConnection, Subscription } from 'nats';
 import { GdprErase, GdprSubjectAccess } from '@lattice/contracts';
 import type { SubjectNamespace } from '@lattice/messaging';
-import { respond } from './nats-responder';
+import { respond } from '@lattice/testing';
 
 /**
  * Stands in for another service that holds personal data (the auth service's users): it

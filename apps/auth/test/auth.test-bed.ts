@@ -28,10 +28,9 @@ import {
   testNatsUrl,
   testPostgresUrl,
 } from '@lattice/testing';
-import { createTenantsApp } from '../../tenants/src/tenants.app';
-import { tenantsConfigSpec } from '../../tenants/src/tenants.config';
 import { createAuthApp } from '../src/auth.app';
 import { authConfigSpec, type AuthConfig } from '../src/auth.config';
+import { TenantsStandIn } from './tenants.stand-in';
 
 export const ADMIN_EMAIL = 'admin@lattice.test';
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -44,7 +43,7 @@ export interface AuthTestBed {
   nats: NatsConnection;
   ns: SubjectNamespace;
   ownerDb: DataSource;
-  /** Creates a tenant through the tenants service; returns its id. */
+  /** Creates a tenant through the tenants service's stand-in; returns its id. */
   newTenant(slug?: string): Promise<{ id: string; slug: string }>;
   /** Creates a user through the auth service, as the platform admin. */
   newUser(tenantId: string, roles: string[], email?: string): Promise<UserView>;
@@ -70,8 +69,8 @@ export const bootstrapAdmin = (): RequestContext => ({
 });
 
 /**
- * The auth service with the tenants service beside it (logins resolve tenants through it),
- * on a fresh database and namespace of this test file's own.
+ * The auth service with a stand-in for the tenants service beside it (logins resolve tenants
+ * through it), on a fresh database and namespace of this test file's own.
  */
 export async function startAuthTestBed(
   options: { env?: Record<string, string>; clock?: Clock } = {},
@@ -85,7 +84,6 @@ export async function startAuthTestBed(
     DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
     LOG_LEVEL: 'silent',
   };
-  const tenantsConfig = loadConfig(tenantsConfigSpec, { ...common, TENANTS_HTTP_PORT: '0' });
   const config = loadConfig(authConfigSpec, {
     ...common,
     AUTH_HTTP_PORT: '0',
@@ -97,10 +95,10 @@ export async function startAuthTestBed(
     ...options.env,
   });
   const logger = createLogger('auth-test', config.LOG_LEVEL);
-  const tenants = await createTenantsApp(tenantsConfig, logger, { migrate: true });
-  const auth = await createAuthApp(config, logger, { migrate: true, clock: options.clock });
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
   const nats = await connectNats(config.NATS_URL, 'auth-test-caller');
+  const tenants = new TenantsStandIn(nats, ns).start();
+  const auth = await createAuthApp(config, logger, { migrate: true, clock: options.clock });
   await ensureAuditStream(nats, ns);
   const rpc = new RpcClient(nats, new ContextSigner(config.LATTICE_INTERNAL_SECRET), ns);
   const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
@@ -152,7 +150,7 @@ export async function startAuthTestBed(
     },
     close: async () => {
       await auth.close();
-      await tenants.close();
+      tenants.stop();
       await nats.drain().catch(() => undefined);
       await ownerDb.destroy();
       await database.drop();

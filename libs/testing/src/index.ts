@@ -3,3 +3,5 @@ export * from './eventually';
 export * from './environment';
 export * from './database';
 export * from './helpers';
+export * from './test-bed';
+export * from './nats-responder';

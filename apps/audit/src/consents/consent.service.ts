@@ -42,7 +42,7 @@ export class ConsentService {
     private readonly clock: Clock,
   ) {}
 
-  record(ctx: RequestContext, request: RecordConsentRequest): Promise<ConsentView> {
+  async record(ctx: RequestContext, request: RecordConsentRequest): Promise<ConsentView> {
     const tenantId = subjectTenant(ctx, request.tenantId, request.subjectId);
     const id = randomUUID();
     const recorder = ctx.actor.type === 'user' ? ctx.actor.id : null;
@@ -76,7 +76,7 @@ export class ConsentService {
     });
   }
 
-  list(ctx: RequestContext, query: ListConsentsQuery): Promise<ConsentPage> {
+  async list(ctx: RequestContext, query: ListConsentsQuery): Promise<ConsentPage> {
     const tenantId = subjectTenant(ctx, query.tenantId, query.subjectId);
     const binding = { tenantId, subjectId: query.subjectId };
     const after = query.cursor ? this.cursors.decode(query.cursor, binding) : null;

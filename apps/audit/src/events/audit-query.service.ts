@@ -27,14 +27,14 @@ export class AuditQueryService {
   ) {}
 
   /** Newest first, filtered. */
-  query(ctx: RequestContext, request: ListAuditEventsQuery): Promise<AuditEventPage> {
+  async query(ctx: RequestContext, request: ListAuditEventsQuery): Promise<AuditEventPage> {
     const { limit, cursor, tenantId: requested, ...filters } = request;
     const tenantId = auditTenant(ctx, requested);
     return this.page(tenantId, filters, 'newest', cursor, limit);
   }
 
   /** Oldest first within [from, to): the pages an export streams one after another. */
-  exportPage(
+  async exportPage(
     ctx: RequestContext,
     request: RequestOf<typeof AuditExportPage>,
   ): Promise<AuditEventPage> {

@@ -12,7 +12,7 @@ import {
   type AuditEvent,
 } from '@lattice/contracts';
 import type { RequestContext } from '@lattice/request-context';
-import { failure } from '@lattice/testing';
+import { failure, respond } from '@lattice/testing';
 import {
   auditEvent,
   platformAdmin,
@@ -21,7 +21,6 @@ import {
   type AuditTestBed,
 } from '../../test/audit.test-bed';
 import { GdprTestResponder } from '../../test/gdpr-test-responder';
-import { respond } from '../../test/nats-responder';
 import { GdprService } from './gdpr.service';
 
 jest.setTimeout(60_000);

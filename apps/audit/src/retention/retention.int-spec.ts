@@ -13,7 +13,7 @@ import {
   startAuditTestBed,
   type AuditTestBed,
 } from '../../test/audit.test-bed';
-import { respond } from '../../test/nats-responder';
+import { respond } from '@lattice/testing';
 import { ChainService } from '../chain/chain.service';
 import { RetentionService } from './retention.service';
 

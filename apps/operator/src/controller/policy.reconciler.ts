@@ -6,7 +6,7 @@ import { isNotFound, type KubeGateway, type TargetScale } from '../kube/kube.gat
 import type { MetricReader } from '../metrics/metric-reader';
 import { behaviorOf, scalingPolicyOf, statusAfter } from '../policy/policy-status';
 import type { ScalingPolicy } from '../policy/scaling-policy.types';
-import { EventReason } from './event-reasons';
+import { ConditionReason, EventReason } from '../policy/reasons';
 import type { OperatorMetrics } from './operator.metrics';
 
 export function policyKey(policy: { metadata: { namespace?: string; name?: string } }): string {
@@ -77,7 +77,7 @@ export class PolicyReconciler {
           {
             type: 'AbleToScale',
             status: 'False',
-            reason: 'FailedGetScale',
+            reason: ConditionReason.FailedGetScale,
             message,
             lastTransitionTime: this.clock.now().toISOString(),
           },

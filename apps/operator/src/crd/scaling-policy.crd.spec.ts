@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderCrd, scalingPolicyCrd } from './scaling-policy.crd';
+import { POLICY_TYPES_FILE, renderPolicyTypes } from './scaling-policy.types.render';
+
+// the generator formats nothing, and Prettier's CommonJS entry cannot load inside jest
+jest.mock('prettier', () => ({}));
 
 describe('ScalingPolicy CRD', () => {
   it('k8s/crds matches the schema in code (run `npm run generate:crd`)', () => {
@@ -9,6 +13,11 @@ describe('ScalingPolicy CRD', () => {
       'utf8',
     );
     expect(file).toBe(renderCrd());
+  });
+
+  it("the operator's policy types match the schema (run `npm run generate:crd`)", async () => {
+    const file = readFileSync(join(__dirname, '../../../..', POLICY_TYPES_FILE), 'utf8');
+    expect(file).toBe(await renderPolicyTypes());
   });
 
   it('describes every field of its schema', () => {

@@ -16,6 +16,7 @@ import {
   type PodUsage,
   type Tolerances,
 } from './replica-calculator';
+import { ConditionReason } from '../policy/reasons';
 
 export type MetricType = 'cpu' | 'queue' | 'gpuMemory';
 export type GpuMeasure = 'UsedPercent' | 'UsedMiB' | 'FreeMiB';
@@ -122,10 +123,10 @@ export interface Decision {
 
 const MAX_REPLICAS = 2 ** 31 - 1;
 
-const FAILED_REASON: Record<MetricType, string> = {
-  cpu: 'FailedGetCpuMetric',
-  queue: 'FailedGetQueueMetric',
-  gpuMemory: 'FailedGetGpuMemoryMetric',
+const FAILED_REASON: Record<MetricType, ConditionReason> = {
+  cpu: ConditionReason.FailedGetCpuMetric,
+  queue: ConditionReason.FailedGetQueueMetric,
+  gpuMemory: ConditionReason.FailedGetGpuMemoryMetric,
 };
 
 function gpuValue(measure: GpuMeasure, aggregation: GpuAggregation, gpus: GpuSample[]): number {
@@ -249,7 +250,7 @@ export function decide(input: DecisionInput): Decision {
     {
       type: 'AbleToScale',
       status: 'True',
-      reason: 'SucceededGetScale',
+      reason: ConditionReason.SucceededGetScale,
       message: 'the target scale is readable',
     },
   ];
@@ -302,7 +303,7 @@ export function decide(input: DecisionInput): Decision {
     setCondition(conditions, {
       type: 'ScalingActive',
       status: 'False',
-      reason: 'ScalingPaused',
+      reason: ConditionReason.ScalingPaused,
       message: 'scaling is paused by spec.paused',
     });
     return result(current, 'paused');
@@ -311,7 +312,7 @@ export function decide(input: DecisionInput): Decision {
     setCondition(conditions, {
       type: 'ScalingActive',
       status: 'False',
-      reason: 'ScalingDisabled',
+      reason: ConditionReason.ScalingDisabled,
       message: 'scaling is disabled since the replica count of the target is zero',
     });
     return result(0, 'target scaled to zero by hand');
@@ -341,7 +342,7 @@ export function decide(input: DecisionInput): Decision {
       setCondition(conditions, {
         type: 'ScalingActive',
         status: 'False',
-        reason: 'FallbackActive',
+        reason: ConditionReason.FallbackActive,
         message: `${message}; holding the fallback of ${replicas} replicas after ${failures} failed polls`,
       });
       return result(replicas, `fallback after ${failures} failed polls`, {
@@ -365,13 +366,13 @@ export function decide(input: DecisionInput): Decision {
       ? {
           type: 'ScalingActive',
           status: 'True',
-          reason: 'ValidMetricFound',
+          reason: ConditionReason.ValidMetricFound,
           message: `the operator was able to successfully calculate a replica count from ${leading.type} metric ${leading.name}`,
         }
       : {
           type: 'ScalingActive',
           status: 'True',
-          reason: 'NoMetricProposing',
+          reason: ConditionReason.NoMetricProposing,
           message: 'every metric is gated or observe-only; holding the current replica count',
         },
   );
@@ -399,7 +400,7 @@ export function decide(input: DecisionInput): Decision {
     setCondition(conditions, {
       type: 'AbleToScale',
       status: 'True',
-      reason: 'ScaleDownHeld',
+      reason: ConditionReason.ScaleDownHeld,
       message: 'scale-in is held while a holdScaleDownWhen condition is true',
     });
   }

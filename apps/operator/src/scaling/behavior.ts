@@ -1,3 +1,5 @@
+import { ConditionReason } from '../policy/reasons';
+
 /**
  * Scale-up and scale-down behaviour as HorizontalPodAutoscaler v2 computes it: stabilisation
  * windows over past recommendations, then rate limits from the policies over the scale events
@@ -97,7 +99,7 @@ export function emptyHistory(): ScalingHistory {
 export interface Condition {
   type: 'AbleToScale' | 'ScalingActive' | 'ScalingLimited';
   status: 'True' | 'False' | 'Unknown';
-  reason: string;
+  reason: ConditionReason;
   message: string;
 }
 
@@ -170,7 +172,7 @@ export function stabilize(
   history: ScalingHistory,
   behavior: Behavior,
   now: number,
-): { replicas: number; reason: string; message: string } {
+): { replicas: number; reason: ConditionReason; message: string } {
   const upCutoff = now - behavior.scaleUp.stabilizationWindowSeconds * 1000;
   const downCutoff = now - behavior.scaleDown.stabilizationWindowSeconds * 1000;
   let upRecommendation = desired;
@@ -192,13 +194,13 @@ export function stabilize(
   return desired >= current
     ? {
         replicas,
-        reason: 'ScaleUpStabilized',
+        reason: ConditionReason.ScaleUpStabilized,
         message:
           'recent recommendations were lower than current one, applying the lowest recent recommendation',
       }
     : {
         replicas,
-        reason: 'ScaleDownStabilized',
+        reason: ConditionReason.ScaleDownStabilized,
         message:
           'recent recommendations were higher than current one, applying the highest recent recommendation',
       };
@@ -213,19 +215,19 @@ export function limitRate(
   history: ScalingHistory,
   behavior: Behavior,
   now: number,
-): { replicas: number; reason: string; message: string } {
+): { replicas: number; reason: ConditionReason; message: string } {
   if (desired > current) {
     const limit = Math.max(scaleUpLimit(current, history, behavior.scaleUp, now), current);
     const [allowed, reason, message] =
       maxReplicas > limit
         ? [
             limit,
-            'ScaleUpLimit',
+            ConditionReason.ScaleUpLimit,
             'the desired replica count is increasing faster than the maximum scale rate',
           ]
         : [
             maxReplicas,
-            'TooManyReplicas',
+            ConditionReason.TooManyReplicas,
             'the desired replica count is more than the maximum replica count',
           ];
     if (desired > allowed) return { replicas: allowed, reason, message };
@@ -235,19 +237,19 @@ export function limitRate(
       minReplicas < limit
         ? [
             limit,
-            'ScaleDownLimit',
+            ConditionReason.ScaleDownLimit,
             'the desired replica count is decreasing faster than the maximum scale rate',
           ]
         : [
             minReplicas,
-            'TooFewReplicas',
+            ConditionReason.TooFewReplicas,
             'the desired replica count is less than the minimum replica count',
           ];
     if (desired < allowed) return { replicas: allowed, reason, message };
   }
   return {
     replicas: desired,
-    reason: 'DesiredWithinRange',
+    reason: ConditionReason.DesiredWithinRange,
     message: 'the desired count is within the acceptable range',
   };
 }
@@ -279,7 +281,7 @@ export function normalizeWithBehavior(args: {
       : {
           type: 'AbleToScale',
           status: 'True',
-          reason: 'ReadyForNewScale',
+          reason: ConditionReason.ReadyForNewScale,
           message: 'recommended size matches current size',
         },
   );

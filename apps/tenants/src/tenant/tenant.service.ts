@@ -143,7 +143,11 @@ export class TenantService {
     return this.lifecycle(ctx, id, 'delete');
   }
 
-  private lifecycle(ctx: RequestContext, id: string, action: Exclude<LifecycleAction, 'update'>) {
+  private async lifecycle(
+    ctx: RequestContext,
+    id: string,
+    action: Exclude<LifecycleAction, 'update'>,
+  ): Promise<TenantView> {
     if (action === 'delete') tenantAccess.delete(ctx, id);
     else tenantAccess.govern(ctx, id, `you may not ${action} this tenant`);
     return this.transition(id, action, () => false);
