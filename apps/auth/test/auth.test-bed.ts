@@ -21,6 +21,7 @@ import { ContextSigner, type RequestContext } from '@lattice/request-context';
 import { KeyRing } from '@lattice/secrets';
 import type { Clock } from '@lattice/service-runtime';
 import {
+  startBuiltService,
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
   createTestDatabase,
@@ -30,7 +31,6 @@ import {
 } from '@lattice/testing';
 import { createAuthApp } from '../src/auth.app';
 import { authConfigSpec, type AuthConfig } from '../src/auth.config';
-import { TenantsStandIn } from './tenants.stand-in';
 
 export const ADMIN_EMAIL = 'admin@lattice.test';
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -43,7 +43,7 @@ export interface AuthTestBed {
   nats: NatsConnection;
   ns: SubjectNamespace;
   ownerDb: DataSource;
-  /** Creates a tenant through the tenants service's stand-in; returns its id. */
+  /** Creates a tenant through the tenants service; returns its id. */
   newTenant(slug?: string): Promise<{ id: string; slug: string }>;
   /** Creates a user through the auth service, as the platform admin. */
   newUser(tenantId: string, roles: string[], email?: string): Promise<UserView>;
@@ -69,8 +69,8 @@ export const bootstrapAdmin = (): RequestContext => ({
 });
 
 /**
- * The auth service with a stand-in for the tenants service beside it (logins resolve tenants
- * through it), on a fresh database and namespace of this test file's own.
+ * The auth service with the real tenants service beside it, run from the build (logins
+ * resolve tenants through it), on a fresh database and namespace of this test file's own.
  */
 export async function startAuthTestBed(
   options: { env?: Record<string, string>; clock?: Clock } = {},
@@ -97,7 +97,7 @@ export async function startAuthTestBed(
   const logger = createLogger('auth-test', config.LOG_LEVEL);
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
   const nats = await connectNats(config.NATS_URL, 'auth-test-caller');
-  const tenants = new TenantsStandIn(nats, ns).start();
+  const tenants = await startBuiltService('tenants', 'TENANTS_HTTP_PORT', common);
   const auth = await createAuthApp(config, logger, { migrate: true, clock: options.clock });
   await ensureAuditStream(nats, ns);
   const rpc = new RpcClient(nats, new ContextSigner(config.LATTICE_INTERNAL_SECRET), ns);
@@ -150,7 +150,7 @@ export async function startAuthTestBed(
     },
     close: async () => {
       await auth.close();
-      tenants.stop();
+      await tenants.stop();
       await nats.drain().catch(() => undefined);
       await ownerDb.destroy();
       await database.drop();

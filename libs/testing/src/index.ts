@@ -5,3 +5,4 @@ export * from './database';
 export * from './helpers';
 export * from './test-bed';
 export * from './nats-responder';
+export * from './built-service';

@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { freePort } from '@lattice/local-infra';
+import { eventually } from './eventually';
+
+const ROOT = resolve(__dirname, '../../..');
+
+export interface BuiltService {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Another service of the platform, run as the real process from the build, for tests of a
+ * service that calls it: apps never import each other, not even in tests. Migrates its schema,
+ * and resolves once its `/readyz` answers 200.
+ */
+export async function startBuiltService(
+  app: string,
+  portVariable: string,
+  env: Record<string, string>,
+): Promise<BuiltService> {
+  const main = resolve(ROOT, `dist/apps/${app}/src/main.js`);
+  if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first`);
+  const port = await freePort();
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, [main, '--migrate'], {
+    env: { ...process.env, ...env, [portVariable]: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((r) =>
+    child.exitCode !== null ? r() : child.once('exit', () => r()),
+  );
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await eventually(
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`${app} exited (${child.exitCode}): ${output}`);
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        if (res.status !== 200) throw new Error(`${app} not ready: ${await res.text()}`);
+      },
+      { timeoutMs: 60_000 },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { port, stop };
+}
