@@ -178,7 +178,7 @@ export default tseslint.config(
   },
   {
     // SQL sits in repositories; a service holds the logic of a unit of work, not its statements
-    files: ['apps/auth/src/**/*.service.ts', 'apps/tenants/src/**/*.service.ts'],
+    files: ['apps/*/src/**/*.service.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',

@@ -7,6 +7,7 @@ import { CheckpointJob, CHECKPOINT_INTERVAL_MS } from './chain/checkpoint.job';
 import { CheckpointRepository } from './chain/checkpoint.repository';
 import { CheckpointSigner } from './chain/checkpoint-signer';
 import { ConsentHandlers } from './consents/consent.handlers';
+import { ConsentRepository } from './consents/consent.repository';
 import { ConsentService } from './consents/consent.service';
 import { AuditEventRepository } from './events/audit-event.repository';
 import { AuditEventsHandlers } from './events/audit-events.handlers';
@@ -81,6 +82,7 @@ export class AuditModule {
         RetentionService,
         RetentionJob,
         ConsentService,
+        ConsentRepository,
         GdprService,
       ],
       exports: [AuditIngestService, ChainService, RetentionService, GdprService],

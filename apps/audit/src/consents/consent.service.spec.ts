@@ -15,6 +15,7 @@ import {
 import { EntityManager } from 'typeorm';
 import { SubjectCipher, isSealed } from '../privacy/subject-cipher';
 import { SubjectKeyRepository } from '../privacy/subject-keys.repository';
+import { ConsentRepository } from './consent.repository';
 import { ConsentService } from './consent.service';
 
 const NOW = new Date('2026-04-01T10:00:00Z');
@@ -47,6 +48,8 @@ describe(ConsentService.name, () => {
     rows = [];
     const bed = createTestBed(ConsentService, [
       provide(SubjectCipher, cipher),
+      // the statements themselves, run over the EntityManager below
+      provide(ConsentRepository, new ConsentRepository()),
       provide(CursorCodec, new CursorCodec(randomBytes(32))),
       provide(Clock, new ManualClock(NOW)),
     ]);

@@ -13,20 +13,7 @@ import type { EntityManager } from 'typeorm';
 import { subjectTenant } from '../audit-access';
 import { SubjectCipher } from '../privacy/subject-cipher';
 import { SubjectKeyRepository } from '../privacy/subject-keys.repository';
-
-interface ConsentRow {
-  tenant_id: string;
-  id: string;
-  subject_key: string;
-  subject_id: string;
-  purpose: string;
-  policy_version: string;
-  granted: boolean;
-  recorded_at: Date;
-  recorded_by_type: string;
-  recorded_by_key: string | null;
-  recorded_by_id: string;
-}
+import { ConsentRepository, type ConsentRow } from './consent.repository';
 
 /**
  * What each user agreed to, and when: an append-only record per grant or withdrawal. The
@@ -36,6 +23,7 @@ interface ConsentRow {
 export class ConsentService {
   constructor(
     private readonly scope: TenantScope,
+    private readonly consents: ConsentRepository,
     private readonly keys: SubjectKeyRepository,
     private readonly cipher: SubjectCipher,
     private readonly cursors: CursorCodec,
@@ -54,25 +42,22 @@ export class ConsentService {
       );
       const subject = keys.get(request.subjectId)!;
       const by = recorder ? keys.get(recorder)! : null;
-      const [row]: ConsentRow[] = await em.query(
-        `INSERT INTO audit.consents (tenant_id, id, subject_key, subject_id, purpose, policy_version,
-           granted, recorded_at, recorded_by_type, recorded_by_key, recorded_by_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
-        [
-          tenantId,
-          id,
-          subject.keyId,
-          this.cipher.seal(subject.key!, request.subjectId, `consent:${id}:subject`),
-          request.purpose,
-          request.policyVersion,
-          request.granted,
-          this.clock.now(),
-          ctx.actor.type,
-          by?.keyId ?? null,
-          by ? this.cipher.seal(by.key!, ctx.actor.id, `consent:${id}:by`) : ctx.actor.id,
-        ],
-      );
-      return (await this.open(em, tenantId, [row!]))[0]!;
+      const row = await this.consents.insert(em, {
+        tenant_id: tenantId,
+        id,
+        subject_key: subject.keyId,
+        subject_id: this.cipher.seal(subject.key!, request.subjectId, `consent:${id}:subject`),
+        purpose: request.purpose,
+        policy_version: request.policyVersion,
+        granted: request.granted,
+        recorded_at: this.clock.now(),
+        recorded_by_type: ctx.actor.type,
+        recorded_by_key: by?.keyId ?? null,
+        recorded_by_id: by
+          ? this.cipher.seal(by.key!, ctx.actor.id, `consent:${id}:by`)
+          : ctx.actor.id,
+      });
+      return (await this.open(em, tenantId, [row]))[0]!;
     });
   }
 
@@ -83,7 +68,13 @@ export class ConsentService {
     return this.scope.run(tenantId, async (em) => {
       const key = await this.keys.find(em, tenantId, query.subjectId);
       if (!key) return { items: [], nextCursor: null };
-      const rows = await this.bySubjectKey(em, tenantId, key.keyId, after, query.limit + 1);
+      const rows = await this.consents.bySubjectKey(
+        em,
+        tenantId,
+        key.keyId,
+        after,
+        query.limit + 1,
+      );
       const items = await this.open(em, tenantId, rows.slice(0, query.limit));
       const last = items[items.length - 1];
       return {
@@ -98,21 +89,10 @@ export class ConsentService {
 
   /** Every consent record of a subject, for a subject access request. */
   async forSubject(em: EntityManager, tenantId: string, keyId: string): Promise<ConsentView[]> {
-    return this.open(em, tenantId, await this.bySubjectKey(em, tenantId, keyId, null, 10_000));
-  }
-
-  private bySubjectKey(
-    em: EntityManager,
-    tenantId: string,
-    keyId: string,
-    after: unknown[] | null,
-    limit: number,
-  ): Promise<ConsentRow[]> {
-    return em.query(
-      `SELECT * FROM audit.consents WHERE tenant_id = $1 AND subject_key = $2
-         AND ($3::timestamptz IS NULL OR (recorded_at, id) > ($3::timestamptz, $4::uuid))
-       ORDER BY recorded_at, id LIMIT $5`,
-      [tenantId, keyId, after?.[0] ?? null, after?.[1] ?? null, limit],
+    return this.open(
+      em,
+      tenantId,
+      await this.consents.bySubjectKey(em, tenantId, keyId, null, 10_000),
     );
   }
 
