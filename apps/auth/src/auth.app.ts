@@ -90,6 +90,6 @@ export async function createAuthApp(
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();
-  await app.listen(config.AUTH_HTTP_PORT, '0.0.0.0');
+  await app.listen(config.AUTH_HTTP_PORT, config.LATTICE_BIND_HOST);
   return app;
 }
