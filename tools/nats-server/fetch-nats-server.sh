@@ -2,8 +2,8 @@
 # Obtains the NATS server the test harness and `npm start` run, and prints its path. Built from
 # the github.com/nats-io/nats-server/v2 Go module and cached under
 # ~/.cache/lattice/nats-server/<version>/nats-server, so only the first run on a machine builds
-# anything. Without Go and without a cached binary, a nats-server on PATH is used (with a word on
-# stderr that it is not the pinned version); without either it fails.
+# anything. Where it cannot be built (no Go, no module proxy), a nats-server on PATH is used, with
+# a word on stderr that it is not the pinned release; without one either it fails saying so.
 #
 #   LATTICE_NATS_SERVER_VERSION  release to build (default below)
 #   LATTICE_NATS_SERVER_CACHE    cache root (default ~/.cache/lattice/nats-server)
@@ -21,16 +21,20 @@ if [[ -x "$bin" ]]; then
   exit 0
 fi
 
-if ! command -v go >/dev/null; then
+# A nats-server on PATH, when this release cannot be had here; says so, since it may be older.
+fall_back() {
+  local fallback
   fallback="$(command -v nats-server || true)"
   if [[ -n "$fallback" ]]; then
-    say "go is not installed and $bin is not cached: using $fallback ($("$fallback" --version 2>/dev/null || echo 'unknown version')) instead of $version"
+    say "$1: using $fallback ($("$fallback" --version 2>/dev/null || echo 'unknown version')) instead of $version"
     echo "$fallback"
     exit 0
   fi
-  say "cannot get nats-server $version: install Go (to build it into $dir) or put a nats-server on PATH, or set NATS_URL to a running server"
+  say "$1, and there is no nats-server on PATH: install Go (to build $version into $dir) or nats-server, or set NATS_URL to a running NATS server with JetStream"
   exit 1
-fi
+}
+
+command -v go >/dev/null || fall_back "go is not installed and $bin is not cached"
 
 say "building nats-server $version from its Go module (first run on this machine only)"
 started=$(date +%s)
@@ -39,8 +43,10 @@ mkdir -p "$dir"
 # directory so a half-written binary never lands under the cached name.
 build="$(mktemp -d "$dir/build.XXXXXX")"
 trap 'rm -rf "$build"' EXIT
-CGO_ENABLED=0 GOBIN="$build" GOFLAGS=-trimpath go install -ldflags "-s -w" \
-  "github.com/nats-io/nats-server/v2@$version" >&2
+if ! CGO_ENABLED=0 GOBIN="$build" GOFLAGS=-trimpath go install -ldflags "-s -w" \
+  "github.com/nats-io/nats-server/v2@$version" >&2; then
+  fall_back "building nats-server $version failed (output above)"
+fi
 mv "$build/nats-server" "$bin"
 say "built $bin in $(($(date +%s) - started))s"
 echo "$bin"
