@@ -72,12 +72,16 @@ describe('the launcher, supervising the platform', () => {
     runs.push(run);
 
     await run.waitFor(/^tenants +.*tenants service started/m);
-    await run.waitFor(/audit exited with code 78, 5 crashes within 120 s: giving up on it/);
+    await run.waitFor(
+      /audit exited with code 78 \(bad configuration\), 5 crashes within 120 s: giving up on it/,
+    );
     expect(await run.exited).toBe(1);
 
     expect(run.text).toContain('AUDIT_BATCH_SIZE');
     expect(
-      run.lines.filter((l) => /audit exited with code 78; restarting it in/.test(l)),
+      run.lines.filter((l) =>
+        /audit exited with code 78 \(bad configuration\); restarting it in/.test(l),
+      ),
     ).toHaveLength(4);
     expect(run.text).toMatch(/launcher +stopping/);
     const stillAnswering = [];

@@ -90,14 +90,17 @@ export class ServiceProcess {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.stopping) return;
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    // 78 (EX_CONFIG) is how a service stops on a bad variable, which its own line names
+    const how = signal
+      ? `was killed by ${signal}`
+      : `exited with code ${code}${code === 78 ? ' (bad configuration)' : ''}`;
     const decision = this.policy.crashed(Date.now(), Date.now() - this.startedAt);
     if (!decision.restart) {
       const { windowMs } = this.policy.options;
       const reason =
         `${this.name} ${how}, ${decision.crashes} crashes within ${seconds(windowMs)}: ` +
         `giving up on it (its own lines above say why it stopped)`;
-      this.failure = new Error(reason);
+      this.failure = new Error(`${this.name} kept crashing and was given up on`);
       this.log('launcher', reason);
       this.supervision.onGiveUp?.(this, reason);
       return;
