@@ -65,6 +65,7 @@ export async function createAuditApp(
     namespace: config.LATTICE_NAMESPACE,
     logger,
     port: config.AUDIT_HTTP_PORT,
+    host: config.LATTICE_BIND_HOST,
   });
 }
 

@@ -65,6 +65,7 @@ export async function createAuthApp(
     namespace: config.LATTICE_NAMESPACE,
     logger,
     port: config.AUTH_HTTP_PORT,
+    host: config.LATTICE_BIND_HOST,
   });
 }
 

@@ -102,7 +102,7 @@ export async function createGatewayApp(
     yamlDocumentUrl: 'docs/yaml',
   });
 
-  await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
+  await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST ?? config.LATTICE_BIND_HOST);
   return app;
 }
 

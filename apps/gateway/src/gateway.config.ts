@@ -4,7 +4,10 @@ import { commonConfig, port, variable, type ConfigOf } from '@lattice/config';
 export const gatewayConfigSpec = {
   ...commonConfig,
   GATEWAY_PORT: variable(port(8080), 'Port the HTTP API listens on.'),
-  GATEWAY_HOST: variable(z.string().min(1).default('0.0.0.0'), 'Address the HTTP API binds to.'),
+  GATEWAY_HOST: variable(
+    z.string().min(1).optional(),
+    'Address the HTTP API binds to; LATTICE_BIND_HOST when unset.',
+  ),
   GATEWAY_BODY_LIMIT_BYTES: variable(
     z.coerce
       .number()

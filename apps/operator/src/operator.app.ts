@@ -125,7 +125,7 @@ export async function createOperator(
 
   await controller.start();
   elector.start();
-  await app.listen(config.OPERATOR_HTTP_PORT, '0.0.0.0');
+  await app.listen(config.OPERATOR_HTTP_PORT, config.LATTICE_BIND_HOST);
 
   let closing: Promise<void> | undefined;
   const shutdown = (release: boolean) =>

@@ -73,6 +73,7 @@ export async function createTenantsApp(
     namespace: config.LATTICE_NAMESPACE,
     logger,
     port: config.TENANTS_HTTP_PORT,
+    host: config.LATTICE_BIND_HOST,
   });
 }
 

@@ -6,6 +6,14 @@ const url = (protocols: string[]) => z.url({ protocol: new RegExp(`^(${protocols
 export const port = (fallback: number) =>
   z.coerce.number().int().min(0).max(65535).default(fallback);
 
+/** An address to listen on: an IP address or a host name. */
+export const bindHost = (fallback: string) =>
+  z
+    .union([z.ipv4(), z.ipv6(), z.hostname()], 'must be an IP address or a host name')
+    .default(fallback);
+
+export const logFormat = z.enum(['json', 'pretty']);
+
 /** Variables every service reads. */
 export const commonConfig = {
   NATS_URL: variable(
@@ -27,6 +35,14 @@ export const commonConfig = {
   LOG_LEVEL: variable(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     'Log level.',
+  ),
+  LATTICE_LOG_FORMAT: variable(
+    logFormat.optional(),
+    'Log lines as JSON, or readable ones for a person; unset, readable on a terminal, else JSON.',
+  ),
+  LATTICE_BIND_HOST: variable(
+    bindHost('0.0.0.0'),
+    'Address the service listens on (all interfaces by default, as a container needs).',
   ),
 };
 

@@ -1,27 +1,57 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { answers, freePort } from './net';
 
-const CANDIDATES = [
-  process.env.NATS_SERVER_BIN,
-  'nats-server',
-  '/usr/sbin/nats-server',
-  '/usr/bin/nats-server',
-];
+const FETCH_SCRIPT = 'tools/nats-server/fetch-nats-server.sh';
 
-/** Finds the nats-server binary, or explains how to get one. */
-export function natsServerBinary(): string {
-  for (const candidate of CANDIDATES) {
-    if (!candidate) continue;
-    const probe = spawnSync(candidate, ['--version'], { encoding: 'utf8' });
-    if (probe.status === 0) return candidate;
+/** The repository root, from the sources or from their build under dist/. */
+function repoRoot(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, FETCH_SCRIPT))) return dir;
+    if (dir === dirname(dir)) throw new Error(`${FETCH_SCRIPT} not found above ${__dirname}`);
   }
-  throw new Error(
-    'nats-server was not found. Install it (Debian/Ubuntu: `apt-get install nats-server`), ' +
-      'point NATS_SERVER_BIN at it, or set NATS_URL to a running NATS server with JetStream.',
-  );
+}
+
+let found: string | undefined;
+
+/**
+ * The nats-server to run: NATS_SERVER_BIN if set, else the release production runs, built from
+ * its Go module once per machine by tools/nats-server/fetch-nats-server.sh (which falls back to
+ * a nats-server on PATH where there is no Go, and says so on stderr). Building takes a few
+ * minutes the first time; the script says so before it starts.
+ */
+export function natsServerBinary(): string {
+  if (found) return found;
+  const fromEnv = process.env.NATS_SERVER_BIN;
+  if (fromEnv) {
+    const probe = spawnSync(fromEnv, ['--version'], { encoding: 'utf8' });
+    if (probe.status !== 0)
+      throw new Error(
+        `NATS_SERVER_BIN=${fromEnv} does not run (${probe.error?.message ?? probe.stderr})`,
+      );
+    return (found = fromEnv);
+  }
+  const script = join(repoRoot(), FETCH_SCRIPT);
+  const result = spawnSync('bash', [script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const binary = result.stdout?.trim().split('\n').pop();
+  if (result.status !== 0 || !binary)
+    throw new Error(
+      `no nats-server: ${script} failed (exit ${result.status}; its reason is above). ` +
+        'Install Go, or nats-server (Debian/Ubuntu: `apt-get install nats-server`), point ' +
+        'NATS_SERVER_BIN at one, or set NATS_URL to a running NATS server with JetStream.',
+    );
+  return (found = binary);
+}
+
+/** What `binary --version` says, e.g. "nats-server: v2.15.2". */
+export function natsServerVersion(binary: string): string {
+  const probe = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  return probe.stdout?.trim() || `nats-server (${binary})`;
 }
 
 /** A nats-server with JetStream of our own, on a free port, that a test can stop and restart. */
@@ -66,7 +96,7 @@ export class LocalNatsServer {
   /** Stops the server process; its JetStream store stays for `resume()`. */
   async halt(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');

@@ -63,6 +63,8 @@ export async function startEmbeddedPostgres(
     password,
     port,
     persistent: options.persistent ?? false,
+    // loopback only: by default PostgreSQL also listens on ::1, and a configured host on more
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     // PostgreSQL refuses to run as root; as root, the package runs it as a 'postgres' user
     createPostgresUser: asRoot,
     onLog: () => undefined,

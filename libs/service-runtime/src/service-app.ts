@@ -20,6 +20,8 @@ export interface ServiceListenOptions {
   logger: Logger;
   /** Port of the health and metrics endpoints. */
   port: number;
+  /** Address they listen on (LATTICE_BIND_HOST). */
+  host: string;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function listenService(
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();
-  await app.listen(options.port, '0.0.0.0');
+  await app.listen(options.port, options.host);
   return app;
 }
 

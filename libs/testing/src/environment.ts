@@ -4,13 +4,14 @@ import {
   LocalRedisServer,
   REDIS_INSTALL_HINT,
   answers,
+  natsServerBinary,
+  natsServerVersion,
   postgresAnswers,
   redisServerBinary,
   startEmbeddedPostgres,
 } from '@lattice/local-infra';
 
 const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
-const LOCAL_NATS = 'nats://127.0.0.1:4222';
 const LOCAL_REDIS = 'redis://127.0.0.1:6379';
 
 export interface TestInfrastructure {
@@ -23,7 +24,9 @@ export interface TestInfrastructure {
 
 /**
  * The PostgreSQL, NATS and Redis the tests run against: those named by DATABASE_URL /
- * NATS_URL / REDIS_URL, else the ones on this machine's standard ports, else ones started here.
+ * NATS_URL / REDIS_URL, else the PostgreSQL and Redis on this machine's standard ports, else
+ * ones started here. NATS without NATS_URL is always a nats-server of this run's own, of the
+ * release production runs (built once per machine; see tools/nats-server).
  */
 export async function provideInfrastructure(
   log: (line: string) => void = () => undefined,
@@ -41,15 +44,13 @@ export async function provideInfrastructure(
     }
   }
 
+  // not whatever NATS this machine runs: the release production runs, started for this run
   let natsUrl = process.env.NATS_URL;
   if (!natsUrl) {
-    if (await answers('127.0.0.1', 4222)) natsUrl = LOCAL_NATS;
-    else {
-      log('no NATS on 127.0.0.1:4222; starting nats-server');
-      const nats = await LocalNatsServer.start();
-      stops.push(() => nats.stop());
-      natsUrl = nats.url;
-    }
+    const nats = await LocalNatsServer.start();
+    stops.push(() => nats.stop());
+    natsUrl = nats.url;
+    log(`started ${natsServerVersion(natsServerBinary())} with JetStream at ${natsUrl}`);
   }
 
   let redisUrl = process.env.REDIS_URL;

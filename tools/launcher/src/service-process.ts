@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { RestartPolicy } from './restart-policy';
 
 export interface ServiceSpec {
   name: string;
@@ -13,18 +14,52 @@ export interface ServiceSpec {
 
 export type LogSink = (service: string, line: string) => void;
 
-/** One Lattice service as a child process: started, waited for, and stopped with SIGTERM. */
+export interface SupervisionOptions {
+  policy?: RestartPolicy;
+  /** Called once the service has crashed too often to be started again. */
+  onGiveUp?: (service: ServiceProcess, reason: string) => void;
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+/**
+ * One Lattice service as a supervised child process: started, waited for, started again with
+ * back-off when it dies on its own (given up on when it keeps dying), and stopped with SIGTERM.
+ * What the launcher does about it is said under the 'launcher' name of the log.
+ */
 export class ServiceProcess {
   private child?: ChildProcess;
-  private exited?: Promise<number | null>;
+  private exited?: Promise<void>;
+  private startedAt = 0;
+  private restartTimer?: NodeJS.Timeout;
+  private stopping = false;
+  private failure?: Error;
+  private readonly policy: RestartPolicy;
 
   constructor(
     readonly spec: ServiceSpec,
     private readonly distDir: string,
     private readonly log: LogSink,
-  ) {}
+    private readonly supervision: SupervisionOptions = {},
+  ) {
+    this.policy = supervision.policy ?? new RestartPolicy();
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Process id of the running instance, if one runs. */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
 
   start(): void {
+    if (this.stopping) return;
     const child = spawn(
       process.execPath,
       ['--enable-source-maps', join(this.distDir, this.spec.entry), ...(this.spec.args ?? [])],
@@ -34,7 +69,13 @@ export class ServiceProcess {
       },
     );
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.startedAt = Date.now();
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        resolve();
+        this.onExit(code, signal);
+      }),
+    );
     for (const stream of [child.stdout, child.stderr]) {
       let buffered = '';
       stream?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -44,38 +85,76 @@ export class ServiceProcess {
         for (const line of lines) if (line) this.log(this.spec.name, line);
       });
     }
+    this.log('launcher', `started ${this.name} (pid ${child.pid})`);
   }
 
-  get running(): boolean {
-    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.stopping) return;
+    // 78 (EX_CONFIG) is how a service stops on a bad variable, which its own line names
+    const how = signal
+      ? `was killed by ${signal}`
+      : `exited with code ${code}${code === 78 ? ' (bad configuration)' : ''}`;
+    const decision = this.policy.crashed(Date.now(), Date.now() - this.startedAt);
+    if (!decision.restart) {
+      const { windowMs } = this.policy.options;
+      const reason =
+        `${this.name} ${how}, ${decision.crashes} crashes within ${seconds(windowMs)}: ` +
+        `giving up on it (its own lines above say why it stopped)`;
+      this.failure = new Error(`${this.name} kept crashing and was given up on`);
+      this.log('launcher', reason);
+      this.supervision.onGiveUp?.(this, reason);
+      return;
+    }
+    this.log('launcher', `${this.name} ${how}; restarting it in ${seconds(decision.delayMs)}`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.start();
+      this.waitReady().then(
+        () => this.log('launcher', `${this.name} is ready again`),
+        () => undefined, // a crash or stop says so itself
+      );
+    }, decision.delayMs);
   }
 
-  /** Resolves when /readyz answers 200; rejects if the process exits or time runs out. */
+  /**
+   * Resolves when /readyz answers 200, through restarts after crashes; rejects when the service
+   * is given up on or stopped, or when one start of it is not ready in time.
+   */
   async waitReady(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.running)
-        throw new Error(
-          `${this.spec.name} exited with code ${this.child?.exitCode} before it was ready`,
-        );
-      try {
-        const response = await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(2_000) });
-        if (response.ok) return;
-      } catch {
-        // not listening yet
+    for (;;) {
+      if (this.failure) throw this.failure;
+      if (this.stopping) throw new Error(`${this.name} was stopped before it was ready`);
+      if (this.running) {
+        if (Date.now() - this.startedAt > timeoutMs)
+          throw new Error(
+            `${this.name} was not ready within ${seconds(timeoutMs)} (${this.spec.readyUrl})`,
+          );
+        try {
+          const response = await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(2_000) });
+          if (response.ok && this.running) return;
+        } catch {
+          // not listening yet
+        }
       }
+      // between a crash and its restart, the restart decides
       await new Promise((r) => setTimeout(r, 150));
     }
-    throw new Error(
-      `${this.spec.name} was not ready within ${timeoutMs / 1000}s (${this.spec.readyUrl})`,
-    );
+  }
+
+  /** No restarts from now on: the platform is stopping, and a service that exits stays down. */
+  holdRestarts(): void {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
   }
 
   /** SIGTERM, then SIGKILL if it has not drained in time. */
   async stop(graceMs = 15_000): Promise<void> {
-    if (!this.running) return;
-    this.child!.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    this.holdRestarts();
+    const child = this.child;
+    if (!child || !this.running) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
   }
