@@ -88,11 +88,18 @@ describe('GDPR across the services', () => {
   }
 
   it('gathers what every service holds about the user into one document', async () => {
+    // the events arrive through the AUDIT stream: wait for the sign-ins and for every event
+    // of the call made with her key (the gateway's and the auth service's)
     await eventually(async () => {
       const events = await platform.call(
         `/v1/audit-events?tenantId=${tenant.id}&action=auth.login`,
       );
       expect((await events.json()).items.length).toBeGreaterThanOrEqual(2);
+      const byKey = await platform.call(`/v1/audit-events?tenantId=${tenant.id}&actorType=api-key`);
+      const keyEvents = (await byKey.json()).items as { action: string }[];
+      expect(keyEvents.filter((e) => /^api-keys?\./.test(e.action)).length).toBeGreaterThanOrEqual(
+        2,
+      );
     });
     const response = await platform.call('/v1/gdpr/subject-access', {
       method: 'POST',
