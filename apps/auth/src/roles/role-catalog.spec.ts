@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, PLATFORM_ADMIN_ROLE, PLATFORM_TENANT_ID } from '@lattice/contracts';
 import { createTestBed, failure, strictMock, type StrictMock } from '@lattice/testing';
 import { EntityManager } from 'typeorm';
-import { RoleBindingRepository } from './role-binding.repository';
 import { RoleCatalog } from './role-catalog';
 import { RoleRepository } from './role.repository';
 
@@ -11,7 +10,6 @@ describe(RoleCatalog.name, () => {
   const em = strictMock(EntityManager);
   let sut: RoleCatalog;
   let customRoles: StrictMock<RoleRepository>;
-  let bindings: StrictMock<RoleBindingRepository>;
 
   beforeEach(() => {
     const bed = createTestBed(RoleCatalog);
@@ -20,7 +18,6 @@ describe(RoleCatalog.name, () => {
     customRoles.list.mockResolvedValue([
       { name: 'job-runner', description: 'Runs jobs', permissions: ['manage:Job:tenant'] },
     ]);
-    bindings = bed.mocks.get(RoleBindingRepository);
   });
 
   describe('list', () => {
@@ -82,16 +79,6 @@ describe(RoleCatalog.name, () => {
         sut.permissionsOf(em, PLATFORM_TENANT_ID, [PLATFORM_ADMIN_ROLE]),
       ).resolves.toEqual(['manage:all:platform']);
     });
-  });
-
-  it("answers a principal's roles from its bindings", async () => {
-    const id = randomUUID();
-    bindings.rolesOf.mockImplementation(async (_em, principalId) =>
-      principalId === id ? ['viewer'] : [],
-    );
-
-    await expect(sut.rolesOf(em, id)).resolves.toEqual(['viewer']);
-    await expect(sut.rolesOf(em, randomUUID())).resolves.toEqual([]);
   });
 
   describe('assertMayHandOn', () => {
