@@ -27,6 +27,10 @@
  *    clock, so the service can index it (`jobOrderKey`).
  *
  * Deterministic: the same state gives the same picks, whatever the order of tenants and jobs.
+ *
+ * From plans to tiers: a fixed plan is a tier whose weight is the plan's `fairShareWeight` and
+ * whose tenants weigh 1 each; custom-plan tenants share the tier `custom`, weighted as the
+ * custom plan's default (enterprise's), each with its own effective `fairShareWeight` inside it.
  */
 
 export const JOB_PRIORITIES = ['interactive', 'standard', 'batch'] as const;
