@@ -36,6 +36,7 @@ const PURE_CORES = [
   'apps/tenants/src/plans/plan-catalog.ts',
   'apps/tenants/src/usage/metering.ts',
   'apps/audit/src/chain/canonical-json.ts',
+  'apps/scheduler/src/fair-share/fair-share.ts',
 ];
 
 /** What a pure core may not import, directly or through a module of ours that wraps it. */

@@ -21,6 +21,7 @@ jest.setTimeout(60_000);
 
 const DAY = 86_400_000;
 const RETENTION: Record<Plan, number> = {
+  free: 7,
   starter: 30,
   professional: 90,
   enterprise: 365,

@@ -17,6 +17,20 @@ describe('plan catalog', () => {
     }
   });
 
+  it('puts the free plan below starter in every quota', () => {
+    for (const key of Object.keys(PLAN_QUOTAS.free) as (keyof Quotas)[]) {
+      expect(PLAN_QUOTAS.free[key]).toBeLessThan(PLAN_QUOTAS.starter[key]);
+    }
+  });
+
+  it('weighs the tiers so that one busy tenant each shares a queue 50/30/15/5', () => {
+    const tiers = ['enterprise', 'professional', 'starter', 'free'] as const;
+    const weights = tiers.map((plan) => PLAN_QUOTAS[plan].fairShareWeight);
+    const total = weights.reduce((a, b) => a + b, 0);
+    expect(weights.map((w) => (100 * w) / total)).toEqual([50, 30, 15, 5]);
+    expect(PLAN_QUOTAS.custom.fairShareWeight).toBe(PLAN_QUOTAS.enterprise.fairShareWeight);
+  });
+
   it('applies overrides on the custom plan, key by key', () => {
     const quotas = effectiveQuotas('custom', { tokensPerMonth: 42, users: 3 });
     expect(quotas.tokensPerMonth).toBe(42);

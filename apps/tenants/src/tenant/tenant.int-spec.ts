@@ -45,6 +45,15 @@ describe(TenantService.name, () => {
     ).resolves.toEqual(created);
   });
 
+  it('creates a tenant on the free plan with its modest quotas and smallest fair-share weight', async () => {
+    const created = await create({ plan: 'free' });
+    expect(created.plan).toBe('free');
+    expect(created.quotas).toMatchObject({ concurrentJobs: 1, fairShareWeight: 5 });
+    await expect(bed.rpc.request(TenantsGet, { id: created.id }, platformAdmin())).resolves.toEqual(
+      created,
+    );
+  });
+
   it('refuses a slug that is taken', async () => {
     const first = await create();
     const error = await failure(create({ slug: first.slug }));

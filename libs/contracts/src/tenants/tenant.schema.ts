@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HealthReply, PageQuery, Uuid, jsonObject, page } from '../common/common.schema';
 
-export const PLANS = ['starter', 'professional', 'enterprise', 'custom'] as const;
+export const PLANS = ['free', 'starter', 'professional', 'enterprise', 'custom'] as const;
 export const Plan = z.enum(PLANS);
 export type Plan = z.infer<typeof Plan>;
 
