@@ -277,6 +277,7 @@ describe('tenants API through the gateway', () => {
     );
     const createBody = doc.paths['/v1/tenants'].post.requestBody.content['application/json'].schema;
     expect(createBody.properties.plan.enum).toEqual([
+      'free',
       'starter',
       'professional',
       'enterprise',
