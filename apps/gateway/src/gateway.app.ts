@@ -19,7 +19,7 @@ import { TenantStandingGuard } from './tenants/tenant-standing.guard';
 import { RATE_LIMIT_STORE, TenantRateLimiter } from './rate-limits/rate-limiter';
 import { GatewayAuditModule } from './audit/gateway-audit.module';
 import { DependenciesHealth } from './health/dependencies.health';
-import { ProblemFilter } from './http/problem.filter';
+import { ProblemFilter, frameworkErrorHandler } from './http/problem.filter';
 import { instrumentRequests, requestIdFrom } from './http/request-logging';
 import { TENANT_CACHE_TTL_MS, TenantCache } from './tenants/tenant-cache';
 import { TenantsController } from './tenants/tenants.controller';
@@ -86,6 +86,7 @@ export async function createGatewayApp(
       requestIdFrom(req.headers['x-request-id'], randomUUID),
     requestIdHeader: false,
     logger: false,
+    frameworkErrors: frameworkErrorHandler(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule, adapter, {
     logger: new NestPinoLogger(logger),
