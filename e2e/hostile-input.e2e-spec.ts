@@ -13,7 +13,7 @@ import { startE2EPlatform, type E2EPlatform } from './support/platform.harness';
 
 jest.setTimeout(300_000);
 
-/** Runs per operation; the whole document at this count takes about a minute here. */
+/** Runs per operation; the whole document at this count takes well under a minute here. */
 const RUNS = Number(process.env.HOSTILE_INPUT_RUNS ?? 8);
 const SEED = Number(process.env.HOSTILE_INPUT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
@@ -32,6 +32,8 @@ interface Operation {
 interface AuditEvent {
   requestId: string | null;
   action: string;
+  outcome: string;
+  resource: { type: string; id?: string };
   metadata: Record<string, unknown>;
 }
 
@@ -41,6 +43,39 @@ interface Call {
   path: string;
   status: number;
   what: string;
+}
+
+/**
+ * The audit events of the platform tenant's trail for each request id, once every one of
+ * them has at least one (the trail is written behind the calls, through JetStream).
+ */
+async function auditEventsOf(
+  platform: E2EPlatform,
+  requestIds: string[],
+  describe: (requestId: string) => string = (id) => id,
+): Promise<Map<string, AuditEvent[]>> {
+  const wanted = new Set(requestIds);
+  return eventually(
+    async () => {
+      const byRequest = new Map<string, AuditEvent[]>();
+      let cursor: string | null = null;
+      do {
+        const response = await platform.call(
+          `/v1/audit-events?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        expect(response.status).toBe(200);
+        const page = (await response.json()) as { items: AuditEvent[]; nextCursor: string | null };
+        for (const event of page.items) {
+          if (!event.requestId || !wanted.has(event.requestId)) continue;
+          byRequest.set(event.requestId, [...(byRequest.get(event.requestId) ?? []), event]);
+        }
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(requestIds.filter((id) => !byRequest.has(id)).map(describe)).toEqual([]);
+      return byRequest;
+    },
+    { timeoutMs: 30_000 },
+  );
 }
 
 /**
@@ -193,6 +228,158 @@ describe('hostile input on every route of the API', () => {
     };
   }
 
+  /** A call with its own request id, answered as a problem naming the field, if one is given. */
+  async function refused(
+    method: string,
+    path: string,
+    json: unknown,
+    field?: string,
+  ): Promise<string> {
+    const requestId = `regression-${randomUUID()}`;
+    const response = await platform.call(path, {
+      method,
+      headers: { 'x-request-id': requestId },
+      ...(json !== undefined ? { json } : {}),
+    });
+    const body = await response.json();
+    expect({ call: `${method} ${path}`, status: response.status }).toEqual({
+      call: `${method} ${path}`,
+      status: 400,
+    });
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(body).toMatchObject({ code: 'VALIDATION_FAILED', requestId });
+    if (field) expect(body.errors).toContainEqual({ path: field, message: expect.any(String) });
+    return requestId;
+  }
+
+  describe('the cases the outside tester found', () => {
+    let tenant: { id: string; slug: string; name: string };
+
+    beforeAll(async () => {
+      const slug = `hostile-${randomUUID().slice(0, 8)}`;
+      const created = await platform.call('/v1/tenants', {
+        method: 'POST',
+        json: { slug, name: 'Stays As It Is' },
+      });
+      expect(created.status).toBe(201);
+      tenant = await created.json();
+    });
+
+    it('refuses NUL in text fields with a 400 naming the field, stores nothing, and records each call', async () => {
+      const email = `nul-${randomUUID().slice(0, 8)}@example.com`;
+      const role = `nul-${randomUUID().slice(0, 8)}`;
+      const slug = `nul-${randomUUID().slice(0, 8)}`;
+      const subjectId = `subject-${randomUUID()}`;
+      const ids = [
+        await refused(
+          'POST',
+          '/v1/users',
+          {
+            tenantId: tenant.id,
+            email,
+            password: 'a-password-long-enough',
+            displayName: 'a\u0000b',
+          },
+          'displayName',
+        ),
+        await refused(
+          'POST',
+          '/v1/roles',
+          { name: role, description: 'x\u0000', permissions: ['read:Tenant:tenant'] },
+          'description',
+        ),
+        await refused('POST', '/v1/api-keys', { name: 'key\u0000' }, 'name'),
+        await refused('POST', '/v1/tenants', { slug, name: 'n\u0000' }, 'name'),
+        await refused('PATCH', `/v1/tenants/${tenant.id}`, { name: 'n\u0000' }, 'name'),
+        await refused(
+          'POST',
+          '/v1/consents',
+          {
+            tenantId: tenant.id,
+            subjectId,
+            purpose: 'marketing.email',
+            policyVersion: 'v\u0000',
+            granted: true,
+          },
+          'policyVersion',
+        ),
+      ];
+      const users = await (await platform.call(`/v1/users?tenantId=${tenant.id}&limit=100`)).json();
+      expect(JSON.stringify(users)).not.toContain(email);
+      const roles = await (await platform.call('/v1/roles')).json();
+      expect(roles.items.map((r: { name: string }) => r.name)).not.toContain(role);
+      const keys = await (await platform.call('/v1/api-keys')).json();
+      expect(keys.items.some((k: { name: string }) => k.name.startsWith('key'))).toBe(false);
+      expect((await platform.call(`/v1/tenants/by-slug/${slug}`)).status).toBe(404);
+      expect((await (await platform.call(`/v1/tenants/${tenant.id}`)).json()).name).toBe(
+        'Stays As It Is',
+      );
+      const consents = await platform.call(
+        `/v1/consents?tenantId=${tenant.id}&subjectId=${subjectId}`,
+      );
+      expect((await consents.json()).items).toEqual([]);
+      const events = await auditEventsOf(platform, ids);
+      for (const id of ids)
+        expect(events.get(id)).toContainEqual(
+          expect.objectContaining({
+            outcome: 'error',
+            metadata: expect.objectContaining({ status: 400 }),
+          }),
+        );
+    });
+
+    it('refuses NUL in query parameters with a 400 naming the parameter', async () => {
+      await refused('GET', '/v1/tenants?q=%00', undefined, 'q');
+      for (const param of ['actorId', 'resourceType', 'resourceId'])
+        await refused('GET', `/v1/audit-events?${param}=%00`, undefined, param);
+    });
+
+    it('records refused calls whose path or body carries NUL, with the odd id hashed', async () => {
+      const byPath = [
+        ['POST', '/v1/tenants/%00/reactivate'],
+        ['POST', '/v1/tenants/%00/suspend'],
+        ['DELETE', '/v1/tenants/%00'],
+        ['DELETE', '/v1/api-keys/%00'],
+        ['POST', '/v1/users/%00/disable'],
+        ['POST', '/v1/users/%00/enable'],
+      ] as const;
+      const ids: string[] = [];
+      for (const [method, path] of byPath) ids.push(await refused(method, path, undefined));
+      const login = await refused(
+        'POST',
+        '/v1/auth/login',
+        { tenant: '\u0000', email: 'someone@example.com', password: 'whatever-it-is' },
+        'tenant',
+      );
+      const events = await auditEventsOf(platform, [...ids, login]);
+      for (const id of ids) {
+        expect(events.get(id)).toEqual([
+          expect.objectContaining({
+            outcome: 'error',
+            resource: expect.objectContaining({
+              id: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+            }),
+          }),
+        ]);
+      }
+      expect(events.get(login)).toEqual([
+        expect.objectContaining({ action: 'auth.login', outcome: 'error' }),
+      ]);
+    });
+
+    it('refuses lone surrogates instead of storing replacement characters', async () => {
+      const id = await refused(
+        'PATCH',
+        `/v1/tenants/${tenant.id}`,
+        { name: '\udfff\ud800' },
+        'name',
+      );
+      const stored = await (await platform.call(`/v1/tenants/${tenant.id}`)).json();
+      expect(stored.name).toBe('Stays As It Is');
+      expect((await auditEventsOf(platform, [id])).get(id)).toHaveLength(1);
+    });
+  });
+
   it('answers every operation with hostile input without a 5xx, a dropped connection or a partial write', async () => {
     expect(operations.length).toBeGreaterThan(30);
     for (const op of operations) {
@@ -225,31 +412,10 @@ describe('hostile input on every route of the API', () => {
     expect(new Set(expected.map((c) => `${c.method} ${c.path}`)).size).toBeGreaterThanOrEqual(
       mutatingOperations.length,
     );
-    const wanted = new Set(expected.map((c) => c.requestId));
-    const found = await eventually(
-      async () => {
-        const byRequest = new Map<string, AuditEvent[]>();
-        let cursor: string | null = null;
-        do {
-          const response = await platform.call(
-            `/v1/audit-events?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-          );
-          expect(response.status).toBe(200);
-          const page = (await response.json()) as {
-            items: AuditEvent[];
-            nextCursor: string | null;
-          };
-          for (const event of page.items) {
-            if (!event.requestId || !wanted.has(event.requestId)) continue;
-            byRequest.set(event.requestId, [...(byRequest.get(event.requestId) ?? []), event]);
-          }
-          cursor = page.nextCursor;
-        } while (cursor);
-        const missing = expected.filter((c) => !byRequest.has(c.requestId)).map((c) => c.what);
-        expect(missing).toEqual([]);
-        return byRequest;
-      },
-      { timeoutMs: 30_000 },
+    const found = await auditEventsOf(
+      platform,
+      expected.map((c) => c.requestId),
+      (id) => expected.find((c) => c.requestId === id)!.what,
     );
     // the gateway's own event (method and status in its metadata) is there exactly once;
     // services add events of their own

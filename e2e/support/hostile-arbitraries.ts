@@ -238,10 +238,9 @@ export type ParamValue = { text: string } | { raw: string };
 export function paramValue(schema: JsonSchema | undefined): fc.Arbitrary<ParamValue> {
   return fc.oneof(
     { weight: 2, arbitrary: validValue(schema).map((v) => ({ text: String(v) })) },
-    {
-      weight: 4,
-      arbitrary: hostileText.map((t) => ({ text: t.slice(0, 2_000) })),
-    },
+    // cut so the whole URL stays within Node's 16 KiB of headers: beyond that Node answers 431
+    // at the socket, before there is a request to refuse or record
+    { weight: 4, arbitrary: hostileText.map((t) => ({ text: t.slice(0, 200) })) },
     { weight: 1, arbitrary: hugeNumber.map((n) => ({ text: String(n) })) },
     { weight: 1, arbitrary: fc.constantFrom(...RAW_ENCODED).map((raw) => ({ raw })) },
   );
