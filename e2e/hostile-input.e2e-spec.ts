@@ -367,6 +367,24 @@ describe('hostile input on every route of the API', () => {
       ]);
     });
 
+    it('refuses a body that is not UTF-8 instead of storing replacement characters', async () => {
+      const requestId = `regression-${randomUUID()}`;
+      const response = await platform.call(`/v1/tenants/${tenant.id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+        body: Buffer.concat([
+          Buffer.from('{"name":"'),
+          Buffer.from([0xff, 0xc0, 0xaf]),
+          Buffer.from('"}'),
+        ]),
+      });
+      expect(response.status).toBe(400);
+      expect((await response.json()).code).toBe('VALIDATION_FAILED');
+      const stored = await (await platform.call(`/v1/tenants/${tenant.id}`)).json();
+      expect(stored.name).toBe('Stays As It Is');
+      expect((await auditEventsOf(platform, [requestId])).get(requestId)).toHaveLength(1);
+    });
+
     it('refuses lone surrogates instead of storing replacement characters', async () => {
       const id = await refused(
         'PATCH',

@@ -19,6 +19,7 @@ import { TenantStandingGuard } from './tenants/tenant-standing.guard';
 import { RATE_LIMIT_STORE, TenantRateLimiter } from './rate-limits/rate-limiter';
 import { GatewayAuditModule } from './audit/gateway-audit.module';
 import { DependenciesHealth } from './health/dependencies.health';
+import { refuseBodiesThatAreNotUtf8 } from './http/json-body';
 import { ProblemFilter, frameworkErrorHandler } from './http/problem.filter';
 import { instrumentRequests, requestIdFrom } from './http/request-logging';
 import { TENANT_CACHE_TTL_MS, TenantCache } from './tenants/tenant-cache';
@@ -96,6 +97,7 @@ export async function createGatewayApp(
   app.useGlobalFilters(new ProblemFilter(logger));
   // the API speaks JSON only: anything else is 415 before it reaches a handler
   fastify.removeContentTypeParser(['text/plain']);
+  refuseBodiesThatAreNotUtf8(fastify);
 
   const document = SwaggerModule.createDocument(
     app,
