@@ -367,6 +367,22 @@ describe('hostile input on every route of the API', () => {
       ]);
     });
 
+    it('answers and records paths the router itself refuses: broken encoding, over-long ids', async () => {
+      const ids = [
+        await refused('DELETE', '/v1/api-keys/%zz', undefined),
+        await refused('POST', '/v1/users/%E0%A4%A/disable', undefined),
+        await refused('POST', `/v1/tenants/${'x'.repeat(500)}/suspend`, undefined),
+      ];
+      const events = await auditEventsOf(platform, ids);
+      for (const id of ids)
+        expect(events.get(id)).toEqual([
+          expect.objectContaining({
+            outcome: 'error',
+            metadata: expect.objectContaining({ status: 400 }),
+          }),
+        ]);
+    });
+
     it('refuses a body that is not UTF-8 instead of storing replacement characters', async () => {
       const requestId = `regression-${randomUUID()}`;
       const response = await platform.call(`/v1/tenants/${tenant.id}`, {
