@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { KeyObject, createHmac, randomUUID, sign } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { Client } from 'pg';
 import { EnvelopeCipher, KeyRing } from '@lattice/secrets';
@@ -125,6 +125,34 @@ describe('attacks on authentication at the gateway', () => {
     const now = Math.floor(Date.now() / 1000);
     await expectRefused(await forge({ iat: now - 7200, nbf: now - 7200, exp: now - 3600 }));
     await expectRefused(await forge({ nbf: now + 3600 }));
+  });
+
+  it('refuses a token that never expires, or says nothing of when it was issued (RFC 8725)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefused(await forge({ exp: undefined }));
+    await expectRefused(await forge({ iat: undefined }));
+    await expectRefused(await forge({ exp: undefined, iat: undefined }));
+    await expectRefused(await forge({ exp: String(now + 600) }));
+    await expectRefused(await forge({ exp: now + 600.5 }));
+  });
+
+  it('refuses a token whose header names a critical extension it does not understand (RFC 7515)', async () => {
+    // signed by hand: jose will not even sign a header it would not accept
+    const signed = (header: Record<string, unknown>) => {
+      const input = `${b64({ alg: 'ES256', typ: 'at+jwt', kid: signingKey.kid, ...header })}.${userToken.split('.')[1]}`;
+      const signature = sign('sha256', Buffer.from(input), {
+        key: KeyObject.from(signingKey.key as Parameters<typeof KeyObject.from>[0]),
+        dsaEncoding: 'ieee-p1363',
+      });
+      return `${input}.${signature.toString('base64url')}`;
+    };
+    // the hand-made signature itself is accepted, so the refusals below are about crit
+    expect((await get(`/v1/tenants/${tenantA.id}`, signed({}))).status).toBe(200);
+    await expectRefused(
+      signed({ crit: ['urn:example:must-check'], 'urn:example:must-check': true }),
+    );
+    await expectRefused(signed({ crit: [] }));
+    await expectRefused(signed({ crit: 'urn:example:must-check' }));
   });
 
   it('refuses a token whose payload was changed after signing', async () => {

@@ -19,8 +19,9 @@ import { TenantStandingGuard } from './tenants/tenant-standing.guard';
 import { RATE_LIMIT_STORE, TenantRateLimiter } from './rate-limits/rate-limiter';
 import { GatewayAuditModule } from './audit/gateway-audit.module';
 import { DependenciesHealth } from './health/dependencies.health';
+import { refuseBodiesThatAreNotUtf8 } from './http/json-body';
 import { describeApi } from './http/openapi.document';
-import { ProblemFilter } from './http/problem.filter';
+import { ProblemFilter, frameworkErrorHandler } from './http/problem.filter';
 import { instrumentRequests, requestIdFrom } from './http/request-logging';
 import { TENANT_CACHE_TTL_MS, TenantCache } from './tenants/tenant-cache';
 import { TenantsController } from './tenants/tenants.controller';
@@ -86,6 +87,7 @@ export async function createGatewayApp(
       requestIdFrom(req.headers['x-request-id'], randomUUID),
     requestIdHeader: false,
     logger: false,
+    frameworkErrors: frameworkErrorHandler(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule, adapter, {
     logger: new NestPinoLogger(logger),
@@ -95,6 +97,7 @@ export async function createGatewayApp(
   app.useGlobalFilters(new ProblemFilter(logger));
   // the API speaks JSON only: anything else is 415 before it reaches a handler
   fastify.removeContentTypeParser(['text/plain']);
+  refuseBodiesThatAreNotUtf8(fastify);
 
   const document = describeApi(app);
   SwaggerModule.setup('docs', app, document, {

@@ -62,3 +62,38 @@ export interface ValidationIssue {
   path: string;
   message: string;
 }
+
+/**
+ * PostgreSQL errors (by SQLSTATE) that the input of a call causes, not the service: each is
+ * answered as the caller's mistake, with a message that names no table, constraint or value,
+ * since a unique or foreign key violation must not reveal another tenant's row.
+ */
+const DATABASE_INPUT_ERRORS: Record<string, [ErrorCode, string]> = {
+  '22001': [ErrorCode.ValidationFailed, 'a value is longer than it may be'],
+  '22003': [ErrorCode.ValidationFailed, 'a number is out of range'],
+  '22007': [ErrorCode.ValidationFailed, 'a date or time is not valid'],
+  '22008': [ErrorCode.ValidationFailed, 'a date or time is out of range'],
+  '22021': [ErrorCode.ValidationFailed, 'the request holds text that cannot be stored'],
+  '22P02': [ErrorCode.ValidationFailed, 'a value is not of the expected type'],
+  '22P05': [ErrorCode.ValidationFailed, 'the request holds text that cannot be stored'],
+  '23502': [ErrorCode.ValidationFailed, 'a required value is missing'],
+  '23503': [ErrorCode.Conflict, 'the request refers to something that does not exist or is in use'],
+  '23505': [ErrorCode.Conflict, 'a record with these values already exists'],
+  '23514': [ErrorCode.ValidationFailed, 'a value is not allowed'],
+};
+
+/**
+ * The domain error for a database error the input caused (TypeORM's QueryFailedError or the
+ * driver's own error, read by their SQLSTATE `code`), or undefined for any other error.
+ */
+export function domainErrorOfDatabase(error: unknown): DomainError | undefined {
+  const sqlState = (value: unknown): string | undefined => {
+    const code = (value as { code?: unknown } | null | undefined)?.code;
+    return typeof code === 'string' ? code : undefined;
+  };
+  const code =
+    sqlState((error as { driverError?: unknown } | null | undefined)?.driverError) ??
+    sqlState(error);
+  const known = code === undefined ? undefined : DATABASE_INPUT_ERRORS[code];
+  return known && new DomainError(known[0], known[1]);
+}

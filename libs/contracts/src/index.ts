@@ -1,6 +1,7 @@
 export * from './subject';
 export * from './errors';
 export * from './common/common.schema';
+export * from './common/text.schema';
 export * from './tenants/tenant.schema';
 export * from './tenants/tenants.subjects';
 export * from './usage/usage.schema';

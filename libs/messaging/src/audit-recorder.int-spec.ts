@@ -86,6 +86,26 @@ describe(AuditRecorder.name, () => {
     expect(recorder.buffered).toBe(0);
   });
 
+  it('records an event carrying hostile text, escaped and hashed instead of dropped', async () => {
+    const id = recorder.record({
+      ...event('tenants.reactivate'),
+      actor: { type: 'anonymous', id: 'anonymous\u0000', roles: [] },
+      resource: { type: 'tenants', id: '\u0000' },
+      userAgent: '\udfff\ud800',
+      metadata: { name: 'a\u0000b' },
+    })!;
+    expect(id).toBeDefined();
+    expect(await recorder.flush()).toBe(true);
+    const [kept] = (await stored()).filter((e) => e.id === id);
+    expect(kept).toMatchObject({
+      action: 'tenants.reactivate',
+      actor: { id: expect.stringMatching(/^sha256:/) },
+      resource: { type: 'tenants', id: expect.stringMatching(/^sha256:/) },
+      userAgent: '\\udfff\\ud800',
+      metadata: { name: 'a\\u0000b' },
+    });
+  });
+
   it('returns at once while NATS is down, and delivers every event when it is back', async () => {
     await server.halt();
     const ids: string[] = [];

@@ -10,6 +10,7 @@ import {
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
+import { auditText, storableAuditEvent } from './audit-sanitiser';
 import { ensureStream, type JetStreamPublisher } from './jetstream';
 import type { SubjectNamespace } from './namespace';
 import type { RequestContext } from '@lattice/request-context';
@@ -78,21 +79,35 @@ export class AuditRecorder {
     if (options.metrics) this.droppedMetric = droppedCounter(options.metrics);
   }
 
-  /** Queues one event; returns its id, or undefined when the event breaks the contract. */
+  /**
+   * Queues one event and returns its id. Text the contract cannot store as it is (hostile input
+   * in an id, a name, a header) is recorded escaped, truncated or hashed, never dropped: a
+   * refused call is recorded above all. Undefined for an event its caller got wrong (an action
+   * that is not one, metadata beyond its size), which no rewriting of text can mend.
+   */
   record(input: AuditRecord): string | undefined {
     const span = trace.getActiveSpan()?.spanContext();
-    const parsed = AuditEvent.safeParse({
+    const event = {
       id: randomUUID(),
       occurredAt: new Date().toISOString(),
       ...(span && trace.isSpanContextValid(span) ? { traceId: span.traceId } : {}),
       ...input,
-    });
+    };
+    let parsed = AuditEvent.safeParse(event);
     if (!parsed.success) {
-      this.options.logger.error(
-        { action: input.action, issues: parsed.error.issues },
-        'audit event outside its contract, not recorded',
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), code: i.code }));
+      parsed = AuditEvent.safeParse(storableAuditEvent(event));
+      if (!parsed.success) {
+        this.options.logger.error(
+          { action: auditText(String(input.action), 100), issues: parsed.error.issues },
+          'audit event outside its contract, not recorded',
+        );
+        return undefined;
+      }
+      this.options.logger.warn(
+        { eventId: parsed.data.id, action: parsed.data.action, issues },
+        'audit event recorded with values rewritten to fit its contract',
       );
-      return undefined;
     }
     if (this.buffered >= this.maxBuffered && this.queue.length > 0) {
       const lost = this.queue.shift()!;

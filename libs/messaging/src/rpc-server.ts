@@ -19,7 +19,13 @@ import {
   type NatsContext,
   type NatsOptions,
 } from '@nestjs/microservices';
-import { DomainError, ErrorCode, type ErrorPayload, type RpcContract } from '@lattice/contracts';
+import {
+  DomainError,
+  ErrorCode,
+  domainErrorOfDatabase,
+  type ErrorPayload,
+  type RpcContract,
+} from '@lattice/contracts';
 import { extractTraceContext, withMessagingSpan } from '@lattice/telemetry';
 import type { NatsConnection } from 'nats';
 import { throwError, type Observable } from 'rxjs';
@@ -106,6 +112,11 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
   private toPayload(exception: unknown): ErrorPayload {
     if (exception instanceof DomainError) return exception.toPayload();
     if (exception instanceof ZodError) return validationError(exception).toPayload();
+    const fromDatabase = domainErrorOfDatabase(exception);
+    if (fromDatabase) {
+      this.logger.warn(`refused by the database: ${(exception as Error).message}`);
+      return fromDatabase.toPayload();
+    }
     this.logger.error(
       (exception as Error)?.message ?? String(exception),
       (exception as Error)?.stack,

@@ -42,7 +42,7 @@ export class ContextSigner {
         issuer: ISSUER,
         audience: AUDIENCE,
         typ: 'lattice-context+jwt',
-        requiredClaims: ['exp', 'rid'],
+        requiredClaims: ['exp', 'iat', 'rid'],
       });
       const actor = Actor.safeParse(payload.act);
       const tid = payload.tid;

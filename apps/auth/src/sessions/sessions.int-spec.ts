@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import {
   AuthJwks,
@@ -175,6 +176,28 @@ describe('logins and sessions', () => {
         (await failure(bed.rpc.request(AuthRefresh, { refreshToken: token }, anonymous()))).code,
       ).toBe(ErrorCode.Unauthenticated);
     }
+  });
+
+  it('records a refused refresh or logout even when the token names no session', async () => {
+    const ctx = anonymous();
+    const unknown = `lrt.${tenant.id}.${randomUUID()}.${'A'.repeat(43)}`;
+    for (const [contract, refreshToken] of [
+      [AuthRefresh, 'not-a-refresh-token'],
+      [AuthLogout, 'not-a-refresh-token'],
+      [AuthLogout, unknown],
+    ] as const) {
+      expect((await failure(bed.rpc.request(contract, { refreshToken }, ctx))).code).toBe(
+        ErrorCode.Unauthenticated,
+      );
+    }
+    await eventually(async () => {
+      const mine = (await bed.auditEvents()).filter((e) => e.requestId === ctx.requestId);
+      expect(mine.map((e) => `${e.action}:${e.outcome}`).sort()).toEqual([
+        'auth.logout:denied',
+        'auth.logout:denied',
+        'auth.refresh:denied',
+      ]);
+    });
   });
 
   it("refuses a suspended tenant's refresh tokens, and honours them again on reactivation", async () => {

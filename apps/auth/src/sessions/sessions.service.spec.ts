@@ -453,7 +453,7 @@ describe(SessionsService.name, () => {
       await expect(refresh(elsewhere.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
     });
 
-    it('refuses a token it does not know', async () => {
+    it('refuses a token it does not know, and records the refusal', async () => {
       await account();
       const token = parseRefreshToken((await login()).refreshToken)!;
       const forged = formatRefreshToken({ ...token, secret: 'x'.repeat(43) });
@@ -462,7 +462,9 @@ describe(SessionsService.name, () => {
 
       expect(error.code).toBe(ErrorCode.Unauthenticated);
       expect(tokenRow(formatRefreshToken(token)).revoked_at).toBeNull();
-      expect(audited('auth.logout')).toEqual([]);
+      expect(audited('auth.logout')).toEqual([
+        expect.objectContaining({ outcome: 'denied', metadata: { reason: 'unknown' } }),
+      ]);
     });
   });
 });

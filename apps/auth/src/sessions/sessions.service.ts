@@ -119,8 +119,11 @@ export class SessionsService {
    */
   async refresh(request: z.output<typeof RefreshRequest>, requestId: string): Promise<TokenPair> {
     const token = parseRefreshToken(request.refreshToken);
-    if (!token) throw invalidRefresh();
     const origin = { sourceIp: request.sourceIp, userAgent: request.userAgent, requestId };
+    if (!token) {
+      this.record(PLATFORM_TENANT_ID, 'auth.refresh', 'denied', origin, { reason: 'malformed' });
+      throw invalidRefresh();
+    }
     const now = this.clock.now();
     const tenantActive = await this.tenants.isActive(token.tenantId);
     const result = await this.scope.run(token.tenantId, async (em) => {
@@ -158,15 +161,21 @@ export class SessionsService {
   /** Ends the session the refresh token belongs to: every token of its family stops working. */
   async logout(request: z.output<typeof RefreshRequest>, requestId: string): Promise<boolean> {
     const token = parseRefreshToken(request.refreshToken);
-    if (!token) throw invalidRefresh();
+    const origin = { sourceIp: request.sourceIp, userAgent: request.userAgent, requestId };
+    if (!token) {
+      this.record(PLATFORM_TENANT_ID, 'auth.logout', 'denied', origin, { reason: 'malformed' });
+      throw invalidRefresh();
+    }
     const row = await this.scope.run(token.tenantId, async (em) => {
       const found = await this.tokenRow(em, token.id, token.secret);
       if (!found) return undefined;
       await this.tokens.revokeFamily(em, found.family_id, this.clock.now());
       return found;
     });
-    if (!row) throw invalidRefresh();
-    const origin = { sourceIp: request.sourceIp, userAgent: request.userAgent, requestId };
+    if (!row) {
+      this.record(token.tenantId, 'auth.logout', 'denied', origin, { reason: 'unknown' });
+      throw invalidRefresh();
+    }
     this.record(token.tenantId, 'auth.logout', 'success', origin, {}, row.user_id);
     return true;
   }

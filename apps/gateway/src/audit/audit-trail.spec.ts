@@ -100,4 +100,23 @@ describe('gateway audit trail', () => {
       expect(recorded('POST', url, undefined, 401)).toBeNull();
     },
   );
+
+  it.each(['/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout'])(
+    'records a refused %s that never reached the auth service, without address or browser',
+    (url) => {
+      for (const status of [400, 413, 415]) {
+        const refused = recorded('POST', url, undefined, status)!;
+        expect(refused).toMatchObject({ actor: { type: 'anonymous' }, outcome: 'error' });
+        expect(refused).not.toHaveProperty('sourceIp');
+      }
+    },
+  );
+
+  it('keeps an id the trail cannot store as it is, for the recorder to hash', () => {
+    const id = '\u0000'.repeat(300);
+    expect(describeRoute('POST', '/v1/tenants/:id/reactivate', { id }).resource).toEqual({
+      type: 'tenants',
+      id,
+    });
+  });
 });

@@ -38,10 +38,8 @@ export function describeRoute(
   const type = parts[0] ?? 'api';
   const verb = parts.length > 1 ? parts.slice(1).join('-') : (VERB[method] ?? segment(method));
   const id = params?.id;
-  return {
-    action: `${type}.${verb}`,
-    resource: { type, ...(id && id.length <= 200 ? { id } : {}) },
-  };
+  // kept whatever it holds: the recorder hashes an id the trail could not store as it is
+  return { action: `${type}.${verb}`, resource: { type, ...(id ? { id } : {}) } };
 }
 
 export function outcomeOf(status: number): AuditOutcome {
@@ -69,6 +67,13 @@ export const RECORDED_BY_SERVICE = new Set([
 ]);
 
 /**
+ * Refusals of what was sent (invalid, too large, of the wrong type), which end at the gateway
+ * or at the service's contract before the service records anything: the gateway records them
+ * even on the routes above, so no refused call goes unrecorded.
+ */
+const REFUSED_INPUT = new Set([400, 413, 415]);
+
+/**
  * Records one request in the audit trail, at most once, without ever failing it: the
  * recorder queues the event and returns at once. The source IP and user agent are personal
  * data the audit trail seals under the acting user's key; a caller nobody vouched for has no
@@ -80,7 +85,9 @@ export function recordRequest(
   status: number,
   error?: unknown,
 ): void {
-  if (request.audited || RECORDED_BY_SERVICE.has(request.routeOptions?.url ?? '')) return;
+  if (request.audited) return;
+  if (RECORDED_BY_SERVICE.has(request.routeOptions?.url ?? '') && !REFUSED_INPUT.has(status))
+    return;
   request.audited = true;
   try {
     const ctx = request.lattice;

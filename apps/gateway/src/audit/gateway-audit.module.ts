@@ -11,7 +11,8 @@ import {
 } from '@lattice/messaging';
 import { serviceContext } from '@lattice/request-context';
 import { HealthRegistry, LOGGER, NATS_CONNECTION } from '@lattice/service-runtime';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { onRouterRefusal } from '../http/problem.filter';
 import { AuditController } from './audit.controller';
 import { MUTATING, recordRequest, type AuditedRequest } from './audit-trail';
 import { AuditTrailInterceptor } from './audit-trail.interceptor';
@@ -46,12 +47,13 @@ export class GatewayAuditModule implements OnModuleInit, OnApplicationBootstrap 
     // what never reached a handler (refused by a guard, unparseable, unknown route) is
     // recorded once the response is out, when it was a denial or meant to change something
     const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
-    fastify.addHook('onResponse', async (request, reply) => {
-      const status = reply.statusCode;
+    const record = (request: FastifyRequest, status: number) => {
       if (status === 401 || status === 403 || MUTATING.has(request.method)) {
         recordRequest(this.recorder, request as AuditedRequest, status);
       }
-    });
+    };
+    fastify.addHook('onResponse', async (request, reply) => record(request, reply.statusCode));
+    onRouterRefusal(fastify, record);
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -6,7 +6,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import { DomainError, ErrorCode } from '@lattice/contracts';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { PROBLEM_CONTENT_TYPE, problem, type Problem } from './problem';
 
@@ -30,6 +30,10 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCode.ValidationFailed,
   FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCode.ValidationFailed,
   FST_ERR_CTP_INVALID_JSON_BODY: ErrorCode.ValidationFailed,
+  // the router's own refusals: a path that is not valid percent-encoded UTF-8, or a path
+  // parameter longer than any id
+  FST_ERR_BAD_URL: ErrorCode.ValidationFailed,
+  FST_ERR_MAX_PARAM_LENGTH: ErrorCode.ValidationFailed,
 };
 
 /** Turns anything thrown while handling a request into problem+json; never leaks internals. */
@@ -56,6 +60,28 @@ export function sendProblem(reply: FastifyReply, body: Problem): void {
   if (body.status === 401) reply.header('www-authenticate', 'Bearer realm="lattice"');
   if (body.status === 503) reply.header('retry-after', '1');
   void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
+}
+
+/** Told of a request the router refused, once it is answered; no route hook sees those. */
+export type RouterRefusalListener = (request: FastifyRequest, status: number) => void;
+const routerRefusalListeners = new WeakMap<FastifyInstance, RouterRefusalListener[]>();
+
+export function onRouterRefusal(fastify: FastifyInstance, listener: RouterRefusalListener): void {
+  routerRefusalListeners.set(fastify, [...(routerRefusalListeners.get(fastify) ?? []), listener]);
+}
+
+/**
+ * Fastify's `frameworkErrors`: what the router refuses before any route (a path that is not
+ * valid percent-encoded UTF-8, a parameter longer than any id) is answered as problem+json
+ * too, and reported to the listeners (the audit trail), since no route hook runs for it.
+ */
+export function frameworkErrorHandler(logger: Logger) {
+  return (error: Error, request: FastifyRequest, reply: FastifyReply): void => {
+    const body = toProblem(error, request, logger);
+    sendProblem(reply, body);
+    for (const listener of routerRefusalListeners.get(request.server) ?? [])
+      listener(request, body.status);
+  };
 }
 
 @Catch()

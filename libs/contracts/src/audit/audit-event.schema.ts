@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Uuid } from '../common/common.schema';
+import { isStorableJson, storableJson, text } from '../common/text.schema';
 import { stream, streamSubject } from '../subject';
 
 /** The tenant that platform operators belong to; platform-level events are recorded under it. */
@@ -15,26 +16,29 @@ export type AuditOutcome = z.infer<typeof AuditOutcome>;
 export const AuditActor = z
   .object({
     type: z.enum(['user', 'api-key', 'service', 'bootstrap', 'anonymous']),
-    id: z.string().min(1).max(200),
+    id: text({ min: 1, max: 200 }),
     /** For an API key: the user or service account it speaks for, whose personal data its calls carry. */
-    ownerId: z.string().min(1).max(200).optional(),
+    ownerId: text({ min: 1, max: 200 }).optional(),
     /** The roles a user or key acted with, as they were at the time. */
-    roles: z.array(z.string().max(100)).max(50).default([]),
+    roles: z
+      .array(text({ max: 100 }))
+      .max(50)
+      .default([]),
   })
   .strict();
 export type AuditActor = z.infer<typeof AuditActor>;
 
 export const AuditResource = z
   .object({
-    type: z.string().min(1).max(64),
-    id: z.string().min(1).max(200).optional(),
+    type: text({ min: 1, max: 64 }),
+    id: text({ min: 1, max: 200 }).optional(),
   })
   .strict();
 
-const MetadataKey = z.string().min(1).max(100);
+const MetadataKey = text({ min: 1, max: 100 });
 
 const AuditMetadata = z
-  .record(MetadataKey, z.unknown())
+  .record(MetadataKey, storableJson(z.unknown()))
   .refine((m) => Buffer.byteLength(JSON.stringify(m), 'utf8') <= AUDIT_METADATA_MAX_BYTES, {
     message: `metadata must serialise to at most ${AUDIT_METADATA_MAX_BYTES} bytes`,
   });
@@ -54,8 +58,8 @@ export const AuditEvent = z
     resource: AuditResource,
     outcome: AuditOutcome,
     sourceIp: z.union([z.ipv4(), z.ipv6()]).optional(),
-    userAgent: z.string().max(512).optional(),
-    requestId: z.string().max(200).optional(),
+    userAgent: text({ max: 512 }).optional(),
+    requestId: text({ max: 200 }).optional(),
     traceId: z
       .string()
       .regex(/^[0-9a-f]{32}$/)
@@ -65,7 +69,7 @@ export const AuditEvent = z
      * Whom the personal metadata fields are about, when that is not the acting user (an admin
      * creating a user, say). Their values are stored so that erasing this subject erases them.
      */
-    subjectId: z.string().min(1).max(200).optional(),
+    subjectId: text({ min: 1, max: 200 }).optional(),
     /** The metadata keys whose values are personal data (an email, a name). */
     personal: z.array(MetadataKey).max(50).optional(),
   })
@@ -74,26 +78,11 @@ export const AuditEvent = z
     message: 'every personal field must be a key of metadata',
     path: ['personal'],
   })
-  .refine((e) => storable(e), {
+  .refine((e) => isStorableJson(e), {
     message: 'text must be well-formed Unicode without NUL characters',
   });
 export type AuditEvent = z.infer<typeof AuditEvent>;
 export type AuditEventInput = z.input<typeof AuditEvent>;
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * PostgreSQL text holds neither NUL nor half a surrogate pair; an event carrying either could
- * not be stored as it was hashed, so it is refused at the door.
- */
-function storable(value: unknown): boolean {
-  if (typeof value === 'string') return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
-  if (Array.isArray(value)) return value.every(storable);
-  if (value && typeof value === 'object') {
-    return Object.entries(value).every(([key, v]) => storable(key) && storable(v));
-  }
-  return true;
-}
 
 /** Every service's audit events; the audit service writes each exactly once. */
 export const AuditStream = stream('AUDIT', ['audit.v1.events.>']);

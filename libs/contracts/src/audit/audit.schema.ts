@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HealthReply, PageQuery, Uuid, page } from '../common/common.schema';
-import { AuditActor, AuditOutcome, AuditResource } from './audit-event.schema';
+import { storableJson, storedText, text } from '../common/text.schema';
+import { AuditActor, AuditOutcome } from './audit-event.schema';
 
 const Instant = z.iso.datetime({ offset: true });
 
@@ -12,15 +13,15 @@ const FilterFields = z.object({
   from: Instant.optional(),
   to: Instant.optional(),
   actorType: AuditActor.shape.type.optional(),
-  actorId: z.string().min(1).max(200).optional(),
+  actorId: text({ min: 1, max: 200 }).optional(),
   /** An exact action, or a prefix ending in `.*` (`tenants.*`). */
   action: z
     .string()
     .max(100)
     .regex(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*(\.\*)?$/, 'an action, or a prefix ending in ".*"')
     .optional(),
-  resourceType: z.string().min(1).max(64).optional(),
-  resourceId: z.string().min(1).max(200).optional(),
+  resourceType: text({ min: 1, max: 64 }).optional(),
+  resourceId: text({ min: 1, max: 200 }).optional(),
   outcome: AuditOutcome.optional(),
 });
 
@@ -45,7 +46,7 @@ export const ExportAuditEventsPage = z
     from: Instant,
     to: Instant,
     limit: z.number().int().min(1).max(1_000).default(500),
-    cursor: z.string().max(512).optional(),
+    cursor: text({ max: 512 }).optional(),
   })
   .strict()
   .refine(...fromNotAfterTo);
@@ -62,19 +63,19 @@ export const AuditEventView = z.object({
   recordedAt: z.iso.datetime(),
   actor: z.object({
     type: AuditActor.shape.type,
-    id: z.string().nullable(),
-    roles: z.array(z.string()),
+    id: storedText().nullable(),
+    roles: z.array(storedText()),
   }),
-  action: z.string(),
-  resource: AuditResource,
+  action: storedText(),
+  resource: z.object({ type: storedText(), id: storedText().optional() }),
   outcome: AuditOutcome,
-  sourceIp: z.string().nullable(),
-  userAgent: z.string().nullable(),
-  requestId: z.string().nullable(),
-  traceId: z.string().nullable(),
-  metadata: z.record(z.string(), z.unknown()),
-  erased: z.array(z.string()),
-  hash: z.string(),
+  sourceIp: storedText().nullable(),
+  userAgent: storedText().nullable(),
+  requestId: storedText().nullable(),
+  traceId: storedText().nullable(),
+  metadata: storableJson(z.record(storedText(), z.unknown())),
+  erased: z.array(storedText()),
+  hash: storedText(),
 });
 export type AuditEventView = z.infer<typeof AuditEventView>;
 
@@ -96,7 +97,7 @@ export const ChainBreak = z.object({
   seq: z.number().int(),
   eventId: Uuid.nullable(),
   reason: z.enum(CHAIN_BREAKS),
-  detail: z.string(),
+  detail: storedText(),
 });
 export type ChainBreak = z.infer<typeof ChainBreak>;
 
@@ -111,7 +112,7 @@ export const ChainReport = z.object({
   checkpointsChecked: z.number().int().min(0),
   firstBreak: ChainBreak.nullable(),
   /** The Ed25519 key the checkpoints are signed with (SPKI PEM), for checking them elsewhere. */
-  publicKey: z.string(),
+  publicKey: storedText(),
 });
 export type ChainReport = z.infer<typeof ChainReport>;
 
@@ -121,13 +122,13 @@ export const AuditHealth = HealthReply;
 export const RecordConsentRequest = z
   .object({
     ...TenantChoice,
-    subjectId: z.string().min(1).max(200),
+    subjectId: text({ min: 1, max: 200 }),
     purpose: z
       .string()
       .min(1)
       .max(100)
       .regex(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$/, 'lowercase words joined by "-" or "."'),
-    policyVersion: z.string().min(1).max(50),
+    policyVersion: text({ min: 1, max: 50 }),
     granted: z.boolean(),
   })
   .strict();
@@ -137,18 +138,18 @@ export const ConsentView = z.object({
   id: Uuid,
   tenantId: Uuid,
   /** Null once the subject has been erased. */
-  subjectId: z.string().nullable(),
-  purpose: z.string(),
-  policyVersion: z.string(),
+  subjectId: storedText().nullable(),
+  purpose: storedText(),
+  policyVersion: storedText(),
   granted: z.boolean(),
   recordedAt: z.iso.datetime(),
-  recordedBy: z.object({ type: AuditActor.shape.type, id: z.string().nullable() }),
+  recordedBy: z.object({ type: AuditActor.shape.type, id: storedText().nullable() }),
 });
 export type ConsentView = z.infer<typeof ConsentView>;
 
 export const ListConsentsQuery = PageQuery.extend({
   ...TenantChoice,
-  subjectId: z.string().min(1).max(200),
+  subjectId: text({ min: 1, max: 200 }),
 }).strict();
 export type ListConsentsQuery = z.infer<typeof ListConsentsQuery>;
 

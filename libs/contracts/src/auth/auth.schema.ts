@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Uuid, page } from '../common/common.schema';
+import { storableJson, storedText, text } from '../common/text.schema';
 import { PermissionString } from './permission.schema';
 
 const Email = z
@@ -7,7 +8,7 @@ const Email = z
   .max(254)
   .transform((e) => e.toLowerCase());
 /** Long enough to matter, short enough that hashing it cannot be used to tie up the service. */
-const Password = z.string().min(12, 'passwords have at least 12 characters').max(256);
+const Password = text({ max: 256 }).min(12, 'passwords have at least 12 characters');
 export const RoleName = z
   .string()
   .min(2)
@@ -15,47 +16,48 @@ export const RoleName = z
   .regex(/^[a-z][a-z0-9-]*$/, 'role names are lower-case words joined by hyphens');
 const Origin = {
   sourceIp: z.union([z.ipv4(), z.ipv6()]).optional(),
-  userAgent: z.string().max(512).optional(),
+  // a header, kept as sent: it reaches the audit trail, which escapes what it cannot store
+  userAgent: storedText(512).optional(),
 };
 
 export const LoginRequest = z
   .object({
-    tenant: z.string().min(1).max(63),
+    tenant: text({ min: 1, max: 63 }),
     email: Email,
-    password: z.string().min(1).max(256),
+    password: text({ min: 1, max: 256 }),
     ...Origin,
   })
   .strict();
 
 export const TokenPair = z.object({
-  accessToken: z.string(),
+  accessToken: storedText(),
   tokenType: z.literal('Bearer'),
   expiresIn: z.number().int(),
-  refreshToken: z.string(),
+  refreshToken: storedText(),
   refreshExpiresIn: z.number().int(),
 });
 export type TokenPair = z.infer<typeof TokenPair>;
 
 export const RefreshRequest = z
-  .object({ refreshToken: z.string().min(1).max(512), ...Origin })
+  .object({ refreshToken: text({ min: 1, max: 512 }), ...Origin })
   .strict();
 export const LogoutReply = z.object({ revoked: z.boolean() });
 
-export const Jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+export const Jwks = z.object({ keys: z.array(storableJson(z.record(storedText(), z.unknown()))) });
 export type Jwks = z.infer<typeof Jwks>;
-export const RotateKeysReply = z.object({ kid: z.string(), retired: z.array(z.string()) });
+export const RotateKeysReply = z.object({ kid: storedText(), retired: z.array(storedText()) });
 
 export const USER_STATUSES = ['active', 'locked', 'disabled'] as const;
 export const UserView = z.object({
   id: Uuid,
   tenantId: Uuid,
-  email: z.string(),
-  displayName: z.string().nullable(),
+  email: storedText(),
+  displayName: storedText().nullable(),
   status: z.enum(USER_STATUSES),
-  roles: z.array(z.string()),
-  lockedUntil: z.string().nullable(),
-  lastLoginAt: z.string().nullable(),
-  createdAt: z.string(),
+  roles: z.array(storedText()),
+  lockedUntil: storedText().nullable(),
+  lastLoginAt: storedText().nullable(),
+  createdAt: storedText(),
 });
 export type UserView = z.infer<typeof UserView>;
 
@@ -65,7 +67,7 @@ export const CreateUserRequest = z
     tenantId: Uuid.optional(),
     email: Email,
     password: Password,
-    displayName: z.string().min(1).max(200).optional(),
+    displayName: text({ min: 1, max: 200 }).optional(),
     roles: z.array(RoleName).max(20).default([]),
   })
   .strict();
@@ -74,7 +76,7 @@ export const ListUsersRequest = z
   .object({
     tenantId: Uuid.optional(),
     limit: z.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(512).optional(),
+    cursor: text({ max: 512 }).optional(),
   })
   .strict();
 export const UserPage = page(UserView);
@@ -83,10 +85,10 @@ export const SetUserStatusRequest = z
   .strict();
 
 export const RoleView = z.object({
-  name: z.string(),
-  description: z.string(),
+  name: storedText(),
+  description: storedText(),
   system: z.boolean(),
-  permissions: z.array(z.string()),
+  permissions: z.array(storedText()),
 });
 export type RoleView = z.infer<typeof RoleView>;
 export const ListRolesRequest = z.object({ tenantId: Uuid.optional() }).strict();
@@ -94,7 +96,7 @@ export const RoleList = z.object({ items: z.array(RoleView) });
 export const CreateRoleRequest = z
   .object({
     name: RoleName,
-    description: z.string().max(500).default(''),
+    description: text({ max: 500, multiline: true }).default(''),
     permissions: z.array(PermissionString).min(1).max(100),
   })
   .strict();
@@ -102,14 +104,14 @@ export const RoleNameRequest = z.object({ name: RoleName }).strict();
 export const RoleBindingRequest = z
   .object({ principalId: Uuid, role: RoleName, tenantId: Uuid.optional() })
   .strict();
-export const RoleBindingReply = z.object({ principalId: Uuid, roles: z.array(z.string()) });
+export const RoleBindingReply = z.object({ principalId: Uuid, roles: z.array(storedText()) });
 
 export const ServiceAccountView = z.object({
   id: Uuid,
   tenantId: Uuid,
-  name: z.string(),
-  roles: z.array(z.string()),
-  createdAt: z.string(),
+  name: storedText(),
+  roles: z.array(storedText()),
+  createdAt: storedText(),
 });
 export const CreateServiceAccountRequest = z
   .object({
@@ -122,20 +124,20 @@ export const ServiceAccountList = z.object({ items: z.array(ServiceAccountView) 
 export const ApiKeyView = z.object({
   id: Uuid,
   tenantId: Uuid,
-  name: z.string(),
-  prefix: z.string(),
+  name: storedText(),
+  prefix: storedText(),
   ownerType: z.enum(['user', 'service-account']),
   ownerId: Uuid,
-  permissions: z.array(z.string()),
-  expiresAt: z.string().nullable(),
-  lastUsedAt: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-  createdAt: z.string(),
+  permissions: z.array(storedText()),
+  expiresAt: storedText().nullable(),
+  lastUsedAt: storedText().nullable(),
+  revokedAt: storedText().nullable(),
+  createdAt: storedText(),
 });
 export type ApiKeyView = z.infer<typeof ApiKeyView>;
 export const CreateApiKeyRequest = z
   .object({
-    name: z.string().min(1).max(100),
+    name: text({ min: 1, max: 100 }),
     /** A service account of the caller's tenant; the caller's own key when left out. */
     serviceAccountId: Uuid.optional(),
     /** At most what the owner holds; all of it when left out. */
@@ -145,24 +147,24 @@ export const CreateApiKeyRequest = z
   .strict();
 export const CreatedApiKey = z.object({
   /** The whole key, shown this once and never again. */
-  key: z.string(),
+  key: storedText(),
   apiKey: ApiKeyView,
 });
 export const ApiKeyIdRequest = z.object({ id: Uuid }).strict();
 export const ApiKeyList = z.object({ items: z.array(ApiKeyView) });
-export const VerifyApiKeyRequest = z.object({ key: z.string().min(1).max(200) }).strict();
+export const VerifyApiKeyRequest = z.object({ key: text({ min: 1, max: 200 }) }).strict();
 /** Who an API key speaks for, and what it may do now. */
 export const ApiKeyPrincipal = z.object({
   keyId: Uuid,
   tenantId: Uuid,
   ownerType: z.enum(['user', 'service-account']),
   ownerId: Uuid,
-  roles: z.array(z.string()),
-  permissions: z.array(z.string()),
-  expiresAt: z.string().nullable(),
+  roles: z.array(storedText()),
+  permissions: z.array(storedText()),
+  expiresAt: storedText().nullable(),
 });
 export type ApiKeyPrincipal = z.infer<typeof ApiKeyPrincipal>;
 /** Published on core NATS when a key stops working, so caches drop it at once. */
-export const ApiKeyRevoked = z.object({ keyId: Uuid, prefix: z.string() });
+export const ApiKeyRevoked = z.object({ keyId: Uuid, prefix: storedText() });
 
 export const AuthHealth = z.object({ service: z.literal('auth'), status: z.literal('ok') });

@@ -29,6 +29,12 @@ describe(jsonObject.name, () => {
     expect(Settings.safeParse({ a: 1n }).success).toBe(false);
   });
 
+  it('refuses strings storage cannot keep, at any depth and in keys', () => {
+    expect(Settings.safeParse({ a: { b: ['x\u0000'] } }).success).toBe(false);
+    expect(Settings.safeParse({ a: { 'b\ud800': 1 } }).success).toBe(false);
+    expect(Settings.safeParse({ 'a\u0000': 1 }).success).toBe(false);
+  });
+
   it('counts depth as JSON nests it', () => {
     expect([jsonDepth(1), jsonDepth({}), jsonDepth({ a: [{}] }), jsonDepth(nested(3))]).toEqual([
       0, 1, 3, 3,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storedText, text } from '../common/text.schema';
 
 const KubeName = z
   .string()
@@ -11,16 +12,16 @@ export const GpuMemoryQuery = z
   .object({
     namespace: KubeName,
     workload: KubeName,
-    kind: z.string().min(1).max(100).default('Deployment'),
+    kind: text({ min: 1, max: 100 }).default('Deployment'),
   })
   .strict();
 export type GpuMemoryQuery = z.infer<typeof GpuMemoryQuery>;
 
 /** One GPU's frame-buffer memory, in MiB, as DCGM reports it (FB_USED, FB_FREE). */
 export const GpuMemorySample = z.object({
-  node: z.string().min(1).max(253),
-  uuid: z.string().min(1).max(100),
-  model: z.string().max(100).optional(),
+  node: storedText(253).min(1),
+  uuid: storedText(100).min(1),
+  model: storedText(100).optional(),
   usedMiB: z.number().int().min(0),
   freeMiB: z.number().int().min(0),
   sampledAt: z.iso.datetime(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HealthReply, PageQuery, Uuid, jsonObject, page } from '../common/common.schema';
+import { storableJson, storedText, text } from '../common/text.schema';
 
 export const PLANS = ['free', 'starter', 'professional', 'enterprise', 'custom'] as const;
 export const Plan = z.enum(PLANS);
@@ -39,10 +40,10 @@ export const TenantSettings = jsonObject('settings', { maxDepth: 8, maxBytes: 16
 export const TenantView = z.object({
   id: Uuid,
   slug: Slug,
-  name: z.string(),
+  name: storedText(),
   plan: Plan,
   status: TenantStatus,
-  settings: z.record(z.string(), z.json()),
+  settings: storableJson(z.record(storedText(), z.json())),
   quotaOverrides: QuotaOverrides,
   quotas: Quotas,
   createdAt: z.iso.datetime(),
@@ -54,7 +55,7 @@ export const TenantView = z.object({
 });
 export type TenantView = z.infer<typeof TenantView>;
 
-const Name = z.string().trim().min(1).max(200);
+const Name = text({ min: 1, max: 200, trim: true });
 
 /** The slug that names the platform tenant at login; no tenant may take it. */
 export const PLATFORM_TENANT_SLUG = 'platform';
@@ -97,7 +98,7 @@ export const ListTenantsQuery = PageQuery.extend({
   status: TenantStatus.optional(),
   plan: Plan.optional(),
   slug: Slug.optional(),
-  q: z.string().trim().min(1).max(100).optional(),
+  q: text({ min: 1, max: 100, trim: true }).optional(),
 }).strict();
 export type ListTenantsQuery = z.infer<typeof ListTenantsQuery>;
 

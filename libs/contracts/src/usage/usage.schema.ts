@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Uuid } from '../common/common.schema';
+import { storedText, text } from '../common/text.schema';
 
 export const METERED = ['tokens', 'gpuSeconds', 'storageBytes'] as const;
 export const MeteredResource = z.enum(METERED);
@@ -8,13 +9,13 @@ export type MeteredResource = z.infer<typeof MeteredResource>;
 /** One usage report. `messageId` is the sender's idempotency key: it is counted once. */
 export const UsageRecorded = z
   .object({
-    messageId: z.string().min(1).max(200),
+    messageId: text({ min: 1, max: 200 }),
     tenantId: Uuid,
     resource: MeteredResource,
     // storage is a running total, so it may shrink; the monthly counters only grow
     amount: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
     occurredAt: z.iso.datetime(),
-    source: z.string().min(1).max(100),
+    source: text({ min: 1, max: 100 }),
   })
   .strict()
   .refine((u) => u.resource === 'storageBytes' || u.amount >= 0, {
@@ -37,14 +38,14 @@ export const QuotaCheckReply = z.object({
   used: z.number().int(),
   limit: z.number().int(),
   remaining: z.number().int(),
-  period: z.string(),
+  period: storedText(),
 });
 export type QuotaCheckReply = z.infer<typeof QuotaCheckReply>;
 
 export const UsageRequest = z.object({ tenantId: Uuid }).strict();
 export const UsageReply = z.object({
   tenantId: Uuid,
-  period: z.string(),
+  period: storedText(),
   usage: z.array(QuotaCheckReply.omit({ allowed: true })),
 });
 export type UsageReply = z.infer<typeof UsageReply>;
