@@ -10,7 +10,7 @@ import {
 } from '@lattice/contracts';
 import { SYSTEM_ROLE_NAMES, actingTenant } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
-import { AuditRecorder, auditActorOf } from '@lattice/messaging';
+import { AuditRecorder, auditSuccess } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import type { EntityManager } from 'typeorm';
 import { RoleBindingRepository } from './role-binding.repository';
@@ -133,14 +133,13 @@ export class RolesService {
     role: string,
     metadata: Record<string, unknown>,
   ): void {
-    this.audit.record({
-      tenantId,
-      actor: auditActorOf(ctx),
-      action,
-      resource: { type: 'Role', id: role },
-      outcome: 'success',
-      requestId: ctx.requestId,
-      metadata,
-    });
+    this.audit.record(
+      auditSuccess(ctx, {
+        tenantId,
+        action,
+        resource: { type: 'Role', id: role },
+        metadata,
+      }),
+    );
   }
 }
