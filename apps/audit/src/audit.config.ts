@@ -1,7 +1,15 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { commonConfig, databaseConfig, port, variable, type ConfigOf } from '@lattice/config';
+import {
+  commonConfig,
+  databaseConfig,
+  integer,
+  port,
+  seconds,
+  variable,
+  type ConfigOf,
+} from '@lattice/config';
 import { ServiceName } from '@lattice/contracts';
 import { secretsConfig } from '@lattice/secrets';
 
@@ -18,9 +26,6 @@ const ed25519Key = z.string().transform((value, ctx): KeyObject => {
   return z.NEVER;
 });
 
-const seconds = (fallback: number, max = 86_400) =>
-  z.coerce.number().int().min(1).max(max).default(fallback);
-
 export const auditConfigSpec = {
   ...commonConfig,
   ...databaseConfig,
@@ -36,7 +41,7 @@ export const auditConfigSpec = {
     'How often each tenant chain that grew gets a signed checkpoint.',
   ),
   AUDIT_BATCH_SIZE: variable(
-    z.coerce.number().int().min(1).max(5_000).default(500),
+    integer(1, 5_000, 500),
     'Most events written to PostgreSQL in one statement.',
   ),
   AUDIT_ACK_WAIT_SECONDS: variable(
@@ -48,11 +53,11 @@ export const auditConfigSpec = {
     'How often events past their tenant’s retention are removed.',
   ),
   AUDIT_PLATFORM_RETENTION_DAYS: variable(
-    z.coerce.number().int().min(1).max(3_650).default(365),
+    integer(1, 3_650, 365),
     'Days the platform tenant’s own events are kept.',
   ),
   AUDIT_GDPR_WAIT_MS: variable(
-    z.coerce.number().int().min(100).max(30_000).default(2_000),
+    integer(100, 30_000, 2_000),
     'How long a subject access or erasure request waits for every service to answer.',
   ),
   AUDIT_GDPR_SERVICES: variable(

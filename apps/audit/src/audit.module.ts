@@ -1,9 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { CursorCodec } from '@lattice/database';
-import { Clock, SystemClock, databaseProviders } from '@lattice/service-runtime';
+import { Clock, SystemClock, databaseProviders, periodicJob } from '@lattice/service-runtime';
 import { ChainService } from './chain/chain.service';
-import { CheckpointJob, CHECKPOINT_INTERVAL_MS } from './chain/checkpoint.job';
 import { CheckpointRepository } from './chain/checkpoint.repository';
 import { CheckpointSigner } from './chain/checkpoint-signer';
 import { ConsentHandlers } from './consents/consent.handlers';
@@ -20,7 +19,6 @@ import { ParkedEventRepository } from './ingest/parked-event.repository';
 import { EventSealer } from './privacy/event-sealer';
 import { SubjectCipher } from './privacy/subject-cipher';
 import { SubjectKeyRepository } from './privacy/subject-keys.repository';
-import { RetentionJob, RETENTION_INTERVAL_MS } from './retention/retention.job';
 import { RETENTION_SETTINGS, RetentionService } from './retention/retention.service';
 import { cipherFromConfig, deriveKey } from '@lattice/secrets';
 import type { AuditConfig } from './audit.config';
@@ -55,14 +53,6 @@ export class AuditModule {
           },
         },
         {
-          provide: CHECKPOINT_INTERVAL_MS,
-          useValue: config.AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000,
-        },
-        {
-          provide: RETENTION_INTERVAL_MS,
-          useValue: config.AUDIT_RETENTION_INTERVAL_SECONDS * 1000,
-        },
-        {
           provide: RETENTION_SETTINGS,
           useValue: { platformRetentionDays: config.AUDIT_PLATFORM_RETENTION_DAYS },
         },
@@ -78,9 +68,23 @@ export class AuditModule {
         AuditEventConsumer,
         AuditQueryService,
         ChainService,
-        CheckpointJob,
+        // signs a checkpoint of every chain that grew
+        periodicJob({
+          name: 'CheckpointJob',
+          intervalMs: config.AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000,
+          failure: 'checkpointing failed; will retry',
+          inject: [ChainService],
+          run: (chain) => chain.checkpointAll(),
+        }),
         RetentionService,
-        RetentionJob,
+        // applies retention to every tenant's trail
+        periodicJob({
+          name: 'RetentionJob',
+          intervalMs: config.AUDIT_RETENTION_INTERVAL_SECONDS * 1000,
+          failure: 'audit retention failed; will retry',
+          inject: [RetentionService],
+          run: (retention) => retention.applyAll(),
+        }),
         ConsentService,
         ConsentRepository,
         GdprService,

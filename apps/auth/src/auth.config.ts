@@ -1,9 +1,14 @@
 import { z } from 'zod';
-import { commonConfig, databaseConfig, port, variable, type ConfigOf } from '@lattice/config';
+import {
+  commonConfig,
+  databaseConfig,
+  integer,
+  port,
+  seconds,
+  variable,
+  type ConfigOf,
+} from '@lattice/config';
 import { secretsConfig } from '@lattice/secrets';
-
-const seconds = (fallback: number, max: number) =>
-  z.coerce.number().int().min(1).max(max).default(fallback);
 
 export const authConfigSpec = {
   ...commonConfig,
@@ -24,20 +29,20 @@ export const authConfigSpec = {
     'Lifetime of a refresh token (each use replaces it with a new one).',
   ),
   AUTH_REFRESH_REUSE_GRACE_SECONDS: variable(
-    z.coerce.number().int().min(0).max(60).default(5),
+    integer(0, 60, 5),
     'How long a just-replaced refresh token may still be used, for clients that refresh twice at once.',
   ),
   AUTH_LOCKOUT_THRESHOLD: variable(
-    z.coerce.number().int().min(1).max(100).default(5),
+    integer(1, 100, 5),
     'Failed logins in a row that lock an account.',
   ),
   AUTH_LOCKOUT_SECONDS: variable(seconds(900, 86_400), 'How long a locked account stays locked.'),
   AUTH_SCRYPT_LOG_N: variable(
-    z.coerce.number().int().min(10).max(20).default(17),
+    integer(10, 20, 17),
     'log2 of the scrypt cost for new password hashes (OWASP: 17, with r=8, p=1).',
   ),
   AUTH_SIGNING_KEY_ROTATION_DAYS: variable(
-    z.coerce.number().int().min(1).max(365).default(30),
+    integer(1, 365, 30),
     'Age at which the token signing key is replaced by a new one.',
   ),
   AUTH_ADMIN_EMAIL: variable(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfig, port, variable, type ConfigOf } from '@lattice/config';
+import { commonConfig, integer, port, variable, type ConfigOf } from '@lattice/config';
 
 export const gatewayConfigSpec = {
   ...commonConfig,
@@ -25,7 +25,7 @@ export const gatewayConfigSpec = {
     'Trust X-Forwarded-* headers from a load balancer in front of the gateway.',
   ),
   GATEWAY_TENANT_CACHE_TTL_SECONDS: variable(
-    z.coerce.number().int().min(1).max(3_600).default(30),
+    integer(1, 3_600, 30),
     'Longest a tenant stays in the gateway cache if no change event evicts it first.',
   ),
   AUTH_ISSUER: variable(
@@ -37,11 +37,11 @@ export const gatewayConfigSpec = {
     'The only `aud` accepted on access tokens.',
   ),
   GATEWAY_JWKS_MIN_REFETCH_SECONDS: variable(
-    z.coerce.number().int().min(0).max(3_600).default(10),
+    integer(0, 3_600, 10),
     'Least time between two fetches of the signing keys prompted by an unknown key id.',
   ),
   GATEWAY_API_KEY_CACHE_SECONDS: variable(
-    z.coerce.number().int().min(0).max(300).default(10),
+    integer(0, 300, 10),
     'Longest an API key stays cached at the gateway; revocations evict at once over NATS.',
   ),
   REDIS_URL: variable(

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { commonConfig, port, variable, type ConfigOf } from '@lattice/config';
+import { commonConfig, integer, port, variable, type ConfigOf } from '@lattice/config';
 import { normalizePrometheusUrl } from './metrics/prometheus-url';
 
 const kubeName = z
@@ -46,7 +46,7 @@ export const operatorConfigSpec = {
     'Name of the leader-election Lease.',
   ),
   OPERATOR_LEASE_DURATION_SECONDS: variable(
-    z.coerce.number().int().min(2).max(300).default(15),
+    integer(2, 300, 15),
     'Seconds a leader lease holds without renewal; a dead leader is replaced within this.',
   ),
   OPERATOR_PROMETHEUS_URLS: variable(

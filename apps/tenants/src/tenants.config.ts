@@ -1,5 +1,11 @@
-import { z } from 'zod';
-import { commonConfig, databaseConfig, port, variable, type ConfigOf } from '@lattice/config';
+import {
+  commonConfig,
+  databaseConfig,
+  integer,
+  port,
+  variable,
+  type ConfigOf,
+} from '@lattice/config';
 
 export const tenantsConfigSpec = {
   ...commonConfig,
@@ -9,11 +15,11 @@ export const tenantsConfigSpec = {
     'Port of the tenants service health and metrics endpoints.',
   ),
   TENANT_RETENTION_DAYS: variable(
-    z.coerce.number().int().min(0).max(3650).default(30),
+    integer(0, 3650, 30),
     'Days a deleted tenant is kept, and can be reactivated, before it is purged.',
   ),
   TENANT_PURGE_INTERVAL_SECONDS: variable(
-    z.coerce.number().int().min(1).max(86_400).default(3_600),
+    integer(1, 86_400, 3_600),
     'How often the tenants service looks for deleted tenants past their retention.',
   ),
 };

@@ -1,3 +1,4 @@
 export * from './data-source';
 export * from './tenant-scope';
 export * from './cursor';
+export * from './affected-rows';

@@ -1,17 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeControlPlane } from './control-plane';
 
 export const TEST_KUBE_ENV = 'LATTICE_TEST_KUBE';
 
-export interface TestKube {
-  server: string;
-  token: string;
-  caFile: string;
-  keyFile: string;
-  kubeconfigPath: string;
-  /** The kubectl of the same release as the API server. */
-  kubectl: string;
-}
+/** The control plane as the test files see it: everything but stopping it. */
+export type TestKube = Omit<KubeControlPlane, 'stop'>;
 
 /** The control plane the k8s tier's global setup started. */
 export function testKube(): TestKube {

@@ -10,6 +10,7 @@ import { extractTraceContext, injectTraceContext, withMessagingSpan } from '@lat
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { SubjectNamespace } from './namespace';
+import { parsePayload } from './payload';
 
 const json = JSONCodec();
 /** One subject token: what a suffixed event may add to its contract's subject. */
@@ -103,13 +104,7 @@ export class EventBus {
     contract: C,
     msg: Msg,
   ): EventOf<C> | undefined {
-    let decoded: unknown;
-    try {
-      decoded = json.decode(msg.data);
-    } catch {
-      decoded = undefined;
-    }
-    const parsed = contract.message.safeParse(decoded);
+    const parsed = parsePayload(msg.data, contract.message);
     if (parsed.success) return parsed.data as EventOf<C>;
     this.logger.warn(
       { subject: msg.subject, issues: parsed.error.issues },

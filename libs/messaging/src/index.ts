@@ -6,4 +6,5 @@ export * from './rpc-server';
 export * from './jetstream';
 export * from './batch-consumer';
 export * from './audit-recorder';
+export * from './audit-success';
 export * from './event-bus';

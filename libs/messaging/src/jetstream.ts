@@ -14,6 +14,7 @@ import { extractTraceContext, injectTraceContext, withMessagingSpan } from '@lat
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { SubjectNamespace } from './namespace';
+import { parsePayload } from './payload';
 
 const json = JSONCodec();
 
@@ -101,13 +102,7 @@ export function decodeOrTerminate<C extends StreamContract<z.ZodType>>(
   contract: C,
   logger: Logger,
 ): { success: true; data: MessageOf<C> } | { success: false } {
-  let decoded: unknown;
-  try {
-    decoded = json.decode(msg.data);
-  } catch {
-    decoded = undefined;
-  }
-  const parsed = contract.message.safeParse(decoded);
+  const parsed = parsePayload(msg.data, contract.message);
   if (parsed.success) return { success: true, data: parsed.data as MessageOf<C> };
   logger.error(
     { subject: msg.subject, seq: msg.seq, issues: parsed.error?.issues },

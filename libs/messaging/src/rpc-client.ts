@@ -44,27 +44,19 @@ export class RpcClient {
     ctx: RequestContext,
     options: RpcOptions = {},
   ): Promise<ReplyOf<C>> {
-    const subject = this.ns.subject(contract.subject);
-    return withMessagingSpan(
-      `${contract.subject} request`,
-      'client',
-      otelContext.active(),
-      { 'messaging.destination.name': subject },
-      async () => {
-        const { headers, body } = await this.packet(contract, payload, ctx);
-        let raw: Uint8Array;
-        try {
-          const msg = await this.nc.request(subject, body, {
-            timeout: options.timeoutMs ?? this.defaultTimeoutMs,
-            headers,
-          });
-          raw = msg.data;
-        } catch (error) {
-          throw translateTransportError(error, contract.subject);
-        }
-        return decodeReply(contract, raw);
-      },
-    );
+    return this.send(contract, payload, ctx, 'request', async (subject, { headers, body }) => {
+      let raw: Uint8Array;
+      try {
+        const msg = await this.nc.request(subject, body, {
+          timeout: options.timeoutMs ?? this.defaultTimeoutMs,
+          headers,
+        });
+        raw = msg.data;
+      } catch (error) {
+        throw translateTransportError(error, contract.subject);
+      }
+      return decodeReply(contract, raw);
+    });
   }
 
   /**
@@ -78,36 +70,46 @@ export class RpcClient {
     ctx: RequestContext,
     options: { maxWaitMs?: number } = {},
   ): Promise<({ ok: true; reply: ReplyOf<C> } | { ok: false; error: DomainError })[]> {
+    return this.send(contract, payload, ctx, 'gather', async (subject, { headers, body }) => {
+      const replies: ({ ok: true; reply: ReplyOf<C> } | { ok: false; error: DomainError })[] = [];
+      try {
+        const messages = await this.nc.requestMany(subject, body, {
+          strategy: RequestStrategy.Timer,
+          maxWait: options.maxWaitMs ?? 2_000,
+          headers,
+        });
+        for await (const msg of messages) {
+          try {
+            replies.push({ ok: true, reply: decodeReply(contract, msg.data) });
+          } catch (error) {
+            if (!(error instanceof DomainError)) throw error;
+            replies.push({ ok: false, error });
+          }
+        }
+      } catch (error) {
+        // no service listening is an empty gathering, not a failure
+        if (error instanceof NatsError && error.code === NatsErrorCode.NoResponders) return [];
+        throw translateTransportError(error, contract.subject);
+      }
+      return replies;
+    });
+  }
+
+  /** Packs the request and hands it to `transport`, in a client span named for the subject. */
+  private send<T>(
+    contract: RpcContract<z.ZodType, z.ZodType>,
+    payload: unknown,
+    ctx: RequestContext,
+    operation: 'request' | 'gather',
+    transport: (subject: string, packet: { headers: MsgHdrs; body: string }) => Promise<T>,
+  ): Promise<T> {
     const subject = this.ns.subject(contract.subject);
     return withMessagingSpan(
-      `${contract.subject} gather`,
+      `${contract.subject} ${operation}`,
       'client',
       otelContext.active(),
       { 'messaging.destination.name': subject },
-      async () => {
-        const { headers, body } = await this.packet(contract, payload, ctx);
-        const replies: ({ ok: true; reply: ReplyOf<C> } | { ok: false; error: DomainError })[] = [];
-        try {
-          const messages = await this.nc.requestMany(subject, body, {
-            strategy: RequestStrategy.Timer,
-            maxWait: options.maxWaitMs ?? 2_000,
-            headers,
-          });
-          for await (const msg of messages) {
-            try {
-              replies.push({ ok: true, reply: decodeReply(contract, msg.data) });
-            } catch (error) {
-              if (!(error instanceof DomainError)) throw error;
-              replies.push({ ok: false, error });
-            }
-          }
-        } catch (error) {
-          // no service listening is an empty gathering, not a failure
-          if (error instanceof NatsError && error.code === NatsErrorCode.NoResponders) return [];
-          throw translateTransportError(error, contract.subject);
-        }
-        return replies;
-      },
+      async () => transport(subject, await this.packet(contract, payload, ctx)),
     );
   }
 

@@ -6,5 +6,6 @@ export * from './clock';
 export * from './shutdown';
 export * from './run-service';
 export * from './service-app';
+export * from './create-service-app';
 export * from './service-database';
 export * from './periodic';

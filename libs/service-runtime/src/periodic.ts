@@ -1,5 +1,11 @@
-import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
+import type {
+  BeforeApplicationShutdown,
+  OnApplicationBootstrap,
+  Provider,
+  Type,
+} from '@nestjs/common';
 import type { Logger } from 'pino';
+import { LOGGER } from './tokens';
 
 export interface PeriodicOptions {
   intervalMs: number;
@@ -64,4 +70,40 @@ export abstract class PeriodicJob implements OnApplicationBootstrap, BeforeAppli
   beforeApplicationShutdown(): Promise<void> {
     return this.periodic.stop();
   }
+}
+
+/** A job run by one call on what it is given. */
+class CallJob extends PeriodicJob {
+  constructor(
+    options: PeriodicOptions,
+    private readonly work: () => Promise<unknown>,
+  ) {
+    super(options);
+  }
+
+  protected run(): Promise<unknown> {
+    return this.work();
+  }
+}
+
+export interface PeriodicJobOptions<D extends unknown[]> extends Omit<PeriodicOptions, 'logger'> {
+  /** The job's name in the module (its provider token). */
+  name: string;
+  /** What its run is given, in order. */
+  inject: { [K in keyof D]: Type<D[K]> };
+  run(...deps: D): Promise<unknown>;
+}
+
+/**
+ * A `PeriodicJob` whose run is one call on the module's own providers, failures logged with the
+ * service's logger: `periodicJob({ name, inject: [ChainService], run: (chain) => ... })`.
+ */
+export function periodicJob<D extends unknown[]>(options: PeriodicJobOptions<D>): Provider {
+  const { name, inject, run, ...periodic } = options;
+  return {
+    provide: name,
+    inject: [LOGGER, ...inject],
+    useFactory: (logger: Logger, ...deps: D) =>
+      new CallJob({ ...periodic, logger }, () => run(...deps)),
+  };
 }

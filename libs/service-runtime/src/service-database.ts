@@ -23,3 +23,23 @@ export async function openServiceDatabase(
   await dataSource.initialize();
   return dataSource;
 }
+
+/** The database variables every database-backed service reads (`databaseConfig`). */
+export interface ServiceDatabaseConfig {
+  DATABASE_URL: string;
+  DATABASE_APP_PASSWORD?: string;
+  DATABASE_POOL_SIZE: number;
+}
+
+/** A service's database as its configuration names it, around its own schema and migrations. */
+export function serviceDatabase(
+  config: ServiceDatabaseConfig,
+  schema: Omit<ServiceDatabaseOptions, 'adminUrl' | 'appPassword' | 'poolSize'>,
+): ServiceDatabaseOptions {
+  return {
+    adminUrl: config.DATABASE_URL,
+    appPassword: config.DATABASE_APP_PASSWORD,
+    poolSize: config.DATABASE_POOL_SIZE,
+    ...schema,
+  };
+}

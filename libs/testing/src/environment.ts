@@ -85,22 +85,20 @@ export const TEST_POSTGRES_ENV = 'LATTICE_TEST_POSTGRES_URL';
 export const TEST_NATS_ENV = 'LATTICE_TEST_NATS_URL';
 export const TEST_REDIS_ENV = 'LATTICE_TEST_REDIS_URL';
 
-export function testPostgresUrl(): string {
-  const url = process.env[TEST_POSTGRES_ENV];
+/** A URL the harness's global setup hands the test files; a file run without it is told so. */
+function harnessUrl(name: string): string {
+  const url = process.env[name];
   if (!url)
-    throw new Error(
-      `${TEST_POSTGRES_ENV} is not set: run integration tests through jest's global setup`,
-    );
+    throw new Error(`${name} is not set: run integration tests through jest's global setup`);
   return url;
 }
 
+export function testPostgresUrl(): string {
+  return harnessUrl(TEST_POSTGRES_ENV);
+}
+
 export function testNatsUrl(): string {
-  const url = process.env[TEST_NATS_ENV];
-  if (!url)
-    throw new Error(
-      `${TEST_NATS_ENV} is not set: run integration tests through jest's global setup`,
-    );
-  return url;
+  return harnessUrl(TEST_NATS_ENV);
 }
 
 /** The Redis of this test run, or undefined where none could be had (the harness said so). */

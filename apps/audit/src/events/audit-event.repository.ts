@@ -201,12 +201,12 @@ export class AuditEventRepository {
     if (query.outcome) add((p) => `outcome = ${p}`, query.outcome);
     if (afterSeq !== null) add((p) => `seq ${order === 'newest' ? '<' : '>'} ${p}`, afterSeq);
     params.push(limit);
-    const rows: EventRow[] = await em.query(
-      `SELECT ${COLUMNS} FROM audit.events WHERE ${where.join(' AND ')}
+    return this.select(
+      em,
+      `WHERE ${where.join(' AND ')}
         ORDER BY seq ${order === 'newest' ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
       params,
     );
-    return rows.map(toStored);
   }
 
   /** Events in chain order from a sequence number on, for verification. */
@@ -216,11 +216,11 @@ export class AuditEventRepository {
     fromSeq: number,
     limit: number,
   ): Promise<StoredEvent[]> {
-    const rows: EventRow[] = await em.query(
-      `SELECT ${COLUMNS} FROM audit.events WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
-      [tenantId, fromSeq, limit],
-    );
-    return rows.map(toStored);
+    return this.select(em, `WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [
+      tenantId,
+      fromSeq,
+      limit,
+    ]);
   }
 
   /** Events sealed under a subject's key, as actor or as the subject of personal fields. */
@@ -230,11 +230,16 @@ export class AuditEventRepository {
     keyId: string,
     limit: number,
   ): Promise<StoredEvent[]> {
-    const rows: EventRow[] = await em.query(
-      `SELECT ${COLUMNS} FROM audit.events
-        WHERE tenant_id = $1 AND (actor_key = $2 OR subject_key = $2) ORDER BY seq LIMIT $3`,
+    return this.select(
+      em,
+      `WHERE tenant_id = $1 AND (actor_key = $2 OR subject_key = $2) ORDER BY seq LIMIT $3`,
       [tenantId, keyId, limit],
     );
+  }
+
+  /** Stored events, as `tail` (a WHERE clause and an order) picks them. */
+  private async select(em: EntityManager, tail: string, params: unknown[]): Promise<StoredEvent[]> {
+    const rows: EventRow[] = await em.query(`SELECT ${COLUMNS} FROM audit.events ${tail}`, params);
     return rows.map(toStored);
   }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { z } from 'zod';
 import {
   DomainError,
   ErrorCode,
@@ -9,6 +10,7 @@ import {
   type GdprServiceData,
   type GdprServiceErasure,
   type GdprServiceRequest,
+  type RpcContract,
   type GdprSubjectRequest,
 } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
@@ -57,12 +59,7 @@ export class GdprService {
 
   async access(ctx: RequestContext, request: GdprSubjectRequest): Promise<GdprAccessDocument> {
     const tenantId = subjectTenant(ctx, request.tenantId, request.subjectId);
-    const replies = await this.rpc.requestMany(
-      GdprSubjectAccess,
-      { tenantId, subjectId: request.subjectId },
-      ctx,
-      { maxWaitMs: this.settings.waitMs },
-    );
+    const replies = await this.askEveryService(GdprSubjectAccess, tenantId, request.subjectId, ctx);
     const answered = this.complete('subject access', replies, (services) => ({
       services: [...services.keys()],
     }));
@@ -76,12 +73,7 @@ export class GdprService {
 
   async erase(ctx: RequestContext, request: GdprSubjectRequest): Promise<GdprErasureReport> {
     const tenantId = subjectTenant(ctx, request.tenantId, request.subjectId, 'delete');
-    const replies = await this.rpc.requestMany(
-      GdprErase,
-      { tenantId, subjectId: request.subjectId },
-      ctx,
-      { maxWaitMs: this.settings.waitMs },
-    );
+    const replies = await this.askEveryService(GdprErase, tenantId, request.subjectId, ctx);
     const answered = this.complete('erasure', replies, (services) => ({
       services: [...services.values()],
     }));
@@ -91,6 +83,18 @@ export class GdprService {
       erasedAt: this.clock.now().toISOString(),
       services: [...answered.values()],
     };
+  }
+
+  /** Asks every service holding personal data about the subject, for as long as configured. */
+  private askEveryService<Res extends z.ZodType>(
+    contract: RpcContract<typeof GdprServiceRequest, Res>,
+    tenantId: string,
+    subjectId: string,
+    ctx: RequestContext,
+  ): Promise<Gathered<z.output<Res>>> {
+    return this.rpc.requestMany(contract, { tenantId, subjectId }, ctx, {
+      maxWaitMs: this.settings.waitMs,
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { affectedRows } from '@lattice/database';
 
 export interface ApiKeyRow {
   tenant_id: string;
@@ -103,11 +104,10 @@ export class ApiKeyRepository {
 
   /** Removes every key a user owns; returns how many went. */
   async removeAllOfUser(em: EntityManager, userId: string): Promise<number> {
-    // TypeORM answers a DELETE with [rows, count]
-    const [, count]: [unknown, number] = await em.query(
+    return affectedRows(
+      em,
       `DELETE FROM auth.api_keys WHERE owner_type = 'user' AND owner_id = $1`,
       [userId],
     );
-    return count;
   }
 }

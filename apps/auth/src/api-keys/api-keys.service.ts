@@ -11,7 +11,7 @@ import {
 } from '@lattice/contracts';
 import { actingTenant, notCovered } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
-import { AuditRecorder, auditActorOf, EventBus } from '@lattice/messaging';
+import { AuditRecorder, auditSuccess, EventBus } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import { TenantDirectory } from '../access/tenant-directory';
@@ -183,16 +183,15 @@ export class ApiKeysService {
     metadata: Record<string, unknown>,
     personal: { subjectId?: string; personal?: string[] } = {},
   ): void {
-    this.audit.record({
-      tenantId,
-      actor: auditActorOf(ctx),
-      action,
-      resource: { type: 'ApiKey', id: keyId },
-      outcome: 'success',
-      requestId: ctx.requestId,
-      metadata,
-      ...personal,
-    });
+    this.audit.record(
+      auditSuccess(ctx, {
+        tenantId,
+        action,
+        resource: { type: 'ApiKey', id: keyId },
+        metadata,
+        ...personal,
+      }),
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { affectedRows } from '@lattice/database';
 
 /** Who holds which role, in the tenant whose scope the transaction runs in. */
 @Injectable()
@@ -60,11 +61,8 @@ export class RoleBindingRepository {
 
   /** Removes every binding of the principal; returns how many went. */
   async removeAllOf(em: EntityManager, principalId: string): Promise<number> {
-    // TypeORM answers a DELETE with [rows, count]
-    const [, count]: [unknown, number] = await em.query(
-      `DELETE FROM auth.role_bindings WHERE principal_id = $1`,
-      [principalId],
-    );
-    return count;
+    return affectedRows(em, `DELETE FROM auth.role_bindings WHERE principal_id = $1`, [
+      principalId,
+    ]);
   }
 }

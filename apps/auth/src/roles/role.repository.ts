@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { affectedRows } from '@lattice/database';
 
 export interface CustomRoleRow {
   name: string;
@@ -29,8 +30,8 @@ export class RoleRepository {
 
   /** False when there was no such custom role. */
   async remove(em: EntityManager, name: string): Promise<boolean> {
-    // TypeORM answers a DELETE with [rows, count]
-    const [, deleted]: [unknown[], number] = await em.query(
+    const deleted = await affectedRows(
+      em,
       `DELETE FROM auth.roles WHERE name = $1 RETURNING name`,
       [name],
     );

@@ -10,8 +10,9 @@ import {
 } from '@lattice/contracts';
 import { SYSTEM_ROLE_NAMES, actingTenant } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
-import { AuditRecorder, auditActorOf } from '@lattice/messaging';
+import { AuditRecorder, auditSuccess } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
+import type { EntityManager } from 'typeorm';
 import { RoleBindingRepository } from './role-binding.repository';
 import { RoleCatalog } from './role-catalog';
 import { RoleRepository } from './role.repository';
@@ -82,34 +83,32 @@ export class RolesService {
   }
 
   /** Grants a role; the holder's next token refresh carries it. */
-  async grant(
-    ctx: RequestContext,
-    binding: Binding,
-  ): Promise<{ principalId: string; roles: string[] }> {
-    const { tenantId, principal } = actingTenant(ctx, {
-      tenantId: binding.tenantId,
-      action: 'update',
-      resource: 'Role',
-    });
-    const roles = await this.scope.run(tenantId, async (em) => {
-      if (!(await this.bindings.principalExists(em, binding.principalId))) throw noPrincipal();
-      const role = await this.roles.resolve(em, tenantId, binding.role);
-      this.roles.assertMayHandOn(principal.permissions, role.permissions);
-      await this.bindings.bind(em, {
+  grant(ctx: RequestContext, binding: Binding): Promise<{ principalId: string; roles: string[] }> {
+    return this.changeBinding(ctx, binding, 'role.grant', (em, tenantId) =>
+      this.bindings.bind(em, {
         tenantId,
         principalId: binding.principalId,
         role: binding.role,
         grantedBy: ctx.actor.id,
-      });
-      return this.roles.rolesOf(em, binding.principalId);
-    });
-    this.record(ctx, tenantId, 'role.grant', binding.role, { principalId: binding.principalId });
-    return { principalId: binding.principalId, roles };
+      }),
+    );
   }
 
-  async revoke(
+  revoke(ctx: RequestContext, binding: Binding): Promise<{ principalId: string; roles: string[] }> {
+    return this.changeBinding(ctx, binding, 'role.revoke', (em) =>
+      this.bindings.unbind(em, binding.principalId, binding.role),
+    );
+  }
+
+  /**
+   * Grants or revokes, for an actor who may update roles and holds every permission of the
+   * role: the principal must exist and the role resolve in its tenant.
+   */
+  private async changeBinding(
     ctx: RequestContext,
     binding: Binding,
+    action: 'role.grant' | 'role.revoke',
+    change: (em: EntityManager, tenantId: string) => Promise<unknown>,
   ): Promise<{ principalId: string; roles: string[] }> {
     const { tenantId, principal } = actingTenant(ctx, {
       tenantId: binding.tenantId,
@@ -120,10 +119,10 @@ export class RolesService {
       if (!(await this.bindings.principalExists(em, binding.principalId))) throw noPrincipal();
       const role = await this.roles.resolve(em, tenantId, binding.role);
       this.roles.assertMayHandOn(principal.permissions, role.permissions);
-      await this.bindings.unbind(em, binding.principalId, binding.role);
+      await change(em, tenantId);
       return this.roles.rolesOf(em, binding.principalId);
     });
-    this.record(ctx, tenantId, 'role.revoke', binding.role, { principalId: binding.principalId });
+    this.record(ctx, tenantId, action, binding.role, { principalId: binding.principalId });
     return { principalId: binding.principalId, roles };
   }
 
@@ -134,14 +133,13 @@ export class RolesService {
     role: string,
     metadata: Record<string, unknown>,
   ): void {
-    this.audit.record({
-      tenantId,
-      actor: auditActorOf(ctx),
-      action,
-      resource: { type: 'Role', id: role },
-      outcome: 'success',
-      requestId: ctx.requestId,
-      metadata,
-    });
+    this.audit.record(
+      auditSuccess(ctx, {
+        tenantId,
+        action,
+        resource: { type: 'Role', id: role },
+        metadata,
+      }),
+    );
   }
 }

@@ -8,7 +8,7 @@ import {
 } from '@lattice/contracts';
 import { actingTenant } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
-import { AuditRecorder, auditActorOf } from '@lattice/messaging';
+import { AuditRecorder, auditSuccess } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import { RoleBindingRepository } from '../roles/role-binding.repository';
 import { RoleCatalog } from '../roles/role-catalog';
@@ -61,15 +61,14 @@ export class ServiceAccountsService {
         createdAt: row.created_at.toISOString(),
       };
     });
-    this.audit.record({
-      tenantId,
-      actor: auditActorOf(ctx),
-      action: 'service-account.create',
-      resource: { type: 'ServiceAccount', id: created.id },
-      outcome: 'success',
-      requestId: ctx.requestId,
-      metadata: { roles: created.roles },
-    });
+    this.audit.record(
+      auditSuccess(ctx, {
+        tenantId,
+        action: 'service-account.create',
+        resource: { type: 'ServiceAccount', id: created.id },
+        metadata: { roles: created.roles },
+      }),
+    );
     return created;
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { affectedRows } from '@lattice/database';
 
 export interface RefreshTokenRow {
   tenant_id: string;
@@ -99,11 +100,6 @@ export class RefreshTokenRepository {
 
   /** Removes every token of a user; returns how many went. */
   async removeAllOfUser(em: EntityManager, userId: string): Promise<number> {
-    // TypeORM answers a DELETE with [rows, count]
-    const [, count]: [unknown, number] = await em.query(
-      `DELETE FROM auth.refresh_tokens WHERE user_id = $1`,
-      [userId],
-    );
-    return count;
+    return affectedRows(em, `DELETE FROM auth.refresh_tokens WHERE user_id = $1`, [userId]);
   }
 }

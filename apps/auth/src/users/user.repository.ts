@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { affectedRows } from '@lattice/database';
 
 export interface UserRow {
   tenant_id: string;
@@ -115,11 +116,7 @@ export class UserRepository {
 
   /** Removes the account; returns how many rows went (0 or 1). */
   async remove(em: EntityManager, id: string): Promise<number> {
-    // TypeORM answers a DELETE with [rows, count]
-    const [, count]: [unknown, number] = await em.query(`DELETE FROM auth.users WHERE id = $1`, [
-      id,
-    ]);
-    return count;
+    return affectedRows(em, `DELETE FROM auth.users WHERE id = $1`, [id]);
   }
 
   async setStatus(em: EntityManager, id: string, status: 'active' | 'disabled'): Promise<void> {

@@ -11,7 +11,7 @@ import {
 } from '@lattice/contracts';
 import { actingTenant, notCovered, type Principal } from '@lattice/authz';
 import { CursorCodec, TenantScope } from '@lattice/database';
-import { AuditRecorder, auditActorOf } from '@lattice/messaging';
+import { AuditRecorder, auditSuccess } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import { TenantDirectory } from '../access/tenant-directory';
@@ -66,15 +66,14 @@ export class UsersService {
         });
       return this.view(row, [...new Set(request.roles)].sort());
     });
-    this.audit.record({
-      tenantId,
-      actor: auditActorOf(ctx),
-      action: 'user.create',
-      resource: { type: 'User', id: view.id },
-      outcome: 'success',
-      requestId: ctx.requestId,
-      metadata: { roles: view.roles },
-    });
+    this.audit.record(
+      auditSuccess(ctx, {
+        tenantId,
+        action: 'user.create',
+        resource: { type: 'User', id: view.id },
+        metadata: { roles: view.roles },
+      }),
+    );
     return view;
   }
 
@@ -143,14 +142,13 @@ export class UsersService {
         await this.roles.rolesOf(em, id),
       );
     });
-    this.audit.record({
-      tenantId,
-      actor: auditActorOf(ctx),
-      action: status === 'disabled' ? 'user.disable' : 'user.enable',
-      resource: { type: 'User', id },
-      outcome: 'success',
-      requestId: ctx.requestId,
-    });
+    this.audit.record(
+      auditSuccess(ctx, {
+        tenantId,
+        action: status === 'disabled' ? 'user.disable' : 'user.enable',
+        resource: { type: 'User', id },
+      }),
+    );
     return view;
   }
 

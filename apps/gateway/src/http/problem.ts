@@ -16,57 +16,35 @@ export interface Problem {
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const PROBLEM_BASE = 'https://lattice.dev/problems/';
 
-/** The one place an error code becomes an HTTP status. A new code fails to compile here. */
-export function statusOf(code: ErrorCode): number {
-  switch (code) {
-    case ErrorCode.ValidationFailed:
-      return 400;
-    case ErrorCode.Unauthenticated:
-      return 401;
-    case ErrorCode.Forbidden:
-      return 403;
-    case ErrorCode.NotFound:
-      return 404;
-    case ErrorCode.Conflict:
-    case ErrorCode.InvalidState:
-      return 409;
-    case ErrorCode.PayloadTooLarge:
-      return 413;
-    case ErrorCode.UnsupportedMediaType:
-      return 415;
-    case ErrorCode.QuotaExceeded:
-    case ErrorCode.RateLimited:
-      return 429;
-    case ErrorCode.Internal:
-      return 500;
-    case ErrorCode.Unavailable:
-      return 503;
-    case ErrorCode.Timeout:
-      return 504;
-    default: {
-      const unmapped: never = code;
-      throw new Error(`unmapped error code ${String(unmapped)}`);
-    }
-  }
-}
-
-const TITLES: Record<ErrorCode, string> = {
-  [ErrorCode.ValidationFailed]: 'Validation failed',
-  [ErrorCode.Unauthenticated]: 'Authentication required',
-  [ErrorCode.Forbidden]: 'Forbidden',
-  [ErrorCode.NotFound]: 'Not found',
-  [ErrorCode.Conflict]: 'Conflict',
-  [ErrorCode.InvalidState]: 'Invalid state',
-  [ErrorCode.PayloadTooLarge]: 'Payload too large',
-  [ErrorCode.UnsupportedMediaType]: 'Unsupported media type',
-  [ErrorCode.QuotaExceeded]: 'Quota exceeded',
-  [ErrorCode.RateLimited]: 'Too many requests',
-  [ErrorCode.Unavailable]: 'Service unavailable',
-  [ErrorCode.Timeout]: 'Upstream timeout',
-  [ErrorCode.Internal]: 'Internal error',
+/**
+ * The one place an error code becomes an HTTP status and a title: a new code fails to compile
+ * here until it has both.
+ */
+const MAPPING: Record<ErrorCode, { status: number; title: string }> = {
+  [ErrorCode.ValidationFailed]: { status: 400, title: 'Validation failed' },
+  [ErrorCode.Unauthenticated]: { status: 401, title: 'Authentication required' },
+  [ErrorCode.Forbidden]: { status: 403, title: 'Forbidden' },
+  [ErrorCode.NotFound]: { status: 404, title: 'Not found' },
+  [ErrorCode.Conflict]: { status: 409, title: 'Conflict' },
+  [ErrorCode.InvalidState]: { status: 409, title: 'Invalid state' },
+  [ErrorCode.PayloadTooLarge]: { status: 413, title: 'Payload too large' },
+  [ErrorCode.UnsupportedMediaType]: { status: 415, title: 'Unsupported media type' },
+  [ErrorCode.QuotaExceeded]: { status: 429, title: 'Quota exceeded' },
+  [ErrorCode.RateLimited]: { status: 429, title: 'Too many requests' },
+  [ErrorCode.Internal]: { status: 500, title: 'Internal error' },
+  [ErrorCode.Unavailable]: { status: 503, title: 'Service unavailable' },
+  [ErrorCode.Timeout]: { status: 504, title: 'Upstream timeout' },
 };
 
-export const titleOf = (code: ErrorCode): string => TITLES[code];
+function mappingOf(code: ErrorCode): { status: number; title: string } {
+  const mapping = MAPPING[code];
+  if (!mapping) throw new Error(`unmapped error code ${String(code)}`);
+  return mapping;
+}
+
+export const statusOf = (code: ErrorCode): number => mappingOf(code).status;
+
+export const titleOf = (code: ErrorCode): string => mappingOf(code).title;
 
 /** A stable `type` URI per code, e.g. https://lattice.dev/problems/not-found. */
 export function problemType(code: ErrorCode): string {
@@ -83,7 +61,7 @@ export function problem(
     // extensions first: a detail never overwrites a standard member
     ...rest,
     type: problemType(code),
-    title: TITLES[code],
+    title: titleOf(code),
     status: statusOf(code),
     detail,
     code,

@@ -47,35 +47,16 @@ export const tenantAccess = {
   },
 
   update(ctx: RequestContext, id: string): void {
-    this.read(ctx, id);
-    actingTenant(ctx, {
-      tenantId: id,
-      action: 'update',
-      resource: 'Tenant',
-      refusal: refused('you may not change this tenant'),
-    });
+    change(ctx, id, { action: 'update', refusal: 'you may not change this tenant' });
   },
 
   /** Plans, quotas, suspension: decisions the platform makes, not the tenant. */
   govern(ctx: RequestContext, id: string, message: string): void {
-    this.read(ctx, id);
-    actingTenant(ctx, {
-      tenantId: id,
-      action: 'update',
-      resource: 'Tenant',
-      reach: 'every-tenant',
-      refusal: refused(message),
-    });
+    change(ctx, id, { action: 'update', reach: 'every-tenant', refusal: message });
   },
 
   delete(ctx: RequestContext, id: string): void {
-    this.read(ctx, id);
-    actingTenant(ctx, {
-      tenantId: id,
-      action: 'delete',
-      resource: 'Tenant',
-      refusal: refused('you may not delete this tenant'),
-    });
+    change(ctx, id, { action: 'delete', refusal: 'you may not delete this tenant' });
   },
 
   meter(ctx: RequestContext, tenantId: string): void {
@@ -83,3 +64,18 @@ export const tenantAccess = {
     actingTenant(ctx, { tenantId, action: 'read', resource: 'Usage', refusal: hidden });
   },
 };
+
+/** A change to a tenant: one the caller may not read is NotFound, one it may not change refused. */
+function change(
+  ctx: RequestContext,
+  id: string,
+  check: { action: 'update' | 'delete'; reach?: 'every-tenant'; refusal: string },
+): void {
+  tenantAccess.read(ctx, id);
+  actingTenant(ctx, {
+    tenantId: id,
+    resource: 'Tenant',
+    ...check,
+    refusal: refused(check.refusal),
+  });
+}
