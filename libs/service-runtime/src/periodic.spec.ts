@@ -26,6 +26,17 @@ class Runs {
 
 const logger = () => ({ error: jest.fn() }) as unknown as Logger & { error: jest.Mock };
 
+/** A periodic job over runs the test finishes, started. */
+const started = ({
+  logger: log = logger(),
+  failure = 'x',
+}: { logger?: Logger; failure?: string } = {}) => {
+  const runs = new Runs();
+  const periodic = new Periodic({ intervalMs: INTERVAL_MS, logger: log, failure }, runs.work);
+  periodic.start();
+  return { runs, periodic };
+};
+
 /** Lets promise callbacks that are already due run. */
 const settle = () => jest.advanceTimersByTimeAsync(0);
 
@@ -34,12 +45,7 @@ describe(Periodic.name, () => {
   afterEach(() => jest.useRealTimers());
 
   it('runs the work once per interval, from the first interval on', async () => {
-    const runs = new Runs();
-    const periodic = new Periodic(
-      { intervalMs: INTERVAL_MS, logger: logger(), failure: 'x' },
-      runs.work,
-    );
-    periodic.start();
+    const { runs, periodic } = started();
     await jest.advanceTimersByTimeAsync(INTERVAL_MS - 1);
     expect(runs.started).toBe(0);
     await jest.advanceTimersByTimeAsync(1);
@@ -52,12 +58,7 @@ describe(Periodic.name, () => {
   });
 
   it('never starts a run while the last one is still going', async () => {
-    const runs = new Runs();
-    const periodic = new Periodic(
-      { intervalMs: INTERVAL_MS, logger: logger(), failure: 'x' },
-      runs.work,
-    );
-    periodic.start();
+    const { runs, periodic } = started();
     await jest.advanceTimersByTimeAsync(INTERVAL_MS);
     expect(runs.started).toBe(1);
     // three ticks pass while the first run is in hand
@@ -72,12 +73,7 @@ describe(Periodic.name, () => {
   });
 
   it('stops only once the run in hand has finished, and starts none after', async () => {
-    const runs = new Runs();
-    const periodic = new Periodic(
-      { intervalMs: INTERVAL_MS, logger: logger(), failure: 'x' },
-      runs.work,
-    );
-    periodic.start();
+    const { runs, periodic } = started();
     await jest.advanceTimersByTimeAsync(INTERVAL_MS);
     let stopped = false;
     const stopping = periodic.stop().then(() => (stopped = true));
@@ -91,25 +87,15 @@ describe(Periodic.name, () => {
   });
 
   it('stops at once when no run is in hand', async () => {
-    const runs = new Runs();
-    const periodic = new Periodic(
-      { intervalMs: INTERVAL_MS, logger: logger(), failure: 'x' },
-      runs.work,
-    );
-    periodic.start();
+    const { runs, periodic } = started();
     await periodic.stop();
     await jest.advanceTimersByTimeAsync(5 * INTERVAL_MS);
     expect(runs.started).toBe(0);
   });
 
   it('logs a failed run and runs again at the next interval', async () => {
-    const runs = new Runs();
     const log = logger();
-    const periodic = new Periodic(
-      { intervalMs: INTERVAL_MS, logger: log, failure: 'purge failed; will retry' },
-      runs.work,
-    );
-    periodic.start();
+    const { runs, periodic } = started({ logger: log, failure: 'purge failed; will retry' });
     await jest.advanceTimersByTimeAsync(INTERVAL_MS);
     const error = new Error('database away');
     runs.fail(error);
@@ -122,13 +108,8 @@ describe(Periodic.name, () => {
   });
 
   it('keeps one timer when started twice', async () => {
-    const runs = new Runs();
-    const periodic = new Periodic(
-      { intervalMs: INTERVAL_MS, logger: logger(), failure: 'x' },
-      runs.work,
-    );
-    periodic.start();
-    periodic.start();
+    const { runs, periodic } = started();
+    periodic.start(); // a second time
     await periodic.stop();
     await jest.advanceTimersByTimeAsync(5 * INTERVAL_MS);
     expect(runs.started).toBe(0);

@@ -1,7 +1,16 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { PLATFORM_TENANT_ID } from '@lattice/contracts';
+import { TenantScope } from '@lattice/database';
 import { Clock } from '@lattice/service-runtime';
+import type { EntityManager } from 'typeorm';
 import { ManualClock } from './helpers';
-import { createTestBed, provide, strictMock, takeUnexpectedCalls } from './test-bed';
+import {
+  createTestBed,
+  provide,
+  scopedTransactions,
+  strictMock,
+  takeUnexpectedCalls,
+} from './test-bed';
 
 class Shelf {
   async count(_kind: string): Promise<number> {
@@ -164,5 +173,51 @@ describe(createTestBed.name, () => {
   it('refuses to hand out a mock of a class the service does not depend on', () => {
     const { mocks } = createTestBed(NeedsSettings, [provide(LIMITS, { max: 1 })]);
     expect(() => mocks.get(Shelf)).toThrow('NeedsSettings does not depend on Shelf');
+  });
+});
+
+@Injectable()
+class Ledger {
+  constructor(private readonly scope: TenantScope) {}
+
+  count(tenantId: string): Promise<number> {
+    return this.scope.run(tenantId, (em) => em.count('entry'));
+  }
+
+  countAll(): Promise<number> {
+    return this.scope.runAsPlatform((em) => em.count('entry'));
+  }
+}
+
+describe(scopedTransactions.name, () => {
+  it('runs each unit of work at once with the one mock transaction, noting whose scope', async () => {
+    const { scope, em, tenants } = scopedTransactions();
+    const { sut } = createTestBed(Ledger, [provide(TenantScope, scope)]);
+    em.count.mockResolvedValueOnce(2).mockResolvedValueOnce(5);
+
+    await expect(sut.count('acme')).resolves.toBe(2);
+    await expect(sut.countAll()).resolves.toBe(5);
+
+    expect(em.count).toHaveBeenCalledTimes(2);
+    expect(em.count).toHaveBeenCalledWith('entry');
+    expect(tenants).toEqual(['acme', PLATFORM_TENANT_ID]);
+    expect(scope.tenants).toBe(tenants);
+  });
+
+  it('fails a unit of work that uses the transaction without a behaviour', async () => {
+    const { scope } = scopedTransactions();
+
+    await expect(scope.run('acme', (em: EntityManager) => em.count('entry'))).rejects.toThrow(
+      'EntityManager.count was called without a behaviour',
+    );
+    takeUnexpectedCalls();
+  });
+
+  it('gives each call its own transaction and record', () => {
+    const first = scopedTransactions();
+    const second = scopedTransactions();
+
+    expect(second.em).not.toBe(first.em);
+    expect(second.tenants).not.toBe(first.tenants);
   });
 });

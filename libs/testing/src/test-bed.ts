@@ -4,6 +4,9 @@ import {
   PARAMTYPES_METADATA,
   SELF_DECLARED_DEPS_METADATA,
 } from '@nestjs/common/constants';
+import { PLATFORM_TENANT_ID } from '@lattice/contracts';
+import { TenantScope } from '@lattice/database';
+import { EntityManager } from 'typeorm';
 
 type Class<T = unknown> = abstract new (...args: never[]) => T;
 type Token<T = unknown> = Class<T> | symbol | string;
@@ -86,6 +89,43 @@ export function createTestBed<S>(
       },
     },
   };
+}
+
+/** A TenantScope that runs the work at once, noting whose scope each unit of work ran in. */
+export type RecordingScope = TenantScope & { readonly tenants: readonly string[] };
+
+export interface ScopedTransactions {
+  /** Give it to the test bed with `provide(TenantScope, scope)`. */
+  scope: RecordingScope;
+  /** The strict mock every unit of work receives as its transaction. */
+  em: StrictMock<EntityManager>;
+  /** The tenants the work ran for, in order; the platform's scope counts as PLATFORM_TENANT_ID. */
+  tenants: readonly string[];
+}
+
+/**
+ * Stand-ins for a service's tenant transactions: no database, the work runs at once with one
+ * strict-mock EntityManager, so a test sees which repository calls each unit made and for whom.
+ */
+export function scopedTransactions(): ScopedTransactions {
+  const em = strictMock(EntityManager);
+  const tenants: string[] = [];
+  class InlineScope extends TenantScope {
+    readonly tenants = tenants;
+    constructor() {
+      super(null as never);
+    }
+    // async, as a real transaction is: a unit of work that throws is a rejected promise
+    override async run<T>(tenantId: string, work: (em: EntityManager) => Promise<T>): Promise<T> {
+      tenants.push(tenantId);
+      return work(em);
+    }
+    override async runAsPlatform<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+      tenants.push(PLATFORM_TENANT_ID);
+      return work(em);
+    }
+  }
+  return { scope: new InlineScope(), em, tenants };
 }
 
 /** Names properties that libraries probe on any object; answering them with a mock misleads. */

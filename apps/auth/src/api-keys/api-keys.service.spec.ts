@@ -9,14 +9,16 @@ import {
   createTestBed,
   failure,
   provide,
+  scopedTransactions,
   strictMock,
+  type RecordingScope,
   type StrictMock,
 } from '@lattice/testing';
-import { EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { roleCatalog, userContext } from '../../test/auth-unit.fixtures';
 import { TenantDirectory } from '../access/tenant-directory';
 import { RoleBindingRepository } from '../roles/role-binding.repository';
 import { RoleCatalog } from '../roles/role-catalog';
-import { RoleRepository } from '../roles/role.repository';
 import { ServiceAccountRepository } from '../service-accounts/service-account.repository';
 import { UserRepository } from '../users/user.repository';
 import { newApiKey, parseApiKey } from './api-key-format';
@@ -26,27 +28,11 @@ import { hashSecret } from '../sessions/refresh-token';
 
 const NOW = new Date('2026-06-01T08:00:00Z');
 
-/** Runs the work at once in a stub transaction, noting whose scope it ran in. */
-class InlineScope extends TenantScope {
-  readonly tenants: string[] = [];
-  constructor(private readonly em: EntityManager) {
-    super(null as never);
-  }
-  override run<T>(tenantId: string, work: (em: EntityManager) => Promise<T>): Promise<T> {
-    this.tenants.push(tenantId);
-    return work(this.em);
-  }
-  override runAsPlatform<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    this.tenants.push(PLATFORM_TENANT_ID);
-    return work(this.em);
-  }
-}
-
 describe(ApiKeysService.name, () => {
   const tenantId = randomUUID();
   let sut: ApiKeysService;
   let em: EntityManager;
-  let scope: InlineScope;
+  let scope: RecordingScope;
   let clock: ManualClock;
   let keys: StrictMock<ApiKeyRepository>;
   let users: StrictMock<UserRepository>;
@@ -65,7 +51,7 @@ describe(ApiKeysService.name, () => {
     const id = randomUUID();
     held.set(id, roles);
     enabled.add(id);
-    return { tenantId, actor: { type: 'user', id, roles }, requestId: randomUUID() };
+    return userContext(tenantId, roles, id);
   };
   const serviceAccount = (...roles: string[]) => {
     const id = randomUUID();
@@ -100,16 +86,13 @@ describe(ApiKeysService.name, () => {
     enabled = new Set();
     serviceAccounts = new Set();
     stored = new Map();
-    em = strictMock(EntityManager);
-    scope = new InlineScope(em);
+    ({ em, scope } = scopedTransactions());
     clock = new ManualClock(NOW);
     const bindings = strictMock(RoleBindingRepository);
     bindings.rolesOf.mockImplementation(async (_em, id) => held.get(id) ?? []);
-    const customRoles = strictMock(RoleRepository);
-    customRoles.list.mockResolvedValue([]);
     const bed = createTestBed(ApiKeysService, [
       provide(TenantScope, scope),
-      provide(RoleCatalog, new RoleCatalog(customRoles, bindings)),
+      provide(RoleCatalog, roleCatalog(bindings, [])),
       provide(Clock, clock),
     ]);
     sut = bed.sut;

@@ -1,52 +1,42 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, PLATFORM_ADMIN_ROLE } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
-import type { RequestContext } from '@lattice/request-context';
-import { createTestBed, failure, provide, strictMock, type StrictMock } from '@lattice/testing';
-import { EntityManager } from 'typeorm';
+import {
+  createTestBed,
+  failure,
+  provide,
+  scopedTransactions,
+  type RecordingScope,
+  type StrictMock,
+} from '@lattice/testing';
+import type { EntityManager } from 'typeorm';
+import { userContext } from '../../test/auth-unit.fixtures';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { RoleBindingRepository } from '../roles/role-binding.repository';
 import { RefreshTokenRepository } from '../sessions/refresh-token.repository';
 import { UserRepository } from '../users/user.repository';
 import { PersonalDataService } from './personal-data.service';
 
-/** Runs the work at once in a stub transaction, noting whose scope it ran in. */
-class InlineScope extends TenantScope {
-  readonly tenants: string[] = [];
-  constructor(private readonly em: EntityManager) {
-    super(null as never);
-  }
-  override run<T>(tenantId: string, work: (em: EntityManager) => Promise<T>): Promise<T> {
-    this.tenants.push(tenantId);
-    return work(this.em);
-  }
-}
-
 describe(PersonalDataService.name, () => {
   const tenantId = randomUUID();
   const subjectId = randomUUID();
   let sut: PersonalDataService;
   let em: EntityManager;
-  let scope: InlineScope;
+  let scope: RecordingScope;
   let users: StrictMock<UserRepository>;
   let bindings: StrictMock<RoleBindingRepository>;
   let refreshTokens: StrictMock<RefreshTokenRepository>;
   let apiKeys: StrictMock<ApiKeyRepository>;
 
   const caller = (role: string, id = randomUUID(), tenant: string | null = tenantId) =>
-    ({
-      tenantId: tenant,
-      actor: { type: 'user', id, roles: [role] },
-      requestId: randomUUID(),
-    }) satisfies RequestContext;
+    userContext(tenant, [role], id);
   const account = { id: subjectId, email: 'ada@example.com', displayName: 'Ada' };
   const roles = [{ role: 'viewer', grantedBy: randomUUID(), grantedAt: new Date(0) }];
   const sessions = [{ session: randomUUID(), issuedAt: new Date(0) }];
   const keys = [{ id: randomUUID(), name: 'laptop', prefix: 'abcdefghijkl' }];
 
   beforeEach(() => {
-    em = strictMock(EntityManager);
-    scope = new InlineScope(em);
+    ({ em, scope } = scopedTransactions());
     const bed = createTestBed(PersonalDataService, [provide(TenantScope, scope)]);
     sut = bed.sut;
     users = bed.mocks.get(UserRepository);

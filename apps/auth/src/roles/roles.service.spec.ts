@@ -2,31 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, PLATFORM_ADMIN_ROLE } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
 import { AuditRecorder } from '@lattice/messaging';
-import type { RequestContext } from '@lattice/request-context';
-import { createTestBed, failure, provide, strictMock, type StrictMock } from '@lattice/testing';
-import { EntityManager } from 'typeorm';
+import {
+  createTestBed,
+  failure,
+  provide,
+  scopedTransactions,
+  strictMock,
+  type RecordingScope,
+  type StrictMock,
+} from '@lattice/testing';
+import type { EntityManager } from 'typeorm';
+import { userContext } from '../../test/auth-unit.fixtures';
 import { RoleBindingRepository } from './role-binding.repository';
 import { RoleCatalog } from './role-catalog';
 import { RoleRepository, type CustomRoleRow } from './role.repository';
 import { RolesService } from './roles.service';
 
-/** Runs the work at once in a stub transaction, noting whose scope it ran in. */
-class InlineScope extends TenantScope {
-  readonly tenants: string[] = [];
-  constructor(private readonly em: EntityManager) {
-    super(null as never);
-  }
-  override run<T>(tenantId: string, work: (em: EntityManager) => Promise<T>): Promise<T> {
-    this.tenants.push(tenantId);
-    return work(this.em);
-  }
-}
-
 describe(RolesService.name, () => {
   const tenantId = randomUUID();
   let sut: RolesService;
   let em: EntityManager;
-  let scope: InlineScope;
+  let scope: RecordingScope;
   let customRoles: StrictMock<RoleRepository>;
   let bindings: StrictMock<RoleBindingRepository>;
   let audit: StrictMock<AuditRecorder>;
@@ -34,11 +30,7 @@ describe(RolesService.name, () => {
   let custom: CustomRoleRow[];
   let held: Map<string, string[]>;
 
-  const caller = (role: string, tenant: string | null = tenantId): RequestContext => ({
-    tenantId: tenant,
-    actor: { type: 'user', id: randomUUID(), roles: [role] },
-    requestId: randomUUID(),
-  });
+  const caller = (role: string, tenant: string | null = tenantId) => userContext(tenant, [role]);
   const principal = (...roles: string[]) => {
     const id = randomUUID();
     held.set(id, roles);
@@ -48,8 +40,7 @@ describe(RolesService.name, () => {
   beforeEach(() => {
     custom = [{ name: 'job-runner', description: 'Runs jobs', permissions: ['manage:Job:tenant'] }];
     held = new Map();
-    em = strictMock(EntityManager);
-    scope = new InlineScope(em);
+    ({ em, scope } = scopedTransactions());
     customRoles = strictMock(RoleRepository);
     customRoles.list.mockImplementation(async () => custom);
     bindings = strictMock(RoleBindingRepository);

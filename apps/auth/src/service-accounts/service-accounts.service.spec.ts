@@ -2,32 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
 import { AuditRecorder } from '@lattice/messaging';
-import type { RequestContext } from '@lattice/request-context';
-import { createTestBed, failure, provide, strictMock, type StrictMock } from '@lattice/testing';
-import { EntityManager } from 'typeorm';
+import {
+  createTestBed,
+  failure,
+  provide,
+  scopedTransactions,
+  strictMock,
+  type RecordingScope,
+  type StrictMock,
+} from '@lattice/testing';
+import type { EntityManager } from 'typeorm';
+import { roleCatalog, userContext } from '../../test/auth-unit.fixtures';
 import { RoleBindingRepository } from '../roles/role-binding.repository';
 import { RoleCatalog } from '../roles/role-catalog';
-import { RoleRepository } from '../roles/role.repository';
 import { ServiceAccountRepository, type ServiceAccountRow } from './service-account.repository';
 import { ServiceAccountsService } from './service-accounts.service';
-
-/** Runs the work at once in a stub transaction, noting whose scope it ran in. */
-class InlineScope extends TenantScope {
-  readonly tenants: string[] = [];
-  constructor(private readonly em: EntityManager) {
-    super(null as never);
-  }
-  override run<T>(tenantId: string, work: (em: EntityManager) => Promise<T>): Promise<T> {
-    this.tenants.push(tenantId);
-    return work(this.em);
-  }
-}
 
 describe(ServiceAccountsService.name, () => {
   const tenantId = randomUUID();
   let sut: ServiceAccountsService;
   let em: EntityManager;
-  let scope: InlineScope;
+  let scope: RecordingScope;
   let accounts: StrictMock<ServiceAccountRepository>;
   let bindings: StrictMock<RoleBindingRepository>;
   let audit: StrictMock<AuditRecorder>;
@@ -35,28 +30,21 @@ describe(ServiceAccountsService.name, () => {
   let rows: ServiceAccountRow[];
   let held: Map<string, string[]>;
 
-  const caller = (role: string): RequestContext => ({
-    tenantId,
-    actor: { type: 'user', id: randomUUID(), roles: [role] },
-    requestId: randomUUID(),
-  });
+  const caller = (role: string) => userContext(tenantId, [role]);
 
   beforeEach(() => {
     rows = [];
     held = new Map();
-    em = strictMock(EntityManager);
-    scope = new InlineScope(em);
+    ({ em, scope } = scopedTransactions());
     bindings = strictMock(RoleBindingRepository);
     bindings.rolesOf.mockImplementation(async (_em, id) => held.get(id) ?? []);
     bindings.bind.mockImplementation(async (_em, b) => {
       held.set(b.principalId, [...(held.get(b.principalId) ?? []), b.role]);
     });
-    const customRoles = strictMock(RoleRepository);
-    customRoles.list.mockResolvedValue([]);
     const bed = createTestBed(ServiceAccountsService, [
       provide(TenantScope, scope),
       provide(RoleBindingRepository, bindings),
-      provide(RoleCatalog, new RoleCatalog(customRoles, bindings)),
+      provide(RoleCatalog, roleCatalog(bindings, [])),
     ]);
     sut = bed.sut;
     accounts = bed.mocks.get(ServiceAccountRepository);

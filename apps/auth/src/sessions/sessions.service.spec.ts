@@ -8,16 +8,18 @@ import {
   createTestBed,
   failure,
   provide,
+  scopedTransactions,
   strictMock,
+  type RecordingScope,
   type StrictMock,
 } from '@lattice/testing';
-import { EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { authSettings, roleCatalog, userRow } from '../../test/auth-unit.fixtures';
 import { TenantDirectory } from '../access/tenant-directory';
-import { AUTH_SETTINGS, type AuthSettings } from '../auth.settings';
+import { AUTH_SETTINGS } from '../auth.settings';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { RoleBindingRepository } from '../roles/role-binding.repository';
 import { RoleCatalog } from '../roles/role-catalog';
-import { RoleRepository } from '../roles/role.repository';
 import { SigningKeys } from '../signing-keys/signing-keys.service';
 import { UserRepository, type UserRow } from '../users/user.repository';
 import { formatRefreshToken, hashSecret, parseRefreshToken } from './refresh-token';
@@ -25,37 +27,16 @@ import { RefreshTokenRepository, type RefreshTokenRow } from './refresh-token.re
 import { SessionsService } from './sessions.service';
 
 const NOW = new Date('2026-07-01T12:00:00Z');
-const SETTINGS: AuthSettings = {
-  issuer: 'https://auth.lattice.test',
-  audience: 'lattice',
-  accessTokenTtlSeconds: 900,
-  refreshTokenTtlSeconds: 86_400,
-  refreshReuseGraceSeconds: 10,
-  lockoutThreshold: 3,
-  lockoutSeconds: 300,
-  keyRotationDays: 30,
-};
+const SETTINGS = authSettings({ lockoutThreshold: 3, lockoutSeconds: 300 });
 const PASSWORD = 'correct horse battery staple';
 /** Cheap enough for a unit test; production uses a far larger cost. */
 const hasher = new PasswordHasher(4);
-
-/** Runs the work at once in a stub transaction, noting whose scope it ran in. */
-class InlineScope extends TenantScope {
-  readonly tenants: string[] = [];
-  constructor(private readonly em: EntityManager) {
-    super(null as never);
-  }
-  override run<T>(tenantId: string, work: (em: EntityManager) => Promise<T>): Promise<T> {
-    this.tenants.push(tenantId);
-    return work(this.em);
-  }
-}
 
 describe(SessionsService.name, () => {
   const tenantId = randomUUID();
   let sut: SessionsService;
   let em: EntityManager;
-  let scope: InlineScope;
+  let scope: RecordingScope;
   let clock: ManualClock;
   let users: StrictMock<UserRepository>;
   let tokens: StrictMock<RefreshTokenRepository>;
@@ -68,19 +49,11 @@ describe(SessionsService.name, () => {
 
   const origin = { sourceIp: '203.0.113.7', userAgent: 'curl/8' };
   const account = async (changes: Partial<UserRow> = {}): Promise<UserRow> => {
-    const row: UserRow = {
-      tenant_id: tenantId,
-      id: randomUUID(),
-      email: 'ada@example.com',
-      display_name: 'Ada',
+    const row = userRow(tenantId, {
       password_hash: await hasher.hash(PASSWORD),
-      status: 'active',
-      failed_attempts: 0,
-      locked_until: null,
-      last_login_at: null,
       created_at: new Date('2026-01-01T00:00:00Z'),
       ...changes,
-    };
+    });
     accounts.set(row.id, row);
     return row;
   };
@@ -94,14 +67,13 @@ describe(SessionsService.name, () => {
   beforeEach(() => {
     accounts = new Map();
     stored = new Map();
-    em = strictMock(EntityManager);
-    scope = new InlineScope(em);
+    ({ em, scope } = scopedTransactions());
     clock = new ManualClock(NOW);
     const bindings = strictMock(RoleBindingRepository);
     bindings.rolesOf.mockResolvedValue(['developer']);
     const bed = createTestBed(SessionsService, [
       provide(TenantScope, scope),
-      provide(RoleCatalog, new RoleCatalog(strictMock(RoleRepository), bindings)),
+      provide(RoleCatalog, roleCatalog(bindings)),
       provide(PasswordHasher, hasher),
       provide(Clock, clock),
       provide(AUTH_SETTINGS, SETTINGS),

@@ -2,22 +2,14 @@ import { EnvelopeCipher, KeyRing } from '@lattice/secrets';
 import { Clock } from '@lattice/service-runtime';
 import { ManualClock, createTestBed, provide, type StrictMock } from '@lattice/testing';
 import { importJWK, jwtVerify, type JWK } from 'jose';
-import { AUTH_SETTINGS, type AuthSettings } from '../auth.settings';
+import { authSettings } from '../../test/auth-unit.fixtures';
+import { AUTH_SETTINGS } from '../auth.settings';
 import { SigningKeyRepository, type SigningKeyRow } from './signing-key.repository';
 import { SIGNING_ALG, SigningKeys } from './signing-keys.service';
 
 const NOW = new Date('2026-08-01T00:00:00Z');
 const DAY_MS = 86_400_000;
-const SETTINGS: AuthSettings = {
-  issuer: 'https://auth.lattice.test',
-  audience: 'lattice',
-  accessTokenTtlSeconds: 900,
-  refreshTokenTtlSeconds: 86_400,
-  refreshReuseGraceSeconds: 10,
-  lockoutThreshold: 5,
-  lockoutSeconds: 900,
-  keyRotationDays: 30,
-};
+const SETTINGS = authSettings();
 
 describe(SigningKeys.name, () => {
   const cipher = new EnvelopeCipher(KeyRing.parse(KeyRing.generateSpec('auth')));

@@ -2,45 +2,35 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ErrorCode, PLATFORM_ADMIN_ROLE } from '@lattice/contracts';
 import { CursorCodec, TenantScope } from '@lattice/database';
 import { AuditRecorder } from '@lattice/messaging';
-import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import {
   ManualClock,
   createTestBed,
   failure,
   provide,
+  scopedTransactions,
   strictMock,
+  type RecordingScope,
   type StrictMock,
 } from '@lattice/testing';
-import { EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { roleCatalog, userContext, userRow } from '../../test/auth-unit.fixtures';
 import { TenantDirectory } from '../access/tenant-directory';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { RoleBindingRepository } from '../roles/role-binding.repository';
 import { RoleCatalog } from '../roles/role-catalog';
-import { RoleRepository } from '../roles/role.repository';
 import { RefreshTokenRepository } from '../sessions/refresh-token.repository';
 import { UserRepository, type UserRow } from './user.repository';
 import { UsersService } from './users.service';
 
 const NOW = new Date('2026-05-01T09:00:00Z');
-
-/** Runs the work at once in a stub transaction, noting whose scope it ran in. */
-class InlineScope extends TenantScope {
-  readonly tenants: string[] = [];
-  constructor(private readonly em: EntityManager) {
-    super(null as never);
-  }
-  override run<T>(tenantId: string, work: (em: EntityManager) => Promise<T>): Promise<T> {
-    this.tenants.push(tenantId);
-    return work(this.em);
-  }
-}
+const JOB_RUNNER = { name: 'job-runner', description: '', permissions: ['manage:Job:tenant'] };
 
 describe(UsersService.name, () => {
   const tenantId = randomUUID();
   let sut: UsersService;
   let em: EntityManager;
-  let scope: InlineScope;
+  let scope: RecordingScope;
   let users: StrictMock<UserRepository>;
   let bindings: StrictMock<RoleBindingRepository>;
   let refreshTokens: StrictMock<RefreshTokenRepository>;
@@ -50,24 +40,8 @@ describe(UsersService.name, () => {
   /** The roles each principal holds, as the bindings table keeps them. */
   let held: Map<string, string[]>;
 
-  const caller = (role: string, tenant: string | null = tenantId): RequestContext => ({
-    tenantId: tenant,
-    actor: { type: 'user', id: randomUUID(), roles: [role] },
-    requestId: randomUUID(),
-  });
-  const row = (changes: Partial<UserRow> = {}): UserRow => ({
-    tenant_id: tenantId,
-    id: randomUUID(),
-    email: 'ada@example.com',
-    display_name: 'Ada',
-    password_hash: 'stored-hash',
-    status: 'active',
-    failed_attempts: 0,
-    locked_until: null,
-    last_login_at: null,
-    created_at: new Date('2026-04-01T00:00:00Z'),
-    ...changes,
-  });
+  const caller = (role: string, tenant: string | null = tenantId) => userContext(tenant, [role]);
+  const row = (changes: Partial<UserRow> = {}) => userRow(tenantId, changes);
   /** A user the repository finds, holding the given roles. */
   const stored = (roles: string[], changes: Partial<UserRow> = {}): UserRow => {
     const user = row(changes);
@@ -78,21 +52,16 @@ describe(UsersService.name, () => {
 
   beforeEach(() => {
     held = new Map();
-    em = strictMock(EntityManager);
-    scope = new InlineScope(em);
+    ({ em, scope } = scopedTransactions());
     bindings = strictMock(RoleBindingRepository);
     bindings.rolesOf.mockImplementation(async (_em, id) => [...(held.get(id) ?? [])].sort());
     bindings.bind.mockImplementation(async (_em, b) => {
       held.set(b.principalId, [...(held.get(b.principalId) ?? []), b.role]);
     });
-    const customRoles = strictMock(RoleRepository);
-    customRoles.list.mockResolvedValue([
-      { name: 'job-runner', description: '', permissions: ['manage:Job:tenant'] },
-    ]);
     const bed = createTestBed(UsersService, [
       provide(TenantScope, scope),
       provide(RoleBindingRepository, bindings),
-      provide(RoleCatalog, new RoleCatalog(customRoles, bindings)),
+      provide(RoleCatalog, roleCatalog(bindings, [JOB_RUNNER])),
       provide(CursorCodec, new CursorCodec(randomBytes(32))),
       provide(Clock, new ManualClock(NOW)),
     ]);
