@@ -30,6 +30,8 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.Conflict:
     case ErrorCode.InvalidState:
       return 409;
+    case ErrorCode.IdempotencyMismatch:
+      return 422;
     case ErrorCode.PayloadTooLarge:
       return 413;
     case ErrorCode.UnsupportedMediaType:
@@ -57,6 +59,7 @@ const TITLES: Record<ErrorCode, string> = {
   [ErrorCode.NotFound]: 'Not found',
   [ErrorCode.Conflict]: 'Conflict',
   [ErrorCode.InvalidState]: 'Invalid state',
+  [ErrorCode.IdempotencyMismatch]: 'Idempotency key reused',
   [ErrorCode.PayloadTooLarge]: 'Payload too large',
   [ErrorCode.UnsupportedMediaType]: 'Unsupported media type',
   [ErrorCode.QuotaExceeded]: 'Quota exceeded',
