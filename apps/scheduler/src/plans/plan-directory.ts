@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { TenantsGet, type Plan } from '@lattice/contracts';
+import { DomainError, ErrorCode, TenantsGet, type Plan } from '@lattice/contracts';
 import { RpcClient } from '@lattice/messaging';
 import { serviceContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
@@ -31,6 +31,9 @@ export function fairShareTier(plan: TenantPlan): {
     : { tier: plan.plan, tierWeight: plan.fairShareWeight, weight: 1 };
 }
 
+/** A tenant that is gone: it holds no job, and its weight is the least there is. */
+const NO_JOBS: TenantPlan = { plan: 'free', concurrentJobs: 0, fairShareWeight: 1 };
+
 /** Tenants' plans, asked of the tenants service and kept a short while. */
 @Injectable()
 export class PlanDirectory {
@@ -42,20 +45,32 @@ export class PlanDirectory {
     @Inject(PLAN_CACHE_MS) private readonly ttlMs: number,
   ) {}
 
+  /**
+   * The tenant's plan. A tenant that is not active, or no longer exists, may hold no job, so
+   * its waiting jobs stay where they are; while the tenants service cannot answer, the last
+   * plan known stands in for it.
+   */
   async planOf(tenantId: string): Promise<TenantPlan> {
     const now = this.clock.now().getTime();
     const cached = this.cache.get(tenantId);
     if (cached && cached.until > now) return cached.plan;
-    const tenant = await this.rpc.request(
-      TenantsGet,
-      { id: tenantId },
-      serviceContext('scheduler'),
-    );
-    const plan: TenantPlan = {
-      plan: tenant.plan,
-      concurrentJobs: tenant.status === 'active' ? tenant.quotas.concurrentJobs : 0,
-      fairShareWeight: tenant.quotas.fairShareWeight,
-    };
+    let plan: TenantPlan;
+    try {
+      const tenant = await this.rpc.request(
+        TenantsGet,
+        { id: tenantId },
+        serviceContext('scheduler'),
+      );
+      plan = {
+        plan: tenant.plan,
+        concurrentJobs: tenant.status === 'active' ? tenant.quotas.concurrentJobs : 0,
+        fairShareWeight: tenant.quotas.fairShareWeight,
+      };
+    } catch (error) {
+      if (error instanceof DomainError && error.code === ErrorCode.NotFound) plan = NO_JOBS;
+      else if (cached) return cached.plan;
+      else throw error;
+    }
     this.cache.set(tenantId, { plan, until: now + this.ttlMs });
     return plan;
   }
