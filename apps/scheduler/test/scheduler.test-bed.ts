@@ -4,7 +4,9 @@ import { JSONCodec, type NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@lattice/config';
 import {
+  AuditStream,
   JobEventsStream,
+  type AuditEvent,
   PLATFORM_ADMIN_ROLE,
   SchedulerQueuesCreate,
   TenantsCreate,
@@ -47,6 +49,8 @@ export interface SchedulerTestBed {
   startReplica(): Promise<INestApplication>;
   /** Every job event in JOB_EVENTS so far. */
   jobEvents(): Promise<JobChanged[]>;
+  /** Every audit event the scheduler (and the tenants service) published so far. */
+  auditEvents(): Promise<AuditEvent[]>;
   close(): Promise<void>;
 }
 
@@ -151,16 +155,8 @@ export async function startSchedulerTestBed(
       replicas.push(replica);
       return replica;
     },
-    jobEvents: async () => {
-      const jsm = await nats.jetstreamManager();
-      const stream = ns.stream(JobEventsStream.name);
-      const { state } = await jsm.streams.info(stream);
-      const events: JobChanged[] = [];
-      const json = JSONCodec<JobChanged>();
-      for (let seq = state.first_seq; seq > 0 && seq <= state.last_seq; seq++)
-        events.push(json.decode((await jsm.streams.getMessage(stream, { seq })).data));
-      return events;
-    },
+    jobEvents: () => streamContents<JobChanged>(nats, ns.stream(JobEventsStream.name)),
+    auditEvents: () => streamContents<AuditEvent>(nats, ns.stream(AuditStream.name)),
     close: async () => {
       for (const replica of replicas) await replica.close();
       await app.close();
@@ -171,4 +167,14 @@ export async function startSchedulerTestBed(
       await database.drop();
     },
   };
+}
+
+async function streamContents<T>(nats: NatsConnection, stream: string): Promise<T[]> {
+  const jsm = await nats.jetstreamManager();
+  const { state } = await jsm.streams.info(stream);
+  const messages: T[] = [];
+  const json = JSONCodec<T>();
+  for (let seq = state.first_seq; seq > 0 && seq <= state.last_seq; seq++)
+    messages.push(json.decode((await jsm.streams.getMessage(stream, { seq })).data));
+  return messages;
 }

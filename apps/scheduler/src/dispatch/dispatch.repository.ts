@@ -100,11 +100,16 @@ export class DispatchRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Held jobs whose leases ran out, locked; a batch another replica is sweeping is skipped. */
+  /**
+   * Held jobs whose leases ran out, or that have run past their timeout, locked; a batch
+   * another replica is sweeping is skipped.
+   */
   async expired(em: EntityManager, now: Date, limit: number): Promise<JobRow[]> {
     return em.query(
       `SELECT ${JOB_COLUMNS} FROM scheduler.jobs
-        WHERE lease_expires_at < $1 AND state IN ('leased', 'running')
+        WHERE state IN ('leased', 'running')
+          AND (lease_expires_at < $1
+               OR started_at + timeout_seconds * interval '1 second' < $1)
         ORDER BY lease_expires_at
         LIMIT $2
         FOR UPDATE SKIP LOCKED`,

@@ -242,8 +242,9 @@ export class DispatchService {
   }
 
   /**
-   * Returns jobs whose leases expired (a worker that died or lost its way) to their queue with
-   * the attempt counted, or to the dead letters after the last one. Safe beside other
+   * Returns jobs whose leases expired (a worker that died or lost its way), or that ran past
+   * their timeout however their worker heartbeats, to their queue with the attempt counted, or
+   * to the dead letters after the last one. Safe beside other
    * replicas: each batch is locked `SKIP LOCKED`.
    */
   async expireLeases(): Promise<number> {
@@ -252,8 +253,13 @@ export class DispatchService {
       const now = this.clock.now();
       const count = await this.scope.runForDispatch(async (em) => {
         const expired = await this.dispatch.expired(em, now, EXPIRY_BATCH);
-        for (const job of expired)
-          await this.endAttempt(em, job, now, 'the lease expired', true, job.leaseOwner);
+        for (const job of expired) {
+          const overran =
+            job.startedAt !== null &&
+            job.startedAt.getTime() + job.timeoutSeconds * 1000 < now.getTime();
+          const reason = overran ? 'the job ran past its timeout' : 'the lease expired';
+          await this.endAttempt(em, job, now, reason, true, job.leaseOwner);
+        }
         return expired.length;
       });
       total += count;

@@ -371,6 +371,44 @@ describe('scheduler jobs', () => {
     ]);
   });
 
+  it('returns a job that runs past its timeout, however its worker heartbeats', async () => {
+    const job = await submit({ timeoutSeconds: 60, maxAttempts: 2 });
+    await register('w-slow');
+    await lease('w-slow');
+    await bed.rpc.request(SchedulerJobsStart, { workerId: 'w-slow', jobId: job.id }, worker());
+    for (let beat = 0; beat < 3; beat++) {
+      clock.advance(25_000);
+      await bed.rpc.request(
+        SchedulerJobsHeartbeat,
+        { workerId: 'w-slow', jobIds: [job.id] },
+        worker(),
+      );
+      await bed.app.get(DispatchService).expireLeases();
+    }
+    expect(await get(job.id)).toMatchObject({
+      state: 'queued',
+      attempts: 1,
+      lastError: 'the job ran past its timeout',
+    });
+  });
+
+  it('audits every call that changes a job, under the job tenant', async () => {
+    const job = await submit();
+    await register('w-audit');
+    await lease('w-audit');
+    await bed.rpc.request(SchedulerJobsStart, { workerId: 'w-audit', jobId: job.id }, worker());
+    await bed.rpc.request(SchedulerJobsCancel, { id: job.id }, tenantMember(tenant));
+    await eventually(async () => {
+      const actions = (await bed.auditEvents())
+        .filter((e) => e.resource.id === job.id)
+        .map((e) => `${e.action}:${e.tenantId === tenant ? 'tenant' : e.tenantId}`);
+      // published concurrently, so in no promised order
+      expect(actions.sort()).toEqual(
+        ['job.submit:tenant', 'job.lease:tenant', 'job.start:tenant', 'job.cancel:tenant'].sort(),
+      );
+    });
+  });
+
   it('caps what a tenant holds at its plan concurrentJobs', async () => {
     const free = await bed.newTenant('free'); // concurrentJobs 1
     await submit({}, tenantMember(free));
