@@ -133,6 +133,7 @@ export class DispatchService {
       const plan = plans.get(tenantId)!;
       const running = snapshot.held.get(tenantId) ?? 0;
       // the plan's concurrentJobs caps what a tenant holds: it is offered no more than that
+      // (two replicas deciding at the same moment may each fill the last place once)
       const room = Math.max(0, plan.concurrentJobs - running);
       return {
         tenantId,
