@@ -156,6 +156,19 @@ describe('scheduler jobs', () => {
     expect(mine[0].n).toBe(2);
   });
 
+  it('makes one job of the same key submitted many times at once', async () => {
+    const key = `race-${randomUUID()}`;
+    const jobs = await Promise.all(
+      Array.from({ length: 10 }, () => submit({ idempotencyKey: key, payload: { text: 'same' } })),
+    );
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(1);
+    const [{ n }] = await bed.ownerDb.query(
+      `SELECT count(*)::int AS n FROM scheduler.jobs WHERE idempotency_key = $1`,
+      [key],
+    );
+    expect(n).toBe(1);
+  });
+
   it('refuses a job for a queue that does not exist', async () => {
     const error = await failure(submit({ queue: 'no-such-queue' }));
     expect(error.code).toBe(ErrorCode.NotFound);
