@@ -36,6 +36,22 @@ export class DispatchRepository {
     };
   }
 
+  /** Jobs each of the tenants holds across every queue: what its plan's concurrentJobs caps. */
+  async heldByTenants(
+    em: EntityManager,
+    tenantIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    if (tenantIds.length === 0) return new Map();
+    const rows: { tenantId: string; n: number }[] = await em.query(
+      `SELECT tenant_id AS "tenantId", count(*)::int AS n
+         FROM scheduler.jobs
+        WHERE tenant_id = ANY($1::uuid[]) AND state IN ('leased', 'running')
+        GROUP BY tenant_id`,
+      [tenantIds],
+    );
+    return new Map(rows.map((r) => [r.tenantId, r.n]));
+  }
+
   /** The first `perTenant` ready jobs of each tenant's line in the queue, by order key. */
   async heads(em: EntityManager, queue: string, now: Date, perTenant: number): Promise<HeadJob[]> {
     return em.query(

@@ -120,6 +120,7 @@ describe(DispatchService.name, () => {
       .plansOf.mockImplementation((ids) =>
         Promise.resolve(new Map([...ids].map((id) => [id, PLANS[id]!]))),
       );
+    dispatch.heldByTenants.mockResolvedValue(new Map());
     transitions.recorded.mockResolvedValue(undefined);
     bed.mocks.get(JobOutbox).kick.mockResolvedValue(undefined);
     bed.mocks.get(AuditRecorder).record.mockReturnValue(randomUUID());
@@ -145,6 +146,14 @@ describe(DispatchService.name, () => {
       dispatch.heads.mockResolvedValue(free);
       await sut.lease(ctx, { workerId: 'w-1', queue: QUEUE, max: 5 });
       expect(dispatch.lease.mock.calls[0]![1]).toEqual([free[0]!.id]);
+    });
+
+    it('counts what a tenant holds in other queues against its concurrentJobs', async () => {
+      dispatch.held.mockResolvedValue({ byTenant: new Map(), byWorker: 0 });
+      dispatch.heads.mockResolvedValue(heads(FREE, 3));
+      dispatch.heldByTenants.mockResolvedValue(new Map([[FREE, 1]]));
+      expect(await sut.lease(ctx, { workerId: 'w-1', queue: QUEUE, max: 3 })).toEqual({ jobs: [] });
+      expect(dispatch.lease).not.toHaveBeenCalled();
     });
 
     it('shares the free slots between tenants by the fair-share core', async () => {

@@ -117,7 +117,10 @@ export class DispatchService {
       const aliveSince = new Date(now.getTime() - WORKER_ALIVE_LEASES * this.settings.leaseMs);
       const slots = await this.workers.slotsOf(em, queue.name, aliveSince);
       const heads = await this.dispatch.heads(em, queue.name, now, free);
-      return { queue, held: held.byTenant, free, slots, heads };
+      const everywhere = await this.dispatch.heldByTenants(em, [
+        ...new Set(heads.map((h) => h.tenantId)),
+      ]);
+      return { queue, held: held.byTenant, everywhere, free, slots, heads };
     });
     if (!snapshot || snapshot.heads.length === 0) return { jobs: [] };
 
@@ -132,9 +135,9 @@ export class DispatchService {
     const tenants: TenantQueueState[] = [...tenantIds].map((tenantId) => {
       const plan = plans.get(tenantId)!;
       const running = snapshot.held.get(tenantId) ?? 0;
-      // the plan's concurrentJobs caps what a tenant holds: it is offered no more than that
-      // (two replicas deciding at the same moment may each fill the last place once)
-      const room = Math.max(0, plan.concurrentJobs - running);
+      // the plan's concurrentJobs caps what a tenant holds in every queue together: it is
+      // offered no more than that (two replicas deciding at once may each fill the last place)
+      const room = Math.max(0, plan.concurrentJobs - (snapshot.everywhere.get(tenantId) ?? 0));
       return {
         tenantId,
         ...fairShareTier(plan),

@@ -422,13 +422,19 @@ describe('scheduler jobs', () => {
     });
   });
 
-  it('caps what a tenant holds at its plan concurrentJobs', async () => {
+  it('caps what a tenant holds, across queues, at its plan concurrentJobs', async () => {
     const free = await bed.newTenant('free'); // concurrentJobs 1
     await submit({}, tenantMember(free));
     await submit({}, tenantMember(free));
     await register('w-cap');
     expect((await lease('w-cap')).jobs).toHaveLength(1);
     expect((await lease('w-cap')).jobs).toHaveLength(0);
+
+    // the cap counts every queue: a job waiting elsewhere waits too
+    const elsewhere = await bed.newQueue();
+    await submit({ queue: elsewhere.name }, tenantMember(free));
+    await register('w-cap-elsewhere', 10, elsewhere.name);
+    expect((await lease('w-cap-elsewhere', 10, elsewhere.name)).jobs).toHaveLength(0);
   });
 
   it('answers the queue depth across tenants, and each tenant its own figures', async () => {
