@@ -37,6 +37,8 @@ const PURE_CORES = [
   'apps/tenants/src/usage/metering.ts',
   'apps/audit/src/chain/canonical-json.ts',
   'apps/scheduler/src/fair-share/fair-share.ts',
+  'apps/scheduler/src/dispatch/retry-backoff.ts',
+  'apps/scheduler/src/jobs/job-lifecycle.ts',
 ];
 
 /** What a pure core may not import, directly or through a module of ours that wraps it. */

@@ -47,6 +47,17 @@ const AUDIT_READERS: Role[] = [
   'tenant-admin',
   'auditor',
 ];
+const JOB_READERS: Role[] = [
+  'platform-admin',
+  'platform-operator',
+  'tenant-owner',
+  'tenant-admin',
+  'developer',
+  'analyst',
+  'viewer',
+  'service-account',
+];
+const JOB_WRITERS: Role[] = ['platform-admin', 'tenant-owner', 'tenant-admin', 'developer'];
 /**
  * Who may call what, written out from the role definitions: each route either lets a role
  * through (whatever the service then answers) or refuses it with 403 at the gateway.
@@ -271,6 +282,71 @@ const PROBES: Probe[] = [
     path: () => '/v1/audit-events/verify',
     json: { tenantId: 'not-a-uuid' },
     allowed: AUDIT_READERS,
+  },
+  {
+    name: 'declare a queue',
+    route: 'POST /v1/queues',
+    method: 'POST',
+    path: () => '/v1/queues',
+    json: {},
+    allowed: ['platform-admin', 'platform-operator'],
+  },
+  {
+    name: 'list queues',
+    route: 'GET /v1/queues',
+    method: 'GET',
+    path: () => '/v1/queues',
+    allowed: JOB_READERS,
+  },
+  {
+    name: 'read a queue',
+    route: 'GET /v1/queues/{name}',
+    method: 'GET',
+    path: () => '/v1/queues/no-such-queue',
+    allowed: JOB_READERS,
+  },
+  {
+    name: 'submit a job',
+    route: 'POST /v1/jobs',
+    method: 'POST',
+    path: () => '/v1/jobs',
+    json: {},
+    allowed: [...JOB_WRITERS, 'service-account'],
+  },
+  {
+    name: 'list jobs',
+    route: 'GET /v1/jobs',
+    method: 'GET',
+    path: () => '/v1/jobs?limit=1',
+    allowed: JOB_READERS,
+  },
+  {
+    name: 'read a job',
+    route: 'GET /v1/jobs/{id}',
+    method: 'GET',
+    path: () => `/v1/jobs/${some}`,
+    allowed: JOB_READERS,
+  },
+  {
+    name: 'cancel a job',
+    route: 'POST /v1/jobs/{id}/cancel',
+    method: 'POST',
+    path: () => `/v1/jobs/${some}/cancel`,
+    allowed: JOB_WRITERS,
+  },
+  {
+    name: 'list dead letters',
+    route: 'GET /v1/dead-letters',
+    method: 'GET',
+    path: () => '/v1/dead-letters?limit=1',
+    allowed: JOB_READERS,
+  },
+  {
+    name: 'retry a dead letter',
+    route: 'POST /v1/dead-letters/{id}/retry',
+    method: 'POST',
+    path: () => `/v1/dead-letters/${some}/retry`,
+    allowed: JOB_WRITERS,
   },
   {
     name: 'delete its tenant',

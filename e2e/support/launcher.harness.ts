@@ -6,7 +6,10 @@ import { freePort } from '@lattice/local-infra';
 
 const LAUNCHER = resolve(__dirname, '../../dist/tools/launcher/src/main.js');
 
-export type LauncherPorts = Record<'postgres' | 'gateway' | 'tenants' | 'auth' | 'audit', number>;
+export type LauncherPorts = Record<
+  'postgres' | 'gateway' | 'tenants' | 'auth' | 'audit' | 'scheduler',
+  number
+>;
 
 /** `npm start` as a user runs it, on free ports and a state directory of its own. */
 export class LauncherRun {
@@ -28,7 +31,7 @@ export class LauncherRun {
     // as root, embedded PostgreSQL runs as another user, who must reach its data (mkdtemp is 0700)
     chmodSync(stateDir, 0o755);
     const ports = {} as LauncherPorts;
-    for (const name of ['postgres', 'gateway', 'tenants', 'auth', 'audit'] as const)
+    for (const name of ['postgres', 'gateway', 'tenants', 'auth', 'audit', 'scheduler'] as const)
       ports[name] = await freePort();
     const inherited = { ...process.env };
     for (const name of ['DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'LATTICE_LOG_FORMAT'])
@@ -42,6 +45,7 @@ export class LauncherRun {
         TENANTS_HTTP_PORT: String(ports.tenants),
         AUTH_HTTP_PORT: String(ports.auth),
         AUDIT_HTTP_PORT: String(ports.audit),
+        SCHEDULER_HTTP_PORT: String(ports.scheduler),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

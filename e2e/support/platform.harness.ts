@@ -65,6 +65,7 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     tenantsPort: await freePort(),
     authPort: await freePort(),
     auditPort: await freePort(),
+    schedulerPort: await freePort(),
     logLevel: 'info',
     // the gateway's rate limits count in Redis as in production, where the harness has one
     env: { ...(testRedisUrl() ? { REDIS_URL: testRedisUrl()! } : {}), ...env },

@@ -14,6 +14,8 @@ import { AuthenticationGuard, JwtGuard } from './auth/authentication.guard';
 import { JWKS_MIN_REFETCH_MS, JwksCache } from './auth/jwks.cache';
 import { JwtStrategy, TOKEN_EXPECTATIONS } from './auth/jwt.strategy';
 import { IdentityController } from './identity/identity.controller';
+import { JobsController } from './jobs/jobs.controller';
+import { QueuesController } from './jobs/queues.controller';
 import { RateLimitGuard } from './rate-limits/rate-limit.guard';
 import { TenantStandingGuard } from './tenants/tenant-standing.guard';
 import { RATE_LIMIT_STORE, TenantRateLimiter } from './rate-limits/rate-limiter';
@@ -51,7 +53,13 @@ export async function createGatewayApp(
       PassportModule,
       GatewayAuditModule,
     ],
-    controllers: [AuthController, IdentityController, TenantsController],
+    controllers: [
+      AuthController,
+      IdentityController,
+      TenantsController,
+      QueuesController,
+      JobsController,
+    ],
     providers: [
       TenantCache,
       DependenciesHealth,

@@ -21,7 +21,8 @@ export const SYSTEM_ROLES: readonly RoleDefinition[] = [
   },
   {
     name: 'platform-operator',
-    description: 'Runs the platform: reads every tenant, suspends them, manages GPUs and scaling',
+    description:
+      'Runs the platform: reads every tenant, suspends them, manages GPUs, scaling and job queues',
     level: 'platform',
     permissions: [
       'read:Tenant:platform',
@@ -29,6 +30,7 @@ export const SYSTEM_ROLES: readonly RoleDefinition[] = [
       'read:Usage:platform',
       'read:User:platform',
       'read:Job:platform',
+      'manage:Queue:platform',
       'read:AuditEvent:platform',
       'manage:GpuNode:platform',
       'manage:ScalingPolicy:platform',

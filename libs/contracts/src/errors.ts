@@ -9,6 +9,8 @@ export enum ErrorCode {
   NotFound = 'NOT_FOUND',
   Conflict = 'CONFLICT',
   InvalidState = 'INVALID_STATE',
+  /** An idempotency key replayed with a different request. */
+  IdempotencyMismatch = 'IDEMPOTENCY_MISMATCH',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   QuotaExceeded = 'QUOTA_EXCEEDED',

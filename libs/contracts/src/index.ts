@@ -17,3 +17,5 @@ export * from './gdpr/gdpr.schema';
 export * from './gdpr/gdpr.subjects';
 export * from './scheduler/scheduler.schema';
 export * from './scheduler/scheduler.subjects';
+export * from './scheduler/job.schema';
+export * from './scheduler/jobs.subjects';

@@ -30,6 +30,18 @@ export class TenantScope {
       return work(em);
     });
   }
+
+  /**
+   * A dispatcher's work across every tenant's rows of the tables that grant it
+   * (`dispatchAccessSql`): the scheduler choosing jobs for workers. Tenant-facing reads never
+   * use it; tables without that policy show it nothing.
+   */
+  runForDispatch<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (em) => {
+      await em.query(`SELECT set_config('app.scope', 'dispatch', true)`);
+      return work(em);
+    });
+  }
 }
 
 const CURRENT_TENANT = `NULLIF(current_setting('app.tenant_id', true), '')::uuid`;
@@ -59,4 +71,15 @@ export function directoryIsolationSql(schema: string, table: string, column: str
     `ALTER TABLE ${t} FORCE ROW LEVEL SECURITY`,
     `CREATE POLICY directory_isolation ON ${t} USING ${rule} WITH CHECK ${rule}`,
   ];
+}
+
+/**
+ * A second policy on a tenant-owned table (beside `tenantIsolationSql`'s) that lets work in
+ * `TenantScope.runForDispatch` read and write every tenant's rows: what a scheduler needs to
+ * choose among tenants. The platform scope gains nothing from it.
+ */
+export function dispatchAccessSql(schema: string, table: string): string[] {
+  const t = `${escapeIdentifier(schema)}.${escapeIdentifier(table)}`;
+  const rule = `(current_setting('app.scope', true) = 'dispatch')`;
+  return [`CREATE POLICY dispatch_access ON ${t} USING ${rule} WITH CHECK ${rule}`];
 }

@@ -21,4 +21,5 @@ export const launcherConfigSpec = {
   TENANTS_HTTP_PORT: variable(port(8081), 'Health and metrics port of the tenants service.'),
   AUTH_HTTP_PORT: variable(port(8082), 'Health and metrics port of the auth service.'),
   AUDIT_HTTP_PORT: variable(port(8083), 'Health and metrics port of the audit service.'),
+  SCHEDULER_HTTP_PORT: variable(port(8084), 'Health and metrics port of the scheduler service.'),
 };

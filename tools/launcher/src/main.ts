@@ -24,6 +24,7 @@ const COLORS: Record<string, string> = {
   audit: '\x1b[32m',
   gateway: '\x1b[35m',
   auth: '\x1b[34m',
+  scheduler: '\x1b[94m',
   launcher: '\x1b[33m',
 };
 const say = (service: string, line: string) =>
@@ -144,6 +145,7 @@ async function main(): Promise<void> {
       tenantsPort: config.TENANTS_HTTP_PORT,
       authPort: config.AUTH_HTTP_PORT,
       auditPort: config.AUDIT_HTTP_PORT,
+      schedulerPort: config.SCHEDULER_HTTP_PORT,
       auditCheckpointKey: process.env.AUDIT_CHECKPOINT_KEY ?? secrets.auditCheckpointKey,
       logLevel: config.LOG_LEVEL,
       logFormat: defaultLogFormat(process.env),

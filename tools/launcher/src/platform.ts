@@ -18,6 +18,8 @@ export interface PlatformOptions {
   authPort: number;
   /** Health and metrics port of the audit service. */
   auditPort?: number;
+  /** Health and metrics port of the scheduler service. */
+  schedulerPort?: number;
   /** Ed25519 private key (PEM) for audit checkpoints; a fresh one when omitted. */
   auditCheckpointKey?: string;
   logLevel?: string;
@@ -43,8 +45,8 @@ export interface RunningPlatform {
 
 /**
  * Starts every service as its own process, all at once (loading Node modules is most of a
- * start), then waits for each to be ready in dependency order: the tenants, auth and audit
- * services (which migrate their schemas first), then the gateway, whose readiness includes theirs.
+ * start), then waits for each to be ready in dependency order: the tenants, auth, audit and
+ * scheduler services (which migrate their schemas first), then the gateway, whose readiness includes theirs.
  */
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   const distDir = options.distDir ?? resolve(__dirname, '../../..');
@@ -58,6 +60,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ...options.env,
   };
   const auditPort = options.auditPort ?? 8083;
+  const schedulerPort = options.schedulerPort ?? 8084;
   // before the platform is up, a service given up on fails the start instead
   let up = false;
   const supervision = () => ({
@@ -118,6 +121,23 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           LATTICE_KEK: options.kek,
         },
         readyUrl: `http://127.0.0.1:${auditPort}/readyz`,
+      },
+      distDir,
+      options.log,
+      supervision(),
+    ),
+    new ServiceProcess(
+      {
+        name: 'scheduler',
+        entry: join('apps', 'scheduler', 'src', 'main.js'),
+        args: ['--migrate'],
+        env: {
+          ...common,
+          DATABASE_URL: options.databaseUrl,
+          ...(options.appPassword ? { DATABASE_APP_PASSWORD: options.appPassword } : {}),
+          SCHEDULER_HTTP_PORT: String(schedulerPort),
+        },
+        readyUrl: `http://127.0.0.1:${schedulerPort}/readyz`,
       },
       distDir,
       options.log,

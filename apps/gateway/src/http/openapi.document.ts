@@ -7,6 +7,8 @@ import { HealthController, MetricsController } from '@lattice/service-runtime';
 import { AuditController } from '../audit/audit.controller';
 import { AuthController } from '../auth/auth.controller';
 import { IdentityController } from '../identity/identity.controller';
+import { JobsController } from '../jobs/jobs.controller';
+import { QueuesController } from '../jobs/queues.controller';
 import { TenantsController } from '../tenants/tenants.controller';
 import { PROBLEM_SCHEMA } from './openapi';
 
@@ -24,6 +26,8 @@ export const GATEWAY_API_CONTROLLERS: Type[] = [
   AuthController,
   IdentityController,
   TenantsController,
+  QueuesController,
+  JobsController,
   AuditController,
   HealthController,
   MetricsController,
@@ -33,6 +37,7 @@ const TAGS: Record<string, string> = {
   auth: 'Sign-in, tokens and the signing keys',
   identity: 'Users, roles, service accounts and API keys',
   tenants: 'Tenants, their plans, quotas and usage',
+  jobs: 'Job queues, jobs and dead letters',
   audit: 'The audit trail, GDPR requests and consents',
   health: 'Liveness, readiness and metrics',
 };

@@ -27,6 +27,7 @@ const MAPPING: Record<ErrorCode, { status: number; title: string }> = {
   [ErrorCode.NotFound]: { status: 404, title: 'Not found' },
   [ErrorCode.Conflict]: { status: 409, title: 'Conflict' },
   [ErrorCode.InvalidState]: { status: 409, title: 'Invalid state' },
+  [ErrorCode.IdempotencyMismatch]: { status: 422, title: 'Idempotency key reused' },
   [ErrorCode.PayloadTooLarge]: { status: 413, title: 'Payload too large' },
   [ErrorCode.UnsupportedMediaType]: { status: 415, title: 'Unsupported media type' },
   [ErrorCode.QuotaExceeded]: { status: 429, title: 'Quota exceeded' },

@@ -12,6 +12,7 @@ export const RESOURCES = [
   'AuditEvent',
   'Usage',
   'Job',
+  'Queue',
   'Document',
   'GpuNode',
   'ScalingPolicy',

@@ -1,0 +1,92 @@
+import type { INestApplication } from '@nestjs/common';
+import { SchedulerJobsSubmit, type QueueView } from '@lattice/contracts';
+import { DispatchService } from './dispatch.service';
+import {
+  startSchedulerTestBed,
+  tenantMember,
+  worker,
+  type SchedulerTestBed,
+} from '../../test/scheduler.test-bed';
+
+// each file starts the tenants (or scheduler) service from the build, and a busy machine is slow
+jest.setTimeout(60_000);
+
+const JOBS_PER_TENANT = 150;
+const WORKERS_PER_REPLICA = 4;
+
+/** Two scheduler replicas on one database, leasing one queue at once. */
+describe('two scheduler replicas', () => {
+  let bed: SchedulerTestBed;
+  let replica: INestApplication;
+  let queue: QueueView;
+  let tenants: string[];
+
+  beforeAll(async () => {
+    bed = await startSchedulerTestBed();
+    replica = await bed.startReplica();
+    queue = await bed.newQueue({ maxTenantShare: 0.5 });
+    tenants = [await bed.newTenant('enterprise'), await bed.newTenant('professional')];
+    const work = [];
+    for (const tenantId of tenants)
+      for (let i = 0; i < JOBS_PER_TENANT; i++)
+        work.push(
+          bed.rpc.request(
+            SchedulerJobsSubmit,
+            { queue: queue.name, type: 'load', payload: { i }, priority: 'batch' },
+            tenantMember(tenantId),
+          ),
+        );
+    await Promise.all(work);
+  });
+  afterAll(() => bed?.close());
+
+  it('never lease one job twice, however their workers race', async () => {
+    const replicas = [bed.app.get(DispatchService), replica.get(DispatchService)];
+    const leasedBy = new Map<string, string[]>();
+
+    const runWorker = async (service: DispatchService, workerId: string) => {
+      await service.register(worker(), { workerId, queue: queue.name, concurrency: 8 });
+      let idle = 0;
+      // until the queue stays empty for this worker twice in a row
+      while (idle < 2) {
+        const { jobs } = await service.lease(worker(), { workerId, queue: queue.name, max: 8 });
+        idle = jobs.length === 0 ? idle + 1 : 0;
+        for (const job of jobs) {
+          leasedBy.set(job.id, [...(leasedBy.get(job.id) ?? []), workerId]);
+          await service.start(worker(), { workerId, jobId: job.id });
+          await service.complete(worker(), { workerId, jobId: job.id });
+        }
+      }
+    };
+
+    await Promise.all(
+      replicas.flatMap((service, r) =>
+        Array.from({ length: WORKERS_PER_REPLICA }, (_, w) => runWorker(service, `r${r}-w${w}`)),
+      ),
+    );
+
+    const doubled = [...leasedBy].filter(([, by]) => by.length > 1);
+    expect(doubled).toEqual([]);
+    expect(leasedBy.size).toBe(tenants.length * JOBS_PER_TENANT);
+    // both replicas did some of the work
+    const byReplica = new Set([...leasedBy.values()].map((by) => by[0]!.slice(0, 2)));
+    expect(byReplica).toEqual(new Set(['r0', 'r1']));
+
+    // and the database agrees: every job succeeded after exactly one lease
+    const rows: { state: string; leases: number; n: number }[] = await bed.ownerDb.query(
+      `SELECT j.state, count(t.id)::int AS leases, count(DISTINCT j.id)::int AS n
+         FROM scheduler.jobs j
+         JOIN scheduler.job_transitions t ON t.job_id = j.id AND t.to_state = 'leased'
+        WHERE j.queue = $1
+        GROUP BY j.state`,
+      [queue.name],
+    );
+    expect(rows).toEqual([
+      {
+        state: 'succeeded',
+        leases: tenants.length * JOBS_PER_TENANT,
+        n: tenants.length * JOBS_PER_TENANT,
+      },
+    ]);
+  });
+});
