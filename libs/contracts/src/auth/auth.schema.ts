@@ -44,6 +44,7 @@ export const LogoutReply = z.object({ revoked: z.boolean() });
 export const Jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
 export type Jwks = z.infer<typeof Jwks>;
 export const RotateKeysReply = z.object({ kid: z.string(), retired: z.array(z.string()) });
+export const SigningKeyRotated = z.object({ kid: z.string().min(1).max(100) });
 
 export const USER_STATUSES = ['active', 'locked', 'disabled'] as const;
 export const UserView = z.object({
