@@ -13,6 +13,8 @@ import {
 } from '@lattice/testing';
 import { JWKS_MAX_AGE_MS, JwksCache } from './jwks.cache';
 
+jest.setTimeout(30_000);
+
 const publicJwk = (kid: string) => ({
   ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
   kid,
@@ -116,7 +118,10 @@ describe(JwksCache.name, () => {
     const later = Date.now() + JWKS_MAX_AGE_MS + 1_000;
     jest.spyOn(Date, 'now').mockReturnValue(later);
     expect(await cache.keyFor('one')).toBe(key);
+    // waiting takes the real clock; the set stays past its age when it is put back
+    jest.restoreAllMocks();
     await eventually(() => expect(failures.join('')).toContain('fetching the JWKS'));
+    jest.spyOn(Date, 'now').mockReturnValue(later);
     // the refresh has failed by now, and the key in hand still verifies
     expect(await cache.keyFor('one')).toBe(key);
     // an unknown kid is unknown, not an outage, while keys from an earlier fetch exist
