@@ -85,6 +85,7 @@ describe('audit API through the gateway', () => {
 
     const filtered = await events('&outcome=denied');
     expect(filtered.every((e) => e.outcome === 'denied')).toBe(true);
+    expect(filtered.map((e) => e.id)).toContain(denied.id);
 
     const verified = await platform.call('/v1/audit-events/verify', { method: 'POST', json: {} });
     expect(verified.status).toBe(200);

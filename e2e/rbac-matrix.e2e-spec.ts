@@ -31,6 +31,7 @@ interface Probe {
 }
 
 const some = randomUUID();
+const PLATFORM_TENANT = '00000000-0000-0000-0000-000000000000';
 const USER_READERS: Role[] = [
   'platform-admin',
   'platform-operator',
@@ -363,6 +364,7 @@ describe('every role on every route', () => {
   const tokens = new Map<Role, string>();
   const keys = new Map<Role, string>();
   const ids = { own: '', other: '' };
+  const slugs = { own: '', other: '' };
   const password = 'a-password-long-enough';
 
   async function tenant(plan = 'enterprise') {
@@ -391,7 +393,9 @@ describe('every role on every route', () => {
     const other = await tenant();
     ids.own = own.id;
     ids.other = other.id;
-    const platformTenant = { id: '00000000-0000-0000-0000-000000000000', slug: 'platform' };
+    slugs.own = own.slug;
+    slugs.other = other.slug;
+    const platformTenant = { id: PLATFORM_TENANT, slug: 'platform' };
     for (const role of PLATFORM_ROLES) tokens.set(role, await member(platformTenant, role));
     for (const role of TENANT_ROLES) tokens.set(role, await member(own, role));
 
@@ -429,6 +433,302 @@ describe('every role on every route', () => {
     if ([200, 201, 204, 400, 404, 409].includes(status)) return 'allowed';
     return `answered ${status}`;
   }
+
+  /** A request of a success path: it must answer 2xx. */
+  interface Step {
+    method: string;
+    path: string;
+    json?: unknown;
+  }
+  const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+  const isPlatform = (role: Role) => (PLATFORM_ROLES as readonly Role[]).includes(role);
+
+  async function userIn(tenantId: string, roles: string[]): Promise<string> {
+    const created = await platform.call('/v1/users', {
+      method: 'POST',
+      json: { tenantId, email: `${unique('target')}@example.com`, password, roles },
+    });
+    expect(created.status).toBe(201);
+    return (await created.json()).id as string;
+  }
+
+  // before the matrix below, which ends by closing the tenant these calls work in
+  it('answers a real, valid request with success for every role that holds the permission', async () => {
+    // a user of the caller's own tenant: a user id alone names a user there (the platform's
+    // roles name no other tenant on these routes)
+    const targets = {
+      tenant: await userIn(ids.own, ['viewer']),
+      platform: await userIn(PLATFORM_TENANT, []),
+    };
+    const target = targets.tenant;
+    const targetOf = (role: Role) => (isPlatform(role) ? targets.platform : targets.tenant);
+    const scratch = await tenant();
+    const closing = await tenant();
+    const ownedToClose = await tenant();
+    const closingOwner = await member(ownedToClose, 'tenant-owner');
+    /** Where a tenant-level call of a platform role is aimed: it names the tenant. */
+    const aim = (role: Role) => (isPlatform(role) ? { tenantId: ids.own } : {});
+
+    /** One real request (or a short sequence) per permission, as `role` would make it. */
+    const SUCCESS: Record<string, (role: Role) => Step[]> = {
+      'create a tenant': () => {
+        const slug = unique('ok');
+        return [
+          { method: 'POST', path: '/v1/tenants', json: { slug, name: slug, plan: 'starter' } },
+        ];
+      },
+      'list tenants': () => [{ method: 'GET', path: '/v1/tenants' }],
+      'read its tenant': () => [{ method: 'GET', path: `/v1/tenants/${ids.own}` }],
+      'read another tenant': () => [{ method: 'GET', path: `/v1/tenants/${ids.other}` }],
+      'rename its tenant': (role) => [
+        { method: 'PATCH', path: `/v1/tenants/${ids.own}`, json: { name: `renamed by ${role}` } },
+      ],
+      'suspend a tenant': () => [
+        { method: 'POST', path: `/v1/tenants/${scratch.id}/suspend` },
+        { method: 'POST', path: `/v1/tenants/${scratch.id}/reactivate` },
+      ],
+      'reactivate a tenant': () => [
+        { method: 'POST', path: `/v1/tenants/${scratch.id}/suspend` },
+        { method: 'POST', path: `/v1/tenants/${scratch.id}/reactivate` },
+      ],
+      'read its usage': () => [{ method: 'GET', path: `/v1/tenants/${ids.own}/usage` }],
+      'create a user': (role) => [
+        {
+          method: 'POST',
+          path: '/v1/users',
+          json: { ...aim(role), email: `${unique(role)}@example.com`, password, roles: ['viewer'] },
+        },
+      ],
+      'list users': () => [{ method: 'GET', path: '/v1/users' }],
+      'read a user': (role) => [{ method: 'GET', path: `/v1/users/${targetOf(role)}` }],
+      'disable a user': (role) => [
+        { method: 'POST', path: `/v1/users/${targetOf(role)}/disable` },
+        { method: 'POST', path: `/v1/users/${targetOf(role)}/enable` },
+      ],
+      'enable a user': (role) => [
+        { method: 'POST', path: `/v1/users/${targetOf(role)}/disable` },
+        { method: 'POST', path: `/v1/users/${targetOf(role)}/enable` },
+      ],
+      'list roles': () => [{ method: 'GET', path: '/v1/roles' }],
+      'define a role': () => [
+        {
+          method: 'POST',
+          path: '/v1/roles',
+          json: { name: unique('reader'), permissions: ['read:Tenant:tenant'] },
+        },
+      ],
+      'delete a role': () => {
+        const name = unique('short-lived');
+        return [
+          {
+            method: 'POST',
+            path: '/v1/roles',
+            json: { name, permissions: ['read:Tenant:tenant'] },
+          },
+          { method: 'DELETE', path: `/v1/roles/${name}` },
+        ];
+      },
+      'grant a role': (role) => [
+        {
+          method: 'POST',
+          path: '/v1/role-bindings',
+          json: { ...aim(role), principalId: target, role: 'analyst' },
+        },
+      ],
+      'revoke a role': (role) => [
+        {
+          method: 'POST',
+          path: '/v1/role-bindings',
+          json: { ...aim(role), principalId: target, role: 'billing' },
+        },
+        {
+          method: 'POST',
+          path: '/v1/role-bindings/revoke',
+          json: { ...aim(role), principalId: target, role: 'billing' },
+        },
+      ],
+      // the platform tenant grants no tenant roles: its accounts take a platform one
+      'create a service account': (role) => [
+        {
+          method: 'POST',
+          path: '/v1/service-accounts',
+          json: {
+            name: unique('worker'),
+            ...(isPlatform(role) ? { roles: ['platform-operator'] } : {}),
+          },
+        },
+      ],
+      'list service accounts': () => [{ method: 'GET', path: '/v1/service-accounts' }],
+      'create an API key': () => [
+        { method: 'POST', path: '/v1/api-keys', json: { name: unique('key') } },
+      ],
+      'list API keys': () => [{ method: 'GET', path: '/v1/api-keys' }],
+      // the key is created first, so its id is filled in when the step is made
+      'revoke an API key': () => [
+        { method: 'POST', path: '/v1/api-keys', json: { name: unique('to-revoke') } },
+        { method: 'DELETE', path: '/v1/api-keys/{created}' },
+      ],
+      'say who it is': () => [{ method: 'GET', path: '/v1/auth/me' }],
+      'rotate the signing keys': () => [{ method: 'POST', path: '/v1/auth/signing-keys/rotate' }],
+      'read a tenant by slug': () => [{ method: 'GET', path: `/v1/tenants/by-slug/${slugs.own}` }],
+      'read the audit trail': () => [{ method: 'GET', path: '/v1/audit-events?limit=5' }],
+      'export the audit trail': () => [
+        {
+          method: 'GET',
+          path: `/v1/audit-events/export?from=2020-01-01T00:00:00Z&to=${new Date().toISOString()}`,
+        },
+      ],
+      'verify the audit chain': (role) => [
+        { method: 'POST', path: '/v1/audit-events/verify', json: aim(role) },
+      ],
+      'delete its tenant': (role) => [
+        {
+          method: 'DELETE',
+          path: `/v1/tenants/${role === 'tenant-owner' ? ownedToClose.id : closing.id}`,
+        },
+      ],
+    };
+
+    const outcomes: string[] = [];
+    const expected: string[] = [];
+    for (const probe of PROBES) {
+      const steps = SUCCESS[probe.name];
+      if (!steps) {
+        outcomes.push(`${probe.name}: no success path`);
+        continue;
+      }
+      for (const role of probe.allowed) {
+        // the tenant owner closes a tenant of its own, not the one the other probes work in
+        const token =
+          probe.destructive && role === 'tenant-owner' ? closingOwner : tokens.get(role)!;
+        let created = '';
+        for (const step of steps(role)) {
+          const response = await platform.call(step.path.replace('{created}', created), {
+            method: step.method,
+            token,
+            ...(step.json !== undefined ? { json: step.json } : {}),
+          });
+          const body = await response.text();
+          if (response.status === 201) {
+            const made = JSON.parse(body) as { id?: string; apiKey?: { id: string } };
+            created = made.apiKey?.id ?? made.id ?? '';
+          }
+          const ok = response.status >= 200 && response.status < 300;
+          outcomes.push(
+            `${role} ${probe.name}: ${step.method} ${ok ? 'succeeded' : `${response.status} ${body.slice(0, 200)}`}`,
+          );
+          expected.push(`${role} ${probe.name}: ${step.method} succeeded`);
+        }
+      }
+    }
+    expect(outcomes).toEqual(expected);
+  });
+
+  it("cannot reach or change another tenant's users, API keys, roles or tenant by their real ids", async () => {
+    const other = { id: ids.other, slug: slugs.other };
+    const neighbour = await userIn(other.id, ['viewer']);
+    const otherOwner = await member(other, 'tenant-owner');
+    const keyCreated = await platform.call('/v1/api-keys', {
+      method: 'POST',
+      token: otherOwner,
+      json: { name: unique('theirs') },
+    });
+    expect(keyCreated.status).toBe(201);
+    const { key: otherKeySecret, apiKey } = (await keyCreated.json()) as {
+      key: string;
+      apiKey: { id: string };
+    };
+    const otherKey = { id: apiKey.id, key: otherKeySecret };
+    const roleName = unique('theirs');
+    const roleCreated = await platform.call('/v1/roles', {
+      method: 'POST',
+      token: otherOwner,
+      json: { name: roleName, permissions: ['read:Tenant:tenant'] },
+    });
+    expect(roleCreated.status).toBe(201);
+    const accountCreated = await platform.call('/v1/service-accounts', {
+      method: 'POST',
+      token: otherOwner,
+      json: { name: unique('their-worker') },
+    });
+    expect(accountCreated.status).toBe(201);
+    const otherAccount = (await accountCreated.json()).id as string;
+
+    /** What the other tenant looks like, seen by its owner: none of it may change. */
+    const snapshot = async () => {
+      const read = async (path: string) => {
+        const response = await platform.call(path, { token: otherOwner });
+        expect(response.status).toBe(200);
+        return response.json();
+      };
+      const user = await read(`/v1/users/${neighbour}`);
+      const tenantView = await read(`/v1/tenants/${other.id}`);
+      const roles = await read('/v1/roles');
+      const keysList = await read('/v1/api-keys');
+      return {
+        user: { status: user.status, roles: user.roles },
+        tenant: { name: tenantView.name, status: tenantView.status, plan: tenantView.plan },
+        roles: (roles.items as { name: string }[]).map((r) => r.name).sort(),
+        keys: (keysList.items as { id: string; revokedAt?: string | null }[])
+          .map((k) => `${k.id} ${k.revokedAt ?? 'live'}`)
+          .sort(),
+      };
+    };
+    const before = await snapshot();
+    expect(before.roles).toContain(roleName);
+    expect(before.keys).toContain(`${otherKey.id} live`);
+
+    const attempts: Step[] = [
+      { method: 'GET', path: `/v1/users/${neighbour}` },
+      { method: 'POST', path: `/v1/users/${neighbour}/disable` },
+      { method: 'POST', path: `/v1/users/${neighbour}/enable` },
+      {
+        method: 'POST',
+        path: '/v1/role-bindings',
+        json: { principalId: neighbour, role: 'tenant-admin' },
+      },
+      {
+        method: 'POST',
+        path: '/v1/role-bindings/revoke',
+        json: { principalId: neighbour, role: 'viewer' },
+      },
+      { method: 'DELETE', path: `/v1/api-keys/${otherKey.id}` },
+      {
+        method: 'POST',
+        path: '/v1/api-keys',
+        json: { name: unique('stolen'), serviceAccountId: otherAccount },
+      },
+      { method: 'DELETE', path: `/v1/roles/${roleName}` },
+      { method: 'GET', path: `/v1/tenants/${other.id}` },
+      { method: 'PATCH', path: `/v1/tenants/${other.id}`, json: { name: 'taken over' } },
+      { method: 'GET', path: `/v1/tenants/${other.id}/usage` },
+      { method: 'DELETE', path: `/v1/tenants/${other.id}` },
+    ];
+    const outcomes: string[] = [];
+    const expected: string[] = [];
+    for (const role of ['tenant-owner', 'tenant-admin', 'developer'] as const) {
+      for (const credential of [tokens.get(role)!, keys.get(role)!]) {
+        for (const attempt of attempts) {
+          const response = await platform.call(attempt.path, {
+            method: attempt.method,
+            token: credential,
+            ...(attempt.json !== undefined ? { json: attempt.json } : {}),
+          });
+          const refused = response.status === 403 || response.status === 404;
+          outcomes.push(
+            `${role} ${attempt.method} ${attempt.path}: ${refused ? 'refused' : response.status}`,
+          );
+          expected.push(`${role} ${attempt.method} ${attempt.path}: refused`);
+        }
+      }
+    }
+    expect(outcomes).toEqual(expected);
+    expect(await snapshot()).toEqual(before);
+    // the other tenant's key still works
+    expect((await platform.call(`/v1/tenants/${other.id}`, { token: otherKey.key })).status).toBe(
+      200,
+    );
+  });
 
   it('lets through exactly the roles that hold the permission, and refuses the rest with 403', async () => {
     const outcomes: string[] = [];
@@ -514,6 +814,9 @@ describe('every role on every route', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await refused.json()).code).toBe('RATE_LIMITED');
     // another tenant is not held back by this one's traffic
-    expect((await platform.call(`/v1/tenants/${ids.other}`)).status).not.toBe(429);
+    const neighbour = await member({ id: ids.other, slug: slugs.other }, 'viewer');
+    expect((await platform.call(`/v1/tenants/${ids.other}`, { token: neighbour })).status).toBe(
+      200,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { JSONCodec, type NatsConnection } from 'nats';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { AuditStream, type AuditEvent } from '@lattice/contracts';
+import { AuditEvents, AuditStream, type AuditEvent } from '@lattice/contracts';
 import { LocalNatsServer, eventually, testNamespace } from '@lattice/testing';
 import { AuditRecorder, type AuditRecord } from './audit-recorder';
 import { ensureStream, JetStreamPublisher } from './jetstream';
@@ -30,16 +30,18 @@ describe(AuditRecorder.name, () => {
   let ns: SubjectNamespace;
   let recorder: AuditRecorder;
 
-  const stored = async (): Promise<AuditEvent[]> => {
+  /** What the stream holds, each message with the subject it was published on. */
+  const storedMessages = async (): Promise<{ subject: string; event: AuditEvent }[]> => {
     const jsm = await nc.jetstreamManager();
     const info = await jsm.streams.info(ns.stream(AuditStream.name));
-    const events: AuditEvent[] = [];
+    const messages: { subject: string; event: AuditEvent }[] = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && seq > 0; seq++) {
       const msg = await jsm.streams.getMessage(ns.stream(AuditStream.name), { seq });
-      events.push(json.decode(msg.data));
+      messages.push({ subject: msg.subject, event: json.decode(msg.data) });
     }
-    return events;
+    return messages;
   };
+  const stored = async (): Promise<AuditEvent[]> => (await storedMessages()).map((m) => m.event);
 
   beforeAll(async () => {
     server = await LocalNatsServer.start();
@@ -68,6 +70,10 @@ describe(AuditRecorder.name, () => {
       actor: { type: 'user', id: 'u-1', roles: ['developer'] },
     });
     expect(Date.parse(first!.occurredAt)).not.toBeNaN();
+    const subjects = (await storedMessages())
+      .filter((m) => m.event.id === id)
+      .map((m) => m.subject);
+    expect(subjects).toEqual([ns.subject(`${AuditEvents.subject}.${TENANT}`)]);
   });
 
   it('does not duplicate an event published twice under the same id', async () => {
@@ -119,7 +125,7 @@ describe(AuditRecorder.name, () => {
     expect(ids.every((id) => kept.has(id))).toBe(true);
   });
 
-  it('drops the oldest events, and says so, when its buffer is full', async () => {
+  it('drops the oldest events still waiting (not the one being sent), and says so, when its buffer is full', async () => {
     const metrics = new Registry();
     const small = new AuditRecorder(new JetStreamPublisher(nc, ns), {
       logger,
@@ -147,5 +153,9 @@ describe(AuditRecorder.name, () => {
     // the newest is never the one dropped
     expect(ids.filter((id) => kept.has(id))).toHaveLength(2);
     expect(kept.has(ids[2]!)).toBe(true);
+    // the first went out at once and is being sent when the buffer fills: the one dropped is
+    // the oldest of those still waiting
+    expect(kept.has(ids[0]!)).toBe(true);
+    expect(kept.has(ids[1]!)).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
 import { JSONCodec } from 'nats';
 import { loadConfig } from '@lattice/config';
 import { AuditEvents, AuditVerify } from '@lattice/contracts';
@@ -75,6 +76,19 @@ describe(AuditIngestService.name, () => {
     expect(await verify(tenantId)).toMatchObject({ valid: true, headSeq: 2 });
   });
 
+  /** Counts the events an instance stores, as its ingest service reports them. */
+  const tally = (app: INestApplication) => {
+    const service = app.get(AuditIngestService);
+    const ingest = service.ingest.bind(service);
+    const count = { events: 0 };
+    jest.spyOn(service, 'ingest').mockImplementation(async (batch) => {
+      const stored = await ingest(batch);
+      count.events += stored;
+      return stored;
+    });
+    return count;
+  };
+
   it('never forks a chain when two instances write the same tenant at once', async () => {
     const second = await createAuditApp(
       loadConfig(auditConfigSpec, { ...bed.env, AUDIT_BATCH_SIZE: '7' }),
@@ -82,12 +96,18 @@ describe(AuditIngestService.name, () => {
     );
     try {
       const tenantId = randomUUID();
+      const written = [tally(bed.app), tally(second)];
       const sent = Array.from({ length: 400 }, () => auditEvent(tenantId));
       await Promise.all(sent.map((e) => bed.publish(e)));
       await bed.caughtUp();
       expect(new Set(await ids(tenantId))).toEqual(new Set(sent.map((e) => e.id)));
       expect(await verify(tenantId)).toMatchObject({ valid: true, headSeq: 400 });
+      // both instances wrote some of them, and between them each event once
+      expect(written[0]!.events).toBeGreaterThan(0);
+      expect(written[1]!.events).toBeGreaterThan(0);
+      expect(written[0]!.events + written[1]!.events).toBe(400);
     } finally {
+      jest.restoreAllMocks();
       await second.close();
     }
   });

@@ -236,7 +236,7 @@ describe('API keys, service accounts and roles', () => {
   });
 
   it("keeps one tenant's admins out of another tenant's users", async () => {
-    const { ctx } = await as(['tenant-admin']);
+    const { user, ctx } = await as(['tenant-admin']);
     const intrusion = await failure(
       bed.rpc.request(
         AuthUsersCreate,
@@ -248,6 +248,14 @@ describe('API keys, service accounts and roles', () => {
     await bed.newUser(other.id, ['viewer'], 'only-in-other@example.com');
     const listed = await bed.rpc.request(AuthUsersList, {}, ctx);
     expect(listed.items.every((u) => u.tenantId === tenant.id)).toBe(true);
+    // exactly this tenant's users, the caller among them, as the table owner counts them
+    const everyone = await bed.rpc.request(AuthUsersList, { limit: 100 }, ctx);
+    const own: { id: string }[] = await bed.ownerDb.query(
+      `SELECT id FROM auth.users WHERE tenant_id = $1`,
+      [tenant.id],
+    );
+    expect(everyone.items.map((u) => u.id).sort()).toEqual(own.map((r) => r.id).sort());
+    expect(everyone.items.map((u) => u.id)).toContain(user.id);
     const peek = await failure(bed.rpc.request(AuthUsersList, { tenantId: other.id }, ctx));
     expect(peek.code).toBe(ErrorCode.Forbidden);
   });

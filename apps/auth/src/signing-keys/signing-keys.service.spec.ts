@@ -1,3 +1,5 @@
+import { AuthSigningKeyRotated } from '@lattice/contracts';
+import { EventBus } from '@lattice/messaging';
 import { EnvelopeCipher, KeyRing } from '@lattice/secrets';
 import { Clock } from '@lattice/service-runtime';
 import { ManualClock, createTestBed, provide, type StrictMock } from '@lattice/testing';
@@ -16,6 +18,7 @@ describe(SigningKeys.name, () => {
   let sut: SigningKeys;
   let clock: ManualClock;
   let keys: StrictMock<SigningKeyRepository>;
+  let events: StrictMock<EventBus>;
   /** The keys as the table keeps them: the last one stored is the active one. */
   let stored: (SigningKeyRow & { retired: boolean })[];
 
@@ -29,6 +32,8 @@ describe(SigningKeys.name, () => {
     ]);
     sut = bed.sut;
     keys = bed.mocks.get(SigningKeyRepository);
+    events = bed.mocks.get(EventBus);
+    events.publish.mockReturnValue(undefined);
     keys.active.mockImplementation(async () => stored.find((k) => !k.retired));
     keys.replaceActive.mockImplementation(async (key, now) => {
       const retired = stored.filter((k) => !k.retired);
@@ -98,5 +103,7 @@ describe(SigningKeys.name, () => {
     clock.advance(1);
     await sut.ensureFresh();
     expect(stored.map((k) => k.retired)).toEqual([true, false]);
+    // gateways hear of each new key before anything is signed with it
+    expect(events.publish).toHaveBeenLastCalledWith(AuthSigningKeyRotated, { kid: stored[1]!.kid });
   });
 });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
-import type { Jwks } from '@lattice/contracts';
+import { AuthSigningKeyRotated, type Jwks } from '@lattice/contracts';
+import { EventBus } from '@lattice/messaging';
 import { EnvelopeCipher } from '@lattice/secrets';
 import { Clock } from '@lattice/service-runtime';
 import { AUTH_SETTINGS, type AuthSettings } from '../auth.settings';
@@ -35,6 +36,7 @@ export class SigningKeys {
     private readonly keys: SigningKeyRepository,
     private readonly cipher: EnvelopeCipher,
     private readonly clock: Clock,
+    private readonly events: EventBus,
     @Inject(AUTH_SETTINGS) private readonly settings: AuthSettings,
   ) {}
 
@@ -67,7 +69,11 @@ export class SigningKeys {
     }
   }
 
-  /** A new key signs from now on; the one it replaces verifies until its tokens expire. */
+  /**
+   * A new key signs from now on; the one it replaces verifies until its tokens expire. Gateways
+   * are told before this replica signs with it, so they fetch it at once instead of refusing
+   * its first tokens until their bound on JWKS refetches lets them look.
+   */
   async rotate(): Promise<{ kid: string; retired: string[] }> {
     const kid = randomBytes(12).toString('base64url');
     const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
@@ -82,6 +88,7 @@ export class SigningKeys {
       now,
       verifyUntil,
     );
+    this.events.publish(AuthSigningKeyRotated, { kid });
     this.active = undefined;
     return { kid, retired };
   }

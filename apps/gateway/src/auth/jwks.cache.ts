@@ -1,8 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Subscription } from 'nats';
 import type { Logger } from 'pino';
-import { AuthJwks } from '@lattice/contracts';
-import { RpcClient } from '@lattice/messaging';
+import { AuthJwks, AuthSigningKeyRotated } from '@lattice/contracts';
+import { EventBus, RpcClient } from '@lattice/messaging';
 import { serviceContext } from '@lattice/request-context';
 import { LOGGER } from '@lattice/service-runtime';
 
@@ -17,23 +18,41 @@ export const JWKS_MAX_AGE_MS = 10 * 60_000;
  * - A token with a kid not yet known makes the gateway fetch the set again, but no more often
  *   than the bound (counted from the last attempt, failed or not), so a stream of forged kids
  *   cannot turn into a stream of requests to the auth service.
+ * - A rotation announced by the auth service is fetched at once, whatever the bound, and a
+ *   token that arrives while that fetch is under way waits for it: the first tokens of a new
+ *   key are not refused until the bound lets the gateway look.
  * - A set past its age is refreshed in the background while the keys in hand go on verifying:
  *   an auth service that is down or slow does not turn every valid token into a 401.
  */
 @Injectable()
-export class JwksCache {
+export class JwksCache implements OnModuleInit, OnModuleDestroy {
   private keys = new Map<string, KeyObject>();
   private fetchedAt = 0;
   private attemptedAt = 0;
   private inflight?: Promise<void>;
+  private subscription?: Subscription;
 
   constructor(
     private readonly rpc: RpcClient,
+    private readonly events: EventBus,
     @Inject(JWKS_MIN_REFETCH_MS) private readonly minRefetchMs: number,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  onModuleInit(): void {
+    // only the auth service may publish here (NATS permissions), and fetches coalesce
+    this.subscription = this.events.subscribe(AuthSigningKeyRotated, async ({ kid }) => {
+      if (!this.keys.has(kid))
+        await this.refresh().catch((error: unknown) => this.failed(error, false));
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+
   async keyFor(kid: string): Promise<KeyObject | undefined> {
+    if (!this.keys.has(kid) && this.inflight) await this.inflight.catch(() => undefined);
     const now = Date.now();
     const mayFetch = now - this.attemptedAt >= this.minRefetchMs;
     if (!this.keys.has(kid)) {

@@ -42,6 +42,12 @@ describe('leader election between two operator replicas', () => {
     const rescale = (await bed.events('api')).find((e) => e.reason === 'FallbackActive');
     expect(rescale?.reportingInstance).toBe(leaderName);
     expect(replicas[standbyName].elector.isLeader).toBe(false);
+    // every action so far was the leader's: a standby that acted as well would have its events
+    const beforeHandOver = await bed.events('api');
+    expect(beforeHandOver.length).toBeGreaterThan(0);
+    expect(
+      beforeHandOver.filter((e) => e.reportingInstance !== leaderName).map((e) => e.reason),
+    ).toEqual([]);
 
     // the leader dies without releasing its lease
     await replicas[leaderName].halt();
@@ -66,6 +72,14 @@ describe('leader election between two operator replicas', () => {
       LEASE_SECONDS * 1000,
     );
     const events = await bed.events('api');
+    // everything done before the standby took the lease was the leader's, up to the halt and
+    // after it (event times have whole seconds: those of the second it took it are left out)
+    const handOver = Math.floor(new Date(lease!.acquireTime!).getTime() / 1000) * 1000;
+    const before = events.filter((e) => new Date(e.firstTimestamp!).getTime() < handOver);
+    expect(before.length).toBeGreaterThanOrEqual(beforeHandOver.length);
+    expect(before.filter((e) => e.reportingInstance !== leaderName).map((e) => e.reason)).toEqual(
+      [],
+    );
     expect(
       events.some((e) => e.reason === 'FallbackActive' && e.reportingInstance === standbyName),
     ).toBe(true);

@@ -9,6 +9,7 @@ import {
   startTenantsTestBed,
   type TenantsTestBed,
 } from '../../test/tenants.test-bed';
+import { TenantOutbox } from '../events/tenant-outbox';
 import { UsageService } from '../usage/usage.service';
 
 const TENANT_OWNED = ['usage_events', 'usage_meters'] as const;
@@ -105,6 +106,33 @@ describe(TenantScope.name, () => {
   });
 
   it('shows nothing, and raises no error, where no tenant is set', async () => {
+    // the relay empties the outbox within a second: held still, with rows of both tenants in
+    // it, an empty answer means the policy hid them
+    const outbox = bed.app.get(TenantOutbox);
+    await outbox.onApplicationShutdown();
+    const seeded = [randomUUID(), randomUUID()];
+    try {
+      for (const [i, tenant] of [a, b].entries()) {
+        await bed.ownerDb.query(
+          `INSERT INTO tenants.outbox (tenant_id, event_id, subject_suffix, payload)
+           VALUES ($1, $2, 'updated', '{}')`,
+          [tenant.id, seeded[i]],
+        );
+      }
+      const held: { tenant_id: string }[] = await bed.ownerDb.query(
+        `SELECT tenant_id FROM tenants.outbox WHERE event_id = ANY($1) ORDER BY tenant_id`,
+        [seeded],
+      );
+      expect(held.map((r) => r.tenant_id)).toEqual([a.id, b.id].sort());
+      await expectNothingUnscoped();
+    } finally {
+      await bed.ownerDb.query(`DELETE FROM tenants.outbox WHERE event_id = ANY($1)`, [seeded]);
+      outbox.onApplicationBootstrap();
+    }
+  });
+
+  /** Every tenant-owned table, read as the runtime role with no tenant set. */
+  async function expectNothingUnscoped() {
     for (const table of [...TENANT_OWNED, 'tenants', 'outbox']) {
       await expect(bed.runtimeDb.query(`SELECT * FROM tenants.${table}`)).resolves.toEqual([]);
     }
@@ -113,7 +141,7 @@ describe(TenantScope.name, () => {
       em.query('SELECT * FROM tenants.usage_meters'),
     );
     expect(inTransaction).toEqual([]);
-  });
+  }
 
   it('forgets the tenant when the transaction ends, on the very same pooled connection', async () => {
     // one connection, so the next query is certain to reuse the one that was scoped

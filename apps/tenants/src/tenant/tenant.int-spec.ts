@@ -20,6 +20,7 @@ import {
   tenantMember,
   type TenantsTestBed,
 } from '../../test/tenants.test-bed';
+import { TenantOutbox } from '../events/tenant-outbox';
 import { TenantService } from './tenant.service';
 
 describe(TenantService.name, () => {
@@ -213,13 +214,43 @@ describe(TenantService.name, () => {
     const sub: Subscription = bed.nats.subscribe(bed.ns.subject(TenantLifecycle.filter), {
       callback: (_, msg) => events.push(codec.decode(msg.data)),
     });
+    const outbox = bed.app.get(TenantOutbox);
+    /** Whatever is committed in the outbox now has been published and has reached us. */
+    const relayed = async () => {
+      // the second pass starts after whatever pass was under way when we asked
+      await outbox.kick();
+      await outbox.kick();
+      await bed.nats.flush();
+    };
+    const seen = (id: string) =>
+      events.filter((e) => e.tenantId === id).map((e) => [e.type, e.version]);
+    let commit = () => {};
     try {
       const t = await create();
-      await bed.rpc.request(
+      // the rename holds its transaction open after writing its event: nothing may leave yet
+      let written!: () => void;
+      const inTransaction = new Promise<void>((resolve) => (written = resolve));
+      const committable = new Promise<void>((resolve) => (commit = resolve));
+      const record = outbox.record.bind(outbox);
+      jest.spyOn(outbox, 'record').mockImplementation(async (em, type, tenant, at) => {
+        await record(em, type, tenant, at);
+        if (type === 'updated') {
+          written();
+          await committable;
+        }
+      });
+      const renaming = bed.rpc.request(
         TenantsUpdate,
         { id: t.id, changes: { name: 'Changed' } },
         platformAdmin(),
       );
+      await inTransaction;
+      await relayed();
+      expect(seen(t.id)).toEqual([['created', 1]]);
+      commit();
+      await renaming;
+      jest.restoreAllMocks();
+
       await bed.rpc.request(TenantsSuspend, { id: t.id }, platformAdmin());
       await eventually(() =>
         expect(events.filter((e) => e.tenantId === t.id).map((e) => [e.type, e.version])).toEqual([
@@ -228,7 +259,7 @@ describe(TenantService.name, () => {
           ['suspended', 3],
         ]),
       );
-      // a refused change publishes nothing
+      // a refused change publishes nothing: the next event to arrive is the next change's
       await failure(
         bed.rpc.request(
           TenantsUpdate,
@@ -236,9 +267,20 @@ describe(TenantService.name, () => {
           platformAdmin(),
         ),
       );
+      await relayed();
+      await bed.rpc.request(TenantsReactivate, { id: t.id }, platformAdmin());
+      await eventually(() => expect(seen(t.id).length).toBeGreaterThanOrEqual(4));
+      expect(seen(t.id)).toEqual([
+        ['created', 1],
+        ['updated', 2],
+        ['suspended', 3],
+        ['reactivated', 4],
+      ]);
       const { n } = (await bed.ownerDb.query('SELECT count(*)::int AS n FROM tenants.outbox'))[0];
       expect(n).toBe(0);
     } finally {
+      commit();
+      jest.restoreAllMocks();
       sub.unsubscribe();
     }
   });

@@ -46,6 +46,7 @@ export const LogoutReply = z.object({ revoked: z.boolean() });
 export const Jwks = z.object({ keys: z.array(storableJson(z.record(storedText(), z.unknown()))) });
 export type Jwks = z.infer<typeof Jwks>;
 export const RotateKeysReply = z.object({ kid: storedText(), retired: z.array(storedText()) });
+export const SigningKeyRotated = z.object({ kid: text({ min: 1, max: 100 }) });
 
 export const USER_STATUSES = ['active', 'locked', 'disabled'] as const;
 export const UserView = z.object({

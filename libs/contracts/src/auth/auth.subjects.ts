@@ -24,6 +24,7 @@ import {
   RoleNameRequest,
   RoleView,
   RotateKeysReply,
+  SigningKeyRotated,
   ServiceAccountList,
   ServiceAccountView,
   SetUserStatusRequest,
@@ -86,5 +87,7 @@ export const AuthApiKeysVerify = subject(
 );
 /** Every gateway drops a revoked key from its cache at once. */
 export const AuthApiKeyRevoked = event('auth.v1.events.api-key-revoked', ApiKeyRevoked);
+/** Every gateway fetches the keys at once, so a token of the new key is never refused. */
+export const AuthSigningKeyRotated = event('auth.v1.events.signing-key-rotated', SigningKeyRotated);
 
 export const AuthHealthCheck = subject('auth.v1.health', Empty, AuthHealth);
