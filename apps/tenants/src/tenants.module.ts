@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { CursorCodec } from '@lattice/database';
 import { deriveKey } from '@lattice/secrets';
 import { Clock, SystemClock, databaseProviders } from '@lattice/service-runtime';
+import { OutboxRepository } from './events/outbox.repository';
 import { TenantOutbox } from './events/tenant-outbox';
 import { TenantPurgeJob, PURGE_INTERVAL_MS } from './purge/tenant-purge.job';
 import { TenantHandlers } from './tenant/tenant.handlers';
@@ -35,6 +36,7 @@ export class TenantsModule {
         { provide: PURGE_INTERVAL_MS, useValue: config.TENANT_PURGE_INTERVAL_SECONDS * 1000 },
         TenantRepository,
         TenantService,
+        OutboxRepository,
         TenantOutbox,
         TenantPurgeJob,
         UsageRepository,

@@ -8,3 +8,4 @@ export * from './batch-consumer';
 export * from './audit-recorder';
 export * from './audit-success';
 export * from './event-bus';
+export * from './transactional-outbox';

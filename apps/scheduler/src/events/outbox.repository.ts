@@ -1,19 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-
-export interface OutboxRow {
-  id: string;
-  eventId: string;
-  subjectSuffix: string;
-  payload: Record<string, unknown>;
-}
+import type { NewOutboxRow, OutboxRow, OutboxStore } from '@lattice/messaging';
 
 @Injectable()
-export class OutboxRepository {
-  async insert(
-    em: EntityManager,
-    row: { tenantId: string; eventId: string; subjectSuffix: string; payload: unknown },
-  ): Promise<void> {
+export class OutboxRepository implements OutboxStore<EntityManager> {
+  async insert(em: EntityManager, row: NewOutboxRow): Promise<void> {
     await em.query(
       `INSERT INTO scheduler.outbox (tenant_id, event_id, subject_suffix, payload)
        VALUES ($1, $2, $3, $4)`,
