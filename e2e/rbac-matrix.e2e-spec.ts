@@ -1,4 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import {
+  SchedulerJobsFail,
+  SchedulerJobsLease,
+  SchedulerWorkersRegister,
+} from '@lattice/contracts';
+import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { ContextSigner, serviceContext } from '@lattice/request-context';
+import { TEST_INTERNAL_SECRET } from '@lattice/testing';
 import { startE2EPlatform, type E2EPlatform } from './support/platform.harness';
 
 jest.setTimeout(120_000);
@@ -439,6 +447,8 @@ describe('every role on every route', () => {
     method: string;
     path: string;
     json?: unknown;
+    /** What happens outside the API before the request (a worker failing a job). */
+    before?: () => Promise<void>;
   }
   const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
   const isPlatform = (role: Role) => (PLATFORM_ROLES as readonly Role[]).includes(role);
@@ -468,6 +478,64 @@ describe('every role on every route', () => {
     const closingOwner = await member(ownedToClose, 'tenant-owner');
     /** Where a tenant-level call of a platform role is aimed: it names the tenant. */
     const aim = (role: Role) => (isPlatform(role) ? { tenantId: ids.own } : {});
+
+    // the scheduler: a queue for the jobs the probes submit, and one a worker fails jobs on
+    const jobsQueue = unique('rbac-jobs');
+    const deadQueue = unique('rbac-dead');
+    for (const name of [jobsQueue, deadQueue]) {
+      const made = await platform.call('/v1/queues', {
+        method: 'POST',
+        json: { name, workerPool: 'rbac-workers' },
+      });
+      expect(made.status).toBe(201);
+    }
+    // a job of the tenant the probes work in, for the roles that read jobs but submit none
+    const seeded = await platform.call('/v1/jobs', {
+      method: 'POST',
+      json: { queue: jobsQueue, type: 'probe', tenantId: ids.own },
+    });
+    expect(seeded.status).toBe(201);
+    const seededJob = (await seeded.json()).id as string;
+    const JOB_SUBMITTERS: Role[] = [...JOB_WRITERS, 'service-account'];
+    /** The query naming the tenant a platform role's job call acts on. */
+    const onTenant = (role: Role) => (isPlatform(role) ? `?tenantId=${ids.own}` : '');
+    const submitJob = (role: Role, extra: Record<string, unknown> = {}): Step => ({
+      method: 'POST',
+      path: '/v1/jobs',
+      json: { queue: jobsQueue, type: 'probe', ...aim(role), ...extra },
+    });
+    /** A worker, as the scheduler's workers speak over NATS, fails every job waiting. */
+    const failWaitingJobs = async () => {
+      const nc = await connectNats(platform.natsUrl, 'rbac-worker');
+      try {
+        const rpc = new RpcClient(
+          nc,
+          new ContextSigner(TEST_INTERNAL_SECRET),
+          new SubjectNamespace(platform.namespace),
+        );
+        const ctx = serviceContext('rbac-worker');
+        const workerId = 'rbac-worker';
+        await rpc.request(
+          SchedulerWorkersRegister,
+          { workerId, queue: deadQueue, concurrency: 10 },
+          ctx,
+        );
+        const { jobs } = await rpc.request(
+          SchedulerJobsLease,
+          { workerId, queue: deadQueue, max: 10 },
+          ctx,
+        );
+        expect(jobs.length).toBeGreaterThan(0);
+        for (const job of jobs)
+          await rpc.request(
+            SchedulerJobsFail,
+            { workerId, jobId: job.id, error: 'probe', retryable: true },
+            ctx,
+          );
+      } finally {
+        await nc.drain();
+      }
+    };
 
     /** One real request (or a short sequence) per permission, as `role` would make it. */
     const SUCCESS: Record<string, (role: Role) => Step[]> = {
@@ -581,6 +649,35 @@ describe('every role on every route', () => {
       'verify the audit chain': (role) => [
         { method: 'POST', path: '/v1/audit-events/verify', json: aim(role) },
       ],
+      'declare a queue': () => [
+        {
+          method: 'POST',
+          path: '/v1/queues',
+          json: { name: unique('rbac-q'), workerPool: 'rbac-workers' },
+        },
+      ],
+      'list queues': () => [{ method: 'GET', path: '/v1/queues' }],
+      'read a queue': () => [{ method: 'GET', path: `/v1/queues/${jobsQueue}` }],
+      'submit a job': (role) => [submitJob(role)],
+      'list jobs': (role) => [{ method: 'GET', path: `/v1/jobs${onTenant(role)}` }],
+      'read a job': (role) =>
+        JOB_SUBMITTERS.includes(role)
+          ? [submitJob(role), { method: 'GET', path: `/v1/jobs/{created}${onTenant(role)}` }]
+          : [{ method: 'GET', path: `/v1/jobs/${seededJob}${onTenant(role)}` }],
+      'cancel a job': (role) => [
+        submitJob(role),
+        { method: 'POST', path: `/v1/jobs/{created}/cancel${onTenant(role)}` },
+      ],
+      'list dead letters': (role) => [{ method: 'GET', path: `/v1/dead-letters${onTenant(role)}` }],
+      // one attempt, failed by a worker: the job is dead, and the role puts it back
+      'retry a dead letter': (role) => [
+        submitJob(role, { queue: deadQueue, maxAttempts: 1 }),
+        {
+          method: 'POST',
+          path: `/v1/dead-letters/{created}/retry${onTenant(role)}`,
+          before: failWaitingJobs,
+        },
+      ],
       'delete its tenant': (role) => [
         {
           method: 'DELETE',
@@ -603,6 +700,7 @@ describe('every role on every route', () => {
           probe.destructive && role === 'tenant-owner' ? closingOwner : tokens.get(role)!;
         let created = '';
         for (const step of steps(role)) {
+          await step.before?.();
           const response = await platform.call(step.path.replace('{created}', created), {
             method: step.method,
             token,

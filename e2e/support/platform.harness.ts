@@ -27,6 +27,9 @@ export interface E2EPlatform extends RunningPlatform {
   databaseUrl: string;
   /** The key-encryption keys the services were given. */
   kek: string;
+  /** The NATS the services talk over, and this platform's subject namespace on it. */
+  natsUrl: string;
+  namespace: string;
   /** The platform admin's access token. */
   adminToken: string;
   /**
@@ -53,6 +56,7 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
   const database = await createTestDatabase(testPostgresUrl());
   const logs: string[] = [];
   const kek = KeyRing.generateSpec('e2e');
+  const namespace = testNamespace();
   const platform = await startPlatform({
     databaseUrl: database.url,
     natsUrl: testNatsUrl(),
@@ -60,7 +64,7 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     kek,
     admin: E2E_ADMIN,
     appPassword: TEST_APP_PASSWORD,
-    namespace: testNamespace(),
+    namespace,
     gatewayPort: await freePort(),
     tenantsPort: await freePort(),
     authPort: await freePort(),
@@ -90,6 +94,8 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     login,
     databaseUrl: database.url,
     kek,
+    natsUrl: testNatsUrl(),
+    namespace,
     call: (path, init = {}) => {
       const { auth = true, token = adminToken, json, headers, ...rest } = init;
       const allHeaders = {

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
+  ActingTenantQuery,
   ErrorCode,
   JobPage,
   JobView,
@@ -64,11 +65,12 @@ export class JobsController {
     summary: 'Get a job',
     permission: { action: 'read', resource: 'Job' },
     params: IdParam,
+    query: ActingTenantQuery,
     response: JobView,
     errors: [ErrorCode.NotFound],
   })
-  get(@Param('id') id: string, @Caller() ctx: RequestContext) {
-    return this.rpc.request(SchedulerJobsGet, { id }, ctx);
+  get(@Param('id') id: string, @Query() query: z.output<typeof ActingTenantQuery>, @Caller() ctx: RequestContext) {
+    return this.rpc.request(SchedulerJobsGet, { id, ...query }, ctx);
   }
 
   @Post('jobs/:id/cancel')
@@ -76,11 +78,16 @@ export class JobsController {
     summary: 'Cancel a job that has not finished; a worker running it is told to stop',
     permission: { action: 'update', resource: 'Job' },
     params: IdParam,
+    query: ActingTenantQuery,
     response: JobView,
     errors: [ErrorCode.NotFound, ErrorCode.InvalidState, ErrorCode.Conflict],
   })
-  cancel(@Param('id') id: string, @Caller() ctx: RequestContext) {
-    return this.rpc.request(SchedulerJobsCancel, { id }, ctx);
+  cancel(
+    @Param('id') id: string,
+    @Query() query: z.output<typeof ActingTenantQuery>,
+    @Caller() ctx: RequestContext,
+  ) {
+    return this.rpc.request(SchedulerJobsCancel, { id, ...query }, ctx);
   }
 
   @Get('dead-letters')
@@ -102,10 +109,11 @@ export class JobsController {
     summary: 'Put a dead job back in its queue with fresh attempts',
     permission: { action: 'update', resource: 'Job' },
     params: IdParam,
+    query: ActingTenantQuery,
     response: JobView,
     errors: [ErrorCode.NotFound, ErrorCode.InvalidState, ErrorCode.Conflict],
   })
-  retry(@Param('id') id: string, @Caller() ctx: RequestContext) {
-    return this.rpc.request(SchedulerDeadLettersRetry, { id }, ctx);
+  retry(@Param('id') id: string, @Query() query: z.output<typeof ActingTenantQuery>, @Caller() ctx: RequestContext) {
+    return this.rpc.request(SchedulerDeadLettersRetry, { id, ...query }, ctx);
   }
 }

@@ -19,16 +19,22 @@ export interface JobReader {
  * to a tenant, so the platform tenant submits none.
  */
 export const jobAccess = {
-  submit(ctx: RequestContext): { tenantId: string; ownerId: string } {
-    const acting = actingTenant(ctx, { action: 'create', resource: 'Job', reach: 'some' });
+  submit(ctx: RequestContext, tenantId?: string): { tenantId: string; ownerId: string } {
+    const acting = actingTenant(ctx, {
+      tenantId,
+      action: 'create',
+      resource: 'Job',
+      reach: 'some',
+    });
     if (acting.tenantId === PLATFORM_TENANT_ID)
       throw new DomainError(ErrorCode.Forbidden, 'jobs are submitted by tenants');
     acting.authorize('create', 'Job', { ownerId: acting.principal.actorId });
     return { tenantId: acting.tenantId, ownerId: acting.principal.actorId };
   },
 
-  reader(ctx: RequestContext): JobReader {
+  reader(ctx: RequestContext, tenantId?: string): JobReader {
     const acting = actingTenant(ctx, {
+      tenantId,
       action: 'read',
       resource: 'Job',
       reach: 'some',

@@ -27,7 +27,7 @@ export class JobHandlers {
 
   @Handles(SchedulerJobsGet)
   get(@Payload() req: RequestOf<typeof SchedulerJobsGet>, @CallContext() ctx: RequestContext) {
-    return this.jobs.get(ctx, req.id);
+    return this.jobs.get(ctx, req.id, req.tenantId);
   }
 
   @Handles(SchedulerJobsList)
@@ -40,7 +40,7 @@ export class JobHandlers {
     @Payload() req: RequestOf<typeof SchedulerJobsCancel>,
     @CallContext() ctx: RequestContext,
   ) {
-    return this.jobs.cancel(ctx, req.id);
+    return this.jobs.cancel(ctx, req.id, req.tenantId);
   }
 
   @Handles(SchedulerDeadLettersList)
@@ -56,6 +56,6 @@ export class JobHandlers {
     @Payload() req: RequestOf<typeof SchedulerDeadLettersRetry>,
     @CallContext() ctx: RequestContext,
   ) {
-    return this.jobs.retryDeadLetter(ctx, req.id);
+    return this.jobs.retryDeadLetter(ctx, req.id, req.tenantId);
   }
 }

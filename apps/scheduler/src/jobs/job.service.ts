@@ -44,9 +44,10 @@ export class JobService {
    * with a different request it is refused (422), in the manner of Stripe's keys.
    */
   async submit(ctx: RequestContext, request: SubmitJobRequest): Promise<JobView> {
-    const { tenantId, ownerId } = jobAccess.submit(ctx);
+    const { tenantId: requested, ...submitted } = request;
+    const { tenantId, ownerId } = jobAccess.submit(ctx, requested);
     const now = this.clock.now();
-    const requestHash = hashOf(request);
+    const requestHash = hashOf(submitted);
     const { job, created } = await this.scope.run(tenantId, async (em) => {
       if (request.idempotencyKey !== undefined) {
         const earlier = await this.jobs.byIdempotencyKey(em, request.idempotencyKey);
@@ -113,26 +114,26 @@ export class JobService {
     return toView(job);
   }
 
-  async get(ctx: RequestContext, id: string): Promise<JobView> {
-    const reader = jobAccess.reader(ctx);
+  async get(ctx: RequestContext, id: string, tenantId?: string): Promise<JobView> {
+    const reader = jobAccess.reader(ctx, tenantId);
     const job = await this.scope.run(reader.tenantId, (em) => this.jobs.byId(em, id));
     if (!job || !reader.may('read', job.ownerId)) throw jobAccess.hidden();
     return toView(job);
   }
 
   async list(ctx: RequestContext, query: ListJobsQuery): Promise<JobPage> {
-    const { limit, cursor, ...filters } = query;
-    return this.page(jobAccess.reader(ctx), filters, limit, cursor);
+    const { limit, cursor, tenantId, ...filters } = query;
+    return this.page(jobAccess.reader(ctx, tenantId), filters, limit, cursor);
   }
 
   async listDeadLetters(ctx: RequestContext, query: ListDeadLettersQuery): Promise<JobPage> {
-    const { limit, cursor, ...filters } = query;
-    return this.page(jobAccess.reader(ctx), { ...filters, state: 'dead' }, limit, cursor);
+    const { limit, cursor, tenantId, ...filters } = query;
+    return this.page(jobAccess.reader(ctx, tenantId), { ...filters, state: 'dead' }, limit, cursor);
   }
 
   /** Cancels a job that has not finished; a worker holding it is told at its next heartbeat. */
-  async cancel(ctx: RequestContext, id: string): Promise<JobView> {
-    return this.change(ctx, id, 'job.cancel', (em, job, at) =>
+  async cancel(ctx: RequestContext, id: string, tenantId?: string): Promise<JobView> {
+    return this.change(ctx, id, tenantId, 'job.cancel', (em, job, at) =>
       this.transitions.move(
         em,
         job,
@@ -144,8 +145,8 @@ export class JobService {
   }
 
   /** Puts a dead job back in its queue with its attempts counted afresh. */
-  async retryDeadLetter(ctx: RequestContext, id: string): Promise<JobView> {
-    return this.change(ctx, id, 'job.retry', (em, job, at) => {
+  async retryDeadLetter(ctx: RequestContext, id: string, tenantId?: string): Promise<JobView> {
+    return this.change(ctx, id, tenantId, 'job.retry', (em, job, at) => {
       if (job.state !== 'dead')
         throw new DomainError(ErrorCode.InvalidState, `a ${job.state} job is not a dead letter`, {
           state: job.state,
@@ -163,10 +164,11 @@ export class JobService {
   private async change(
     ctx: RequestContext,
     id: string,
+    tenantId: string | undefined,
     action: string,
     move: (em: EntityManager, job: JobRow, at: Date) => Promise<JobRow>,
   ): Promise<JobView> {
-    const reader = jobAccess.reader(ctx);
+    const reader = jobAccess.reader(ctx, tenantId);
     const at = this.clock.now();
     const job = await this.scope.run(reader.tenantId, async (em) => {
       const job = await this.jobs.byId(em, id, true);

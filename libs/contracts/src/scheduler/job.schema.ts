@@ -125,6 +125,8 @@ export const SubmitJobRequest = z
     /** The same key with the same body returns the job it created; with another body, 422. */
     idempotencyKey: IdempotencyKey.optional(),
     labels: JobLabels.default({}),
+    /** The tenant a platform operator submits for; a tenant's callers leave it out. */
+    tenantId: Uuid.optional(),
   })
   .strict();
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
@@ -154,10 +156,15 @@ export const JobView = z.object({
 });
 export type JobView = z.infer<typeof JobView>;
 
-export const JobIdRequest = z.object({ id: Uuid }).strict();
+/** The tenant a platform operator acts on; a tenant's callers leave it out. */
+export const ActingTenantQuery = z.object({ tenantId: Uuid.optional() }).strict();
+export type ActingTenantQuery = z.infer<typeof ActingTenantQuery>;
+
+export const JobIdRequest = z.object({ id: Uuid, tenantId: Uuid.optional() }).strict();
 export type JobIdRequest = z.infer<typeof JobIdRequest>;
 
 export const ListJobsQuery = PageQuery.extend({
+  tenantId: Uuid.optional(),
   queue: SchedulerQueueName.optional(),
   state: JobState.optional(),
   type: JobType.optional(),
@@ -166,6 +173,7 @@ export const ListJobsQuery = PageQuery.extend({
 export type ListJobsQuery = z.infer<typeof ListJobsQuery>;
 
 export const ListDeadLettersQuery = PageQuery.extend({
+  tenantId: Uuid.optional(),
   queue: SchedulerQueueName.optional(),
 }).strict();
 export type ListDeadLettersQuery = z.infer<typeof ListDeadLettersQuery>;
