@@ -108,4 +108,29 @@ describe(JobService.name, () => {
     );
     expect(jobs.insert).not.toHaveBeenCalled();
   });
+
+  it('lets a platform operator submit for the tenant it names, and no tenant for another', async () => {
+    const other = '20000000-0000-4000-8000-000000000002';
+    const operator: RequestContext = {
+      tenantId: null,
+      actor: { type: 'user', id: 'op', roles: [PLATFORM_ADMIN_ROLE] },
+      requestId: randomUUID(),
+    };
+    const job = await sut.submit(operator, request({ tenantId: other }));
+    expect(job.tenantId).toBe(other);
+    expect(jobs.insert.mock.calls[0]![1]).toMatchObject({ tenantId: other, ownerId: 'op' });
+
+    // a tenant's own member naming another tenant is refused, and nothing is written
+    const error = await failure(sut.submit(member(['tenant-admin']), request({ tenantId: other })));
+    expect(error.code).toBe(ErrorCode.Forbidden);
+    expect(jobs.insert).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps one idempotency answer whether or not the operator names the tenant', async () => {
+    jobs.byIdempotencyKey.mockResolvedValueOnce(null);
+    const first = await sut.submit(member(), request({ idempotencyKey: 'k-2' }));
+    jobs.byIdempotencyKey.mockResolvedValue(jobs.insert.mock.calls[0]![1]);
+    const again = await sut.submit(member(), request({ idempotencyKey: 'k-2', tenantId: TENANT }));
+    expect(again.id).toBe(first.id);
+  });
 });
