@@ -1,16 +1,9 @@
-import { Inject, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
-import type { NatsConnection } from 'nats';
-import type { Logger } from 'pino';
 import { AuditHealthCheck } from '@lattice/contracts';
-import {
-  AuditRecorder,
-  RpcClient,
-  SubjectNamespace,
-  ensureAuditStream,
-} from '@lattice/messaging';
+import { AuditRecorder, RpcClient } from '@lattice/messaging';
 import { serviceContext } from '@lattice/request-context';
-import { HealthRegistry, LOGGER, NATS_CONNECTION } from '@lattice/service-runtime';
+import { HealthRegistry } from '@lattice/service-runtime';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { onRouterRefusal } from '../http/problem.filter';
 import { AuditController } from './audit.controller';
@@ -27,15 +20,12 @@ import { AuditTrailInterceptor } from './audit-trail.interceptor';
   // the recorder is the runtime's, which publishes what it holds at shutdown
   providers: [{ provide: APP_INTERCEPTOR, useClass: AuditTrailInterceptor }],
 })
-export class GatewayAuditModule implements OnModuleInit, OnApplicationBootstrap {
+export class GatewayAuditModule implements OnModuleInit {
   constructor(
     @Inject(AuditRecorder) private readonly recorder: AuditRecorder,
     private readonly adapter: HttpAdapterHost,
     private readonly health: HealthRegistry,
     private readonly rpc: RpcClient,
-    private readonly ns: SubjectNamespace,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onModuleInit(): void {
@@ -54,12 +44,5 @@ export class GatewayAuditModule implements OnModuleInit, OnApplicationBootstrap 
     };
     fastify.addHook('onResponse', async (request, reply) => record(request, reply.statusCode));
     onRouterRefusal(fastify, record);
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    // until the audit service has created it, events wait in the recorder instead
-    await ensureAuditStream(this.nc, this.ns).catch((error) =>
-      this.logger.warn({ err: error }, 'AUDIT stream not ready yet; events are buffered'),
-    );
   }
 }
