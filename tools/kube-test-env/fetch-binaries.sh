@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Obtains the etcd, kube-apiserver and kubectl binaries the Kubernetes test tier runs against
+# Obtains the etcd, kube-apiserver, kube-controller-manager and kubectl binaries the Kubernetes test tier runs against
 # and prints the directory holding them. Cached under ~/.cache/lattice/kube/<version>/, so only
 # the first run on a machine builds anything; a binary missing from the cache (kubectl, in a
 # cache from before the tests used it) is built on its own.
@@ -43,11 +43,11 @@ if [[ ! -x "$dir/etcd" ]]; then
   ln -sf "$etcd_bin" "$dir/etcd"
 fi
 
-# kube-apiserver and kubectl: built from the k8s.io/kubernetes module. That module points its
+# kube-apiserver, kube-controller-manager and kubectl: built from the k8s.io/kubernetes module. That module points its
 # k8s.io/* staging modules at local directories, so a small wrapper module pins each of them
 # to the matching published v0.X.Y instead. Only the commands missing from the cache are built.
 missing=()
-for cmd in kube-apiserver kubectl; do
+for cmd in kube-apiserver kubectl kube-controller-manager; do
   [[ -x "$dir/$cmd" ]] || missing+=("$cmd")
 done
 if ((${#missing[@]} > 0)); then
