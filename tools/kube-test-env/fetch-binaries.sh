@@ -26,6 +26,11 @@ fi
 
 mkdir -p "$dir"
 
+# Two test runs may start at once (parallel jest projects, two checkouts): one builds while the
+# other waits, then finds the binaries in the cache.
+exec 9>"$dir/.lock"
+flock 9
+
 # etcd: the distribution's package is enough for a test control plane.
 if [[ ! -x "$dir/etcd" ]]; then
   etcd_bin="$(command -v etcd || true)"
@@ -56,8 +61,8 @@ if ((${#missing[@]} > 0)); then
   started=$(date +%s)
   staging="v0${version#v1}"
   minor="$(echo "$version" | cut -d. -f2)"
-  build="$dir/build"
-  rm -rf "$build" && mkdir -p "$build"
+  build="$(mktemp -d "$dir/build.XXXXXX")"
+  trap 'rm -rf "$build"' EXIT
   (
     cd "$build"
     go mod init lattice.dev/kube-test-env >/dev/null 2>&1
@@ -86,6 +91,7 @@ if ((${#missing[@]} > 0)); then
   )
   for cmd in "${missing[@]}"; do mv "$dir/$cmd.tmp" "$dir/$cmd"; done
   rm -rf "$build"
+  trap - EXIT
   say "${missing[*]} built in $(($(date +%s) - started))s"
 fi
 
