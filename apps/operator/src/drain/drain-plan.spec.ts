@@ -42,7 +42,10 @@ describe(planRemoval.name, () => {
       pod('leaving', { deleting: true }),
       pod('done', { phase: 'Succeeded' }),
     ];
-    expect(planRemoval(pods, 4, 2)).toEqual({ drain: [], pick: { from: ['a', 'b', 'c'], count: 1 } });
+    expect(planRemoval(pods, 4, 2)).toEqual({
+      drain: [],
+      pick: { from: ['a', 'b', 'c'], count: 1 },
+    });
   });
 
   it('drains nothing when the pods are already at or below the new size', () => {
@@ -65,7 +68,15 @@ describe(drainVerdict.name, () => {
 
   it('is done once every drained worker holds nothing', () => {
     expect(
-      drainVerdict(last, [{ pod: 'a', heldJobs: 0 }, { pod: 'b', heldJobs: 0 }], 2_000, 1_000),
+      drainVerdict(
+        last,
+        [
+          { pod: 'a', heldJobs: 0 },
+          { pod: 'b', heldJobs: 0 },
+        ],
+        2_000,
+        1_000,
+      ),
     ).toEqual({ outcome: 'idle' });
   });
 

@@ -110,7 +110,12 @@ export class ScaleInDrainer {
         'could not read how much the drained workers hold; waiting for the drain timeout',
       );
     }
-    const verdict = drainVerdict(pending.workers, workers, Date.parse(pending.deadline), now.getTime());
+    const verdict = drainVerdict(
+      pending.workers,
+      workers,
+      Date.parse(pending.deadline),
+      now.getTime(),
+    );
     const took = Math.round((now.getTime() - Date.parse(pending.startedAt)) / 1000);
     const names = pending.workers.map((w) => w.pod).join(', ');
     switch (verdict.outcome) {
@@ -177,7 +182,9 @@ export class ScaleInDrainer {
     const { namespace, name } = policy.metadata;
     const target = policy.spec.scaleTargetRef;
     if (!scale.selector)
-      throw new Error(`${target.kind} ${target.name} publishes no pod selector to find its workers`);
+      throw new Error(
+        `${target.kind} ${target.name} publishes no pod selector to find its workers`,
+      );
     const pods = await this.kube.targetPods(namespace, scale.selector);
     const plan = planRemoval(pods, scale.replicas, to);
     const mine = `${namespace}/${name}`;
@@ -245,10 +252,6 @@ export class ScaleInDrainer {
   }
 }
 
-function draining(
-  status: 'True' | 'False',
-  reason: ConditionReason,
-  message: string,
-): Condition {
+function draining(status: 'True' | 'False', reason: ConditionReason, message: string): Condition {
   return { type: 'Draining', status, reason, message };
 }
