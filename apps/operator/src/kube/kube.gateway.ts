@@ -311,7 +311,8 @@ function targetPod(pod: V1Pod): TargetPod {
   return {
     name: pod.metadata?.name ?? '',
     assigned: Boolean(pod.spec?.nodeName),
-    phase: pod.status?.phase ?? 'Unknown',
+    // a ReplicaSet ranks a pod without a phase with the pending ones
+    phase: pod.status?.phase || 'Pending',
     ready: Boolean(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
     deleting: Boolean(pod.metadata?.deletionTimestamp),
     annotations: pod.metadata?.annotations ?? {},
