@@ -17,6 +17,8 @@ import { LeaderElector } from './controller/leader-elector';
 import { OperatorMetrics } from './controller/operator.metrics';
 import { PolicyController } from './controller/policy.controller';
 import { PolicyReconciler } from './controller/policy.reconciler';
+import { ScaleInDrainer } from './drain/scale-in-drainer';
+import { SchedulerDrains } from './drain/scheduler-drains';
 import { KubeGateway } from './kube/kube.gateway';
 import { GpuServiceSource, PrometheusGpuSource } from './metrics/gpu.source';
 import { MetricReader } from './metrics/metric-reader';
@@ -87,9 +89,11 @@ export async function createOperator(
     new PrometheusGpuSource(config.OPERATOR_PROMETHEUS_URLS),
     new SchedulerQueueSource(rpc),
   );
+  const drainer = new ScaleInDrainer(kube, new SchedulerDrains(rpc), logger);
   const reconciler = new PolicyReconciler(
     kube,
     reader,
+    drainer,
     metrics,
     logger,
     clock,

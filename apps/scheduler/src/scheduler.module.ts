@@ -11,6 +11,10 @@ import {
   type DispatchSettings,
 } from './dispatch/dispatch.service';
 import { LEASE_SWEEP_INTERVAL_MS, LeaseExpiryJob } from './dispatch/lease-expiry.job';
+import { DrainLapseJob } from './drain/drain-lapse.job';
+import { DrainHandlers } from './drain/drain.handlers';
+import { DrainRepository } from './drain/drain.repository';
+import { DrainService } from './drain/drain.service';
 import type { Random } from './dispatch/retry-backoff';
 import { JobOutbox } from './events/job-outbox';
 import { OutboxRepository } from './events/outbox.repository';
@@ -42,7 +46,7 @@ export class SchedulerModule {
     };
     return {
       module: SchedulerModule,
-      controllers: [QueueHandlers, JobHandlers, DispatchHandlers],
+      controllers: [QueueHandlers, JobHandlers, DispatchHandlers, DrainHandlers],
       providers: [
         ...databaseProviders(dataSource),
         {
@@ -63,11 +67,14 @@ export class SchedulerModule {
         DispatchRepository,
         DispatchService,
         LeaseExpiryJob,
+        DrainRepository,
+        DrainService,
+        DrainLapseJob,
         PlanDirectory,
         OutboxRepository,
         JobOutbox,
       ],
-      exports: [QueueService, JobService, DispatchService, JobOutbox, LeaseExpiryJob],
+      exports: [QueueService, JobService, DispatchService, DrainService, JobOutbox, LeaseExpiryJob],
     };
   }
 }

@@ -20,3 +20,5 @@ export * from './scheduler/scheduler.schema';
 export * from './scheduler/scheduler.subjects';
 export * from './scheduler/job.schema';
 export * from './scheduler/jobs.subjects';
+export * from './scheduler/drain.schema';
+export * from './scheduler/drain.subjects';

@@ -1,2 +1,3 @@
 export * from './control-plane';
 export * from './environment';
+export * from './controller-manager';

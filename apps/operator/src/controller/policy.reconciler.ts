@@ -1,11 +1,22 @@
 import type { Logger } from '@lattice/logging';
 import type { Clock } from '@lattice/service-runtime';
 import { decide, type Decision } from '../scaling/autoscaler';
-import { emptyHistory, recordScaleEvent, type ScalingHistory } from '../scaling/behavior';
-import { isNotFound, type KubeGateway, type TargetScale } from '../kube/kube.gateway';
+import {
+  emptyHistory,
+  recordScaleEvent,
+  type Condition,
+  type ScalingHistory,
+} from '../scaling/behavior';
+import type { ScaleInDrainer, DrainStep } from '../drain/scale-in-drainer';
+import {
+  isNotFound,
+  type KubeGateway,
+  type StatusPatch,
+  type TargetScale,
+} from '../kube/kube.gateway';
 import type { MetricReader } from '../metrics/metric-reader';
 import { behaviorOf, scalingPolicyOf, statusAfter } from '../policy/policy-status';
-import type { ScalingPolicy } from '../policy/scaling-policy.types';
+import type { DrainStatus, ScalingPolicy, StatusCondition } from '../policy/scaling-policy.types';
 import { ConditionReason, EventReason } from '../policy/reasons';
 import type { OperatorMetrics } from './operator.metrics';
 
@@ -16,6 +27,13 @@ export function policyKey(policy: { metadata: { namespace?: string; name?: strin
 interface PolicyMemory {
   history: ScalingHistory;
   failures: number;
+  /**
+   * The scale-in waiting for workers to drain: null when there is none, undefined until this
+   * replica knows (then status.drain, written by whichever replica led before, says).
+   */
+  drain?: DrainStatus | null;
+  /** The last Draining condition, kept on the status until another replaces it. */
+  drainCondition?: Condition;
 }
 
 /**
@@ -29,18 +47,29 @@ export class PolicyReconciler {
   constructor(
     private readonly kube: KubeGateway,
     private readonly reader: MetricReader,
+    private readonly drainer: ScaleInDrainer,
     private readonly metrics: OperatorMetrics,
     private readonly logger: Logger,
     private readonly clock: Clock,
     private readonly identity: string,
   ) {}
 
-  /** Forgets a deleted policy (or all, when leadership is lost). */
+  /**
+   * Forgets a deleted policy, undoing a drain it had under way (or every policy, when
+   * leadership is lost: the next leader takes their drains over from their status).
+   */
   forget(key?: string): void {
     const keys = key ? [key] : [...this.memory.keys()];
     for (const k of keys) {
-      this.memory.delete(k);
       const [namespace, policy] = k.split('/');
+      const drain = this.memory.get(k)?.drain;
+      if (key && drain)
+        void this.drainer
+          .release(namespace, policy, drain)
+          .catch((error: unknown) =>
+            this.logger.warn({ err: error, policy: k }, 'could not undo the drain of a deleted policy'),
+          );
+      this.memory.delete(k);
       this.metrics.desired.remove({ namespace, policy });
       this.metrics.current.remove({ namespace, policy });
     }
@@ -144,8 +173,13 @@ export class PolicyReconciler {
       );
     }
 
+    const step = await this.drainStep(policy, scale, decision, memory, now);
+    memory.drain = step.drain;
+    if (step.condition) memory.drainCondition = step.condition;
+    for (const e of step.events) await this.event(policy, e.type, e.reason, e.message);
+
     let scaled = false;
-    if (decision.rescale) {
+    if (decision.rescale && step.scale) {
       try {
         await this.kube.setReplicas(namespace, target, decision.desiredReplicas);
       } catch (error) {
@@ -173,19 +207,43 @@ export class PolicyReconciler {
     }
 
     const current = scaled ? decision.desiredReplicas : scale.replicas;
-    await this.writeStatusIfPresent(
-      policy,
-      statusAfter(policy, decision, current, decision.desiredReplicas, scaled, now),
-    );
+    const status = statusAfter(policy, decision, current, decision.desiredReplicas, scaled, now);
+    await this.writeStatusIfPresent(policy, {
+      ...status,
+      conditions: withDrainCondition(status.conditions, policy, memory.drainCondition, now),
+      drain: memory.drain,
+    });
     this.metrics.desired.set({ namespace, policy: name }, decision.desiredReplicas);
     this.metrics.current.set({ namespace, policy: name }, current);
     return decision;
   }
 
-  private async writeStatusIfPresent(
+  /** The drain-first step of a scale-in; a failure is reported on the policy and requeued. */
+  private async drainStep(
     policy: ScalingPolicy,
-    status: Parameters<KubeGateway['writeStatus']>[1],
-  ): Promise<void> {
+    scale: TargetScale,
+    decision: Decision,
+    memory: PolicyMemory,
+    now: Date,
+  ): Promise<DrainStep> {
+    const pending = memory.drain === undefined ? policy.status?.drain : memory.drain;
+    try {
+      return await this.drainer.step({
+        policy,
+        scale,
+        decision,
+        pending: pending ?? undefined,
+        now,
+      });
+    } catch (error) {
+      const target = policy.spec.scaleTargetRef;
+      const message = `could not drain the workers of ${target.kind} ${target.name} before scaling from ${scale.replicas} to ${decision.desiredReplicas}: ${describe(error)}`;
+      await this.event(policy, 'Warning', EventReason.FailedDrain, message);
+      throw error;
+    }
+  }
+
+  private async writeStatusIfPresent(policy: ScalingPolicy, status: StatusPatch): Promise<void> {
     try {
       await this.kube.writeStatus(policy, status);
     } catch (error) {
@@ -207,6 +265,20 @@ export class PolicyReconciler {
       this.logger.warn({ err: error, policy: policyKey(policy), reason }, 'could not record event');
     }
   }
+}
+
+/** The decision's conditions and the Draining one, which outlives the reconcile that set it. */
+function withDrainCondition(
+  conditions: StatusCondition[] | undefined,
+  policy: ScalingPolicy,
+  latest: Condition | undefined,
+  now: Date,
+): StatusCondition[] | undefined {
+  const before = policy.status?.conditions?.find((c) => c.type === 'Draining');
+  if (!latest) return before ? [...(conditions ?? []), before] : conditions;
+  const lastTransitionTime =
+    before && before.status === latest.status ? before.lastTransitionTime : now.toISOString();
+  return [...(conditions ?? []), { ...latest, lastTransitionTime }];
 }
 
 function describe(error: unknown): string {

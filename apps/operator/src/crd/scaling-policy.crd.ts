@@ -69,7 +69,7 @@ const gate = obj(
   },
 );
 
-const rules = (direction: 'up' | 'down', defaultWindow: number): Schema =>
+const rules = (direction: 'up' | 'down', defaultWindow: number, extra: Record<string, Schema> = {}): Schema =>
   obj(
     `How scaling ${direction} proceeds, as in HorizontalPodAutoscaler v2 (autoscaling/v2 HPAScalingRules).`,
     {
@@ -108,6 +108,7 @@ const rules = (direction: 'up' | 'down', defaultWindow: number): Schema =>
         `Relative distance of the metric ratio from 1.0 under which no scaling ${direction} happens. Default 0.1 (10 %).`,
         { minimum: 0, maximum: 1 },
       ),
+      ...extra,
     },
   );
 
@@ -292,7 +293,12 @@ const spec = obj(
       'Scale-up and scale-down rates and stabilisation windows, as in HorizontalPodAutoscaler v2.',
       {
         scaleUp: rules('up', 0),
-        scaleDown: rules('down', 300),
+        scaleDown: rules('down', 300, {
+          drainTimeoutSeconds: int(
+            "Scale-in that drains first, for a Deployment (or ReplicaSet) whose workers serve a Lattice scheduler queue (a queue metric with source Scheduler): before lowering the replicas the operator asks the scheduler which workers hold the least work, has it lease them nothing more, marks their pods with the lowest controller.kubernetes.io/pod-deletion-cost so the ReplicaSet removes exactly those, and waits until they hold no job or this many seconds pass, then scales. 0 scales at once without draining. Default 300.",
+            { minimum: 0, maximum: 86400 },
+          ),
+        }),
       },
     ),
     holdScaleDownWhen: list(
@@ -342,6 +348,31 @@ const spec = obj(
 );
 
 const status = obj('What the operator last observed and decided.', {
+  drain: obj(
+    'The scale-in under way that waits for workers to drain (see behavior.scaleDown.drainTimeoutSeconds); absent when none is.',
+    {
+      queue: str('The scheduler queue the drained workers serve.'),
+      fromReplicas: int('Replicas of the target when the drain began.'),
+      toReplicas: int('Replicas the target is scaled to once the workers are idle.'),
+      startedAt: str('When the drain began.', { format: 'date-time' }),
+      deadline: str('When the operator scales whatever the workers still hold.', {
+        format: 'date-time',
+      }),
+      workers: list(
+        'The drained workers (their pods) and the jobs each held when last asked.',
+        obj(
+          'One drained worker.',
+          {
+            pod: str('The pod, which is also the worker name.'),
+            heldJobs: int('Jobs it still held, leased or running.'),
+          },
+          { required: ['pod', 'heldJobs'] },
+        ),
+        { 'x-kubernetes-list-type': 'atomic' },
+      ),
+    },
+    { required: ['queue', 'fromReplicas', 'toReplicas', 'startedAt', 'deadline', 'workers'] },
+  ),
   observedGeneration: int('The spec generation the operator last acted on.', { format: 'int64' }),
   currentReplicas: int('Replicas of the target when last read.'),
   desiredReplicas: int('Replicas the operator last decided on.'),
@@ -376,7 +407,7 @@ const status = obj('What the operator last observed and decided.', {
     { 'x-kubernetes-list-type': 'atomic' },
   ),
   conditions: list(
-    'AbleToScale, ScalingActive and ScalingLimited, as HorizontalPodAutoscaler reports them.',
+    'AbleToScale, ScalingActive and ScalingLimited, as HorizontalPodAutoscaler reports them, and Draining for a scale-in that waits for workers to finish their jobs.',
     obj(
       'One condition.',
       {

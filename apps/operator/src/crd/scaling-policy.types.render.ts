@@ -24,12 +24,12 @@ export async function renderPolicyTypes(): Promise<string> {
   at(spec, 'holdScaleDownWhen').items!.title = 'GateSpec';
   const behavior = at(spec, 'behavior');
   at(behavior, 'scaleUp').title = 'ScalingRulesSpec';
-  // scale-down rules have the same shape; only their descriptions differ
-  behavior.properties!.scaleDown = {
-    description: at(behavior, 'scaleDown').description,
-    tsType: 'ScalingRulesSpec',
-  };
+  // scale-down rules have the same shape, and how long a scale-in waits for workers to drain
+  const scaleDown = at(behavior, 'scaleDown');
+  scaleDown.title = 'ScaleDownRulesSpec';
+  at(scaleDown, 'policies').items = { tsType: 'ScalingRulePolicy' };
   status.title = 'ScalingPolicyStatus';
+  at(status, 'drain').title = 'DrainStatus';
   at(status, 'currentMetrics').items!.title = 'MetricStatus';
   at(status, 'gates').items!.title = 'GateStatus';
   at(status, 'conditions').items!.title = 'StatusCondition';

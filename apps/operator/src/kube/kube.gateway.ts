@@ -12,7 +12,12 @@ import {
 } from '@kubernetes/client-node';
 import { Agent } from 'node:https';
 import type { PodCount, PodSample, PodUsage } from '../scaling/replica-calculator';
-import type { ScalingPolicy, ScalingPolicyStatus } from '../policy/scaling-policy.types';
+import type { WorkerPod } from '../drain/drain-plan';
+import type {
+  DrainStatus,
+  ScalingPolicy,
+  ScalingPolicyStatus,
+} from '../policy/scaling-policy.types';
 import { GROUP, PLURAL, VERSION } from '../crd/scaling-policy.crd';
 import { cpuMilli, durationMs } from './quantity';
 
@@ -41,6 +46,14 @@ class ResourceDiscovery extends KubernetesObjectApi {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** What a status write sets; `drain: null` clears a finished drain. */
+export type StatusPatch = Omit<ScalingPolicyStatus, 'drain'> & { drain?: DrainStatus | null };
+
+/** A pod of a target, with its annotations. */
+export interface TargetPod extends WorkerPod {
+  annotations: Record<string, string>;
+}
 
 export function isNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
@@ -144,7 +157,7 @@ export class KubeGateway {
     return list as { items: ScalingPolicy[]; metadata: { resourceVersion?: string } };
   }
 
-  async writeStatus(policy: ScalingPolicy, status: ScalingPolicyStatus): Promise<void> {
+  async writeStatus(policy: ScalingPolicy, status: StatusPatch): Promise<void> {
     await this.custom.patchNamespacedCustomObjectStatus(
       {
         group: GROUP,
@@ -203,6 +216,39 @@ export class KubeGateway {
     return { total: pods.items.length, ready };
   }
 
+  /** The target's pods, with what a ReplicaSet ranks them by when it removes some. */
+  async targetPods(namespace: string, selector: string): Promise<TargetPod[]> {
+    const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
+    return pods.items.map(targetPod);
+  }
+
+  /** One pod, read by listing (the operator may list pods, not get them); undefined when gone. */
+  async pod(namespace: string, name: string): Promise<TargetPod | undefined> {
+    const pods = await this.core.listNamespacedPod({
+      namespace,
+      fieldSelector: `metadata.name=${name}`,
+    });
+    return pods.items.map(targetPod)[0];
+  }
+
+
+  /** Sets (or, given null, removes) annotations of a pod, and nothing else of it. */
+  async annotatePod(
+    namespace: string,
+    name: string,
+    annotations: Record<string, string | null>,
+  ): Promise<void> {
+    await this.core.patchNamespacedPod(
+      {
+        namespace,
+        name,
+        body: { metadata: { annotations } },
+        fieldManager: 'lattice-operator',
+      },
+      mergePatch,
+    );
+  }
+
   async recordEvent(
     policy: ScalingPolicy,
     type: 'Normal' | 'Warning',
@@ -259,6 +305,18 @@ export class KubeGateway {
       body: lease,
     });
   }
+}
+
+function targetPod(pod: V1Pod): TargetPod {
+  return {
+    name: pod.metadata?.name ?? '',
+    assigned: Boolean(pod.spec?.nodeName),
+    // a ReplicaSet ranks a pod without a phase with the pending ones
+    phase: pod.status?.phase || 'Pending',
+    ready: Boolean(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
+    deleting: Boolean(pod.metadata?.deletionTimestamp),
+    annotations: pod.metadata?.annotations ?? {},
+  };
 }
 
 function podSample(pod: V1Pod): PodSample {

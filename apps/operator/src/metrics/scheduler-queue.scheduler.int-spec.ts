@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import {
+  ErrorCode,
   PLATFORM_ADMIN_ROLE,
   SchedulerJobsSubmit,
   SchedulerQueuesCreate,
@@ -11,6 +12,7 @@ import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
   createTestDatabase,
+  failure,
   startBuiltService,
   testNamespace,
   testNatsUrl,
@@ -74,5 +76,16 @@ describe(`${SchedulerQueueSource.name} and the scheduler`, () => {
       await rpc.request(SchedulerJobsSubmit, { queue, type: 'embed' }, member);
     }
     expect(await source.backlog(queue)).toBe(3);
+  });
+
+  it('fails, rather than reading zero, when no scheduler answers', async () => {
+    const elsewhere = new RpcClient(
+      nats,
+      new ContextSigner(TEST_INTERNAL_SECRET),
+      new SubjectNamespace(testNamespace()),
+      1_000,
+    );
+    const error = await failure(new SchedulerQueueSource(elsewhere).backlog('inference-v100'));
+    expect(error.code).toBe(ErrorCode.Unavailable);
   });
 });

@@ -4,6 +4,26 @@ import type { PolicyForScaling } from '../scaling/autoscaler';
 import type { ScalingPolicy, ScalingPolicyStatus, StatusCondition } from './scaling-policy.types';
 
 export const DEFAULT_POLLING_INTERVAL_SECONDS = 15;
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 300;
+
+/** Targets whose pods a ReplicaSet removes, and so can be told which by deletion cost. */
+const DRAINABLE_KINDS = new Set(['Deployment', 'ReplicaSet']);
+
+/**
+ * How a policy's scale-in drains first: the scheduler queue its target's workers serve (its
+ * first Scheduler queue metric) and the drain timeout; undefined when it scales in at once
+ * (no such metric, a target not run by a ReplicaSet, or a timeout of 0).
+ */
+export function drainOf(policy: ScalingPolicy): { queue: string; timeoutSeconds: number } | undefined {
+  const { scaleTargetRef: target, metrics, behavior } = policy.spec;
+  const timeoutSeconds =
+    behavior?.scaleDown?.drainTimeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS;
+  if (timeoutSeconds === 0) return undefined;
+  if (target.apiVersion !== 'apps/v1' || !DRAINABLE_KINDS.has(target.kind)) return undefined;
+  const queue = metrics.find((m) => m.type === 'queue' && m.queue?.source === 'Scheduler')?.queue
+    ?.name;
+  return queue ? { queue, timeoutSeconds } : undefined;
+}
 
 export function behaviorOf(policy: ScalingPolicy): Behavior {
   return resolveBehavior(policy.spec.behavior);

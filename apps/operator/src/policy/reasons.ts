@@ -27,6 +27,12 @@ export const ConditionReason = {
   ScaleDownLimit: 'ScaleDownLimit',
   TooManyReplicas: 'TooManyReplicas',
   TooFewReplicas: 'TooFewReplicas',
+  // Draining
+  WaitingForDrain: 'WaitingForDrain',
+  DrainCompleted: 'DrainCompleted',
+  DrainTimedOut: 'DrainTimedOut',
+  DrainAbandoned: 'DrainAbandoned',
+  FailedDrain: 'FailedDrain',
 } as const;
 export type ConditionReason = (typeof ConditionReason)[keyof typeof ConditionReason];
 
@@ -37,5 +43,10 @@ export const EventReason = {
   FailedGetScale: 'FailedGetScale',
   FailedGetMetrics: 'FailedGetMetrics',
   FallbackActive: 'FallbackActive',
+  DrainStarted: 'DrainStarted',
+  DrainCompleted: 'DrainCompleted',
+  DrainTimedOut: 'DrainTimedOut',
+  DrainAbandoned: 'DrainAbandoned',
+  FailedDrain: 'FailedDrain',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];

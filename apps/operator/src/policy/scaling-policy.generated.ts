@@ -51,10 +51,7 @@ metrics: [MetricSpec, ...(MetricSpec)[]]
  */
 behavior?: {
 scaleUp?: ScalingRulesSpec
-/**
- * How scaling down proceeds, as in HorizontalPodAutoscaler v2 (autoscaling/v2 HPAScalingRules).
- */
-scaleDown?: ScalingRulesSpec
+scaleDown?: ScaleDownRulesSpec
 }
 /**
  * Gates that hold scale-in: while any is true (or its metric cannot be read) the target does not shrink. Example: any GPU above 90 % VRAM.
@@ -224,11 +221,39 @@ value: number
  */
 periodSeconds: number
 }
+/**
+ * How scaling down proceeds, as in HorizontalPodAutoscaler v2 (autoscaling/v2 HPAScalingRules).
+ */
+export interface ScaleDownRulesSpec {
+/**
+ * Seconds of past recommendations considered: scaling down uses the highest recommendation of the window, so a short dip does not resize the target. Default 300.
+ */
+stabilizationWindowSeconds?: number
+/**
+ * Which policy applies when several do: Max (the one allowing the largest change, the default), Min (the smallest change) or Disabled (never scale in this direction).
+ */
+selectPolicy?: ("Max" | "Min" | "Disabled")
+/**
+ * Limits on how much the replica count may change down within a period. Default: 100 % per 15 s.
+ * 
+ * @maxItems 10
+ */
+policies?: ScalingRulePolicy[]
+/**
+ * Relative distance of the metric ratio from 1.0 under which no scaling down happens. Default 0.1 (10 %).
+ */
+tolerance?: number
+/**
+ * Scale-in that drains first, for a Deployment (or ReplicaSet) whose workers serve a Lattice scheduler queue (a queue metric with source Scheduler): before lowering the replicas the operator asks the scheduler which workers hold the least work, has it lease them nothing more, marks their pods with the lowest controller.kubernetes.io/pod-deletion-cost so the ReplicaSet removes exactly those, and waits until they hold no job or this many seconds pass, then scales. 0 scales at once without draining. Default 300.
+ */
+drainTimeoutSeconds?: number
+}
 
 /**
  * What the operator last observed and decided.
  */
 export interface ScalingPolicyStatus {
+drain?: DrainStatus
 /**
  * The spec generation the operator last acted on.
  */
@@ -262,9 +287,49 @@ currentMetrics?: MetricStatus[]
  */
 gates?: GateStatus[]
 /**
- * AbleToScale, ScalingActive and ScalingLimited, as HorizontalPodAutoscaler reports them.
+ * AbleToScale, ScalingActive and ScalingLimited, as HorizontalPodAutoscaler reports them, and Draining for a scale-in that waits for workers to finish their jobs.
  */
 conditions?: StatusCondition[]
+}
+/**
+ * The scale-in under way that waits for workers to drain (see behavior.scaleDown.drainTimeoutSeconds); absent when none is.
+ */
+export interface DrainStatus {
+/**
+ * The scheduler queue the drained workers serve.
+ */
+queue: string
+/**
+ * Replicas of the target when the drain began.
+ */
+fromReplicas: number
+/**
+ * Replicas the target is scaled to once the workers are idle.
+ */
+toReplicas: number
+/**
+ * When the drain began.
+ */
+startedAt: string
+/**
+ * When the operator scales whatever the workers still hold.
+ */
+deadline: string
+/**
+ * The drained workers (their pods) and the jobs each held when last asked.
+ * 
+ * Items: One drained worker.
+ */
+workers: {
+/**
+ * The pod, which is also the worker name.
+ */
+pod: string
+/**
+ * Jobs it still held, leased or running.
+ */
+heldJobs: number
+}[]
 }
 /**
  * One metric as last read.

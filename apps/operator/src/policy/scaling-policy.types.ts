@@ -1,6 +1,8 @@
 import type { ScalingPolicySpec, ScalingPolicyStatus } from './scaling-policy.generated';
 
 export type {
+  DrainStatus,
+  ScaleDownRulesSpec,
   GateSpec,
   GateStatus,
   MetricSpec,

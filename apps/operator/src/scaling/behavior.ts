@@ -97,7 +97,7 @@ export function emptyHistory(): ScalingHistory {
 }
 
 export interface Condition {
-  type: 'AbleToScale' | 'ScalingActive' | 'ScalingLimited';
+  type: 'AbleToScale' | 'ScalingActive' | 'ScalingLimited' | 'Draining';
   status: 'True' | 'False' | 'Unknown';
   reason: ConditionReason;
   message: string;
