@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { simulatedGpuServices } from './gpu-simulation';
 import { newCheckpointKey } from './local-state';
 import { RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 import { ServiceProcess, type LogSink } from './service-process';
@@ -142,6 +143,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       distDir,
       options.log,
       supervision(),
+    ),
+    ...simulatedGpuServices(common).map(
+      (spec) => new ServiceProcess(spec, distDir, options.log, supervision()),
     ),
     new ServiceProcess(
       {
