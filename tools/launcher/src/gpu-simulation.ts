@@ -8,30 +8,44 @@ import type { ServiceSpec } from './service-process';
  * reading it. Every name they show says "simulated".
  */
 export const SIMULATED_GPU_NODES = [
-  { name: 'simulated-v100-16gb-0', gpus: '4x16', exporterPort: 9401, agentPort: 8088 },
-  { name: 'simulated-v100-32gb-0', gpus: '2x32', exporterPort: 9402, agentPort: 8089 },
+  { name: 'simulated-v100-16gb-0', gpus: '4x16' },
+  { name: 'simulated-v100-32gb-0', gpus: '2x32' },
 ] as const;
 
-export function simulatedGpuServices(common: Record<string, string>): ServiceSpec[] {
+/** Where each simulated node's exporter and its agent listen, in the order of the nodes. */
+export interface SimulatedGpuPorts {
+  exporters: readonly number[];
+  agents: readonly number[];
+}
+
+export const DEFAULT_SIMULATED_GPU_PORTS: SimulatedGpuPorts = {
+  exporters: [9401, 9402],
+  agents: [8088, 8089],
+};
+
+export function simulatedGpuServices(
+  common: Record<string, string>,
+  ports: SimulatedGpuPorts = DEFAULT_SIMULATED_GPU_PORTS,
+): ServiceSpec[] {
   const simulator: ServiceSpec = {
     name: 'gpu-simulator',
     entry: join('apps', 'gpu-agent', 'src', 'simulator', 'main.js'),
     env: {
       ...common,
       LATTICE_GPU_SIMULATOR_POOL: SIMULATED_GPU_NODES.map((n) => `${n.name}=${n.gpus}`).join(','),
-      LATTICE_GPU_SIMULATOR_PORT: String(SIMULATED_GPU_NODES[0].exporterPort),
+      LATTICE_GPU_SIMULATOR_PORTS: ports.exporters.join(','),
     },
-    readyUrl: `http://127.0.0.1:${SIMULATED_GPU_NODES[0].exporterPort}/readyz`,
+    readyUrl: `http://127.0.0.1:${ports.exporters[0]}/readyz`,
   };
-  const agents = SIMULATED_GPU_NODES.map((node): ServiceSpec => ({
+  const agents = SIMULATED_GPU_NODES.map((node, i): ServiceSpec => ({
     name: `gpu-agent:${node.name}`,
     entry: join('apps', 'gpu-agent', 'src', 'main.js'),
     env: {
       ...common,
-      GPU_AGENT_HTTP_PORT: String(node.agentPort),
-      LATTICE_GPU_AGENT_DCGM_URL: `http://127.0.0.1:${node.exporterPort}/metrics`,
+      GPU_AGENT_HTTP_PORT: String(ports.agents[i]),
+      LATTICE_GPU_AGENT_DCGM_URL: `http://127.0.0.1:${ports.exporters[i]}/metrics`,
     },
-    readyUrl: `http://127.0.0.1:${node.agentPort}/readyz`,
+    readyUrl: `http://127.0.0.1:${ports.agents[i]}/readyz`,
   }));
   return [simulator, ...agents];
 }

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { simulatedGpuServices } from './gpu-simulation';
+import { simulatedGpuServices, type SimulatedGpuPorts } from './gpu-simulation';
 import { newCheckpointKey } from './local-state';
 import { RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 import { ServiceProcess, type LogSink } from './service-process';
@@ -21,6 +21,8 @@ export interface PlatformOptions {
   auditPort?: number;
   /** Health and metrics port of the scheduler service. */
   schedulerPort?: number;
+  /** Ports of the simulated GPU nodes' exporters and agents; 9401-9402 and 8088-8089 when omitted. */
+  simulatedGpuPorts?: SimulatedGpuPorts;
   /** Ed25519 private key (PEM) for audit checkpoints; a fresh one when omitted. */
   auditCheckpointKey?: string;
   logLevel?: string;
@@ -144,7 +146,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       options.log,
       supervision(),
     ),
-    ...simulatedGpuServices(common).map(
+    ...simulatedGpuServices(common, options.simulatedGpuPorts).map(
       (spec) => new ServiceProcess(spec, distDir, options.log, supervision()),
     ),
     new ServiceProcess(

@@ -7,6 +7,9 @@ import { defineService, type Closable } from '@lattice/service-runtime';
 import { gpuSimulatorConfigSpec, type GpuSimulatorConfig } from './gpu-simulator.config';
 import { SimulatedNode } from './simulated-node';
 
+/** Where the first simulated node listens unless told; the next ones on the next ports. */
+export const FIRST_PORT = 9401;
+
 export interface RunningSimulator extends Closable {
   nodes: SimulatedNode[];
   /** Each simulated node's exporter endpoint, by node name. */
@@ -39,6 +42,12 @@ export async function startGpuSimulator(
   config: GpuSimulatorConfig,
   logger: Logger,
 ): Promise<RunningSimulator> {
+  const ports = config.LATTICE_GPU_SIMULATOR_PORTS;
+  if (ports && ports.length !== config.LATTICE_GPU_SIMULATOR_POOL.length) {
+    throw new Error(
+      `LATTICE_GPU_SIMULATOR_PORTS names ${ports.length} port(s) for ${config.LATTICE_GPU_SIMULATOR_POOL.length} simulated node(s)`,
+    );
+  }
   const nodes = config.LATTICE_GPU_SIMULATOR_POOL.map(
     (spec) => new SimulatedNode(spec, config.LATTICE_GPU_SIMULATOR_CUDA_CONTEXT_MIB),
   );
@@ -66,8 +75,7 @@ export async function startGpuSimulator(
   const urls = new Map<string, string>();
   try {
     for (const [i, node] of nodes.entries()) {
-      const port =
-        config.LATTICE_GPU_SIMULATOR_PORT === 0 ? 0 : config.LATTICE_GPU_SIMULATOR_PORT + i;
+      const port = ports ? ports[i]! : FIRST_PORT + i;
       const server = await serve(node, port, config.LATTICE_BIND_HOST);
       servers.push(server);
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
@@ -103,6 +111,8 @@ export const gpuSimulatorService = defineService({
   started: (config) => ({
     simulated: true,
     nodes: config.LATTICE_GPU_SIMULATOR_POOL.map((n) => n.name),
-    firstPort: config.LATTICE_GPU_SIMULATOR_PORT,
+    ports:
+      config.LATTICE_GPU_SIMULATOR_PORTS ??
+      config.LATTICE_GPU_SIMULATOR_POOL.map((_, i) => FIRST_PORT + i),
   }),
 });

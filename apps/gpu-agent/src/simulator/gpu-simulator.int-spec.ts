@@ -26,7 +26,7 @@ describe('simulated GPU node pool', () => {
         NATS_URL: testNatsUrl(),
         LATTICE_NAMESPACE: ns,
         LATTICE_BIND_HOST: '127.0.0.1',
-        LATTICE_GPU_SIMULATOR_PORT: '0',
+        LATTICE_GPU_SIMULATOR_PORTS: '0',
         LATTICE_GPU_SIMULATOR_POOL: 'simulated-v100-32gb-t=2x32',
       }),
       silent,
