@@ -72,6 +72,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       if (up) options.onGiveUp?.(service.name, reason);
     },
   });
+  // the simulated GPU nodes start once the platform is ready, not competing with its start-up
+  const simulatedGpus = simulatedGpuServices(common, options.simulatedGpuPorts).map(
+    (spec) => new ServiceProcess(spec, distDir, options.log, supervision()),
+  );
   const services = [
     new ServiceProcess(
       {
@@ -146,9 +150,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       options.log,
       supervision(),
     ),
-    ...simulatedGpuServices(common, options.simulatedGpuPorts).map(
-      (spec) => new ServiceProcess(spec, distDir, options.log, supervision()),
-    ),
+    ...simulatedGpus,
     new ServiceProcess(
       {
         name: 'gateway',
@@ -170,8 +172,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     for (const service of [...services].reverse()) await service.stop();
   };
   try {
-    for (const service of services) service.start();
-    for (const service of services) await service.waitReady();
+    const core = services.filter((service) => !simulatedGpus.includes(service));
+    for (const service of core) service.start();
+    for (const service of core) await service.waitReady();
+    for (const service of simulatedGpus) service.start();
+    for (const service of simulatedGpus) await service.waitReady();
     up = true;
   } catch (error) {
     await stop();
