@@ -136,7 +136,8 @@ describe('GPU agent', () => {
       await nats.halt();
       await nats.resume();
 
-      // both clients reconnect by themselves; a new subscription hears the agent again
+      // both clients reconnect by themselves; once the listener is back, it hears the agent again
+      await eventually(() => listener.flush(), { timeoutMs: 15_000 });
       const after = await listen(listener, ns);
       await eventually(() => expect(after.length).toBeGreaterThanOrEqual(2), { timeoutMs: 15_000 });
       expect(after.at(-1)).toMatchObject({ node: 'gpu-v100-32g-01', sourceError: null });
