@@ -41,6 +41,10 @@ const PURE_CORES = [
   'apps/scheduler/src/jobs/job-lifecycle.ts',
   'apps/scheduler/src/drain/drain-pick.ts',
   'apps/operator/src/drain/drain-plan.ts',
+  'apps/gpu-nodes/src/placement/placement.ts',
+  'apps/gpu-nodes/src/health/health.ts',
+  'apps/gpu-nodes/src/routing/routing.ts',
+  'apps/gpu-agent/src/sources/*.parser.ts',
 ];
 
 /** What a pure core may not import, directly or through a module of ours that wraps it. */
