@@ -23,7 +23,8 @@ mkdir -p "$dir"
 
 # helm: built from the helm.sh/helm/v3 module through the Go module proxy. A small wrapper
 # module requires it, so `go mod tidy` resolves the same dependency versions helm's own go.mod
-# names, and the version is stamped into the binary as helm's release builds do.
+# names. The version, and the Kubernetes version `helm template` and `helm lint` assume (that of
+# the k8s.io modules it is built with), are stamped into the binary as helm's Makefile does.
 if [[ ! -x "$dir/helm" ]]; then
   command -v go >/dev/null || { say "go is required to build helm (or set LATTICE_HELM_BIN)"; exit 1; }
   say "building helm $version from Go modules (first run only; several minutes)"
@@ -36,8 +37,14 @@ if [[ ! -x "$dir/helm" ]]; then
     echo "require helm.sh/helm/v3 $version" >>go.mod
     printf 'package tools\n\nimport _ "helm.sh/helm/v3/cmd/helm"\n' >tools.go
     GOFLAGS=-mod=mod go mod tidy >&2
-    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
-      -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$version -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+    k8s="$(GOFLAGS=-mod=mod go list -m -f '{{.Version}}' k8s.io/client-go)" # v0.<minor>.<patch>
+    k8s_minor="$(echo "$k8s" | cut -d. -f2)"
+    ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$version"
+    ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+    for pkg in pkg/lint/rules pkg/chartutil; do
+      ldflags+=" -X helm.sh/helm/v3/$pkg.k8sVersionMajor=1 -X helm.sh/helm/v3/$pkg.k8sVersionMinor=$k8s_minor"
+    done
+    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" \
       -o "$dir/helm.tmp" helm.sh/helm/v3/cmd/helm >&2
   )
   mv "$dir/helm.tmp" "$dir/helm"

@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { loadAllYaml } from '@kubernetes/client-node';
+import { natsServerBinary } from '@lattice/local-infra';
 import {
   CHART_DIR,
   REPO_ROOT,
@@ -9,6 +10,7 @@ import {
   ciValuesFiles,
   helm,
   helmBinary,
+  parseManifests,
   renderChart,
   type Manifest,
 } from './helm';
@@ -418,6 +420,19 @@ describe('the Helm chart', () => {
         expect(conf).toContain(
           `{user: "gateway", password: $NATS_PASSWORD_GATEWAY, permissions: ${JSON.stringify(permissions.gateway)}}`,
         );
+        // the real nats-server takes the configuration, passwords from the environment
+        const confFile = join(chart, 'nats.conf');
+        writeFileSync(confFile, conf.replace('/data', join(chart, 'jetstream')));
+        const check = spawnSync(natsServerBinary(), ['--config', confFile, '-t'], {
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            NATS_PASSWORD_GATEWAY: 'a'.repeat(32),
+            NATS_PASSWORD_TENANTS: 'b'.repeat(32),
+          },
+        });
+        expect(check.stderr + check.stdout).toContain('is valid');
+        expect(check.status).toBe(0);
         const nats = named(docs, 'StatefulSet', 'lattice-nats')!.spec.template.spec.containers[0]!;
         expect(envOf(nats, 'NATS_PASSWORD_TENANTS')?.valueFrom?.secretKeyRef).toEqual({
           name: 'lattice-secrets',
@@ -466,9 +481,7 @@ describe('the Helm chart', () => {
   describe('k8s/, the plain-manifest view', () => {
     it('grants the operator exactly the rules k8s/operator/rbac.yaml proves', () => {
       const docs = renderChart([], home);
-      const plain = loadAllYaml(
-        readFileSync(join(REPO_ROOT, 'k8s/operator/rbac.yaml'), 'utf8'),
-      ) as (Manifest & { rules: { resourceNames?: string[] }[] })[];
+      const plain = parseManifests(readFileSync(join(REPO_ROOT, 'k8s/operator/rbac.yaml'), 'utf8'));
       const rules = (list: Manifest[], kind: string) =>
         (list.find((d) => d.kind === kind) as Manifest & { rules: { resourceNames?: string[] }[] })
           .rules;

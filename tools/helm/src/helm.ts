@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadAllYaml } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const CHART_DIR = join(REPO_ROOT, 'charts/lattice');
@@ -80,9 +80,14 @@ export function helmAsync(args: string[], home: string): Promise<HelmResult> {
 export function renderChart(args: string[], home: string, chart = CHART_DIR): Manifest[] {
   const result = helm(['template', 'lattice', chart, '--namespace', 'lattice', ...args], home);
   if (result.status !== 0) throw new Error(`helm template failed:\n${result.stderr}`);
-  return (loadAllYaml(result.stdout) as (Manifest | null)[]).filter(
-    (doc): doc is Manifest => doc !== null,
-  );
+  return parseManifests(result.stdout);
+}
+
+/** The objects of a multi-document YAML stream, as plain data (field names as written). */
+export function parseManifests(text: string): Manifest[] {
+  return parseAllDocuments(text)
+    .map((doc) => doc.toJS() as Manifest | null)
+    .filter((doc): doc is Manifest => doc !== null);
 }
 
 /** The values files the chart is tested with (charts/lattice/ci). */
