@@ -91,15 +91,6 @@ app.kubernetes.io/component: {{ .app }}
 {{- end -}}
 {{- end -}}
 
-{{- define "lattice.imagePullSecrets" -}}
-{{- with .Values.image.pullSecrets }}
-imagePullSecrets:
-{{- range . }}
-  - name: {{ . }}
-{{- end }}
-{{- end }}
-{{- end -}}
-
 {{/* Pod- and container-level security contexts every workload shares. */}}
 {{- define "lattice.podSecurityContext" -}}
 runAsNonRoot: true

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   ApiextensionsV1Api,
   AppsV1Api,
@@ -14,7 +15,15 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { testKube, testKubeConfig } from '@lattice/kube-test-env';
-import { CHART_DIR, helm, helmAsync, helmBinary, renderChart, type HelmResult } from './helm';
+import {
+  CHART_DIR,
+  ciValuesFiles,
+  helm,
+  helmAsync,
+  helmBinary,
+  renderChart,
+  type HelmResult,
+} from './helm';
 
 // the first run on a machine builds helm from its Go modules
 jest.setTimeout(20 * 60_000);
@@ -120,8 +129,8 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
       namespace,
       helmAsync(['install', RELEASE, CHART_DIR, ...kube(), ...values], home),
     );
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
+    // (helm's stderr is shown should it fail; it warns of a group-readable kubeconfig)
+    expect({ status: result.status, stderr: result.stderr }).toMatchObject({ status: 0 });
     expect(jobs).toEqual([`${PREFIX}-migrations`]);
     expect(result.stdout).toContain('kubectl port-forward');
 
@@ -188,8 +197,8 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
         home,
       ),
     );
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
+    // (helm's stderr is shown should it fail; it warns of a group-readable kubeconfig)
+    expect({ status: result.status, stderr: result.stderr }).toMatchObject({ status: 0 });
     expect(jobs).toEqual([`${PREFIX}-migrations`]);
     expect(await secretData()).toEqual(installed);
     const gateway = await kc
@@ -230,4 +239,62 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
       .readCustomResourceDefinition({ name: 'scalingpolicies.lattice.dev' });
     expect(crd.metadata!.name).toBe('scalingpolicies.lattice.dev');
   });
+});
+
+describe('every values file in ci/, as the API server sees it', () => {
+  let home: string;
+  const namespace = `chart-dry-${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    helmBinary();
+    home = mkdtempSync(join(tmpdir(), 'lattice-helm-'));
+    const kc = testKubeConfig();
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    // the policies are validated against the CRD (its schema and CEL rules)
+    const crd = spawnSync(
+      testKube().kubectl,
+      [
+        '--kubeconfig',
+        testKube().kubeconfigPath,
+        'apply',
+        '--server-side',
+        '--force-conflicts',
+        '-f',
+        join(CHART_DIR, 'crds'),
+      ],
+      { encoding: 'utf8' },
+    );
+    if (crd.status !== 0) throw new Error(crd.stderr);
+  });
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it.each(ciValuesFiles().map((f) => [basename(f), f]))(
+    'accepts every object %s renders, hooks included (server-side dry run)',
+    (name, file) => {
+      const docs = renderChart(['-f', file, '--namespace', namespace], home);
+      const manifests = join(home, name);
+      const result = helm(
+        ['template', 'lattice', CHART_DIR, '--namespace', namespace, '-f', file],
+        home,
+      );
+      writeFileSync(manifests, result.stdout);
+      const apply = spawnSync(
+        testKube().kubectl,
+        [
+          '--kubeconfig',
+          testKube().kubeconfigPath,
+          'apply',
+          '--dry-run=server',
+          '-n',
+          namespace,
+          '-f',
+          manifests,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect({ status: apply.status, stderr: apply.stderr }).toEqual({ status: 0, stderr: '' });
+      // one line per object: "<kind>/<name> created (server dry run)"
+      expect(apply.stdout.trim().split('\n')).toHaveLength(docs.length);
+    },
+  );
 });
