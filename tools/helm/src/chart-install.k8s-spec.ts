@@ -135,7 +135,7 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
     expect(result.stdout).toContain('kubectl port-forward');
 
     // every object the chart renders is there, as the API server stored it
-    const rendered = renderChart([...values], home).filter(
+    const rendered = renderChart(values, home, { release: RELEASE }).filter(
       (d) => !d.metadata.annotations?.['helm.sh/hook'],
     );
     const objects = KubernetesObjectApi.makeApiClient(kc);

@@ -414,7 +414,9 @@ describe('the Helm chart', () => {
       };
       writeFileSync(join(chart, 'files/nats-permissions.json'), JSON.stringify(permissions));
       try {
-        const docs = renderChart(['-f', join(CHART_DIR, 'ci/bundled-values.yaml')], home, chart);
+        const docs = renderChart(['-f', join(CHART_DIR, 'ci/bundled-values.yaml')], home, {
+          chart,
+        });
         const conf = withData(docs, 'ConfigMap', 'lattice-nats').data['nats.conf']!;
         expect(conf).toContain('authorization {');
         expect(conf).toContain(

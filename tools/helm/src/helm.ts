@@ -77,8 +77,12 @@ export function helmAsync(args: string[], home: string): Promise<HelmResult> {
 }
 
 /** `helm template` of the chart, parsed; throws with helm's message when it fails. */
-export function renderChart(args: string[], home: string, chart = CHART_DIR): Manifest[] {
-  const result = helm(['template', 'lattice', chart, '--namespace', 'lattice', ...args], home);
+export function renderChart(
+  args: string[],
+  home: string,
+  { chart = CHART_DIR, release = 'lattice' }: { chart?: string; release?: string } = {},
+): Manifest[] {
+  const result = helm(['template', release, chart, '--namespace', 'lattice', ...args], home);
   if (result.status !== 0) throw new Error(`helm template failed:\n${result.stderr}`);
   return parseManifests(result.stdout);
 }
