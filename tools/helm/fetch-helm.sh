@@ -21,6 +21,11 @@ fi
 
 mkdir -p "$dir"
 
+# Two test runs may start at once (parallel jest workers, two checkouts): one builds while the
+# other waits, then finds helm in the cache.
+exec 9>"$dir/.lock"
+flock 9
+
 # helm: built from the helm.sh/helm/v3 module through the Go module proxy. A small wrapper
 # module requires it, so `go mod tidy` resolves the same dependency versions helm's own go.mod
 # names. The version, and the Kubernetes version `helm template` and `helm lint` assume (that of
@@ -29,8 +34,8 @@ if [[ ! -x "$dir/helm" ]]; then
   command -v go >/dev/null || { say "go is required to build helm (or set LATTICE_HELM_BIN)"; exit 1; }
   say "building helm $version from Go modules (first run only; several minutes)"
   started=$(date +%s)
-  build="$dir/build"
-  rm -rf "$build" && mkdir -p "$build"
+  build="$(mktemp -d "$dir/build.XXXXXX")"
+  trap 'rm -rf "$build"' EXIT
   (
     cd "$build"
     go mod init lattice.dev/helm >/dev/null 2>&1
@@ -49,6 +54,7 @@ if [[ ! -x "$dir/helm" ]]; then
   )
   mv "$dir/helm.tmp" "$dir/helm"
   rm -rf "$build"
+  trap - EXIT
   say "helm $version built in $(($(date +%s) - started))s"
 fi
 

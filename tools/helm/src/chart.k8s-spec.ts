@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { natsServerBinary } from '@lattice/local-infra';
@@ -308,10 +308,22 @@ describe('the Helm chart', () => {
       expect(url).toBe(`postgres://postgres:${password}@lattice-postgresql:5432/lattice`);
       expect(byKind(docs, 'Ingress')).toHaveLength(1);
       expect(named(docs, 'ConfigMap', 'lattice-dashboard')).toBeDefined();
-      // no permissions file in the chart: no authorization block
-      const conf = withData(docs, 'ConfigMap', 'lattice-nats').data['nats.conf'];
+      // a user per service where the chart holds the permissions file, else no authorization
+      const conf = withData(docs, 'ConfigMap', 'lattice-nats').data['nats.conf']!;
       expect(conf).toContain('jetstream');
-      expect(conf).not.toContain('authorization');
+      const permissions = existsSync(join(CHART_DIR, 'files/nats-permissions.json'));
+      expect(conf.includes('authorization {')).toBe(permissions);
+      if (permissions) {
+        // then every service connects as its own user, or the server would refuse it
+        for (const app of appNames()) {
+          const workload = docs.find(
+            (d) =>
+              ['Deployment', 'DaemonSet'].includes(d.kind) && d.metadata.name === `lattice-${app}`,
+          ) as Workload;
+          const url = envOf(workload.spec.template.spec.containers[0]!, 'NATS_URL');
+          expect([app, url?.valueFrom?.secretKeyRef?.key]).toEqual([app, `nats-url-${app}`]);
+        }
+      }
     });
 
     it('high availability: every default policy, TLS, and monitoring where its API exists', () => {
