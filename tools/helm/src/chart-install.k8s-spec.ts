@@ -39,6 +39,8 @@ async function completeHookJobs(
   kc: KubeConfig,
   namespace: string,
   helmRun: Promise<HelmResult>,
+  /** Looks at the cluster as the Job finds it, before it is marked done. */
+  whenJobRuns: (job: string) => Promise<void> = async () => undefined,
 ): Promise<{ result: HelmResult; jobs: string[] }> {
   const batch = kc.makeApiClient(BatchV1Api);
   const completed: string[] = [];
@@ -49,6 +51,7 @@ async function completeHookJobs(
     for (const job of jobs.items) {
       const name = job.metadata!.name!;
       if (job.status?.succeeded) continue;
+      await whenJobRuns(name);
       const now = new Date();
       await batch.replaceNamespacedJobStatus({
         name,
@@ -124,11 +127,18 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
   let installed: Record<string, string>;
 
   it('installs: the API server accepts every object, the CRD and the policies included', async () => {
+    // pre-install: the schemas are migrated before any service exists
+    const deploymentsAtMigration: string[] = [];
     const { result, jobs } = await completeHookJobs(
       kc,
       namespace,
       helmAsync(['install', RELEASE, CHART_DIR, ...kube(), ...values], home),
+      async () => {
+        const list = await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace });
+        deploymentsAtMigration.push(...list.items.map((d) => d.metadata!.name!));
+      },
     );
+    expect(deploymentsAtMigration).toEqual([]);
     // (helm's stderr is shown should it fail; it warns of a group-readable kubeconfig)
     expect({ status: result.status, stderr: result.stderr }).toMatchObject({ status: 0 });
     expect(jobs).toEqual([`${PREFIX}-migrations`]);
@@ -238,6 +248,59 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
       .makeApiClient(ApiextensionsV1Api)
       .readCustomResourceDefinition({ name: 'scalingpolicies.lattice.dev' });
     expect(crd.metadata!.name).toBe('scalingpolicies.lattice.dev');
+  });
+});
+
+describe('helm install of the evaluation values (bundled PostgreSQL and NATS)', () => {
+  let home: string;
+  const namespace = `chart-eval-${Date.now().toString(36)}`;
+  const kube = () => ['--kubeconfig', testKube().kubeconfigPath, '--namespace', namespace];
+
+  beforeAll(async () => {
+    helmBinary();
+    home = mkdtempSync(join(tmpdir(), 'lattice-helm-'));
+    await testKubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: namespace } } });
+  });
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('migrates after the install, once the bundled database exists, and uninstalls cleanly', async () => {
+    const kc = testKubeConfig();
+    const bundled = join(CHART_DIR, 'ci/bundled-values.yaml');
+    // the Job is created only once every other object is: the post-install hook
+    const run = helmAsync(['install', 'eval', CHART_DIR, ...kube(), '-f', bundled], home);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const presentAtMigration: string[] = [];
+    const { result, jobs } = await completeHookJobs(kc, namespace, run, async () => {
+      const sets = await apps.listNamespacedStatefulSet({ namespace });
+      presentAtMigration.push(...sets.items.map((s) => s.metadata!.name!));
+    });
+    expect(presentAtMigration.sort()).toEqual(['eval-lattice-nats', 'eval-lattice-postgresql']);
+    expect({ status: result.status, stderr: result.stderr }).toMatchObject({ status: 0 });
+    expect(jobs).toEqual(['eval-lattice-migrations']);
+    expect(result.stdout).toContain('for evaluation only');
+    const postgres = await apps.readNamespacedStatefulSet({
+      name: 'eval-lattice-postgresql',
+      namespace,
+    });
+    expect(postgres.spec!.template.spec!.containers[0]!.image).toBe(
+      'docker.io/pgvector/pgvector:0.8.1-pg17',
+    );
+    await apps.readNamespacedStatefulSet({ name: 'eval-lattice-nats', namespace });
+
+    expect(helm(['uninstall', 'eval', ...kube()], home).status).toBe(0);
+    const core = kc.makeApiClient(CoreV1Api);
+    expect((await apps.listNamespacedStatefulSet({ namespace })).items).toEqual([]);
+    expect((await core.listNamespacedSecret({ namespace })).items).toEqual([]);
+    expect(
+      (
+        await core.listNamespacedConfigMap({
+          namespace,
+          labelSelector: 'app.kubernetes.io/instance=eval',
+        })
+      ).items,
+    ).toEqual([]);
   });
 });
 
