@@ -307,7 +307,13 @@ describe('the Helm chart', () => {
       const password = Buffer.from(secret.data['postgres-password']!, 'base64').toString();
       expect(url).toBe(`postgres://postgres:${password}@lattice-postgresql:5432/lattice`);
       expect(byKind(docs, 'Ingress')).toHaveLength(1);
-      expect(named(docs, 'ConfigMap', 'lattice-dashboard')).toBeDefined();
+      const dashboard = JSON.parse(
+        withData(docs, 'ConfigMap', 'lattice-dashboard').data['lattice.json']!,
+      ) as { uid: string; panels: { targets: { expr: string }[] }[] };
+      expect(dashboard.uid).toBe('lattice-overview');
+      const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+      expect(exprs).toContain('lattice_gateway_http_request_duration_seconds_count');
+      expect(exprs).toContain('lattice_operator_desired_replicas');
       // a user per service where the chart holds the permissions file, else no authorization
       const conf = withData(docs, 'ConfigMap', 'lattice-nats').data['nats.conf']!;
       expect(conf).toContain('jetstream');
