@@ -117,14 +117,17 @@ describe(runService.name, () => {
       expect(calls).toEqual([]);
     });
 
-    it('exits 0 without starting a service that has no database', async () => {
+    it('refuses, starting nothing, for a service that defines no database', async () => {
       const { definition, calls } = demo();
       const host = new RecordingHost(
         { LOG_LEVEL: 'silent', DATABASE_URL: 'postgres://owner@db/lattice' },
         migrateOnly,
       );
       await runService(definition, host);
-      expect(host.exits).toEqual([0]);
+      expect(host.exits).toEqual([1]);
+      expect(host.errors).toEqual([
+        'demo: --migrate-only, but the service defines no database to migrate',
+      ]);
       expect(calls).toEqual([]);
       expect(host.stoppable).toEqual([]);
     });

@@ -103,7 +103,7 @@ export function defineService<S extends ServiceConfigSpec>(
 
 const migrationConfig = { LOG_LEVEL: commonConfig.LOG_LEVEL, ...databaseConfig };
 
-/** `--migrate-only`: the service's schema migrated, then exit 0 (1 when migrating failed). */
+/** `--migrate-only`: the service's schema migrated, then exit 0 (1 when it could not be). */
 async function migrateOnly<S extends ServiceConfigSpec>(
   definition: ServiceDefinition<S>,
   host: ServiceHost,
@@ -119,8 +119,9 @@ async function migrateOnly<S extends ServiceConfigSpec>(
   }
   const logger = createLogger(name, config.LOG_LEVEL);
   if (!definition.database) {
-    logger.info(`${name} has no database: nothing to migrate`);
-    return host.exit(0);
+    // a migration Job names only services with a schema: one without is a mistake to show
+    host.printError(`${name}: --migrate-only, but the service defines no database to migrate`);
+    return host.exit(1);
   }
   try {
     const ran = await migrateServiceDatabase(definition.database(config));
