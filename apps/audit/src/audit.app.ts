@@ -7,12 +7,13 @@ import {
   defineService,
   serviceDatabase,
   type ServiceAppStart,
+  type ServiceDatabaseConfig,
 } from '@lattice/service-runtime';
 import { auditMigrations } from '../migrations';
 import { AuditModule } from './audit.module';
 import { auditConfigSpec, type AuditConfig } from './audit.config';
 
-export function auditDatabase(config: AuditConfig): ServiceDatabaseOptions {
+export function auditDatabase(config: ServiceDatabaseConfig): ServiceDatabaseOptions {
   return serviceDatabase(config, {
     schema: 'audit',
     entities: [],
@@ -45,6 +46,7 @@ export function createAuditApp(
 export const auditService = defineService({
   name: 'audit',
   config: auditConfigSpec,
+  database: auditDatabase,
   create: (config, logger, { migrate }) => createAuditApp(config, logger, { migrate }),
   started: (config) => ({ port: config.AUDIT_HTTP_PORT }),
 });

@@ -7,12 +7,13 @@ import {
   defineService,
   serviceDatabase,
   type ServiceAppStart,
+  type ServiceDatabaseConfig,
 } from '@lattice/service-runtime';
 import { authMigrations } from '../migrations';
 import { authConfigSpec, type AuthConfig } from './auth.config';
 import { AuthModule } from './auth.module';
 
-export function authDatabase(config: AuthConfig): ServiceDatabaseOptions {
+export function authDatabase(config: ServiceDatabaseConfig): ServiceDatabaseOptions {
   return serviceDatabase(config, {
     schema: 'auth',
     entities: [],
@@ -45,6 +46,7 @@ export function createAuthApp(
 export const authService = defineService({
   name: 'auth',
   config: authConfigSpec,
+  database: authDatabase,
   create: (config, logger, { migrate }) => createAuthApp(config, logger, { migrate }),
   started: (config) => ({ port: config.AUTH_HTTP_PORT }),
 });

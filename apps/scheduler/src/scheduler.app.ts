@@ -9,13 +9,14 @@ import {
   listenService,
   openServiceDatabase,
   type Clock,
+  type ServiceDatabaseConfig,
 } from '@lattice/service-runtime';
 import { SchedulerModule } from './scheduler.module';
 import { schedulerConfigSpec, type SchedulerConfig } from './scheduler.config';
 import { schedulerMigrations } from '../migrations';
 import type { Random } from './dispatch/retry-backoff';
 
-export function schedulerDatabase(config: SchedulerConfig): ServiceDatabaseOptions {
+export function schedulerDatabase(config: ServiceDatabaseConfig): ServiceDatabaseOptions {
   return {
     adminUrl: config.DATABASE_URL,
     appPassword: config.DATABASE_APP_PASSWORD,
@@ -78,6 +79,7 @@ export async function createSchedulerApp(
 export const schedulerService = defineService({
   name: 'scheduler',
   config: schedulerConfigSpec,
+  database: schedulerDatabase,
   create: (config, logger, { migrate }) => createSchedulerApp(config, logger, { migrate }),
   started: (config) => ({ port: config.SCHEDULER_HTTP_PORT }),
 });

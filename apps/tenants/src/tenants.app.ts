@@ -8,6 +8,7 @@ import {
   defineService,
   serviceDatabase,
   type ServiceAppStart,
+  type ServiceDatabaseConfig,
 } from '@lattice/service-runtime';
 import { OutboxEntity } from './events/outbox.entity';
 import { TenantEntity } from './tenant/tenant.entity';
@@ -15,7 +16,7 @@ import { TenantsModule } from './tenants.module';
 import { tenantsConfigSpec, type TenantsConfig } from './tenants.config';
 import { tenantsMigrations } from '../migrations';
 
-export function tenantsDatabase(config: TenantsConfig): ServiceDatabaseOptions {
+export function tenantsDatabase(config: ServiceDatabaseConfig): ServiceDatabaseOptions {
   return serviceDatabase(config, {
     schema: 'tenants',
     entities: [TenantEntity, OutboxEntity],
@@ -52,6 +53,7 @@ export function createTenantsApp(
 export const tenantsService = defineService({
   name: 'tenants',
   config: tenantsConfigSpec,
+  database: tenantsDatabase,
   create: (config, logger, { migrate }) => createTenantsApp(config, logger, { migrate }),
   started: (config) => ({ port: config.TENANTS_HTTP_PORT }),
 });

@@ -102,4 +102,55 @@ describe(runService.name, () => {
     expect(host.exits).toEqual([1]);
     expect(host.stoppable).toEqual([]);
   });
+
+  describe('--migrate-only', () => {
+    const migrateOnly = ['node', 'main.js', '--migrate-only'];
+
+    it('reads only the database variables, and names a missing DATABASE_URL', async () => {
+      const { definition, calls } = demo();
+      // DEMO_SECRET is missing, and that is no concern of a migration
+      const host = new RecordingHost({ LOG_LEVEL: 'silent' }, migrateOnly);
+      await runService(definition, host);
+      expect(host.exits).toEqual([EXIT_CONFIG]);
+      expect(host.errors[0]).toContain('DATABASE_URL');
+      expect(host.errors[0]).not.toContain('DEMO_SECRET');
+      expect(calls).toEqual([]);
+    });
+
+    it('refuses, starting nothing, for a service that defines no database', async () => {
+      const { definition, calls } = demo();
+      const host = new RecordingHost(
+        { LOG_LEVEL: 'silent', DATABASE_URL: 'postgres://owner@db/lattice' },
+        migrateOnly,
+      );
+      await runService(definition, host);
+      expect(host.exits).toEqual([1]);
+      expect(host.errors).toEqual([
+        'demo: --migrate-only, but the service defines no database to migrate',
+      ]);
+      expect(calls).toEqual([]);
+      expect(host.stoppable).toEqual([]);
+    });
+
+    it('exits 1, starting nothing, when the database cannot be migrated', async () => {
+      const { definition, calls } = demo();
+      const database = jest.fn((config: { DATABASE_URL: string }) => ({
+        adminUrl: config.DATABASE_URL,
+        schema: 'demo',
+        entities: [],
+        migrations: [],
+      }));
+      const host = new RecordingHost(
+        // nothing listens on port 1
+        { LOG_LEVEL: 'silent', DATABASE_URL: 'postgres://owner@127.0.0.1:1/lattice' },
+        migrateOnly,
+      );
+      await runService({ ...definition, database }, host);
+      expect(database).toHaveBeenCalledWith(
+        expect.objectContaining({ DATABASE_URL: 'postgres://owner@127.0.0.1:1/lattice' }),
+      );
+      expect(host.exits).toEqual([1]);
+      expect(calls).toEqual([]);
+    });
+  });
 });

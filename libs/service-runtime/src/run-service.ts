@@ -1,6 +1,15 @@
-import { ConfigError, loadConfig, type ConfigOf, type ConfigSpec } from '@lattice/config';
+import {
+  ConfigError,
+  commonConfig,
+  databaseConfig,
+  loadConfig,
+  type ConfigOf,
+  type ConfigSpec,
+} from '@lattice/config';
+import { migrateServiceDatabase, type ServiceDatabaseOptions } from '@lattice/database';
 import { createLogger, type Logger } from '@lattice/logging';
 import { stopTelemetry } from '@lattice/telemetry';
+import type { ServiceDatabaseConfig } from './service-database';
 import { exitOnSignals } from './shutdown';
 
 /** What a started service hands back: closing it drains it. */
@@ -24,6 +33,11 @@ export interface ServiceDefinition<S extends ServiceConfigSpec> {
   create(config: ConfigOf<S>, logger: Logger, start: ServiceStart): Promise<Closable>;
   /** What the line saying it started tells beside its name (its port, say). */
   started?(config: ConfigOf<S>): Record<string, unknown>;
+  /**
+   * Its schema and migrations, for `--migrate-only`: migrate and exit, reading nothing but the
+   * database variables (a chart's migration Job, run before the services start).
+   */
+  database?(config: ServiceDatabaseConfig): ServiceDatabaseOptions;
 }
 
 /** The process a service runs in, as far as starting and stopping it goes. */
@@ -57,6 +71,7 @@ export async function runService<S extends ServiceConfigSpec>(
   host: ServiceHost = nodeProcess,
 ): Promise<void> {
   const { name } = definition;
+  if (host.argv.includes('--migrate-only')) return migrateOnly(definition, host);
   let config: ConfigOf<S>;
   try {
     config = loadConfig(definition.config, host.env);
@@ -84,4 +99,36 @@ export function defineService<S extends ServiceConfigSpec>(
   definition: ServiceDefinition<S>,
 ): ServiceDefinition<S> & { run(): Promise<void> } {
   return { ...definition, run: () => runService(definition) };
+}
+
+const migrationConfig = { LOG_LEVEL: commonConfig.LOG_LEVEL, ...databaseConfig };
+
+/** `--migrate-only`: the service's schema migrated, then exit 0 (1 when it could not be). */
+async function migrateOnly<S extends ServiceConfigSpec>(
+  definition: ServiceDefinition<S>,
+  host: ServiceHost,
+): Promise<void> {
+  const { name } = definition;
+  let config: ConfigOf<typeof migrationConfig>;
+  try {
+    config = loadConfig(migrationConfig, host.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    host.printError(`${name}: ${error.message}`);
+    return host.exit(EXIT_CONFIG);
+  }
+  const logger = createLogger(name, config.LOG_LEVEL);
+  if (!definition.database) {
+    // a migration Job names only services with a schema: one without is a mistake to show
+    host.printError(`${name}: --migrate-only, but the service defines no database to migrate`);
+    return host.exit(1);
+  }
+  try {
+    const ran = await migrateServiceDatabase(definition.database(config));
+    logger.info({ migrations: ran }, `${name} schema migrated`);
+    host.exit(0);
+  } catch (error) {
+    logger.fatal({ err: error }, `${name} schema migration failed`);
+    host.exit(1);
+  }
 }

@@ -7,11 +7,11 @@ import { POLICY_TYPES_FILE, renderPolicyTypes } from './scaling-policy.types.ren
 jest.mock('prettier', () => ({}));
 
 describe('ScalingPolicy CRD', () => {
-  it('k8s/crds matches the schema in code (run `npm run generate:crd`)', () => {
-    const file = readFileSync(
-      join(__dirname, '../../../../k8s/crds/scalingpolicies.lattice.dev.yaml'),
-      'utf8',
-    );
+  it.each([
+    'k8s/crds/scalingpolicies.lattice.dev.yaml',
+    'charts/lattice/crds/scalingpolicies.lattice.dev.yaml',
+  ])('%s matches the schema in code (run `npm run generate:crd`)', (path) => {
+    const file = readFileSync(join(__dirname, '../../../..', path), 'utf8');
     expect(file).toBe(renderCrd());
   });
 

@@ -1,0 +1,111 @@
+{{/* A secretKeyRef env entry from the chart's Secret: (dict "root" $ "name" "X" "key" "k") */}}
+{{- define "lattice.secretEnv" -}}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "lattice.secretName" .root }}
+      key: {{ .key }}
+{{- end -}}
+
+{{/* The database variables of a component with a schema: (dict "root" $ "app" "tenants") */}}
+{{- define "lattice.databaseEnv" -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      {{- include "lattice.databaseUrlRef" .root | nindent 6 }}
+{{ include "lattice.secretEnv" (dict "root" .root "name" "DATABASE_APP_PASSWORD" "key" (printf "db-password-%s" .app)) }}
+{{- end -}}
+
+{{/*
+The environment of a component, as its config module reads it:
+(dict "root" $ "key" "gateway" "component" $c)
+*/}}
+{{- define "lattice.componentEnv" -}}
+{{- $root := .root -}}
+{{- $c := .component -}}
+{{- $values := index $root.Values .key -}}
+- name: {{ $c.portEnv }}
+  value: {{ $c.port | quote }}
+- name: LOG_LEVEL
+  value: {{ $values.logLevel | default $root.Values.logLevel | quote }}
+- name: LATTICE_LOG_FORMAT
+  value: json
+{{- with $root.Values.subjectPrefix }}
+- name: LATTICE_NAMESPACE
+  value: {{ . | quote }}
+{{- end }}
+{{ include "lattice.natsUrlEnv" (dict "root" $root "app" $c.app) }}
+{{ include "lattice.secretEnv" (dict "root" $root "name" "LATTICE_INTERNAL_SECRET" "key" "internal-secret") }}
+{{- if $c.schema }}
+{{ include "lattice.databaseEnv" (dict "root" $root "app" $c.app) }}
+{{- end }}
+{{- if eq .key "gateway" }}
+- name: GATEWAY_TRUST_PROXY
+  value: {{ $values.trustProxy | quote }}
+- name: GATEWAY_BODY_LIMIT_BYTES
+  value: {{ $values.bodyLimitBytes | int64 | quote }}
+- name: AUTH_ISSUER
+  value: {{ $root.Values.tokens.issuer | quote }}
+- name: AUTH_AUDIENCE
+  value: {{ $root.Values.tokens.audience | quote }}
+{{- if $values.redis.existingSecret }}
+- name: REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $values.redis.existingSecret }}
+      key: {{ $values.redis.existingSecretUrlKey }}
+{{- else if $values.redis.url }}
+{{ include "lattice.secretEnv" (dict "root" $root "name" "REDIS_URL" "key" "redis-url") }}
+{{- end }}
+{{- else if eq .key "auth" }}
+- name: AUTH_ISSUER
+  value: {{ $root.Values.tokens.issuer | quote }}
+- name: AUTH_AUDIENCE
+  value: {{ $root.Values.tokens.audience | quote }}
+{{ include "lattice.secretEnv" (dict "root" $root "name" "LATTICE_KEK" "key" "kek") }}
+- name: AUTH_ADMIN_EMAIL
+  value: {{ $values.adminEmail | quote }}
+{{ include "lattice.secretEnv" (dict "root" $root "name" "AUTH_ADMIN_PASSWORD" "key" "admin-password") }}
+{{- else if eq .key "audit" }}
+{{ include "lattice.secretEnv" (dict "root" $root "name" "LATTICE_KEK" "key" "kek") }}
+{{ include "lattice.secretEnv" (dict "root" $root "name" "AUDIT_CHECKPOINT_KEY" "key" "audit-checkpoint-key") }}
+- name: AUDIT_CHECKPOINT_INTERVAL_SECONDS
+  value: {{ $values.checkpointIntervalSeconds | int64 | quote }}
+- name: AUDIT_PLATFORM_RETENTION_DAYS
+  value: {{ $values.platformRetentionDays | int64 | quote }}
+{{- else if eq .key "gpuAgent" }}
+- name: NODE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+- name: HOST_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.hostIP
+- name: GPU_AGENT_DCGM_URL
+  value: {{ $values.dcgmExporterUrl | quote }}
+{{- else if eq .key "operator" }}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: OPERATOR_LEASE_NAME
+  value: {{ include "lattice.componentName" (dict "root" $root "app" "operator") | quote }}
+- name: OPERATOR_PROMETHEUS_URLS
+  value: {{ join "," $values.prometheusUrls | quote }}
+{{- with $values.watchNamespace }}
+- name: OPERATOR_WATCH_NAMESPACE
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- with $root.Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- with $values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
