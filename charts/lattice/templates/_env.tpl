@@ -82,7 +82,7 @@ The environment of a component, as its config module reads it:
   valueFrom:
     fieldRef:
       fieldPath: status.hostIP
-- name: GPU_AGENT_DCGM_URL
+- name: LATTICE_GPU_AGENT_DCGM_URL
   value: {{ $values.dcgmExporterUrl | quote }}
 {{- else if eq .key "operator" }}
 - name: POD_NAME
