@@ -2,6 +2,8 @@ import { Controller, Get, HttpCode, Inject, Injectable, Res, SetMetadata } from 
 import { ApiExtension, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import type { NatsConnection } from 'nats';
+import { Gauge } from 'prom-client';
+import { MetricsRegistry } from './metrics';
 import { NATS_CONNECTION, PUBLIC_ROUTE, SERVICE_NAME } from './tokens';
 
 export type ReadinessCheck = () => Promise<void>;
@@ -12,10 +14,25 @@ export class HealthRegistry {
   private readonly checks = new Map<string, ReadinessCheck>();
   private draining = false;
 
-  constructor(@Inject(NATS_CONNECTION) nc: NatsConnection) {
+  constructor(@Inject(NATS_CONNECTION) nc: NatsConnection, metrics: MetricsRegistry) {
     this.register('nats', async () => {
       if (nc.isClosed() || nc.isDraining()) throw new Error('connection closed');
       await nc.flush();
+    });
+    // Each scrape runs the checks as /readyz does, so an alert can name the dependency that fails.
+    const evaluate = () => this.evaluate();
+    new Gauge({
+      name: 'lattice_readiness_check',
+      help: 'Whether each readiness check passes (1) or fails (0), by check: database, nats, ...',
+      labelNames: ['check'],
+      registers: [metrics.registry],
+      async collect() {
+        const { checks } = await evaluate();
+        this.reset();
+        for (const [check, result] of Object.entries(checks)) {
+          if (check !== 'shutdown') this.set({ check }, result === 'ok' ? 1 : 0);
+        }
+      },
     });
   }
 

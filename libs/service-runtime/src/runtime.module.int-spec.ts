@@ -10,6 +10,8 @@ import {
   ensureAuditStream,
 } from '@lattice/messaging';
 import { TEST_INTERNAL_SECRET, testNamespace, testNatsUrl } from '@lattice/testing';
+import { HealthRegistry } from './health';
+import { MetricsRegistry } from './metrics';
 import { RuntimeModule } from './runtime.module';
 
 describe(RuntimeModule.name, () => {
@@ -74,5 +76,22 @@ describe(RuntimeModule.name, () => {
     expect(() => app.get(AuditRecorder)).toThrow();
     await app.close();
     expect(nats.isClosed()).toBe(true);
+  });
+
+  it('exports each readiness check as a gauge, so an alert names the dependency that fails', async () => {
+    const { app } = await startService({});
+    const health = app.get(HealthRegistry);
+    let databaseUp = false;
+    health.register('database', async () => {
+      if (!databaseUp) throw new Error('connection refused');
+    });
+    const scrape = () =>
+      app.get(MetricsRegistry).registry.getSingleMetricAsString('lattice_readiness_check');
+
+    expect(await scrape()).toContain('lattice_readiness_check{check="database"} 0');
+    expect(await scrape()).toContain('lattice_readiness_check{check="nats"} 1');
+    databaseUp = true;
+    expect(await scrape()).toContain('lattice_readiness_check{check="database"} 1');
+    await app.close();
   });
 });
