@@ -5,8 +5,8 @@ import {
   SchedulerWorkersRegister,
 } from '@lattice/contracts';
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner, serviceContext } from '@lattice/request-context';
-import { TEST_INTERNAL_SECRET } from '@lattice/testing';
+import { serviceContext } from '@lattice/request-context';
+import { testGatewaySigner } from '@lattice/testing';
 import { startE2EPlatform, type E2EPlatform } from './support/platform.harness';
 
 jest.setTimeout(120_000);
@@ -510,7 +510,7 @@ describe('every role on every route', () => {
       try {
         const rpc = new RpcClient(
           nc,
-          new ContextSigner(TEST_INTERNAL_SECRET),
+          testGatewaySigner(),
           new SubjectNamespace(platform.namespace),
         );
         const ctx = serviceContext('rbac-worker');

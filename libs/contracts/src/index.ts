@@ -20,3 +20,4 @@ export * from './scheduler/scheduler.schema';
 export * from './scheduler/scheduler.subjects';
 export * from './scheduler/job.schema';
 export * from './scheduler/jobs.subjects';
+export * from './access';

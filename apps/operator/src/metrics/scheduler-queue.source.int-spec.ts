@@ -1,8 +1,7 @@
 import { JSONCodec, type NatsConnection } from 'nats';
 import { ErrorCode, SchedulerQueueDepth } from '@lattice/contracts';
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner } from '@lattice/request-context';
-import { TEST_INTERNAL_SECRET, failure, testNamespace, testNatsUrl } from '@lattice/testing';
+import { failure, testNamespace, testNatsUrl, testGatewaySigner } from '@lattice/testing';
 import { SchedulerQueueSource } from './scheduler-queue.source';
 
 /** The operator's scheduler-queue reader against a responder speaking the scheduler's contract. */
@@ -14,9 +13,7 @@ describe(SchedulerQueueSource.name, () => {
 
   beforeAll(async () => {
     nats = await connectNats(testNatsUrl(), 'scheduler-queue-test');
-    source = new SchedulerQueueSource(
-      new RpcClient(nats, new ContextSigner(TEST_INTERNAL_SECRET), ns, 1_000),
-    );
+    source = new SchedulerQueueSource(new RpcClient(nats, testGatewaySigner(), ns, 1_000));
   });
   afterAll(() => nats?.close());
 
