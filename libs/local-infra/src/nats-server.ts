@@ -76,6 +76,26 @@ export interface LocalNatsOptions {
   users?: readonly NatsUser[];
 }
 
+/** A service's rights as `natsPermissionsDocument` (libs/contracts) gives them. */
+export interface ServicePermissions {
+  service: string;
+  publish: NatsSubjectRule;
+  subscribe: NatsSubjectRule;
+  allow_responses?: boolean;
+}
+
+/** nats-server's users: one per service, named after it, with the rights it declares. */
+export function natsUsers(
+  document: { users: readonly ServicePermissions[] },
+  passwords: Readonly<Record<string, string>>,
+): NatsUser[] {
+  return document.users.map(({ service, ...permissions }) => {
+    const password = passwords[service];
+    if (!password) throw new Error(`no NATS password for the service ${service}`);
+    return { user: service, password, permissions };
+  });
+}
+
 /**
  * nats-server's configuration (its format reads JSON): the users, where there are any. The
  * port and the JetStream store are given on the command line.

@@ -7,3 +7,4 @@ export * from './test-bed';
 export * from './nats-responder';
 export * from './built-service';
 export * from './context-keys';
+export * from './service-users';

@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import {
   LocalNatsServer,
   blockingAncestor,
+  natsUsers,
   answers,
   natsServerBinary,
   natsServerVersion,
@@ -15,7 +16,7 @@ import { defaultLogFormat } from '@lattice/logging';
 import { contextPublicKeys } from '@lattice/request-context';
 import { launcherConfigSpec } from './launcher.config';
 import { loadOrCreateSecrets } from './local-state';
-import { natsUsers, platformNatsPermissions } from './nats-authorization';
+import { platformNatsPermissions } from './nats-authorization';
 import { startPlatform } from './platform';
 
 /** Where embedded PostgreSQL data goes when the state directory is closed to it (see below). */

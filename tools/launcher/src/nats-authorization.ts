@@ -4,7 +4,6 @@ import {
   natsPermissionsDocument,
   type NatsPermissionsDocument,
 } from '@lattice/contracts';
-import type { NatsUser } from '@lattice/local-infra';
 
 /** Where the chart reads every service's NATS rights from; `generate:nats-permissions` writes it. */
 export const NATS_PERMISSIONS_FILE = 'charts/lattice/files/nats-permissions.json';
@@ -21,18 +20,6 @@ export function withNatsPasswords(kept: Record<string, string> = {}): Record<str
     passwords[service] ??= randomBytes(24).toString('base64url');
   }
   return passwords;
-}
-
-/** nats-server's users: one per service, named after it, with the rights it declares. */
-export function natsUsers(
-  document: NatsPermissionsDocument,
-  passwords: Record<string, string>,
-): NatsUser[] {
-  return document.users.map(({ service, ...permissions }) => {
-    const password = passwords[service];
-    if (!password) throw new Error(`no NATS password for the service ${service}`);
-    return { user: service, password, permissions };
-  });
 }
 
 /** The document as the repository keeps it (no namespace): pretty, with a final newline. */
