@@ -7,7 +7,7 @@ import {
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
 import { serviceContext } from '@lattice/request-context';
 import { testGatewaySigner } from '@lattice/testing';
-import { startE2EPlatform, type E2EPlatform } from './support/platform.harness';
+import { E2E_WORKER, startE2EPlatform, type E2EPlatform } from './support/platform.harness';
 
 jest.setTimeout(120_000);
 
@@ -506,7 +506,11 @@ describe('every role on every route', () => {
     });
     /** A worker, as the scheduler's workers speak over NATS, fails every job waiting. */
     const failWaitingJobs = async () => {
-      const nc = await connectNats(platform.natsUrl, 'rbac-worker');
+      const nc = await connectNats(
+        platform.natsUrl,
+        'rbac-worker',
+        platform.natsCredentialsOf(E2E_WORKER.service),
+      );
       try {
         const rpc = new RpcClient(
           nc,

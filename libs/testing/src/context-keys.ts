@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey } from 'node:crypto';
 import { SERVICE_NAMES } from '@lattice/contracts';
-import { ContextSigner, contextPublicKeys } from '@lattice/request-context';
+import { ContextSigner, contextPublicKeys, type ContextKeySet } from '@lattice/request-context';
 
 /** PKCS#8 DER of an Ed25519 private key, before its 32-byte seed (RFC 8410). */
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -29,6 +29,14 @@ export function testContextPublicKeys(): string {
     Object.fromEntries(SERVICE_NAMES.map((service) => [service, testContextKey(service)])),
   );
   return publicKeys;
+}
+
+/** Every declared service's test key, as a platform started in a test is given them. */
+export function testContextKeySet(): ContextKeySet {
+  return {
+    privateKeys: Object.fromEntries(SERVICE_NAMES.map((s) => [s, testContextKey(s)])),
+    publicKeys: testContextPublicKeys(),
+  };
 }
 
 /** The context variables of `service` in tests: its own key, and every service's public one. */

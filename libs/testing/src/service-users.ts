@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SERVICE_ACCESS, natsPermissionsDocument } from '@lattice/contracts';
+import { SERVICE_ACCESS, natsPermissionsDocument, type ServiceAccess } from '@lattice/contracts';
 import { LocalNatsServer, natsUsers } from '@lattice/local-infra';
 import type { NatsCredentials } from '@lattice/messaging';
 
@@ -7,6 +7,8 @@ import type { NatsCredentials } from '@lattice/messaging';
 export interface NatsWithServiceUsers {
   url: string;
   server: LocalNatsServer;
+  /** Each user's password, by service. */
+  passwords: Record<string, string>;
   /** The credentials of a declared service's user. */
   credentialsOf(service: string): NatsCredentials;
   /** LATTICE_NATS_USER / LATTICE_NATS_PASSWORD of a declared service. */
@@ -17,13 +19,17 @@ export interface NatsWithServiceUsers {
 /**
  * Starts a nats-server with JetStream whose only users are the declared services, each
  * allowed what its access declaration derives for `namespace` (as `npm start` and the chart
- * run it).
+ * run it), and the test's own stand-ins for services not in the platform (`extra`: a worker).
  */
-export async function startNatsWithServiceUsers(namespace: string): Promise<NatsWithServiceUsers> {
+export async function startNatsWithServiceUsers(
+  namespace: string,
+  extra: readonly ServiceAccess[] = [],
+): Promise<NatsWithServiceUsers> {
+  const services = [...SERVICE_ACCESS, ...extra];
   const passwords = Object.fromEntries(
-    SERVICE_ACCESS.map(({ service }) => [service, randomBytes(12).toString('hex')]),
+    services.map(({ service }) => [service, randomBytes(12).toString('hex')]),
   );
-  const users = natsUsers(natsPermissionsDocument(SERVICE_ACCESS, namespace), passwords);
+  const users = natsUsers(natsPermissionsDocument(services, namespace), passwords);
   const server = await LocalNatsServer.start(undefined, undefined, { users });
   const credentialsOf = (service: string): NatsCredentials => {
     const pass = passwords[service];
@@ -33,6 +39,7 @@ export async function startNatsWithServiceUsers(namespace: string): Promise<Nats
   return {
     url: server.url,
     server,
+    passwords,
     credentialsOf,
     envOf: (service) => {
       const { user, pass } = credentialsOf(service);
