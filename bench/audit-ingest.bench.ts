@@ -22,7 +22,11 @@ import {
   ensureAuditStream,
 } from '@lattice/messaging';
 import { TEST_APP_PASSWORD, provideInfrastructure } from '@lattice/testing';
+import { platformIdentities } from '../tools/launcher/src/platform';
 import { ServiceProcess } from '../tools/launcher/src/service-process';
+
+/** A context key of the audit service's own, for this run. */
+const auditContextEnv = () => platformIdentities({})('audit');
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 20_000) || 20_000;
 const RECORD_CALLS = 50_000;
@@ -101,6 +105,7 @@ async function ingestRun(
         NATS_URL: infra.natsUrl,
         LATTICE_NAMESPACE: namespace,
         LATTICE_INTERNAL_SECRET: hex(24),
+        ...auditContextEnv(),
         DATABASE_URL: infra.databaseUrl,
         DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
         AUDIT_HTTP_PORT: String(port),

@@ -21,6 +21,10 @@ import {
 import { AckPolicy, JSONCodec, connect, type NatsConnection } from 'nats';
 import { startControlPlane, type KubeControlPlane } from '@lattice/kube-test-env';
 import { LocalNatsServer, answers, freePort } from '@lattice/local-infra';
+import { platformIdentities } from '../tools/launcher/src/platform';
+
+/** A context key of the operator's own, for this run. */
+const operatorContextEnv = () => platformIdentities({})('operator');
 
 const ROOT = path.resolve(__dirname, '../..');
 const SIZES = [1, 100, 1000];
@@ -147,6 +151,7 @@ class Bench {
         NATS_URL: this.nats,
         LATTICE_NAMESPACE: this.prefix,
         LATTICE_INTERNAL_SECRET: randomBytes(24).toString('hex'),
+        ...operatorContextEnv(),
         OPERATOR_HTTP_PORT: String(this.metricsPort),
         OPERATOR_WATCH_NAMESPACE: watchNamespace,
         OPERATOR_LEASE_NAMESPACE: watchNamespace,

@@ -3,7 +3,13 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { freePort } from '@lattice/local-infra';
-import { TEST_INTERNAL_SECRET, eventually, testNamespace, testNatsUrl } from '@lattice/testing';
+import {
+  TEST_INTERNAL_SECRET,
+  eventually,
+  testContextEnv,
+  testNamespace,
+  testNatsUrl,
+} from '@lattice/testing';
 
 jest.setTimeout(60_000);
 
@@ -26,6 +32,7 @@ describe('the OpenAPI document the gateway serves', () => {
         NATS_URL: testNatsUrl(),
         LATTICE_NAMESPACE: testNamespace(),
         LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+        ...testContextEnv('gateway'),
         GATEWAY_PORT: String(port),
         GATEWAY_HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',

@@ -5,9 +5,9 @@ import {
   SchedulerWorkersRegister,
 } from '@lattice/contracts';
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner, serviceContext } from '@lattice/request-context';
-import { TEST_INTERNAL_SECRET } from '@lattice/testing';
-import { startE2EPlatform, type E2EPlatform } from './support/platform.harness';
+import { serviceContext } from '@lattice/request-context';
+import { testGatewaySigner } from '@lattice/testing';
+import { E2E_WORKER, startE2EPlatform, type E2EPlatform } from './support/platform.harness';
 
 jest.setTimeout(120_000);
 
@@ -506,11 +506,15 @@ describe('every role on every route', () => {
     });
     /** A worker, as the scheduler's workers speak over NATS, fails every job waiting. */
     const failWaitingJobs = async () => {
-      const nc = await connectNats(platform.natsUrl, 'rbac-worker');
+      const nc = await connectNats(
+        platform.natsUrl,
+        'rbac-worker',
+        platform.natsCredentialsOf(E2E_WORKER.service),
+      );
       try {
         const rpc = new RpcClient(
           nc,
-          new ContextSigner(TEST_INTERNAL_SECRET),
+          testGatewaySigner(),
           new SubjectNamespace(platform.namespace),
         );
         const ctx = serviceContext('rbac-worker');

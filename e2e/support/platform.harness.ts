@@ -2,11 +2,22 @@ import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { freePort } from '@lattice/local-infra';
 import {
+  SchedulerJobsComplete,
+  SchedulerJobsFail,
+  SchedulerJobsHeartbeat,
+  SchedulerJobsLease,
+  SchedulerJobsStart,
+  SchedulerWorkersRegister,
+  serviceAccess,
+} from '@lattice/contracts';
+import type { NatsCredentials } from '@lattice/messaging';
+import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
   createTestDatabase,
   testNamespace,
-  testNatsUrl,
+  startNatsWithServiceUsers,
+  testContextKeySet,
   testRedisUrl,
   testPostgresUrl,
 } from '@lattice/testing';
@@ -27,9 +38,14 @@ export interface E2EPlatform extends RunningPlatform {
   databaseUrl: string;
   /** The key-encryption keys the services were given. */
   kek: string;
-  /** The NATS the services talk over, and this platform's subject namespace on it. */
+  /**
+   * The NATS the services talk over (this platform's own, where each service is a user with
+   * only the rights it declares), and this platform's subject namespace on it.
+   */
   natsUrl: string;
   namespace: string;
+  /** The NATS user of a service, or of the harness's stand-in worker (`E2E_WORKER`). */
+  natsCredentialsOf(service: string): NatsCredentials;
   /** The platform admin's access token. */
   adminToken: string;
   /**
@@ -48,7 +64,23 @@ export interface E2EPlatform extends RunningPlatform {
   ): Promise<{ accessToken: string; refreshToken: string }>;
 }
 
-/** The built platform as processes, on a fresh database and NATS namespace of this file's own. */
+/** A worker of the scheduler's, as tests stand one in: its NATS user may make worker calls only. */
+export const E2E_WORKER = serviceAccess({
+  service: 'e2e-worker',
+  calls: [
+    SchedulerWorkersRegister,
+    SchedulerJobsLease,
+    SchedulerJobsHeartbeat,
+    SchedulerJobsStart,
+    SchedulerJobsComplete,
+    SchedulerJobsFail,
+  ],
+});
+
+/**
+ * The built platform as processes, on a fresh database and a NATS server of this file's own
+ * on which each service is its own user, as `npm start` and the chart run it.
+ */
 export async function startE2EPlatform(env: Record<string, string> = {}): Promise<E2EPlatform> {
   if (!existsSync(resolve(DIST, 'apps/gateway/src/main.js'))) {
     throw new Error('dist/ is missing: end-to-end tests run the built services (npm run build)');
@@ -57,9 +89,13 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
   const logs: string[] = [];
   const kek = KeyRing.generateSpec('e2e');
   const namespace = testNamespace();
+  const nats = await startNatsWithServiceUsers(namespace, [E2E_WORKER]);
   const platform = await startPlatform({
     databaseUrl: database.url,
-    natsUrl: testNatsUrl(),
+    natsUrl: nats.url,
+    natsPasswords: nats.passwords,
+    // the keys tests sign with too (`testGatewaySigner`)
+    contextKeys: testContextKeySet(),
     internalSecret: TEST_INTERNAL_SECRET,
     kek,
     admin: E2E_ADMIN,
@@ -98,8 +134,9 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     login,
     databaseUrl: database.url,
     kek,
-    natsUrl: testNatsUrl(),
+    natsUrl: nats.url,
     namespace,
+    natsCredentialsOf: nats.credentialsOf,
     call: (path, init = {}) => {
       const { auth = true, token = adminToken, json, headers, ...rest } = init;
       const allHeaders = {
@@ -112,6 +149,7 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     },
     stop: async () => {
       await platform.stop();
+      await nats.stop();
       await database.drop();
     },
   };

@@ -12,7 +12,7 @@ import {
 } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
 import { JetStreamPublisher, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner, type RequestContext } from '@lattice/request-context';
+import { type RequestContext } from '@lattice/request-context';
 import type { Clock } from '@lattice/service-runtime';
 import {
   TEST_APP_PASSWORD,
@@ -22,6 +22,8 @@ import {
   testNamespace,
   testNatsUrl,
   testPostgresUrl,
+  testGatewaySigner,
+  testContextEnv,
 } from '@lattice/testing';
 import { DataSource } from 'typeorm';
 import { createAuditApp } from '../src/audit.app';
@@ -87,6 +89,7 @@ export function auditTestEnv(overrides: Record<string, string> = {}): Record<str
     NATS_URL: testNatsUrl(),
     LATTICE_NAMESPACE: testNamespace(),
     LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    ...testContextEnv('audit'),
     DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
     AUDIT_HTTP_PORT: '0',
     AUDIT_CHECKPOINT_KEY: checkpointKeyPem(),
@@ -108,7 +111,7 @@ export async function startAuditTestBed(
   let app = await createAuditApp(config, logger, { migrate: true, clock: options.clock });
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
   const nats = await connectNats(config.NATS_URL, 'audit-test-caller');
-  const rpc = new RpcClient(nats, new ContextSigner(config.LATTICE_INTERNAL_SECRET), ns);
+  const rpc = new RpcClient(nats, testGatewaySigner(), ns);
   const publisher = new JetStreamPublisher(nats, ns);
   const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
   const runtimeUrl = new URL(database.url);

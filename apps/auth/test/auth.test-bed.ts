@@ -17,7 +17,7 @@ import {
 import { contextFromClaims, type AccessClaims } from '@lattice/authz';
 import { createLogger } from '@lattice/logging';
 import { RpcClient, SubjectNamespace, connectNats, ensureAuditStream } from '@lattice/messaging';
-import { ContextSigner, type RequestContext } from '@lattice/request-context';
+import { type RequestContext } from '@lattice/request-context';
 import { KeyRing } from '@lattice/secrets';
 import type { Clock } from '@lattice/service-runtime';
 import {
@@ -28,6 +28,8 @@ import {
   testNamespace,
   testNatsUrl,
   testPostgresUrl,
+  testGatewaySigner,
+  testContextEnv,
 } from '@lattice/testing';
 import { createAuthApp } from '../src/auth.app';
 import { authConfigSpec, type AuthConfig } from '../src/auth.config';
@@ -80,6 +82,7 @@ export async function startAuthTestBed(
     NATS_URL: testNatsUrl(),
     LATTICE_NAMESPACE: testNamespace(),
     LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    ...testContextEnv('auth'),
     DATABASE_URL: database.url,
     DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
     LOG_LEVEL: 'silent',
@@ -100,7 +103,7 @@ export async function startAuthTestBed(
   const tenants = await startBuiltService('tenants', 'TENANTS_HTTP_PORT', common);
   const auth = await createAuthApp(config, logger, { migrate: true, clock: options.clock });
   await ensureAuditStream(nats, ns);
-  const rpc = new RpcClient(nats, new ContextSigner(config.LATTICE_INTERNAL_SECRET), ns);
+  const rpc = new RpcClient(nats, testGatewaySigner(), ns);
   const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
 
   const contextOf = (accessToken: string) =>

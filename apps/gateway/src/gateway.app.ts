@@ -6,7 +6,13 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { NestPinoLogger, type Logger } from '@lattice/logging';
-import { SubjectNamespace, connectNats, ensureAuditStream } from '@lattice/messaging';
+import {
+  SubjectNamespace,
+  connectNats,
+  ensureAuditStream,
+  natsCredentials,
+} from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
 import { MetricsRegistry, RuntimeModule, defineService } from '@lattice/service-runtime';
 import { API_KEY_CACHE_TTL_MS, ApiKeyCache } from './auth/api-key.cache';
 import { AuthController } from './auth/auth.controller';
@@ -34,7 +40,8 @@ export async function createGatewayApp(
   config: GatewayConfig,
   logger: Logger,
 ): Promise<INestApplication> {
-  const nats = await connectNats(config.NATS_URL, 'lattice-gateway');
+  const signer = ContextSigner.fromConfig('gateway', config);
+  const nats = await connectNats(config.NATS_URL, 'lattice-gateway', natsCredentials(config));
   await ensureAuditStream(nats, new SubjectNamespace(config.LATTICE_NAMESPACE));
   const redis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
@@ -47,7 +54,7 @@ export async function createGatewayApp(
         nats,
         logger,
         namespace: config.LATTICE_NAMESPACE,
-        internalSecret: config.LATTICE_INTERNAL_SECRET,
+        signer,
         auditRecorder: true,
       }),
       PassportModule,

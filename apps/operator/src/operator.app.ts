@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { KubeConfig } from '@kubernetes/client-node';
 import { NestPinoLogger, type Logger } from '@lattice/logging';
-import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { RpcClient, SubjectNamespace, connectNats, natsCredentials } from '@lattice/messaging';
 import { ContextSigner } from '@lattice/request-context';
 import {
   HealthRegistry,
@@ -56,9 +56,10 @@ export async function createOperator(
 ): Promise<Operator> {
   const kubeConfig = options.kubeConfig ?? defaultKubeConfig();
   const clock = options.clock ?? new SystemClock();
-  const nats = await connectNats(config.NATS_URL, 'lattice-operator');
+  const signer = ContextSigner.fromConfig('operator', config);
+  const nats = await connectNats(config.NATS_URL, 'lattice-operator', natsCredentials(config));
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
-  const rpc = new RpcClient(nats, new ContextSigner(config.LATTICE_INTERNAL_SECRET), ns);
+  const rpc = new RpcClient(nats, signer, ns);
 
   @Module({
     imports: [
@@ -67,7 +68,7 @@ export async function createOperator(
         nats,
         logger,
         namespace: config.LATTICE_NAMESPACE,
-        internalSecret: config.LATTICE_INTERNAL_SECRET,
+        signer,
       }),
     ],
   })

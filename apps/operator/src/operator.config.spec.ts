@@ -1,7 +1,8 @@
 import { ConfigError, loadConfig } from '@lattice/config';
+import { testContextEnv } from '@lattice/testing';
 import { operatorConfigSpec } from './operator.config';
 
-const base = { LATTICE_INTERNAL_SECRET: 'x'.repeat(32) };
+const base = { LATTICE_INTERNAL_SECRET: 'x'.repeat(32), ...testContextEnv('operator') };
 
 describe('operator configuration', () => {
   it('reads the Prometheus allowlist, first entry the default, in one spelling', () => {

@@ -17,7 +17,7 @@ import {
 import { loadConfig } from '@lattice/config';
 import { createLogger } from '@lattice/logging';
 import { testKube, type TestKube } from '@lattice/kube-test-env';
-import { TEST_INTERNAL_SECRET, testNatsUrl } from '@lattice/testing';
+import { TEST_INTERNAL_SECRET, testContextEnv, testNatsUrl } from '@lattice/testing';
 import { GROUP, PLURAL, VERSION } from '../src/crd/scaling-policy.crd';
 import { createOperator, type Operator } from '../src/operator.app';
 import { operatorConfigSpec } from '../src/operator.config';
@@ -271,6 +271,7 @@ export class KubeTestBed {
       NATS_URL: testNatsUrl(),
       LATTICE_NAMESPACE: options.natsPrefix,
       LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+      ...testContextEnv('operator'),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       OPERATOR_HTTP_PORT: '0',
       OPERATOR_WATCH_NAMESPACE: this.namespace,

@@ -2,7 +2,14 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { JobEventsStream } from '@lattice/contracts';
 import type { ServiceDatabaseOptions } from '@lattice/database';
 import type { Logger } from '@lattice/logging';
-import { SubjectNamespace, connectNats, ensureAuditStream, ensureStream } from '@lattice/messaging';
+import {
+  SubjectNamespace,
+  connectNats,
+  ensureAuditStream,
+  ensureStream,
+  natsCredentials,
+} from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
 import {
   RuntimeModule,
   defineService,
@@ -47,7 +54,9 @@ export async function createSchedulerApp(
   const dataSource = await openServiceDatabase(schedulerDatabase(config), logger, options);
 
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
-  const nats = await connectNats(config.NATS_URL, 'lattice-scheduler');
+  const credentials = natsCredentials(config);
+  const signer = ContextSigner.fromConfig('scheduler', config);
+  const nats = await connectNats(config.NATS_URL, 'lattice-scheduler', credentials);
   await ensureAuditStream(nats, ns);
   await ensureStream(nats, ns, JobEventsStream, { max_age: 7 * 24 * 3600 * 1_000_000_000 });
 
@@ -58,7 +67,7 @@ export async function createSchedulerApp(
         nats,
         logger,
         namespace: config.LATTICE_NAMESPACE,
-        internalSecret: config.LATTICE_INTERNAL_SECRET,
+        signer,
         auditRecorder: true,
       }),
       SchedulerModule.forRoot(config, dataSource, options),
@@ -69,6 +78,7 @@ export async function createSchedulerApp(
   return listenService(SchedulerAppModule, {
     service: 'scheduler',
     natsUrl: config.NATS_URL,
+    natsCredentials: credentials,
     namespace: config.LATTICE_NAMESPACE,
     logger,
     port: config.SCHEDULER_HTTP_PORT,

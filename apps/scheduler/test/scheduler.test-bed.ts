@@ -17,7 +17,7 @@ import {
 } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner, serviceContext, type RequestContext } from '@lattice/request-context';
+import { serviceContext, type RequestContext } from '@lattice/request-context';
 import type { Clock } from '@lattice/service-runtime';
 import {
   TEST_APP_PASSWORD,
@@ -27,6 +27,8 @@ import {
   testNamespace,
   testNatsUrl,
   testPostgresUrl,
+  testGatewaySigner,
+  testContextEnv,
 } from '@lattice/testing';
 import { createSchedulerApp } from '../src/scheduler.app';
 import { schedulerConfigSpec, type SchedulerConfig } from '../src/scheduler.config';
@@ -91,6 +93,7 @@ export async function startSchedulerTestBed(
     NATS_URL: testNatsUrl(),
     LATTICE_NAMESPACE: testNamespace(),
     LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    ...testContextEnv('scheduler'),
     DATABASE_URL: database.url,
     DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
     LOG_LEVEL: 'silent',
@@ -114,7 +117,7 @@ export async function startSchedulerTestBed(
   const replicas: INestApplication[] = [];
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
   const nats = await connectNats(config.NATS_URL, 'scheduler-test-caller');
-  const rpc = new RpcClient(nats, new ContextSigner(config.LATTICE_INTERNAL_SECRET), ns);
+  const rpc = new RpcClient(nats, testGatewaySigner(), ns);
   const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
   const runtimeUrl = new URL(database.url);
   runtimeUrl.username = 'lattice_scheduler';

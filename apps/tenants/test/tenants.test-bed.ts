@@ -4,7 +4,7 @@ import { loadConfig } from '@lattice/config';
 import { PLATFORM_ADMIN_ROLE } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner, type RequestContext } from '@lattice/request-context';
+import { type RequestContext } from '@lattice/request-context';
 import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
@@ -12,6 +12,8 @@ import {
   testNamespace,
   testNatsUrl,
   testPostgresUrl,
+  testGatewaySigner,
+  testContextEnv,
 } from '@lattice/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -52,6 +54,7 @@ export function tenantsTestConfig(overrides: Record<string, string> = {}): Recor
     NATS_URL: testNatsUrl(),
     LATTICE_NAMESPACE: testNamespace(),
     LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    ...testContextEnv('tenants'),
     DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
     TENANTS_HTTP_PORT: '0',
     LOG_LEVEL: 'silent',
@@ -72,7 +75,7 @@ export async function startTenantsTestBed(
   const app = await createTenantsApp(config, logger, { migrate: true, clock: options.clock });
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
   const nats = await connectNats(config.NATS_URL, 'tenants-test-caller');
-  const rpc = new RpcClient(nats, new ContextSigner(config.LATTICE_INTERNAL_SECRET), ns);
+  const rpc = new RpcClient(nats, testGatewaySigner(), ns);
   const db = tenantsDatabase(config);
   const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
   const runtimeUrl = new URL(database.url);

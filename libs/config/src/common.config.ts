@@ -1,5 +1,21 @@
 import { z } from 'zod';
+import {
+  ContextKeyError,
+  parseContextPrivateKey,
+  parseContextPublicKeys,
+} from '@lattice/request-context';
 import { variable } from './config';
+
+/** A string the key parser reads, or an issue with the parser's reason. */
+const keyText = (parse: (text: string) => unknown) =>
+  z.string().superRefine((text, ctx) => {
+    try {
+      parse(text);
+    } catch (error) {
+      if (!(error instanceof ContextKeyError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message });
+    }
+  });
 
 const url = (protocols: string[]) => z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`) });
 
@@ -29,9 +45,25 @@ export const commonConfig = {
   ),
   LATTICE_INTERNAL_SECRET: variable(
     z.string().min(32, 'must be at least 32 characters'),
-    'Secret shared by the services; keys that sign request context and cursors derive from it.',
+    'Secret shared by the services; the keys that sign cursors and lookup hashes derive from it.',
     { sensitive: true },
   ),
+  LATTICE_CONTEXT_KEY: variable(
+    keyText((text) => parseContextPrivateKey(text, undefined)),
+    "The service's own Ed25519 private key (PKCS#8 PEM or JWK): the gateway signs its callers' request context with it, any other service only its own service context.",
+    { sensitive: true },
+  ),
+  LATTICE_CONTEXT_PUBLIC_KEYS: variable(
+    keyText(parseContextPublicKeys),
+    'JWKS of the Ed25519 public keys that may vouch for request context, each under the kid of its service (gateway, scheduler, …).',
+  ),
+  LATTICE_NATS_USER: variable(
+    z.string().min(1).optional(),
+    "The service's NATS user, whose rights the server limits to what the service declares (libs/contracts/src/access).",
+  ),
+  LATTICE_NATS_PASSWORD: variable(z.string().min(1).optional(), 'Password of LATTICE_NATS_USER.', {
+    sensitive: true,
+  }),
   LOG_LEVEL: variable(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     'Log level.',

@@ -22,3 +22,4 @@ export * from './scheduler/job.schema';
 export * from './scheduler/jobs.subjects';
 export * from './scheduler/drain.schema';
 export * from './scheduler/drain.subjects';
+export * from './access';

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { answers, freePort } from './net';
@@ -54,6 +54,56 @@ export function natsServerVersion(binary: string): string {
   return probe.stdout?.trim() || `nats-server (${binary})`;
 }
 
+/** A subject rule of nats-server's `permissions` block. */
+export interface NatsSubjectRule {
+  allow: string[];
+  deny?: string[];
+}
+
+/** One user of the server and what it may publish and subscribe to. */
+export interface NatsUser {
+  user: string;
+  password: string;
+  permissions: {
+    publish: NatsSubjectRule;
+    subscribe: NatsSubjectRule;
+    allow_responses?: boolean;
+  };
+}
+
+export interface LocalNatsOptions {
+  /** Only these users may connect, each with its own rights; unset, anyone may, to anything. */
+  users?: readonly NatsUser[];
+}
+
+/** A service's rights as `natsPermissionsDocument` (libs/contracts) gives them. */
+export interface ServicePermissions {
+  service: string;
+  publish: NatsSubjectRule;
+  subscribe: NatsSubjectRule;
+  allow_responses?: boolean;
+}
+
+/** nats-server's users: one per service, named after it, with the rights it declares. */
+export function natsUsers(
+  document: { users: readonly ServicePermissions[] },
+  passwords: Readonly<Record<string, string>>,
+): NatsUser[] {
+  return document.users.map(({ service, ...permissions }) => {
+    const password = passwords[service];
+    if (!password) throw new Error(`no NATS password for the service ${service}`);
+    return { user: service, password, permissions };
+  });
+}
+
+/**
+ * nats-server's configuration (its format reads JSON): the users, where there are any. The
+ * port and the JetStream store are given on the command line.
+ */
+export function natsServerConfig(options: LocalNatsOptions): string {
+  return JSON.stringify(options.users ? { authorization: { users: options.users } } : {}, null, 2);
+}
+
 /** A nats-server with JetStream of our own, on a free port, that a test can stop and restart. */
 export class LocalNatsServer {
   private child?: ChildProcess;
@@ -61,15 +111,24 @@ export class LocalNatsServer {
     readonly port: number,
     readonly storeDir: string,
     private readonly temporary: boolean,
+    private readonly configFile: string,
   ) {}
 
-  /** Starts on `port` (a free one if omitted), keeping JetStream data in `storeDir` (a temporary one if omitted). */
-  static async start(port?: number, storeDir?: string): Promise<LocalNatsServer> {
-    const server = new LocalNatsServer(
-      port ?? (await freePort()),
-      storeDir ?? mkdtempSync(join(tmpdir(), 'lattice-nats-')),
-      !storeDir,
-    );
+  /**
+   * Starts on `port` (a free one if omitted), keeping JetStream data in `storeDir` (a temporary
+   * one if omitted), with a user per service where `options.users` lists them.
+   */
+  static async start(
+    port?: number,
+    storeDir?: string,
+    options: LocalNatsOptions = {},
+  ): Promise<LocalNatsServer> {
+    const dir = storeDir ?? mkdtempSync(join(tmpdir(), 'lattice-nats-'));
+    // beside the store: the passwords it holds are the state folder's, read by its owner only
+    const configFile = join(dir, 'nats-server.conf');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(configFile, natsServerConfig(options), { mode: 0o600 });
+    const server = new LocalNatsServer(port ?? (await freePort()), dir, !storeDir, configFile);
     await server.resume();
     return server;
   }
@@ -81,7 +140,17 @@ export class LocalNatsServer {
   async resume(): Promise<void> {
     this.child = spawn(
       natsServerBinary(),
-      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
+      [
+        '-c',
+        this.configFile,
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(this.port),
+        '-js',
+        '-sd',
+        this.storeDir,
+      ],
       {
         stdio: 'ignore',
       },

@@ -135,6 +135,14 @@ function translateTransportError(error: unknown, subject: string): DomainError {
     if (error.code === NatsErrorCode.Timeout) {
       return new DomainError(ErrorCode.Timeout, `${subject} did not answer in time`);
     }
+    if (error.isPermissionError()) {
+      // the server holds this service to what its access declaration gives it
+      return new DomainError(
+        ErrorCode.Forbidden,
+        `this service's NATS user may not ${error.permissionContext?.operation ?? 'call'} ${subject}`,
+        { reason: 'nats-permission' },
+      );
+    }
     if (error.code === NatsErrorCode.Disconnect || error.code === NatsErrorCode.ConnectionClosed) {
       return new DomainError(ErrorCode.Unavailable, 'the message bus is not reachable');
     }

@@ -1,2 +1,3 @@
 export * from './request-context';
+export * from './context-keys';
 export * from './context-signer';

@@ -3,7 +3,8 @@ import type { NatsConnection } from 'nats';
 import type { DataSource } from 'typeorm';
 import type { ServiceDatabaseOptions } from '@lattice/database';
 import type { Logger } from '@lattice/logging';
-import { SubjectNamespace, connectNats } from '@lattice/messaging';
+import { SubjectNamespace, connectNats, natsCredentials } from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
 import type { Clock } from './clock';
 import { RuntimeModule } from './runtime.module';
 import { listenService, type ServiceListenOptions } from './service-app';
@@ -14,6 +15,10 @@ export interface ServiceRuntimeConfig {
   NATS_URL: string;
   LATTICE_NAMESPACE?: string;
   LATTICE_INTERNAL_SECRET: string;
+  LATTICE_CONTEXT_KEY: string;
+  LATTICE_CONTEXT_PUBLIC_KEYS: string;
+  LATTICE_NATS_USER?: string;
+  LATTICE_NATS_PASSWORD?: string;
 }
 
 /** How a service is started by the launcher and the tests (a chart runs migrations as a Job). */
@@ -39,7 +44,10 @@ export interface ServiceAppOptions {
   /** It records audit events (see `RuntimeOptions.auditRecorder`). */
   auditRecorder?: boolean;
   /** Where its health and metrics endpoints listen. */
-  http: Omit<ServiceListenOptions, 'service' | 'natsUrl' | 'namespace' | 'logger'>;
+  http: Omit<
+    ServiceListenOptions,
+    'service' | 'natsUrl' | 'natsCredentials' | 'namespace' | 'logger'
+  >;
   /** The service's own module, over its runtime pool. */
   module(dataSource: DataSource): DynamicModule;
 }
@@ -56,7 +64,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<INes
   });
 
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
-  const nats = await connectNats(config.NATS_URL, `lattice-${service}`);
+  const signer = ContextSigner.fromConfig(service, config);
+  const credentials = natsCredentials(config);
+  const nats = await connectNats(config.NATS_URL, `lattice-${service}`, credentials);
   for (const ensure of options.streams) await ensure(nats, ns);
 
   @Module({
@@ -66,7 +76,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<INes
         nats,
         logger,
         namespace: config.LATTICE_NAMESPACE,
-        internalSecret: config.LATTICE_INTERNAL_SECRET,
+        signer,
         auditRecorder: options.auditRecorder,
       }),
       options.module(dataSource),
@@ -78,6 +88,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<INes
     ...options.http,
     service,
     natsUrl: config.NATS_URL,
+    natsCredentials: credentials,
     namespace: config.LATTICE_NAMESPACE,
     logger,
   });

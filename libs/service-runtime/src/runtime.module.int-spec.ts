@@ -9,7 +9,7 @@ import {
   connectNats,
   ensureAuditStream,
 } from '@lattice/messaging';
-import { TEST_INTERNAL_SECRET, testNamespace, testNatsUrl } from '@lattice/testing';
+import { testGatewaySigner, testNamespace, testNatsUrl } from '@lattice/testing';
 import { HealthRegistry } from './health';
 import { MetricsRegistry } from './metrics';
 import { RuntimeModule } from './runtime.module';
@@ -39,7 +39,7 @@ describe(RuntimeModule.name, () => {
           nats,
           logger: createLogger('runtime-test', 'silent'),
           namespace,
-          internalSecret: TEST_INTERNAL_SECRET,
+          signer: testGatewaySigner(),
           ...options,
         }),
       ],

@@ -26,7 +26,8 @@ export interface RuntimeOptions {
   nats: NatsConnection;
   logger: Logger;
   namespace?: string;
-  internalSecret: string;
+  /** Signs the service's own context and verifies what it receives (`ContextSigner.fromConfig`). */
+  signer: ContextSigner;
   /**
    * The service records audit events: one `AuditRecorder` for all of it, counting what it
    * drops in the service's metrics, and publishing what it holds before NATS drains.
@@ -77,7 +78,7 @@ const auditRecorderProvider: Provider = {
 export class RuntimeModule {
   static forRoot(options: RuntimeOptions): DynamicModule {
     const namespace = new SubjectNamespace(options.namespace);
-    const signer = new ContextSigner(options.internalSecret);
+    const signer = options.signer;
     return {
       module: RuntimeModule,
       controllers: [HealthController, MetricsController],

@@ -10,12 +10,14 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DataSource } from 'typeorm';
 import { TenantScope } from '@lattice/database';
 import { NestPinoLogger, type Logger } from '@lattice/logging';
-import { LatticeNatsServer } from '@lattice/messaging';
+import { LatticeNatsServer, type NatsCredentials } from '@lattice/messaging';
 import { HealthRegistry } from './health';
 
 export interface ServiceListenOptions {
   service: string;
   natsUrl: string;
+  /** The service's own NATS user, where the server asks for one. */
+  natsCredentials?: NatsCredentials;
   namespace?: string;
   logger: Logger;
   /** Port of the health and metrics endpoints. */
@@ -43,6 +45,7 @@ export async function listenService(
         queue: options.service,
         name: `lattice-${options.service}-rpc`,
         namespace: options.namespace,
+        ...options.natsCredentials,
         gracePeriod: 10_000,
       }),
     },

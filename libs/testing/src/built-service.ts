@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { freePort } from '@lattice/local-infra';
+import { testContextEnv } from './context-keys';
 import { eventually } from './eventually';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -13,7 +14,8 @@ export interface BuiltService {
 
 /**
  * Another service of the platform, run as the real process from the build, for tests of a
- * service that calls it: apps never import each other, not even in tests. Migrates its schema,
+ * service that calls it: apps never import each other, not even in tests. It signs with its own
+ * test context key (`testContextKey`). Migrates its schema,
  * and resolves once its `/readyz` answers 200.
  */
 export async function startBuiltService(
@@ -26,7 +28,8 @@ export async function startBuiltService(
   const port = await freePort();
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [main, '--migrate'], {
-    env: { ...process.env, ...env, [portVariable]: String(port) },
+    // its own context key, whatever the caller's environment holds
+    env: { ...process.env, ...env, ...testContextEnv(app), [portVariable]: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000));

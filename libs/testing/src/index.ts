@@ -6,3 +6,5 @@ export * from './helpers';
 export * from './test-bed';
 export * from './nats-responder';
 export * from './built-service';
+export * from './context-keys';
+export * from './service-users';

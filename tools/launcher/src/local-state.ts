@@ -1,7 +1,10 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SERVICE_NAMES } from '@lattice/contracts';
+import { newContextPrivateKey } from '@lattice/request-context';
 import { KeyRing } from '@lattice/secrets';
+import { withNatsPasswords } from './nats-authorization';
 
 export interface LocalSecrets {
   internalSecret: string;
@@ -11,6 +14,17 @@ export interface LocalSecrets {
   postgresPassword: string;
   /** Ed25519 private key (PEM) that signs the audit trail's checkpoints. */
   auditCheckpointKey: string;
+  /** Each service's Ed25519 private key (PEM) for request context, by service. */
+  contextKeys: Record<string, string>;
+  /** Each service's password on the launcher's own NATS server, by service. */
+  natsPasswords: Record<string, string>;
+}
+
+/** A context key for each declared service that has none yet; the ones it has are kept. */
+function withContextKeys(kept: Record<string, string> = {}): Record<string, string> {
+  const keys = { ...kept };
+  for (const service of SERVICE_NAMES) keys[service] ??= newContextPrivateKey();
+  return keys;
 }
 
 export function newCheckpointKey(): string {
@@ -39,8 +53,11 @@ export function loadOrCreateSecrets(stateDir: string): LocalSecrets {
     postgresPassword: randomBytes(18).toString('base64url'),
     auditCheckpointKey: newCheckpointKey(),
     ...kept,
+    // a service added since the last start gets its own key and password
+    contextKeys: withContextKeys(kept.contextKeys),
+    natsPasswords: withNatsPasswords(kept.natsPasswords),
   };
-  if (Object.keys(kept).length === Object.keys(secrets).length) return secrets;
+  if (JSON.stringify(kept) === JSON.stringify(secrets)) return secrets;
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }

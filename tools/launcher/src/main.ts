@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import {
   LocalNatsServer,
   blockingAncestor,
+  natsUsers,
   answers,
   natsServerBinary,
   natsServerVersion,
@@ -13,8 +14,10 @@ import {
 import { ConfigError, loadConfig, type ConfigOf } from '@lattice/config';
 import { defaultLogFormat } from '@lattice/logging';
 import { SIMULATED_GPU_NODES } from './gpu-simulation';
+import { contextPublicKeys } from '@lattice/request-context';
 import { launcherConfigSpec } from './launcher.config';
 import { loadOrCreateSecrets } from './local-state';
+import { platformNatsPermissions } from './nats-authorization';
 import { startPlatform } from './platform';
 
 /** Where embedded PostgreSQL data goes when the state directory is closed to it (see below). */
@@ -114,6 +117,7 @@ async function main(): Promise<void> {
     }
 
     let natsUrl = process.env.NATS_URL;
+    let natsPasswords: Record<string, string> | undefined;
     if (!natsUrl) {
       let binary: string;
       try {
@@ -123,10 +127,19 @@ async function main(): Promise<void> {
         return shutdown(1);
       }
       const port = (await answers('127.0.0.1', 4222)) ? undefined : 4222;
-      const nats = await LocalNatsServer.start(port, join(stateDir, 'nats'));
+      // a user per service, each allowed only what it declares
+      const users = natsUsers(
+        platformNatsPermissions(process.env.LATTICE_NAMESPACE),
+        secrets.natsPasswords,
+      );
+      const nats = await LocalNatsServer.start(port, join(stateDir, 'nats'), { users });
       stops.push(() => nats.halt());
       natsUrl = nats.url;
-      say('launcher', `started ${natsServerVersion(binary)} with JetStream at ${natsUrl}`);
+      natsPasswords = secrets.natsPasswords;
+      say(
+        'launcher',
+        `started ${natsServerVersion(binary)} with JetStream at ${natsUrl}, a user per service`,
+      );
     }
 
     const admin = {
@@ -138,6 +151,11 @@ async function main(): Promise<void> {
       databaseUrl,
       natsUrl,
       internalSecret: process.env.LATTICE_INTERNAL_SECRET ?? secrets.internalSecret,
+      contextKeys: {
+        privateKeys: secrets.contextKeys,
+        publicKeys: contextPublicKeys(secrets.contextKeys),
+      },
+      natsPasswords,
       kek: process.env.LATTICE_KEK ?? secrets.kek,
       admin,
       appPassword: process.env.DATABASE_APP_PASSWORD ?? secrets.appPassword,

@@ -1,5 +1,7 @@
 import { join, resolve } from 'node:path';
 import { simulatedGpuServices, type SimulatedGpuPorts } from './gpu-simulation';
+import { SERVICE_NAMES } from '@lattice/contracts';
+import { newContextKeySet, type ContextKeySet } from '@lattice/request-context';
 import { newCheckpointKey } from './local-state';
 import { RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 import { ServiceProcess, type LogSink } from './service-process';
@@ -8,6 +10,16 @@ export interface PlatformOptions {
   databaseUrl: string;
   natsUrl: string;
   internalSecret: string;
+  /**
+   * Each service's request-context key (PEM) and the JWKS of their public halves; fresh ones
+   * when omitted.
+   */
+  contextKeys?: ContextKeySet;
+  /**
+   * Each service's NATS password, where the NATS server has a user per service (the launcher's
+   * own server does); unset, the services connect without credentials.
+   */
+  natsPasswords?: Record<string, string>;
   /** Key-encryption keys for secrets the services store (LATTICE_KEK). */
   kek: string;
   /** The first platform admin, created when the installation has none. */
@@ -166,6 +178,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       supervision(),
     ),
   ];
+  const identities = platformIdentities(options);
+  for (const service of services) Object.assign(service.spec.env, identities(service.name));
   const stop = async () => {
     for (const service of services) service.holdRestarts();
     // the gateway goes first so nothing new arrives while the services drain
@@ -183,4 +197,32 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     throw error;
   }
   return { gatewayUrl: `http://127.0.0.1:${options.gatewayPort}`, services, stop };
+}
+
+/**
+ * What each service is known by: its own context key and every service's public key, and
+ * its own NATS user where the server has one. Only a service declared in
+ * `libs/contracts/src/access` has either.
+ */
+export function platformIdentities(
+  options: Pick<PlatformOptions, 'contextKeys' | 'natsPasswords'>,
+): (service: string) => Record<string, string> {
+  const keys = options.contextKeys ?? newContextKeySet(SERVICE_NAMES);
+  return (service) => {
+    const key = keys.privateKeys[service];
+    if (!key) {
+      throw new Error(
+        `${service} has no context key: declare it in libs/contracts/src/access (SERVICE_ACCESS)`,
+      );
+    }
+    const password = options.natsPasswords?.[service];
+    if (options.natsPasswords && !password) {
+      throw new Error(`${service} has no NATS user: declare it in libs/contracts/src/access`);
+    }
+    return {
+      LATTICE_CONTEXT_KEY: key,
+      LATTICE_CONTEXT_PUBLIC_KEYS: keys.publicKeys,
+      ...(password ? { LATTICE_NATS_USER: service, LATTICE_NATS_PASSWORD: password } : {}),
+    };
+  };
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { serviceContext } from '@lattice/request-context';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCode, PLATFORM_TENANT_ID, TenantsGet } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
@@ -38,15 +38,7 @@ export class RetentionService {
   async retentionDays(tenantId: string): Promise<number | null> {
     if (tenantId === PLATFORM_TENANT_ID) return this.settings.platformRetentionDays;
     try {
-      const tenant = await this.rpc.request(
-        TenantsGet,
-        { id: tenantId },
-        {
-          tenantId,
-          actor: { type: 'service', id: 'audit', roles: [] },
-          requestId: randomUUID(),
-        },
-      );
+      const tenant = await this.rpc.request(TenantsGet, { id: tenantId }, serviceContext('audit'));
       return tenant.quotas.auditRetentionDays;
     } catch (error) {
       // a tenant that is gone keeps its trail: removing it is a decision, not a default

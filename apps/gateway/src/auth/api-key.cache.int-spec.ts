@@ -8,13 +8,12 @@ import {
   type ApiKeyPrincipal,
 } from '@lattice/contracts';
 import { EventBus, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner } from '@lattice/request-context';
 import {
-  TEST_INTERNAL_SECRET,
   eventually,
   failure,
   testNamespace,
   testNatsUrl,
+  testGatewaySigner,
 } from '@lattice/testing';
 import { ApiKeyCache } from './api-key.cache';
 
@@ -75,7 +74,7 @@ describe(ApiKeyCache.name, () => {
       },
     });
     await authNc.flush();
-    const rpc = new RpcClient(gatewayNc, new ContextSigner(TEST_INTERNAL_SECRET), ns, 2_000);
+    const rpc = new RpcClient(gatewayNc, testGatewaySigner(), ns, 2_000);
     // entries outlive the test: only a revocation can make the cache ask again
     cache = new ApiKeyCache(rpc, new EventBus(gatewayNc, ns, silent), 10 * 60_000);
     cache.onModuleInit();

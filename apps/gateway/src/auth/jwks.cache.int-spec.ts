@@ -3,13 +3,12 @@ import { JSONCodec, type NatsConnection, type Subscription } from 'nats';
 import pino from 'pino';
 import { AuthJwks, AuthSigningKeyRotated, ErrorCode } from '@lattice/contracts';
 import { EventBus, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner } from '@lattice/request-context';
 import {
-  TEST_INTERNAL_SECRET,
   eventually,
   failure,
   testNamespace,
   testNatsUrl,
+  testGatewaySigner,
 } from '@lattice/testing';
 import { JWKS_MAX_AGE_MS, JwksCache } from './jwks.cache';
 
@@ -51,7 +50,7 @@ describe(JwksCache.name, () => {
 
   beforeAll(async () => {
     nats = await connectNats(testNatsUrl(), 'jwks-cache-test');
-    rpc = new RpcClient(nats, new ContextSigner(TEST_INTERNAL_SECRET), ns, 1_000);
+    rpc = new RpcClient(nats, testGatewaySigner(), ns, 1_000);
     events = new EventBus(nats, ns, silent);
     auth = new EventBus(nats, ns, silent);
   });

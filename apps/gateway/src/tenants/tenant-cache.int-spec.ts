@@ -16,9 +16,9 @@ import {
   connectNats,
   ensureStream,
 } from '@lattice/messaging';
-import { ContextSigner, serviceContext } from '@lattice/request-context';
+import { serviceContext } from '@lattice/request-context';
 import { MetricsRegistry } from '@lattice/service-runtime';
-import { TEST_INTERNAL_SECRET, eventually, testNamespace, testNatsUrl } from '@lattice/testing';
+import { eventually, testNamespace, testNatsUrl, testGatewaySigner } from '@lattice/testing';
 import { TenantCache } from './tenant-cache';
 
 const quotas = {
@@ -101,7 +101,7 @@ describe(TenantCache.name, () => {
       },
     });
     await tenantsNc.flush();
-    const rpc = new RpcClient(gatewayNc, new ContextSigner(TEST_INTERNAL_SECRET), ns, 2_000);
+    const rpc = new RpcClient(gatewayNc, testGatewaySigner(), ns, 2_000);
     // entries outlive the test: only an event can make the cache ask again
     cache = new TenantCache(
       rpc,

@@ -1,9 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { AckPolicy, JSONCodec, type NatsConnection } from 'nats';
 import { CONTEXT_HEADER, SubjectNamespace, connectNats, ensureStream } from '@lattice/messaging';
-import { ContextSigner } from '@lattice/request-context';
 import { GpuMemoryQuery, GpuMemoryQuerySubject, stream } from '@lattice/contracts';
-import { TEST_INTERNAL_SECRET, eventually, testNamespace, testNatsUrl } from '@lattice/testing';
+import { eventually, testNamespace, testNatsUrl, testGatewaySigner } from '@lattice/testing';
 import { KubeTestBed, policySpec } from '../../test/operator.test-bed';
 import type { ScalingPolicySpec } from '../policy/scaling-policy.types';
 
@@ -30,7 +29,7 @@ describe('operator against a real API server and NATS', () => {
       ack_policy: AckPolicy.Explicit,
     });
     // stands in for the GPU-node service: speaks its NATS contract, checks the signed context
-    const signer = new ContextSigner(TEST_INTERNAL_SECRET);
+    const signer = testGatewaySigner();
     const sub = nc.subscribe(ns.subject(GpuMemoryQuerySubject.subject));
     void (async () => {
       for await (const msg of sub) {

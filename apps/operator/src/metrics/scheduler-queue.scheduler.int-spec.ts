@@ -7,7 +7,7 @@ import {
   SchedulerQueuesCreate,
 } from '@lattice/contracts';
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner, type RequestContext } from '@lattice/request-context';
+import { type RequestContext } from '@lattice/request-context';
 import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
@@ -18,6 +18,8 @@ import {
   testNatsUrl,
   testPostgresUrl,
   type BuiltService,
+  testGatewaySigner,
+  testContextEnv,
 } from '@lattice/testing';
 import { SchedulerQueueSource } from './scheduler-queue.source';
 
@@ -39,16 +41,13 @@ describe(`${SchedulerQueueSource.name} and the scheduler`, () => {
       NATS_URL: testNatsUrl(),
       LATTICE_NAMESPACE: namespace,
       LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+      ...testContextEnv('scheduler'),
       DATABASE_URL: database.url,
       DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
       LOG_LEVEL: 'silent',
     });
     nats = await connectNats(testNatsUrl(), 'scheduler-queue-scheduler-test');
-    rpc = new RpcClient(
-      nats,
-      new ContextSigner(TEST_INTERNAL_SECRET),
-      new SubjectNamespace(namespace),
-    );
+    rpc = new RpcClient(nats, testGatewaySigner(), new SubjectNamespace(namespace));
   });
   afterAll(async () => {
     await scheduler?.stop();

@@ -287,13 +287,21 @@ describe(TenantService.name, () => {
 
   it('refuses a call whose request context is not signed by the platform', async () => {
     const { RpcClient } = await import('@lattice/messaging');
-    const { ContextSigner } = await import('@lattice/request-context');
+    const { ContextSigner, newContextKeySet, parseContextPrivateKey, parseContextPublicKeys } =
+      await import('@lattice/request-context');
+    // a key pair of its own, calling itself the gateway
+    const keys = newContextKeySet(['gateway']);
     const forger = new RpcClient(
       bed.nats,
-      new ContextSigner('a-different-secret-of-at-least-32-chars!!'),
+      new ContextSigner({
+        identity: 'gateway',
+        signingKey: parseContextPrivateKey(keys.privateKeys.gateway!, 'gateway'),
+        trusted: parseContextPublicKeys(keys.publicKeys),
+      }),
       bed.ns,
     );
     const error = await failure(forger.request(TenantsList, { limit: 1 }, platformAdmin()));
     expect(error.code).toBe(ErrorCode.Unauthenticated);
+    expect(error.details).toEqual({ reason: 'bad-signature' });
   });
 });

@@ -1,0 +1,3 @@
+export * from './service-access';
+export * from './nats-permissions';
+export * from './services.access';

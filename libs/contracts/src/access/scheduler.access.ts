@@ -1,0 +1,14 @@
+import { AuditEvents, AuditStream } from '../audit/audit-event.schema';
+import * as Jobs from '../scheduler/jobs.subjects';
+import * as Scheduler from '../scheduler/scheduler.subjects';
+import { TenantsGet } from '../tenants/tenants.subjects';
+import { serviceAccess, rpcContractsOf } from './service-access';
+
+/** Queues and jobs: answers `scheduler.v1.*`, keeps every job's changes in JOB_EVENTS. */
+export const schedulerAccess = serviceAccess({
+  service: 'scheduler',
+  handles: [...rpcContractsOf(Jobs), ...rpcContractsOf(Scheduler)],
+  calls: [TenantsGet],
+  streams: [AuditStream, Jobs.JobEventsStream],
+  publishes: [AuditEvents, Jobs.JobEvents],
+});
