@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { Module, type INestApplication } from '@nestjs/common';
 import { GpuAgentHeartbeat } from '@lattice/contracts';
 import type { Logger } from '@lattice/logging';
-import { EventBus, connectNats } from '@lattice/messaging';
+import { EventBus, connectNats, natsCredentials } from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
 import {
   Clock,
   LOGGER,
@@ -56,7 +57,9 @@ export async function createGpuAgentApp(
   logger: Logger,
   options: GpuAgentAppOptions = {},
 ): Promise<INestApplication> {
-  const nats = await connectNats(config.NATS_URL, 'lattice-gpu-agent');
+  const credentials = natsCredentials(config);
+  const signer = ContextSigner.fromConfig('gpu-agent', config);
+  const nats = await connectNats(config.NATS_URL, 'lattice-gpu-agent', credentials);
   void logConnection(nats, logger);
   const source = options.source ?? gpuSource(config);
   const clock = options.clock ?? new SystemClock();
@@ -95,7 +98,7 @@ export async function createGpuAgentApp(
         nats,
         logger,
         namespace: config.LATTICE_NAMESPACE,
-        internalSecret: config.LATTICE_INTERNAL_SECRET,
+        signer,
       }),
       HeartbeatModule,
     ],
@@ -105,6 +108,7 @@ export async function createGpuAgentApp(
   return listenService(GpuAgentAppModule, {
     service: 'gpu-agent',
     natsUrl: config.NATS_URL,
+    natsCredentials: credentials,
     namespace: config.LATTICE_NAMESPACE,
     logger,
     port: config.GPU_AGENT_HTTP_PORT,

@@ -179,7 +179,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     ),
   ];
   const identities = platformIdentities(options);
-  for (const service of services) Object.assign(service.spec.env, identities(service.name));
+  // a service run more than once (an agent per simulated GPU node) is named `<service>:<which>`
+  for (const service of services) {
+    Object.assign(service.spec.env, identities(service.name.split(':')[0]));
+  }
   const stop = async () => {
     for (const service of services) service.holdRestarts();
     // the gateway goes first so nothing new arrives while the services drain

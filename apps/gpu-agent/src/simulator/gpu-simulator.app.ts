@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GpuLeaseEvents } from '@lattice/contracts';
 import type { Logger } from '@lattice/logging';
-import { EventBus, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { EventBus, SubjectNamespace, connectNats, natsCredentials } from '@lattice/messaging';
 import { defineService, type Closable } from '@lattice/service-runtime';
 import { gpuSimulatorConfigSpec, type GpuSimulatorConfig } from './gpu-simulator.config';
 import { SimulatedNode } from './simulated-node';
@@ -51,7 +51,7 @@ export async function startGpuSimulator(
   const nodes = config.LATTICE_GPU_SIMULATOR_POOL.map(
     (spec) => new SimulatedNode(spec, config.LATTICE_GPU_SIMULATOR_CUDA_CONTEXT_MIB),
   );
-  const nats = await connectNats(config.NATS_URL, 'lattice-gpu-simulator');
+  const nats = await connectNats(config.NATS_URL, 'lattice-gpu-simulator', natsCredentials(config));
   const bus = new EventBus(nats, new SubjectNamespace(config.LATTICE_NAMESPACE), logger);
   const subscription = bus.subscribe(GpuLeaseEvents, (event) => {
     for (const node of nodes) {

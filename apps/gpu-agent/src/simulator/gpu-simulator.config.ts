@@ -2,11 +2,20 @@ import { z } from 'zod';
 import { commonConfig, integer, variable, type ConfigOf } from '@lattice/config';
 import { DEFAULT_SIMULATED_POOL, parseSimulatedPool } from './simulated-node';
 
-const { NATS_URL, LATTICE_NAMESPACE, LOG_LEVEL, LATTICE_LOG_FORMAT, LATTICE_BIND_HOST } =
-  commonConfig;
+const {
+  NATS_URL,
+  LATTICE_NATS_USER,
+  LATTICE_NATS_PASSWORD,
+  LATTICE_NAMESPACE,
+  LOG_LEVEL,
+  LATTICE_LOG_FORMAT,
+  LATTICE_BIND_HOST,
+} = commonConfig;
 
 export const gpuSimulatorConfigSpec = {
   NATS_URL,
+  LATTICE_NATS_USER,
+  LATTICE_NATS_PASSWORD,
   LATTICE_NAMESPACE,
   LOG_LEVEL,
   LATTICE_LOG_FORMAT,

@@ -19,10 +19,11 @@ import {
   type KubeControlPlane,
 } from '@lattice/kube-test-env';
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner, serviceContext, type RequestContext } from '@lattice/request-context';
+import { serviceContext, type RequestContext } from '@lattice/request-context';
 import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
+  testGatewaySigner,
   createTestDatabase,
   eventually,
   startBuiltService,
@@ -88,7 +89,7 @@ describe('scale-in that drains first', () => {
     nats = await connectNats(testNatsUrl(), 'scale-in-drain-test');
     rpc = new RpcClient(
       nats,
-      new ContextSigner(TEST_INTERNAL_SECRET),
+      testGatewaySigner(),
       new SubjectNamespace(prefix),
     );
     const slug = `t-${randomUUID().slice(0, 8)}`;

@@ -80,7 +80,7 @@ describe(`${SchedulerQueueSource.name} and the scheduler`, () => {
   it('fails, rather than reading zero, when no scheduler answers', async () => {
     const elsewhere = new RpcClient(
       nats,
-      new ContextSigner(TEST_INTERNAL_SECRET),
+      testGatewaySigner(),
       new SubjectNamespace(testNamespace()),
       1_000,
     );

@@ -1,6 +1,7 @@
 import { auditAccess } from './audit.access';
 import { authAccess } from './auth.access';
 import { gatewayAccess } from './gateway.access';
+import { gpuAgentAccess, gpuSimulatorAccess } from './gpu-agent.access';
 import { operatorAccess } from './operator.access';
 import { schedulerAccess } from './scheduler.access';
 import { tenantsAccess } from './tenants.access';
@@ -18,6 +19,8 @@ export const SERVICE_ACCESS: readonly ServiceAccess[] = [
   auditAccess,
   schedulerAccess,
   operatorAccess,
+  gpuAgentAccess,
+  gpuSimulatorAccess,
 ];
 
 /** The names of every declared service. */
