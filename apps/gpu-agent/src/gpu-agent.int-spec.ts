@@ -5,7 +5,13 @@ import { loadConfig } from '@lattice/config';
 import { GpuAgentHeartbeat, type GpuNodeHeartbeat } from '@lattice/contracts';
 import { LocalNatsServer } from '@lattice/local-infra';
 import { EventBus, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { TEST_INTERNAL_SECRET, eventually, testNamespace, testNatsUrl } from '@lattice/testing';
+import {
+  TEST_INTERNAL_SECRET,
+  eventually,
+  testContextEnv,
+  testNamespace,
+  testNatsUrl,
+} from '@lattice/testing';
 import { ExporterStandIn } from '../test/exporter-stand-in';
 import { fixture } from '../test/fixtures';
 import { createGpuAgentApp } from './gpu-agent.app';
@@ -18,6 +24,7 @@ function agentConfig(natsUrl: string, namespace: string, dcgmUrl: string) {
     NATS_URL: natsUrl,
     LATTICE_NAMESPACE: namespace,
     LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    ...testContextEnv('gpu-agent'),
     LATTICE_BIND_HOST: '127.0.0.1',
     GPU_AGENT_HTTP_PORT: '0',
     LATTICE_GPU_AGENT_INTERVAL_MS: '200',

@@ -5,7 +5,13 @@ import pino from 'pino';
 import { loadConfig } from '@lattice/config';
 import { GpuAgentHeartbeat, GpuLeaseEvents, type GpuNodeHeartbeat } from '@lattice/contracts';
 import { EventBus, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { TEST_INTERNAL_SECRET, eventually, testNamespace, testNatsUrl } from '@lattice/testing';
+import {
+  TEST_INTERNAL_SECRET,
+  eventually,
+  testContextEnv,
+  testNamespace,
+  testNatsUrl,
+} from '@lattice/testing';
 import { createGpuAgentApp } from '../gpu-agent.app';
 import { gpuAgentConfigSpec } from '../gpu-agent.config';
 import { gpuSimulatorConfigSpec } from './gpu-simulator.config';
@@ -36,6 +42,7 @@ describe('simulated GPU node pool', () => {
         NATS_URL: testNatsUrl(),
         LATTICE_NAMESPACE: ns,
         LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+        ...testContextEnv('gpu-agent'),
         LATTICE_BIND_HOST: '127.0.0.1',
         GPU_AGENT_HTTP_PORT: '0',
         LATTICE_GPU_AGENT_INTERVAL_MS: '200',
