@@ -43,8 +43,8 @@ export interface SchedulerClient {
 
 export interface NatsSchedulerOptions {
   nats: NatsConnection;
-  /** The platform's subject namespace (`LATTICE_NAMESPACE`). */
-  namespace: string;
+  /** The platform's subject namespace (`LATTICE_NAMESPACE`); none when it is not set. */
+  namespace?: string;
   /** The shared secret that signs a call's context (`LATTICE_INTERNAL_SECRET`). */
   internalSecret: string;
   /** Who the calls come from: the worker's id, as audit records it. */

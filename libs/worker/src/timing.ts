@@ -23,13 +23,12 @@ export class Wakeup {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        if (self.waiter === done) self.waiter = undefined;
+        if (this.waiter === done) this.waiter = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.waiter = done;
     });
   }

@@ -21,10 +21,12 @@ export interface JobContext {
 }
 
 /** The result is stored with the job (a JSON object, at most 64 KiB); nothing stores none. */
-export type JobHandler = (
-  job: LeasedJob,
-  context: JobContext,
-) => Promise<Record<string, unknown> | void>;
+export type JobHandler = (job: LeasedJob, context: JobContext) => Promise<JobResult | void>;
+
+/** What a handler may return: a JSON object. */
+export type JobResult = Record<string, JsonValue>;
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** What happened to a job this worker held, for logs, metrics and tests. */
 export type WorkerEvent =
@@ -61,8 +63,8 @@ export type CreateWorkerOptions = WorkerOptions &
   (
     | {
         nats: NatsConnection;
-        /** `LATTICE_NAMESPACE`. */
-        namespace: string;
+        /** `LATTICE_NAMESPACE`, where one is set. */
+        namespace?: string;
         /** `LATTICE_INTERNAL_SECRET`, which signs the worker's calls. */
         internalSecret: string;
       }
@@ -100,7 +102,7 @@ interface Held {
 }
 
 type Outcome =
-  | { kind: 'returned'; result: Record<string, unknown> | void }
+  | { kind: 'returned'; result: JobResult | void }
   | { kind: 'threw'; error: unknown }
   | { kind: 'aborted'; reason: AbortReason };
 
@@ -177,7 +179,9 @@ export class Worker {
       this.wakeup.wake();
       await this.leasing;
       const finished = Promise.all([...this.held.values()].map((h) => h.done));
-      await Promise.race([finished, sleep(graceMs)]);
+      const grace = new Wakeup();
+      await Promise.race([finished.then(() => grace.wake()), grace.wait(graceMs)]);
+      grace.wake();
       await this.stop();
     })();
     return this.draining;
@@ -387,7 +391,9 @@ export class Worker {
         const ok = await this.report(held, ['succeeded'], () =>
           this.scheduler.complete({ workerId, jobId: job.id, ...(result ? { result } : {}) }),
         );
-        return this.emit(ok ? { type: 'completed', job } : { type: 'stopped', job, reason: 'revoked' });
+        return this.emit(
+          ok ? { type: 'completed', job } : { type: 'stopped', job, reason: 'revoked' },
+        );
       }
       case 'threw': {
         const retryable = !(outcome.error instanceof PermanentJobError);
@@ -401,7 +407,9 @@ export class Worker {
             const ok = await this.report(held, ['queued'], () =>
               this.scheduler.release({ workerId, jobId: job.id, reason: 'its worker stopped' }),
             );
-            return this.emit(ok ? { type: 'released', job } : { type: 'stopped', job, reason: 'revoked' });
+            return this.emit(
+              ok ? { type: 'released', job } : { type: 'stopped', job, reason: 'revoked' },
+            );
           }
           case 'cancelled':
           case 'revoked':
@@ -417,7 +425,9 @@ export class Worker {
     const ok = await this.report(held, retryable ? ['queued', 'dead'] : ['failed'], () =>
       this.scheduler.fail({ workerId: this.workerId, jobId: job.id, error, retryable }),
     );
-    this.emit(ok ? { type: 'failed', job, error, retryable } : { type: 'stopped', job, reason: 'revoked' });
+    this.emit(
+      ok ? { type: 'failed', job, error, retryable } : { type: 'stopped', job, reason: 'revoked' },
+    );
   }
 
   /**
@@ -441,7 +451,10 @@ export class Worker {
           return attempt > 1 && wanted.includes(stateIn(error) as JobState);
         }
         if (!transient(error) || Date.now() >= giveUpAt) {
-          this.logger.warn({ err: error, jobId: held.job.id }, 'report failed; the lease will lapse');
+          this.logger.warn(
+            { err: error, jobId: held.job.id },
+            'report failed; the lease will lapse',
+          );
           return false;
         }
         await sleep(backoff(attempt));

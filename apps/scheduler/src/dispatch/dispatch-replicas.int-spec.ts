@@ -91,4 +91,51 @@ describe('two scheduler replicas', () => {
       },
     ]);
   });
+
+  it('hold a tenant to its plan concurrentJobs when both lease for it at the same moment', async () => {
+    const capped = await bed.newQueue({ maxTenantShare: 1 });
+    const starter = await bed.newTenant('starter'); // concurrentJobs 2
+    const CAP = 2;
+    const ROUNDS = 8;
+    await Promise.all(
+      Array.from({ length: CAP * ROUNDS }, (_, i) =>
+        bed.rpc.request(
+          SchedulerJobsSubmit,
+          { queue: capped.name, type: 'capped', payload: { i } },
+          tenantMember(starter),
+        ),
+      ),
+    );
+    const replicas = [bed.app.get(DispatchService), replica.get(DispatchService)];
+    const workers = replicas.flatMap((service, r) =>
+      Array.from({ length: WORKERS_PER_REPLICA }, (_, w) => ({ service, id: `cap-r${r}-w${w}` })),
+    );
+    for (const w of workers)
+      await w.service.register(worker(), { workerId: w.id, queue: capped.name, concurrency: 4 });
+
+    const heldAfterRound: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // every worker of both replicas asks at once, while the tenant holds nothing
+      const leased = await Promise.all(
+        workers.map(async (w) => ({
+          w,
+          jobs: (await w.service.lease(worker(), { workerId: w.id, queue: capped.name, max: 4 }))
+            .jobs,
+        })),
+      );
+      const [{ n }] = await bed.ownerDb.query(
+        `SELECT count(*)::int AS n FROM scheduler.jobs
+          WHERE tenant_id = $1 AND state IN ('leased', 'running')`,
+        [starter],
+      );
+      heldAfterRound.push(n);
+      for (const { w, jobs } of leased)
+        for (const job of jobs) {
+          await w.service.start(worker(), { workerId: w.id, jobId: job.id });
+          await w.service.complete(worker(), { workerId: w.id, jobId: job.id });
+        }
+    }
+    // the cap is met each round, and never passed
+    expect(heldAfterRound).toEqual(Array.from({ length: ROUNDS }, () => CAP));
+  });
 });

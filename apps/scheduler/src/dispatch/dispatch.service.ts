@@ -383,7 +383,9 @@ export class DispatchService {
     );
   }
 
-  private async reportState(...args: Parameters<DispatchService['report']>): Promise<JobStateReply> {
+  private async reportState(
+    ...args: Parameters<DispatchService['report']>
+  ): Promise<JobStateReply> {
     const { id, state, attempts } = await this.report(...args);
     return { id, state, attempts };
   }

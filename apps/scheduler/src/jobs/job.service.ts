@@ -156,9 +156,10 @@ export class JobService {
         { at, workerId: job.leaseOwner },
       );
     });
-    if (held.by !== null) this.tellWorkers(() =>
-      this.events.publish(SchedulerJobCancelled, { jobId: cancelled.id, workerId: held.by! }),
-    );
+    if (held.by !== null)
+      this.tellWorkers(() =>
+        this.events.publish(SchedulerJobCancelled, { jobId: cancelled.id, workerId: held.by! }),
+      );
     return cancelled;
   }
 

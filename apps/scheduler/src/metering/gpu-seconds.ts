@@ -3,11 +3,7 @@
  * second counted (as GPU clouds bill), times the GPUs a job of its queue holds. A queue without
  * GPUs, or a run that never started, uses none.
  */
-export function gpuSecondsOf(
-  startedAt: Date | null,
-  endedAt: Date,
-  gpusPerJob: number,
-): number {
+export function gpuSecondsOf(startedAt: Date | null, endedAt: Date, gpusPerJob: number): number {
   if (!startedAt || gpusPerJob <= 0) return 0;
   const ms = Math.max(0, endedAt.getTime() - startedAt.getTime());
   return Math.max(1, Math.ceil(ms / 1000)) * gpusPerJob;

@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCode, TenantsGet, TenantsQuotaCheck, type Plan } from '@lattice/contracts';
+import {
+  DomainError,
+  ErrorCode,
+  TenantsGet,
+  TenantsQuotaCheck,
+  type Plan,
+} from '@lattice/contracts';
 import { RpcClient } from '@lattice/messaging';
 import { serviceContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';

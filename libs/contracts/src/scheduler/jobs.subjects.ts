@@ -32,7 +32,6 @@ export const SchedulerQueuesCreate = subject(
   'scheduler.v1.queues.create',
   CreateQueueRequest,
   QueueView,
-  QueueWorkReady,
 );
 export const SchedulerQueuesList = subject(
   'scheduler.v1.queues.list',
@@ -60,7 +59,6 @@ export const SchedulerDeadLettersRetry = subject(
 export const SchedulerWorkersRegister = subject(
   'scheduler.v1.workers.register',
   RegisterWorkerRequest,
-  ReleaseJobRequest,
   WorkerView,
 );
 export const SchedulerJobsLease = subject(
