@@ -105,27 +105,40 @@ describe('two scheduler replicas', () => {
   });
 
   it('hold a tenant to its plan concurrentJobs when both lease for it at the same moment', async () => {
-    const capped = await bed.newQueue({ maxTenantShare: 1 });
+    // the cap spans queues: workers of two queues, on both replicas, each see the tenant hold
+    // nothing and pick different jobs, so only the lease itself can keep the cap
+    const queues = [
+      await bed.newQueue({ maxTenantShare: 1 }),
+      await bed.newQueue({ maxTenantShare: 1 }),
+    ];
     const starter = await bed.newTenant('starter'); // concurrentJobs 2
     const CAP = 2;
-    const ROUNDS = 8;
+    const ROUNDS = 6;
     await inLanes(
-      Array.from(
-        { length: CAP * ROUNDS },
-        (_, i) => () =>
-          bed.rpc.request(
-            SchedulerJobsSubmit,
-            { queue: capped.name, type: 'capped', payload: { i } },
-            tenantMember(starter),
-          ),
+      queues.flatMap((q) =>
+        Array.from(
+          { length: CAP * ROUNDS },
+          (_, i) => () =>
+            bed.rpc.request(
+              SchedulerJobsSubmit,
+              { queue: q.name, type: 'capped', payload: { i } },
+              tenantMember(starter),
+            ),
+        ),
       ),
     );
     const replicas = [bed.app.get(DispatchService), replica.get(DispatchService)];
     const workers = replicas.flatMap((service, r) =>
-      Array.from({ length: WORKERS_PER_REPLICA }, (_, w) => ({ service, id: `cap-r${r}-w${w}` })),
+      queues.flatMap((q, n) =>
+        Array.from({ length: 2 }, (_, w) => ({
+          service,
+          queue: q.name,
+          id: `cap-r${r}-q${n}-w${w}`,
+        })),
+      ),
     );
     for (const w of workers)
-      await w.service.register(worker(), { workerId: w.id, queue: capped.name, concurrency: 4 });
+      await w.service.register(worker(), { workerId: w.id, queue: w.queue, concurrency: 4 });
 
     const heldAfterRound: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -133,8 +146,7 @@ describe('two scheduler replicas', () => {
       const leased = await Promise.all(
         workers.map(async (w) => ({
           w,
-          jobs: (await w.service.lease(worker(), { workerId: w.id, queue: capped.name, max: 4 }))
-            .jobs,
+          jobs: (await w.service.lease(worker(), { workerId: w.id, queue: w.queue, max: 4 })).jobs,
         })),
       );
       const [{ n }] = await bed.ownerDb.query(
