@@ -227,6 +227,7 @@ export class Worker {
 
   private async leaseLoop(): Promise<void> {
     let failures = 0;
+    let empty = 0;
     while (this.state === 'running') {
       const free = this.options.concurrency - this.held.size;
       if (free <= 0 || this.schedulerDraining) {
@@ -248,7 +249,11 @@ export class Worker {
         continue;
       }
       for (const job of jobs) this.run(job);
-      if (jobs.length === 0) await this.wakeup.wait(this.options.pollMs ?? DEFAULT_POLL_MS);
+      // an empty answer while work flowed is likely a race another worker won: ask again soon,
+      // then less and less often, down to the poll interval of an idle queue
+      empty = jobs.length === 0 ? empty + 1 : 0;
+      if (empty > 0)
+        await this.wakeup.wait(Math.min(this.options.pollMs ?? DEFAULT_POLL_MS, 25 * 2 ** empty));
     }
   }
 
