@@ -402,6 +402,12 @@ runBench(async (cleanup: Cleanup) => {
           WHERE j.queue = $1 AND t.to_state = 'leased' GROUP BY t.job_id HAVING count(*) > 1) d`,
       [queue],
     );
+    const lost = LOSS_JOBS - (f.succeeded ?? 0);
+    const doubledInDb = twice[0]!.n;
+    say(
+      `loss run: ${LOSS_JOBS} jobs in ${seconds.toFixed(1)} s; states ${JSON.stringify(f)}; run again after the kills: ${reruns[0]!.n}`,
+    );
+    say(`loss run: LOST ${lost}; succeeded twice in the job record ${doubledInDb}`);
     // what other services saw: the JOB_EVENTS stream, once the relays have caught up
     let succeededEvents = new Map<string, number>();
     await eventually(
@@ -411,8 +417,6 @@ runBench(async (cleanup: Cleanup) => {
       },
       { timeoutMs: 60_000, intervalMs: 1_000 },
     );
-    const lost = LOSS_JOBS - (f.succeeded ?? 0);
-    const doubledInDb = twice[0]!.n;
     const doubledEvents = [...succeededEvents.values()].filter((n) => n > 1).length;
     const doubledByWorkers = [...completedBy.values()].filter((n) => n > 1).length;
     say(
@@ -442,10 +446,11 @@ async function succeededEventsOf(
   const consumer = await nats.jetstream().consumers.get(stream, { filterSubjects: [subject] });
   const json = JSONCodec<JobChanged>();
   const messages = await consumer.consume();
+  let read = 0;
   for await (const msg of messages) {
     const event = json.decode(msg.data);
     if (event.queue === queue) counts.set(event.jobId, (counts.get(event.jobId) ?? 0) + 1);
-    if (msg.info.pending === 0) break;
+    if (++read >= total || msg.info.pending === 0) break;
   }
   await messages.close();
   return counts;
