@@ -45,6 +45,7 @@ const PURE_CORES = [
   'apps/gpu-nodes/src/health/health.ts',
   'apps/gpu-nodes/src/routing/routing.ts',
   'apps/gpu-agent/src/sources/*.parser.ts',
+  'apps/scheduler/src/metering/gpu-seconds.ts',
 ];
 
 /** What a pure core may not import, directly or through a module of ours that wraps it. */

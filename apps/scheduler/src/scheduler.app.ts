@@ -1,5 +1,5 @@
 import { Module, type INestApplication } from '@nestjs/common';
-import { JobEventsStream } from '@lattice/contracts';
+import { JobEventsStream, UsageStream } from '@lattice/contracts';
 import type { ServiceDatabaseOptions } from '@lattice/database';
 import type { Logger } from '@lattice/logging';
 import {
@@ -59,6 +59,8 @@ export async function createSchedulerApp(
   const nats = await connectNats(config.NATS_URL, 'lattice-scheduler', credentials);
   await ensureAuditStream(nats, ns);
   await ensureStream(nats, ns, JobEventsStream, { max_age: 7 * 24 * 3600 * 1_000_000_000 });
+  // the tenants service counts it; the scheduler publishes GPU-seconds to it
+  await ensureStream(nats, ns, UsageStream, { max_age: 30 * 24 * 3600 * 1_000_000_000 });
 
   @Module({
     imports: [

@@ -17,7 +17,9 @@ import { DrainRepository } from './drain/drain.repository';
 import { DrainService } from './drain/drain.service';
 import type { Random } from './dispatch/retry-backoff';
 import { JobOutbox } from './events/job-outbox';
-import { OutboxRepository } from './events/outbox.repository';
+import { OutboxRepository, UsageOutboxRepository } from './events/outbox.repository';
+import { UsageOutbox } from './events/usage-outbox';
+import { JobMetering } from './metering/job-metering';
 import { DEFAULT_AGING_MS } from './fair-share/fair-share';
 import { JobHandlers } from './jobs/job.handlers';
 import { JobRepository } from './jobs/job.repository';
@@ -73,6 +75,9 @@ export class SchedulerModule {
         PlanDirectory,
         OutboxRepository,
         JobOutbox,
+        UsageOutboxRepository,
+        UsageOutbox,
+        JobMetering,
       ],
       exports: [QueueService, JobService, DispatchService, DrainService, JobOutbox, LeaseExpiryJob],
     };

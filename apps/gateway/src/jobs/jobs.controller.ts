@@ -37,7 +37,12 @@ export class JobsController {
     body: SubmitJobRequest,
     response: JobView,
     status: 201,
-    errors: [ErrorCode.NotFound, ErrorCode.IdempotencyMismatch, ErrorCode.Conflict],
+    errors: [
+      ErrorCode.NotFound,
+      ErrorCode.IdempotencyMismatch,
+      ErrorCode.Conflict,
+      ErrorCode.QuotaExceeded,
+    ],
   })
   async submit(
     @Body() body: z.output<typeof SubmitJobRequest>,
@@ -69,7 +74,11 @@ export class JobsController {
     response: JobView,
     errors: [ErrorCode.NotFound],
   })
-  get(@Param('id') id: string, @Query() query: z.output<typeof ActingTenantQuery>, @Caller() ctx: RequestContext) {
+  get(
+    @Param('id') id: string,
+    @Query() query: z.output<typeof ActingTenantQuery>,
+    @Caller() ctx: RequestContext,
+  ) {
     return this.rpc.request(SchedulerJobsGet, { id, ...query }, ctx);
   }
 
@@ -113,7 +122,11 @@ export class JobsController {
     response: JobView,
     errors: [ErrorCode.NotFound, ErrorCode.InvalidState, ErrorCode.Conflict],
   })
-  retry(@Param('id') id: string, @Query() query: z.output<typeof ActingTenantQuery>, @Caller() ctx: RequestContext) {
+  retry(
+    @Param('id') id: string,
+    @Query() query: z.output<typeof ActingTenantQuery>,
+    @Caller() ctx: RequestContext,
+  ) {
     return this.rpc.request(SchedulerDeadLettersRetry, { id, ...query }, ctx);
   }
 }

@@ -14,6 +14,16 @@ jest.setTimeout(60_000);
 const JOBS_PER_TENANT = 150;
 const WORKERS_PER_REPLICA = 4;
 
+/** Runs the calls a few at a time, as a busy machine answers them within their timeout. */
+async function inLanes(calls: (() => Promise<unknown>)[], lanes = 16): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < calls.length) await calls[next++]!();
+    }),
+  );
+}
+
 /** Two scheduler replicas on one database, leasing one queue at once. */
 describe('two scheduler replicas', () => {
   let bed: SchedulerTestBed;
@@ -26,17 +36,19 @@ describe('two scheduler replicas', () => {
     replica = await bed.startReplica();
     queue = await bed.newQueue({ maxTenantShare: 0.5 });
     tenants = [await bed.newTenant('enterprise'), await bed.newTenant('professional')];
-    const work = [];
-    for (const tenantId of tenants)
-      for (let i = 0; i < JOBS_PER_TENANT; i++)
-        work.push(
-          bed.rpc.request(
-            SchedulerJobsSubmit,
-            { queue: queue.name, type: 'load', payload: { i }, priority: 'batch' },
-            tenantMember(tenantId),
-          ),
-        );
-    await Promise.all(work);
+    await inLanes(
+      tenants.flatMap((tenantId) =>
+        Array.from(
+          { length: JOBS_PER_TENANT },
+          (_, i) => () =>
+            bed.rpc.request(
+              SchedulerJobsSubmit,
+              { queue: queue.name, type: 'load', payload: { i }, priority: 'batch' },
+              tenantMember(tenantId),
+            ),
+        ),
+      ),
+    );
   });
   afterAll(() => bed?.close());
 
@@ -90,5 +102,66 @@ describe('two scheduler replicas', () => {
         n: tenants.length * JOBS_PER_TENANT,
       },
     ]);
+  });
+
+  it('hold a tenant to its plan concurrentJobs when both lease for it at the same moment', async () => {
+    // the cap spans queues: workers of two queues, on both replicas, each see the tenant hold
+    // nothing and pick different jobs, so only the lease itself can keep the cap
+    const queues = [
+      await bed.newQueue({ maxTenantShare: 1 }),
+      await bed.newQueue({ maxTenantShare: 1 }),
+    ];
+    const starter = await bed.newTenant('starter'); // concurrentJobs 2
+    const CAP = 2;
+    const ROUNDS = 6;
+    await inLanes(
+      queues.flatMap((q) =>
+        Array.from(
+          { length: CAP * ROUNDS },
+          (_, i) => () =>
+            bed.rpc.request(
+              SchedulerJobsSubmit,
+              { queue: q.name, type: 'capped', payload: { i } },
+              tenantMember(starter),
+            ),
+        ),
+      ),
+    );
+    const replicas = [bed.app.get(DispatchService), replica.get(DispatchService)];
+    const workers = replicas.flatMap((service, r) =>
+      queues.flatMap((q, n) =>
+        Array.from({ length: 2 }, (_, w) => ({
+          service,
+          queue: q.name,
+          id: `cap-r${r}-q${n}-w${w}`,
+        })),
+      ),
+    );
+    for (const w of workers)
+      await w.service.register(worker(), { workerId: w.id, queue: w.queue, concurrency: 4 });
+
+    const heldAfterRound: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // every worker of both replicas asks at once, while the tenant holds nothing
+      const leased = await Promise.all(
+        workers.map(async (w) => ({
+          w,
+          jobs: (await w.service.lease(worker(), { workerId: w.id, queue: w.queue, max: 4 })).jobs,
+        })),
+      );
+      const [{ n }] = await bed.ownerDb.query(
+        `SELECT count(*)::int AS n FROM scheduler.jobs
+          WHERE tenant_id = $1 AND state IN ('leased', 'running')`,
+        [starter],
+      );
+      heldAfterRound.push(n);
+      for (const { w, jobs } of leased)
+        for (const job of jobs) {
+          await w.service.start(worker(), { workerId: w.id, jobId: job.id });
+          await w.service.complete(worker(), { workerId: w.id, jobId: job.id });
+        }
+    }
+    // the cap is met each round, and never passed
+    expect(heldAfterRound).toEqual(Array.from({ length: ROUNDS }, () => CAP));
   });
 });

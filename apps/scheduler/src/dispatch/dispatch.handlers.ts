@@ -5,6 +5,7 @@ import {
   SchedulerJobsFail,
   SchedulerJobsHeartbeat,
   SchedulerJobsLease,
+  SchedulerJobsRelease,
   SchedulerJobsStart,
   SchedulerWorkersRegister,
   type RequestOf,
@@ -49,6 +50,14 @@ export class DispatchHandlers {
     @CallContext() ctx: RequestContext,
   ) {
     return this.dispatch.complete(ctx, req);
+  }
+
+  @Handles(SchedulerJobsRelease)
+  release(
+    @Payload() req: RequestOf<typeof SchedulerJobsRelease>,
+    @CallContext() ctx: RequestContext,
+  ) {
+    return this.dispatch.release(ctx, req);
   }
 
   @Handles(SchedulerJobsFail)

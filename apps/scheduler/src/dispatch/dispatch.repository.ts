@@ -52,6 +52,19 @@ export class DispatchRepository {
     return new Map(rows.map((r) => [r.tenantId, r.n]));
   }
 
+  /**
+   * Takes each tenant's lease lock until the transaction ends, in the order given (sorted by
+   * the caller, so two transactions never wait on each other in a circle).
+   */
+  async lockTenants(em: EntityManager, tenantIds: readonly string[]): Promise<void> {
+    if (tenantIds.length === 0) return;
+    await em.query(
+      `SELECT count(pg_advisory_xact_lock(hashtextextended('scheduler.lease:' || t, 0)))
+         FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n)`,
+      [tenantIds],
+    );
+  }
+
   /** The first `perTenant` ready jobs of each tenant's line in the queue, by order key. */
   async heads(em: EntityManager, queue: string, now: Date, perTenant: number): Promise<HeadJob[]> {
     return em.query(

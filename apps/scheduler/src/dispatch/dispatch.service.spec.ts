@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
-import { AuditRecorder } from '@lattice/messaging';
+import { AuditRecorder, EventBus } from '@lattice/messaging';
 import { serviceContext, type RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import {
@@ -83,6 +83,9 @@ describe(DispatchService.name, () => {
   let jobs: StrictMock<JobRepository>;
   let workers: StrictMock<WorkerRepository>;
   let transitions: StrictMock<JobTransitions>;
+  let plans: StrictMock<PlanDirectory>;
+  let queues: StrictMock<QueueRepository>;
+  let events: StrictMock<EventBus>;
   const ctx: RequestContext = serviceContext('worker');
 
   beforeEach(() => {
@@ -98,13 +101,17 @@ describe(DispatchService.name, () => {
     jobs = bed.mocks.get(JobRepository);
     workers = bed.mocks.get(WorkerRepository);
     transitions = bed.mocks.get(JobTransitions);
-    bed.mocks.get(QueueRepository).byName.mockResolvedValue({
+    queues = bed.mocks.get(QueueRepository);
+    events = bed.mocks.get(EventBus);
+    plans = bed.mocks.get(PlanDirectory);
+    queues.byName.mockResolvedValue({
       name: QUEUE,
       description: null,
       workerPool: 'pool',
       maxTenantShare: 1,
       defaultTimeoutSeconds: 60,
       defaultMaxAttempts: 3,
+      gpusPerJob: 0,
       createdAt: NOW,
     });
     workers.touch.mockResolvedValue({
@@ -121,6 +128,7 @@ describe(DispatchService.name, () => {
         Promise.resolve(new Map([...ids].map((id) => [id, PLANS[id]!]))),
       );
     dispatch.heldByTenants.mockResolvedValue(new Map());
+    dispatch.lockTenants.mockResolvedValue(undefined);
     transitions.recorded.mockResolvedValue(undefined);
     bed.mocks.get(JobOutbox).kick.mockResolvedValue(undefined);
     bed.mocks.get(AuditRecorder).record.mockReturnValue(randomUUID());
@@ -167,6 +175,40 @@ describe(DispatchService.name, () => {
       expect(leased.filter((id) => big.some((j) => j.id === id))).toHaveLength(9);
     });
 
+    it('holds concurrentJobs against leases another replica made since the decision, under the tenants lock', async () => {
+      dispatch.held.mockResolvedValue({ byTenant: new Map(), byWorker: 0 });
+      const big = heads(ENTERPRISE, 5);
+      dispatch.heads.mockResolvedValue(big);
+      // nothing held when the core decided; 99 of 100 once the lock was taken
+      dispatch.heldByTenants
+        .mockResolvedValueOnce(new Map())
+        .mockResolvedValueOnce(new Map([[ENTERPRISE, 99]]));
+      await sut.lease(ctx, { workerId: 'w-1', queue: QUEUE, max: 5 });
+      expect(dispatch.lockTenants.mock.calls[0]![1]).toEqual([ENTERPRISE]);
+      expect(dispatch.lease.mock.calls[0]![1]).toEqual([big[0]!.id]);
+    });
+
+    it('offers no GPU work to a tenant that used up its GPU-seconds, and others theirs', async () => {
+      queues.byName.mockResolvedValue({
+        name: QUEUE,
+        description: null,
+        workerPool: 'gpu-pool',
+        maxTenantShare: 1,
+        defaultTimeoutSeconds: 60,
+        defaultMaxAttempts: 3,
+        gpusPerJob: 1,
+        createdAt: NOW,
+      });
+      plans.gpuUsageOf.mockImplementation((id) =>
+        Promise.resolve(id === FREE ? { used: 600, limit: 600 } : { used: 5, limit: 3_600_000 }),
+      );
+      dispatch.held.mockResolvedValue({ byTenant: new Map(), byWorker: 0 });
+      const big = heads(ENTERPRISE, 2);
+      dispatch.heads.mockResolvedValue([...heads(FREE, 2), ...big]);
+      await sut.lease(ctx, { workerId: 'w-1', queue: QUEUE, max: 4 });
+      expect(dispatch.lease.mock.calls[0]![1]).toEqual(big.map((j) => j.id));
+    });
+
     it('leases nothing to a worker with every slot in use, without reading the lines', async () => {
       dispatch.held.mockResolvedValue({ byTenant: new Map([[ENTERPRISE, 10]]), byWorker: 10 });
       expect(await sut.lease(ctx, { workerId: 'w-1', queue: QUEUE, max: 5 })).toEqual({ jobs: [] });
@@ -198,6 +240,26 @@ describe(DispatchService.name, () => {
       expect((await failure(sut.lease(user, { workerId: 'w-1', queue: QUEUE, max: 1 }))).code).toBe(
         ErrorCode.Forbidden,
       );
+    });
+  });
+
+  describe('release', () => {
+    it('puts a handed-back job back in its queue at once, its attempt not counted', async () => {
+      transitions.move.mockImplementation((_em, j, to, change) =>
+        Promise.resolve({ ...j, ...change, state: to }),
+      );
+      events.publish.mockReturnValue(undefined);
+      jobs.byId.mockResolvedValue(
+        job(ENTERPRISE, { state: 'running', attempts: 2, leaseOwner: 'w-1', leaseExpiresAt: NOW }),
+      );
+      const reply = await sut.release(ctx, { workerId: 'w-1', jobId: randomUUID() });
+      expect(reply).toEqual({ id: expect.any(String), state: 'queued', attempts: 1 });
+      expect(transitions.move.mock.calls[0]![3]).toMatchObject({
+        attempts: 1,
+        notBefore: NOW,
+        leaseOwner: null,
+      });
+      expect(events.publish).toHaveBeenCalledWith(expect.anything(), { queue: QUEUE });
     });
   });
 

@@ -10,18 +10,21 @@ import {
   type JobStateReply,
   type LeaseJobsReply,
   type LeaseJobsRequest,
+  SchedulerWorkReady,
   type RegisterWorkerRequest,
+  type ReleaseJobRequest,
   type WorkerJobRequest,
   type WorkerView,
 } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
-import { AuditRecorder, auditActorOf } from '@lattice/messaging';
+import { AuditRecorder, EventBus, auditActorOf } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import type { EntityManager } from 'typeorm';
 import { JobOutbox } from '../events/job-outbox';
 import { pickJobs, type TenantQueueState, type WaitingJob } from '../fair-share/fair-share';
-import { PlanDirectory, fairShareTier } from '../plans/plan-directory';
+import { gpuQuotaExhausted } from '../metering/gpu-seconds';
+import { PlanDirectory, fairShareTier, type TenantPlan } from '../plans/plan-directory';
 import { QueueRepository } from '../queues/queue.repository';
 import { requireWorker } from '../jobs/job-access';
 import { afterFailedAttempt } from '../jobs/job-lifecycle';
@@ -61,6 +64,7 @@ export class DispatchService {
     private readonly transitions: JobTransitions,
     private readonly outbox: JobOutbox,
     private readonly audit: AuditRecorder,
+    private readonly events: EventBus,
     private readonly clock: Clock,
     @Inject(DISPATCH_SETTINGS) private readonly settings: DispatchSettings,
   ) {}
@@ -126,6 +130,10 @@ export class DispatchService {
 
     const tenantIds = new Set([...snapshot.held.keys(), ...snapshot.heads.map((h) => h.tenantId)]);
     const plans = await this.plans.plansOf(tenantIds);
+    const outOfGpu =
+      snapshot.queue.gpusPerJob > 0
+        ? await this.outOfGpuSeconds(new Set(snapshot.heads.map((h) => h.tenantId)))
+        : new Set<string>();
     const waiting = new Map<string, WaitingJob[]>();
     for (const head of snapshot.heads) {
       const line = waiting.get(head.tenantId) ?? [];
@@ -136,8 +144,11 @@ export class DispatchService {
       const plan = plans.get(tenantId)!;
       const running = snapshot.held.get(tenantId) ?? 0;
       // the plan's concurrentJobs caps what a tenant holds in every queue together: it is
-      // offered no more than that (two replicas deciding at once may each fill the last place)
-      const room = Math.max(0, plan.concurrentJobs - (snapshot.everywhere.get(tenantId) ?? 0));
+      // offered no more than that (and the lease below holds the cap against other replicas);
+      // a tenant that used up its GPU-seconds is offered no GPU work
+      const room = outOfGpu.has(tenantId)
+        ? 0
+        : Math.max(0, plan.concurrentJobs - (snapshot.everywhere.get(tenantId) ?? 0));
       return {
         tenantId,
         ...fairShareTier(plan),
@@ -159,13 +170,8 @@ export class DispatchService {
 
     const expiresAt = new Date(now.getTime() + this.settings.leaseMs);
     const leased = await this.scope.runForDispatch(async (em) => {
-      const rows = await this.dispatch.lease(
-        em,
-        picks.map((p) => p.jobId),
-        request.workerId,
-        expiresAt,
-        now,
-      );
+      const ids = await this.withinConcurrentJobs(em, picks, plans);
+      const rows = await this.dispatch.lease(em, ids, request.workerId, expiresAt, now);
       for (const job of rows)
         await this.transitions.recorded(em, 'queued', job, { at: now, workerId: request.workerId });
       return rows;
@@ -192,6 +198,45 @@ export class DispatchService {
     };
   }
 
+  /**
+   * The picks that keep each tenant within its plan's concurrentJobs, decided under a lock per
+   * tenant held to the end of the lease transaction: another replica leasing for the same
+   * tenant waits for this one to commit, then counts its leases, so two replicas deciding at
+   * once cannot both fill the tenant's last place.
+   */
+  private async withinConcurrentJobs(
+    em: EntityManager,
+    picks: readonly { jobId: string; tenantId: string }[],
+    plans: Map<string, TenantPlan>,
+  ): Promise<string[]> {
+    const tenants = [...new Set(picks.map((p) => p.tenantId))].sort();
+    await this.dispatch.lockTenants(em, tenants);
+    const held = await this.dispatch.heldByTenants(em, tenants);
+    const room = new Map(
+      tenants.map((t) => [t, (plans.get(t)?.concurrentJobs ?? 0) - (held.get(t) ?? 0)]),
+    );
+    const ids: string[] = [];
+    for (const pick of picks) {
+      const left = room.get(pick.tenantId) ?? 0;
+      if (left <= 0) continue;
+      room.set(pick.tenantId, left - 1);
+      ids.push(pick.jobId);
+    }
+    return ids;
+  }
+
+  /** The tenants that used up their plan's GPU-seconds this month. */
+  private async outOfGpuSeconds(tenantIds: Set<string>): Promise<Set<string>> {
+    const out = new Set<string>();
+    await Promise.all(
+      [...tenantIds].map(async (tenantId) => {
+        const usage = await this.plans.gpuUsageOf(tenantId);
+        if (usage && gpuQuotaExhausted(usage.used, usage.limit)) out.add(tenantId);
+      }),
+    );
+    return out;
+  }
+
   /** Extends the worker's leases; jobs it no longer holds (cancelled, expired) it must stop. */
   async heartbeat(ctx: RequestContext, request: HeartbeatRequest): Promise<HeartbeatReply> {
     requireWorker(ctx);
@@ -212,7 +257,7 @@ export class DispatchService {
   }
 
   start(ctx: RequestContext, request: WorkerJobRequest): Promise<JobStateReply> {
-    return this.report(ctx, request, 'job.start', (em, job, at) =>
+    return this.reportState(ctx, request, 'job.start', (em, job, at) =>
       this.transitions.move(
         em,
         job,
@@ -224,7 +269,7 @@ export class DispatchService {
   }
 
   complete(ctx: RequestContext, request: CompleteJobRequest): Promise<JobStateReply> {
-    return this.report(ctx, request, 'job.complete', (em, job, at) => {
+    return this.reportState(ctx, request, 'job.complete', (em, job, at) => {
       if (job.state !== 'running')
         throw new DomainError(ErrorCode.InvalidState, 'a job completes only after it started', {
           state: job.state,
@@ -240,9 +285,42 @@ export class DispatchService {
   }
 
   fail(ctx: RequestContext, request: FailJobRequest): Promise<JobStateReply> {
-    return this.report(ctx, request, 'job.fail', (em, job, at) =>
+    return this.reportState(ctx, request, 'job.fail', (em, job, at) =>
       this.endAttempt(em, job, at, request.error, request.retryable, request.workerId),
     );
+  }
+
+  /**
+   * Takes back a job the worker will not finish (it is draining): the job returns to its queue,
+   * ready at once, and the attempt does not count against its maxAttempts, since the job did
+   * not fail; the run so far is metered all the same.
+   */
+  async release(ctx: RequestContext, request: ReleaseJobRequest): Promise<JobStateReply> {
+    const reply = await this.report(ctx, request, 'job.release', (em, job, at) =>
+      this.transitions.move(
+        em,
+        job,
+        'queued',
+        {
+          attempts: Math.max(0, job.attempts - 1),
+          notBefore: at,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+        },
+        { at, workerId: request.workerId, error: request.reason ?? 'handed back by its worker' },
+      ),
+    );
+    this.workReady(reply.queue);
+    return { id: reply.id, state: reply.state, attempts: reply.attempts };
+  }
+
+  /** Tells the queue's idle workers that a job is ready; a worker that misses it polls. */
+  private workReady(queue: string): void {
+    try {
+      this.events.publish(SchedulerWorkReady, { queue });
+    } catch {
+      // a hint only: the workers' polling finds the job
+    }
   }
 
   /**
@@ -305,13 +383,20 @@ export class DispatchService {
     );
   }
 
+  private async reportState(
+    ...args: Parameters<DispatchService['report']>
+  ): Promise<JobStateReply> {
+    const { id, state, attempts } = await this.report(...args);
+    return { id, state, attempts };
+  }
+
   /** A report about a job the worker holds: refused when it holds it no more. */
   private async report(
     ctx: RequestContext,
     request: WorkerJobRequest,
     action: string,
     change: (em: EntityManager, job: JobRow, at: Date) => Promise<JobRow>,
-  ): Promise<JobStateReply> {
+  ): Promise<JobStateReply & { queue: string }> {
     requireWorker(ctx);
     const at = this.clock.now();
     const job = await this.scope.runForDispatch(async (em) => {
@@ -325,7 +410,7 @@ export class DispatchService {
     });
     void this.outbox.kick();
     this.recordJob(ctx, action, job, { workerId: request.workerId, state: job.state });
-    return { id: job.id, state: job.state, attempts: job.attempts };
+    return { id: job.id, state: job.state, attempts: job.attempts, queue: job.queue };
   }
 
   private async activeWorker(em: EntityManager, workerId: string, now: Date) {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { DomainError, ErrorCode, type JobState } from '@lattice/contracts';
 import { JobOutbox } from '../events/job-outbox';
+import { JobMetering } from '../metering/job-metering';
 import { canMove } from './job-lifecycle';
 import { JobRepository, type JobChange, type JobRow } from './job.repository';
 
@@ -15,13 +16,15 @@ export interface MoveOptions {
 /**
  * Moves a job from one state to the next inside the caller's transaction: checks the move is
  * allowed, rewrites the row only if nobody moved it first, records the transition and queues
- * its JOB_EVENTS message. The one way a job's state changes after it was created.
+ * its JOB_EVENTS message, and meters a run that this move ends. The one way a job's state
+ * changes after it was created.
  */
 @Injectable()
 export class JobTransitions {
   constructor(
     private readonly jobs: JobRepository,
     private readonly outbox: JobOutbox,
+    private readonly metering: JobMetering,
   ) {}
 
   async move(
@@ -53,6 +56,7 @@ export class JobTransitions {
         state: job.state,
       });
     await this.recorded(em, job.state, moved, options);
+    if (job.state === 'running') await this.metering.runEnded(em, job, options.at);
     return moved;
   }
 

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, PLATFORM_ADMIN_ROLE, SubmitJobRequest } from '@lattice/contracts';
+import {
+  ErrorCode,
+  PLATFORM_ADMIN_ROLE,
+  SchedulerJobCancelled,
+  SchedulerWorkReady,
+  SubmitJobRequest,
+} from '@lattice/contracts';
 import { CursorCodec, TenantScope } from '@lattice/database';
-import { AuditRecorder } from '@lattice/messaging';
+import { AuditRecorder, EventBus } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import {
@@ -14,6 +20,7 @@ import {
 } from '@lattice/testing';
 import { EntityManager } from 'typeorm';
 import { JobOutbox } from '../events/job-outbox';
+import { PlanDirectory } from '../plans/plan-directory';
 import { QueueRepository } from '../queues/queue.repository';
 import { JobTransitions } from './job-transitions';
 import { JobRepository, type JobRow } from './job.repository';
@@ -31,6 +38,10 @@ describe(JobService.name, () => {
   let sut: JobService;
   let jobs: StrictMock<JobRepository>;
   let audit: StrictMock<AuditRecorder>;
+  let events: StrictMock<EventBus>;
+  let queues: StrictMock<QueueRepository>;
+  let plans: StrictMock<PlanDirectory>;
+  let transitions: StrictMock<JobTransitions>;
 
   beforeEach(() => {
     const bed = createTestBed(JobService, [
@@ -44,13 +55,19 @@ describe(JobService.name, () => {
     jobs = bed.mocks.get(JobRepository);
     audit = bed.mocks.get(AuditRecorder);
     audit.record.mockReturnValue(randomUUID());
-    bed.mocks.get(QueueRepository).byName.mockResolvedValue({
+    events = bed.mocks.get(EventBus);
+    events.publish.mockReturnValue(undefined);
+    plans = bed.mocks.get(PlanDirectory);
+    transitions = bed.mocks.get(JobTransitions);
+    queues = bed.mocks.get(QueueRepository);
+    queues.byName.mockResolvedValue({
       name: 'embedding',
       description: null,
       workerPool: 'pool',
       maxTenantShare: 0.2,
       defaultTimeoutSeconds: 120,
       defaultMaxAttempts: 4,
+      gpusPerJob: 0,
       createdAt: NOW,
     });
     jobs.insert.mockImplementation((_em, row: JobRow) => Promise.resolve(row));
@@ -132,5 +149,59 @@ describe(JobService.name, () => {
     jobs.byIdempotencyKey.mockResolvedValue(jobs.insert.mock.calls[0]![1]);
     const again = await sut.submit(member(), request({ idempotencyKey: 'k-2', tenantId: TENANT }));
     expect(again.id).toBe(first.id);
+  });
+
+  it('tells the queue workers that a job is ready, and not of one that waits for later', async () => {
+    await sut.submit(member(), request());
+    expect(events.publish).toHaveBeenCalledWith(SchedulerWorkReady, { queue: 'embedding' });
+    events.publish.mockClear();
+    await sut.submit(
+      member(),
+      request({ notBefore: new Date(NOW.getTime() + 60_000).toISOString() }),
+    );
+    expect(events.publish).not.toHaveBeenCalled();
+  });
+
+  it('refuses a job for a GPU queue once the tenant used up its GPU-seconds', async () => {
+    queues.byName.mockResolvedValue({
+      name: 'inference-v100',
+      description: null,
+      workerPool: 'v100',
+      maxTenantShare: 0.2,
+      defaultTimeoutSeconds: 120,
+      defaultMaxAttempts: 4,
+      gpusPerJob: 1,
+      createdAt: NOW,
+    });
+    plans.gpuUsageOf.mockResolvedValueOnce({ used: 3_600, limit: 3_600 });
+    const error = await failure(sut.submit(member(), request({ queue: 'inference-v100' })));
+    expect(error.code).toBe(ErrorCode.QuotaExceeded);
+    expect(error.details).toEqual({ resource: 'gpuSeconds', used: 3_600, limit: 3_600 });
+    expect(jobs.insert).not.toHaveBeenCalled();
+
+    plans.gpuUsageOf.mockResolvedValueOnce({ used: 3_599, limit: 3_600 });
+    expect((await sut.submit(member(), request({ queue: 'inference-v100' }))).state).toBe('queued');
+  });
+
+  it('tells the worker holding a cancelled job to stop it', async () => {
+    const submitted = await sut.submit(member(), request());
+    const row = { ...jobs.insert.mock.calls[0]![1], ownerId: 'dev-1' };
+    jobs.byId.mockResolvedValue({ ...row, state: 'running', leaseOwner: 'pod-7' });
+    transitions.move.mockImplementation((_em, j, to, change) =>
+      Promise.resolve({ ...j, ...change, state: to }),
+    );
+    events.publish.mockClear();
+    const cancelled = await sut.cancel(member(), submitted.id);
+    expect(cancelled.state).toBe('cancelled');
+    expect(events.publish).toHaveBeenCalledWith(SchedulerJobCancelled, {
+      jobId: submitted.id,
+      workerId: 'pod-7',
+    });
+
+    // a job nobody holds: nobody to tell
+    events.publish.mockClear();
+    jobs.byId.mockResolvedValue({ ...row, state: 'queued', leaseOwner: null });
+    await sut.cancel(member(), submitted.id);
+    expect(events.publish).not.toHaveBeenCalled();
   });
 });

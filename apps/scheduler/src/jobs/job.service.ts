@@ -4,6 +4,8 @@ import type { EntityManager } from 'typeorm';
 import {
   DomainError,
   ErrorCode,
+  SchedulerJobCancelled,
+  SchedulerWorkReady,
   type JobPage,
   type JobView,
   type ListDeadLettersQuery,
@@ -11,11 +13,13 @@ import {
   type SubmitJobRequest,
 } from '@lattice/contracts';
 import { CursorCodec, TenantScope } from '@lattice/database';
-import { AuditRecorder, auditActorOf } from '@lattice/messaging';
+import { AuditRecorder, EventBus, auditActorOf } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
 import { JobOutbox } from '../events/job-outbox';
 import { jobOrderKey } from '../fair-share/fair-share';
+import { gpuQuotaExhausted } from '../metering/gpu-seconds';
+import { PlanDirectory } from '../plans/plan-directory';
 import { QueueRepository } from '../queues/queue.repository';
 import { jobAccess, type JobReader } from './job-access';
 import { JobTransitions } from './job-transitions';
@@ -35,13 +39,16 @@ export class JobService {
     private readonly outbox: JobOutbox,
     private readonly cursors: CursorCodec,
     private readonly audit: AuditRecorder,
+    private readonly plans: PlanDirectory,
+    private readonly events: EventBus,
     private readonly clock: Clock,
     @Inject(AGING_MS) private readonly agingMs: number,
   ) {}
 
   /**
    * Queues a job. The same idempotency key with the same request returns the job it made;
-   * with a different request it is refused (422), in the manner of Stripe's keys.
+   * with a different request it is refused (422), in the manner of Stripe's keys. A job for a
+   * GPU queue is refused while the tenant has used up its plan's GPU-seconds.
    */
   async submit(ctx: RequestContext, request: SubmitJobRequest): Promise<JobView> {
     const { tenantId: requested, ...submitted } = request;
@@ -58,6 +65,7 @@ export class JobService {
         throw new DomainError(ErrorCode.NotFound, `no queue named ${request.queue}`, {
           queue: request.queue,
         });
+      if (queue.gpusPerJob > 0) await this.requireGpuSeconds(tenantId);
       const notBefore = request.notBefore ? new Date(request.notBefore) : now;
       const id = randomUUID();
       const row: JobRow = {
@@ -109,6 +117,7 @@ export class JobService {
     });
     if (created) {
       void this.outbox.kick();
+      if (job.notBefore.getTime() <= now.getTime()) this.workReady(job.queue);
       this.record(ctx, 'job.submit', job, { queue: job.queue, type: job.type });
     }
     return toView(job);
@@ -131,22 +140,32 @@ export class JobService {
     return this.page(jobAccess.reader(ctx, tenantId), { ...filters, state: 'dead' }, limit, cursor);
   }
 
-  /** Cancels a job that has not finished; a worker holding it is told at its next heartbeat. */
+  /**
+   * Cancels a job that has not finished. A worker holding it is told at once, and again in the
+   * reply to its next heartbeat should it miss that.
+   */
   async cancel(ctx: RequestContext, id: string, tenantId?: string): Promise<JobView> {
-    return this.change(ctx, id, tenantId, 'job.cancel', (em, job, at) =>
-      this.transitions.move(
+    const held: { by: string | null } = { by: null };
+    const cancelled = await this.change(ctx, id, tenantId, 'job.cancel', (em, job, at) => {
+      held.by = job.leaseOwner;
+      return this.transitions.move(
         em,
         job,
         'cancelled',
         { leaseOwner: null, leaseExpiresAt: null, finishedAt: at },
         { at, workerId: job.leaseOwner },
-      ),
-    );
+      );
+    });
+    if (held.by !== null)
+      this.tellWorkers(() =>
+        this.events.publish(SchedulerJobCancelled, { jobId: cancelled.id, workerId: held.by! }),
+      );
+    return cancelled;
   }
 
   /** Puts a dead job back in its queue with its attempts counted afresh. */
   async retryDeadLetter(ctx: RequestContext, id: string, tenantId?: string): Promise<JobView> {
-    return this.change(ctx, id, tenantId, 'job.retry', (em, job, at) => {
+    const retried = await this.change(ctx, id, tenantId, 'job.retry', (em, job, at) => {
       if (job.state !== 'dead')
         throw new DomainError(ErrorCode.InvalidState, `a ${job.state} job is not a dead letter`, {
           state: job.state,
@@ -159,6 +178,31 @@ export class JobService {
         { at },
       );
     });
+    this.workReady(retried.queue);
+    return retried;
+  }
+
+  private async requireGpuSeconds(tenantId: string): Promise<void> {
+    const usage = await this.plans.gpuUsageOf(tenantId);
+    if (usage && gpuQuotaExhausted(usage.used, usage.limit))
+      throw new DomainError(
+        ErrorCode.QuotaExceeded,
+        'the tenant has used its GPU-seconds for this month',
+        { resource: 'gpuSeconds', used: usage.used, limit: usage.limit },
+      );
+  }
+
+  private workReady(queue: string): void {
+    this.tellWorkers(() => this.events.publish(SchedulerWorkReady, { queue }));
+  }
+
+  /** A hint to the workers over core NATS: one that misses it learns the same another way. */
+  private tellWorkers(publish: () => void): void {
+    try {
+      publish();
+    } catch {
+      // the heartbeat's reply and the workers' polling carry the same news
+    }
   }
 
   private async change(

@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCode, TenantsGet, type Plan } from '@lattice/contracts';
+import {
+  DomainError,
+  ErrorCode,
+  TenantsGet,
+  TenantsQuotaCheck,
+  type Plan,
+} from '@lattice/contracts';
 import { RpcClient } from '@lattice/messaging';
 import { serviceContext } from '@lattice/request-context';
 import { Clock } from '@lattice/service-runtime';
@@ -34,10 +40,17 @@ export function fairShareTier(plan: TenantPlan): {
 /** A tenant that is gone: it holds no job, and its weight is the least there is. */
 const NO_JOBS: TenantPlan = { plan: 'free', concurrentJobs: 0, fairShareWeight: 1 };
 
-/** Tenants' plans, asked of the tenants service and kept a short while. */
+/** A tenant's GPU-seconds this month, against its plan's cap. */
+export interface GpuUsage {
+  used: number;
+  limit: number;
+}
+
+/** Tenants' plans and GPU usage, asked of the tenants service and kept a short while. */
 @Injectable()
 export class PlanDirectory {
   private readonly cache = new Map<string, { plan: TenantPlan; until: number }>();
+  private readonly gpu = new Map<string, { usage: GpuUsage; until: number }>();
 
   constructor(
     private readonly rpc: RpcClient,
@@ -73,6 +86,30 @@ export class PlanDirectory {
     }
     this.cache.set(tenantId, { plan, until: now + this.ttlMs });
     return plan;
+  }
+
+  /**
+   * The tenant's GPU-seconds used this month and its plan's cap on them, as the tenants service
+   * counts the USAGE stream. While that service cannot answer, the last figures known stand in;
+   * with none known, null: the cap is a billing limit, and an outage of the meter does not stop
+   * GPU work.
+   */
+  async gpuUsageOf(tenantId: string): Promise<GpuUsage | null> {
+    const now = this.clock.now().getTime();
+    const cached = this.gpu.get(tenantId);
+    if (cached && cached.until > now) return cached.usage;
+    try {
+      const reply = await this.rpc.request(
+        TenantsQuotaCheck,
+        { tenantId, resource: 'gpuSeconds', amount: 0 },
+        serviceContext('scheduler'),
+      );
+      const usage = { used: reply.used, limit: reply.limit };
+      this.gpu.set(tenantId, { usage, until: now + this.ttlMs });
+      return usage;
+    } catch {
+      return cached?.usage ?? null;
+    }
   }
 
   /** The plans of several tenants, asked for at once. */

@@ -8,6 +8,7 @@ export interface QueueRow {
   maxTenantShare: number;
   defaultTimeoutSeconds: number;
   defaultMaxAttempts: number;
+  gpusPerJob: number;
   createdAt: Date;
 }
 
@@ -20,7 +21,8 @@ export interface QueueFiguresRow {
 
 const QUEUE_COLUMNS = `name, description, worker_pool AS "workerPool",
   max_tenant_share AS "maxTenantShare", default_timeout_seconds AS "defaultTimeoutSeconds",
-  default_max_attempts AS "defaultMaxAttempts", created_at AS "createdAt"`;
+  default_max_attempts AS "defaultMaxAttempts", gpus_per_job AS "gpusPerJob",
+  created_at AS "createdAt"`;
 
 /** Queues are the platform's, not a tenant's: no row-level security on them. */
 @Injectable()
@@ -29,8 +31,8 @@ export class QueueRepository {
   async insert(em: EntityManager, queue: QueueRow): Promise<QueueRow | null> {
     const rows: QueueRow[] = await em.query(
       `INSERT INTO scheduler.queues (name, description, worker_pool, max_tenant_share,
-         default_timeout_seconds, default_max_attempts, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+         default_timeout_seconds, default_max_attempts, gpus_per_job, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (name) DO NOTHING
        RETURNING ${QUEUE_COLUMNS}`,
       [
@@ -40,6 +42,7 @@ export class QueueRepository {
         queue.maxTenantShare,
         queue.defaultTimeoutSeconds,
         queue.defaultMaxAttempts,
+        queue.gpusPerJob,
         queue.createdAt,
       ],
     );

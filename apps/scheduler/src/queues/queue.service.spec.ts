@@ -31,6 +31,7 @@ const QUEUE: QueueRow = {
   maxTenantShare: 0.2,
   defaultTimeoutSeconds: 600,
   defaultMaxAttempts: 3,
+  gpusPerJob: 0,
   createdAt: NOW,
 };
 

@@ -44,6 +44,7 @@ export class QueueService {
         maxTenantShare: request.maxTenantShare,
         defaultTimeoutSeconds: request.defaultTimeoutSeconds,
         defaultMaxAttempts: request.defaultMaxAttempts,
+        gpusPerJob: request.gpusPerJob,
         createdAt: this.clock.now(),
       }),
     );
@@ -58,7 +59,11 @@ export class QueueService {
       resource: { type: 'Queue', id: created.name },
       outcome: 'success',
       requestId: ctx.requestId,
-      metadata: { workerPool: created.workerPool, maxTenantShare: created.maxTenantShare },
+      metadata: {
+        workerPool: created.workerPool,
+        maxTenantShare: created.maxTenantShare,
+        gpusPerJob: created.gpusPerJob,
+      },
     });
     return toView(created, undefined, this.clock.now(), true);
   }
@@ -128,6 +133,7 @@ function toView(
     maxTenantShare: q.maxTenantShare,
     defaultTimeoutSeconds: q.defaultTimeoutSeconds,
     defaultMaxAttempts: q.defaultMaxAttempts,
+    gpusPerJob: q.gpusPerJob,
     createdAt: q.createdAt.toISOString(),
     figures: {
       queued: figures?.queued ?? 0,

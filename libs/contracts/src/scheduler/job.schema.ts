@@ -75,6 +75,11 @@ export const CreateQueueRequest = z
     maxTenantShare: z.number().gt(0).max(1).default(0.2),
     defaultTimeoutSeconds: Seconds(MAX_TIMEOUT_SECONDS).default(600),
     defaultMaxAttempts: z.number().int().min(1).max(100).default(3),
+    /**
+     * GPUs one job of the queue holds while it runs (0 for a pool without GPUs): the run time
+     * times this is metered as the tenant's GPU-seconds, and held to its plan's cap.
+     */
+    gpusPerJob: z.number().int().min(0).max(64).default(0),
   })
   .strict();
 export type CreateQueueRequest = z.infer<typeof CreateQueueRequest>;
@@ -98,6 +103,7 @@ export const QueueView = z.object({
   maxTenantShare: z.number(),
   defaultTimeoutSeconds: z.number().int(),
   defaultMaxAttempts: z.number().int(),
+  gpusPerJob: z.number().int(),
   createdAt: z.iso.datetime(),
   /** The caller's own tenant's jobs, or every tenant's for platform operators. */
   figures: QueueFigures,
@@ -261,6 +267,15 @@ export const FailJobRequest = WorkerJobRequest.extend({
 }).strict();
 export type FailJobRequest = z.infer<typeof FailJobRequest>;
 
+/**
+ * A job the worker hands back unfinished (it is draining): the job returns to its queue at
+ * once, and the attempt does not count, since the job did not fail.
+ */
+export const ReleaseJobRequest = WorkerJobRequest.extend({
+  reason: text({ min: 1, max: 500 }).optional(),
+}).strict();
+export type ReleaseJobRequest = z.infer<typeof ReleaseJobRequest>;
+
 export const JobStateReply = z.object({ id: Uuid, state: JobState, attempts: z.number().int() });
 export type JobStateReply = z.infer<typeof JobStateReply>;
 
@@ -281,5 +296,16 @@ export const JobChanged = z.object({
   occurredAt: z.iso.datetime(),
 });
 export type JobChanged = z.infer<typeof JobChanged>;
+
+/**
+ * A held job was cancelled: its worker stops it at once rather than at its next heartbeat
+ * (whose reply lists it too, should this be missed).
+ */
+export const HeldJobCancelled = z.object({ jobId: Uuid, workerId: storedText() });
+export type HeldJobCancelled = z.infer<typeof HeldJobCancelled>;
+
+/** Work became ready in a queue: its idle workers lease now rather than at their next poll. */
+export const QueueWorkReady = z.object({ queue: SchedulerQueueName });
+export type QueueWorkReady = z.infer<typeof QueueWorkReady>;
 
 export const SchedulerHealth = HealthReply;

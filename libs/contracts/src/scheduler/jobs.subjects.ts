@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { stream, streamSubject, subject } from '../subject';
+import { event, stream, streamSubject, subject } from '../subject';
 import {
   CompleteJobRequest,
   CreateQueueRequest,
   FailJobRequest,
+  HeldJobCancelled,
   HeartbeatReply,
   HeartbeatRequest,
   JobChanged,
@@ -18,7 +19,9 @@ import {
   QueueList,
   QueueNameRequest,
   QueueView,
+  QueueWorkReady,
   RegisterWorkerRequest,
+  ReleaseJobRequest,
   SchedulerHealth,
   SubmitJobRequest,
   WorkerJobRequest,
@@ -79,6 +82,17 @@ export const SchedulerJobsComplete = subject(
   JobStateReply,
 );
 export const SchedulerJobsFail = subject('scheduler.v1.jobs.fail', FailJobRequest, JobStateReply);
+
+export const SchedulerJobsRelease = subject(
+  'scheduler.v1.jobs.release',
+  ReleaseJobRequest,
+  JobStateReply,
+);
+
+/** Told to the workers (core NATS): a held job was cancelled; its holder stops it. */
+export const SchedulerJobCancelled = event('scheduler.v1.workers.job-cancelled', HeldJobCancelled);
+/** Told to the workers (core NATS): a queue has work ready; its idle workers lease. */
+export const SchedulerWorkReady = event('scheduler.v1.workers.work-ready', QueueWorkReady);
 
 export const SchedulerHealthCheck = subject(
   'scheduler.v1.health',

@@ -1,0 +1,4 @@
+export * from './job-errors';
+export * from './scheduler-client';
+export * from './worker';
+export * from './worker-identity';
