@@ -22,11 +22,12 @@ import {
   PLATFORM_ADMIN_ROLE,
   SchedulerJobsSubmit,
   SchedulerQueuesCreate,
+  SERVICE_NAMES,
   TenantsCreate,
   type JobChanged,
 } from '@lattice/contracts';
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner, type RequestContext } from '@lattice/request-context';
+import { ContextSigner, newContextKeySet, type RequestContext } from '@lattice/request-context';
 import {
   LocalNatsServer,
   answers,
@@ -137,6 +138,12 @@ runBench(async (cleanup: Cleanup) => {
   const database = await createTestDatabase(process.env.DATABASE_URL ?? LOCAL_PG);
   cleanup.add('database', () => database.drop());
   const namespace = `bench${randomUUID().slice(0, 8)}`;
+  // each process signs with its own key; the bench calls as the gateway does
+  const keys = newContextKeySet(SERVICE_NAMES);
+  const identity = (service: string) => ({
+    LATTICE_CONTEXT_KEY: keys.privateKeys[service],
+    LATTICE_CONTEXT_PUBLIC_KEYS: keys.publicKeys,
+  });
   const common = {
     NATS_URL: natsUrl,
     LATTICE_NAMESPACE: namespace,
@@ -147,6 +154,7 @@ runBench(async (cleanup: Cleanup) => {
   };
   const schedulerEnv = {
     ...common,
+    ...identity('scheduler'),
     SCHEDULER_LEASE_SECONDS: String(LEASE_SECONDS),
     SCHEDULER_LEASE_SWEEP_SECONDS: '1',
     SCHEDULER_RETRY_BASE_SECONDS: '0.5',
@@ -168,14 +176,22 @@ runBench(async (cleanup: Cleanup) => {
     return child;
   };
 
-  const tenants = await service('tenants', 'apps/tenants/src/main.js', 'TENANTS_HTTP_PORT', common);
+  const tenants = await service('tenants', 'apps/tenants/src/main.js', 'TENANTS_HTTP_PORT', {
+    ...common,
+    ...identity('tenants'),
+  });
   children.push(tenants);
   const schedulers = [await startScheduler(1)];
 
   const nats: NatsConnection = await connectNats(natsUrl, 'bench-scheduler');
   cleanup.add('nats', () => nats.drain().catch(() => undefined));
   const ns = new SubjectNamespace(namespace);
-  const rpc = new RpcClient(nats, new ContextSigner(SECRET), ns, 30_000);
+  const rpc = new RpcClient(
+    nats,
+    ContextSigner.fromConfig('gateway', identity('gateway')),
+    ns,
+    30_000,
+  );
   const db = new Client({ connectionString: database.url });
   await db.connect();
   cleanup.add('pg', () => db.end());
@@ -238,6 +254,7 @@ runBench(async (cleanup: Cleanup) => {
       id,
       node('bench/support/scheduler-bench-worker.js', {
         ...common,
+        ...identity('job-worker'),
         BENCH_QUEUE: queue,
         BENCH_CONCURRENCY: String(concurrency),
         BENCH_WORKER_ID: id,

@@ -1,3 +1,4 @@
+import { ContextSigner } from '@lattice/request-context';
 /**
  * One worker process of `npm run bench:scheduler`: a `@lattice/worker` on BENCH_QUEUE whose
  * handler waits BENCH_WORK_MS (0: returns at once). Writes one line per job it saw through,
@@ -24,7 +25,10 @@ async function main(): Promise<void> {
   const worker = createWorker({
     nats,
     namespace: env('LATTICE_NAMESPACE'),
-    internalSecret: env('LATTICE_INTERNAL_SECRET'),
+    signer: ContextSigner.fromConfig('job-worker', {
+      LATTICE_CONTEXT_KEY: env('LATTICE_CONTEXT_KEY'),
+      LATTICE_CONTEXT_PUBLIC_KEYS: env('LATTICE_CONTEXT_PUBLIC_KEYS'),
+    }),
     queue: env('BENCH_QUEUE'),
     concurrency: Number(env('BENCH_CONCURRENCY')),
     workerId: env('BENCH_WORKER_ID'),

@@ -23,7 +23,7 @@ import {
 } from '@lattice/contracts';
 import type { Logger } from '@lattice/logging';
 import { EventBus, RpcClient, SubjectNamespace } from '@lattice/messaging';
-import { ContextSigner, type RequestContext } from '@lattice/request-context';
+import type { ContextSigner, RequestContext } from '@lattice/request-context';
 import { randomUUID } from 'node:crypto';
 
 /** What a worker asks of the scheduler, and hears from it. */
@@ -45,8 +45,8 @@ export interface NatsSchedulerOptions {
   nats: NatsConnection;
   /** The platform's subject namespace (`LATTICE_NAMESPACE`); none when it is not set. */
   namespace?: string;
-  /** The shared secret that signs a call's context (`LATTICE_INTERNAL_SECRET`). */
-  internalSecret: string;
+  /** Signs the worker's own service context (`ContextSigner.fromConfig(service, config)`). */
+  signer: ContextSigner;
   /** Who the calls come from: the worker's id, as audit records it. */
   workerId: string;
   logger: Logger;
@@ -62,7 +62,7 @@ export class NatsSchedulerClient implements SchedulerClient {
 
   constructor(private readonly options: NatsSchedulerOptions) {
     const ns = new SubjectNamespace(options.namespace);
-    this.rpc = new RpcClient(options.nats, new ContextSigner(options.internalSecret), ns);
+    this.rpc = new RpcClient(options.nats, options.signer, ns);
     this.events = new EventBus(options.nats, ns, options.logger);
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
@@ -103,7 +103,7 @@ export class NatsSchedulerClient implements SchedulerClient {
   private ctx(): RequestContext {
     return {
       tenantId: null,
-      actor: { type: 'service', id: this.options.workerId, roles: [] },
+      actor: { type: 'service', id: this.options.signer.identity, roles: [] },
       requestId: randomUUID(),
     };
   }

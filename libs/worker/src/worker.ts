@@ -1,6 +1,7 @@
 import type { NatsConnection } from 'nats';
 import { DomainError, ErrorCode, type JobState, type LeasedJob } from '@lattice/contracts';
 import { createLogger, type Logger } from '@lattice/logging';
+import type { ContextSigner } from '@lattice/request-context';
 import { JobAbortedError, PermanentJobError, type AbortReason } from './job-errors';
 import { NatsSchedulerClient, type SchedulerClient } from './scheduler-client';
 import { Wakeup, backoff, sleep } from './timing';
@@ -65,14 +66,14 @@ export type CreateWorkerOptions = WorkerOptions &
         nats: NatsConnection;
         /** `LATTICE_NAMESPACE`, where one is set. */
         namespace?: string;
-        /** `LATTICE_INTERNAL_SECRET`, which signs the worker's calls. */
-        internalSecret: string;
+        /** Signs the worker's own service context: `ContextSigner.fromConfig(service, config)`. */
+        signer: ContextSigner;
       }
     | { scheduler: SchedulerClient }
   );
 
 /**
- * The runtime of a worker process: `createWorker({ nats, namespace, internalSecret, queue,
+ * The runtime of a worker process: `createWorker({ nats, namespace, signer, queue,
  * concurrency, handlers })`, then `start()`. It registers with the scheduler, leases jobs of
  * its queue up to its concurrency, keeps their leases with heartbeats, runs each with an
  * AbortSignal, and reports how it ended. On SIGTERM (or `drain()`) it leases no more, lets the
@@ -87,7 +88,7 @@ export function createWorker(options: CreateWorkerOptions): Worker {
       : new NatsSchedulerClient({
           nats: options.nats,
           namespace: options.namespace,
-          internalSecret: options.internalSecret,
+          signer: options.signer,
           workerId,
           logger,
         });

@@ -82,6 +82,19 @@ export class DispatchRepository {
   }
 
   /**
+   * Whether the worker may still take work, its row share-locked until the transaction ends:
+   * a drain marking it (an update of that row) waits for a lease in progress, so the operator
+   * reading what a drained worker holds never misses a job leased at the same moment.
+   */
+  async acceptsWork(em: EntityManager, workerId: string): Promise<boolean> {
+    const rows: { draining: boolean }[] = await em.query(
+      `SELECT draining FROM scheduler.workers WHERE id = $1 FOR SHARE`,
+      [workerId],
+    );
+    return rows.length === 1 && !rows[0].draining;
+  }
+
+  /**
    * Leases the chosen jobs to the worker. Each row is locked `FOR UPDATE SKIP LOCKED` and
    * leased only if it is still queued once locked: a job another replica holds or has just
    * leased is skipped, never leased twice.

@@ -129,6 +129,7 @@ describe(DispatchService.name, () => {
       );
     dispatch.heldByTenants.mockResolvedValue(new Map());
     dispatch.lockTenants.mockResolvedValue(undefined);
+    dispatch.acceptsWork.mockResolvedValue(true);
     transitions.recorded.mockResolvedValue(undefined);
     bed.mocks.get(JobOutbox).kick.mockResolvedValue(undefined);
     bed.mocks.get(AuditRecorder).record.mockReturnValue(randomUUID());
@@ -225,6 +226,15 @@ describe(DispatchService.name, () => {
       });
       expect(await sut.lease(ctx, { workerId: 'w-1', queue: QUEUE, max: 5 })).toEqual({ jobs: [] });
       expect(dispatch.held).not.toHaveBeenCalled();
+    });
+
+    it('leases nothing to a worker drained while it was deciding, and touches no job', async () => {
+      dispatch.held.mockResolvedValue({ byTenant: new Map(), byWorker: 0 });
+      dispatch.heads.mockResolvedValue(heads(ENTERPRISE, 3));
+      dispatch.acceptsWork.mockResolvedValue(false);
+      expect(await sut.lease(ctx, { workerId: 'w-1', queue: QUEUE, max: 3 })).toEqual({ jobs: [] });
+      expect(dispatch.acceptsWork).toHaveBeenCalledWith(expect.anything(), 'w-1');
+      expect(dispatch.lease).not.toHaveBeenCalled();
     });
 
     it('refuses a worker that never registered, and anyone who is not a service', async () => {

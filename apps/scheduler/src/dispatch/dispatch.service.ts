@@ -170,6 +170,8 @@ export class DispatchService {
 
     const expiresAt = new Date(now.getTime() + this.settings.leaseMs);
     const leased = await this.scope.runForDispatch(async (em) => {
+      // drained since the snapshot: nothing more for it
+      if (!(await this.dispatch.acceptsWork(em, request.workerId))) return [];
       const ids = await this.withinConcurrentJobs(em, picks, plans);
       const rows = await this.dispatch.lease(em, ids, request.workerId, expiresAt, now);
       for (const job of rows)

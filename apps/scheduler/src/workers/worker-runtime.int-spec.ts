@@ -12,8 +12,8 @@ import {
 } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
 import { JetStreamPublisher } from '@lattice/messaging';
-import { serviceContext } from '@lattice/request-context';
-import { eventually, failure } from '@lattice/testing';
+import { ContextSigner, serviceContext } from '@lattice/request-context';
+import { eventually, failure, testContextEnv } from '@lattice/testing';
 import {
   JobAbortedError,
   PermanentJobError,
@@ -58,7 +58,7 @@ describe('worker runtime against the scheduler', () => {
     const worker = createWorker({
       nats: bed.nats,
       namespace: bed.config.LATTICE_NAMESPACE,
-      internalSecret: bed.config.LATTICE_INTERNAL_SECRET,
+      signer: ContextSigner.fromConfig('job-worker', testContextEnv('job-worker')),
       queue: (options.on ?? queue).name,
       concurrency: options.concurrency ?? 4,
       handlers,

@@ -1,3 +1,4 @@
 export * from './service-access';
 export * from './nats-permissions';
 export * from './services.access';
+export * from './job-worker.access';

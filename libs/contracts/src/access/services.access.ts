@@ -2,6 +2,7 @@ import { auditAccess } from './audit.access';
 import { authAccess } from './auth.access';
 import { gatewayAccess } from './gateway.access';
 import { gpuAgentAccess, gpuSimulatorAccess } from './gpu-agent.access';
+import { jobWorkerAccess } from './job-worker.access';
 import { operatorAccess } from './operator.access';
 import { schedulerAccess } from './scheduler.access';
 import { tenantsAccess } from './tenants.access';
@@ -21,6 +22,7 @@ export const SERVICE_ACCESS: readonly ServiceAccess[] = [
   operatorAccess,
   gpuAgentAccess,
   gpuSimulatorAccess,
+  jobWorkerAccess,
 ];
 
 /** The names of every declared service. */
