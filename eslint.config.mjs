@@ -39,6 +39,7 @@ const PURE_CORES = [
   'apps/scheduler/src/fair-share/fair-share.ts',
   'apps/scheduler/src/dispatch/retry-backoff.ts',
   'apps/scheduler/src/jobs/job-lifecycle.ts',
+  'apps/gpu-nodes/src/usage/gpu-seconds.ts',
 ];
 
 /** What a pure core may not import, directly or through a module of ours that wraps it. */

@@ -70,6 +70,7 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     authPort: await freePort(),
     auditPort: await freePort(),
     schedulerPort: await freePort(),
+    gpuNodesPort: await freePort(),
     logLevel: 'info',
     // the gateway's rate limits count in Redis as in production, where the harness has one
     env: { ...(testRedisUrl() ? { REDIS_URL: testRedisUrl()! } : {}), ...env },

@@ -86,7 +86,9 @@ export class GpuInitial1767000000000 implements MigrationInterface {
         CHECK ((state = 'active') = (ended_at IS NULL))
       )`);
     await q.query(`CREATE INDEX leases_tenant_idx ON gpu.leases (tenant_id, created_at, id)`);
-    await q.query(`CREATE INDEX leases_active_gpu_idx ON gpu.leases (gpu_uuid) WHERE state = 'active'`);
+    await q.query(
+      `CREATE INDEX leases_active_gpu_idx ON gpu.leases (gpu_uuid) WHERE state = 'active'`,
+    );
     await q.query(
       `CREATE INDEX leases_active_expiry_idx ON gpu.leases (expires_at) WHERE state = 'active'`,
     );

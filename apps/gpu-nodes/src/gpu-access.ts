@@ -37,9 +37,13 @@ export const gpuAccess = {
   ): { tenantId: string; ownerId: string } {
     if (isService(ctx)) {
       if (!tenantId)
-        throw new DomainError(ErrorCode.ValidationFailed, 'a service names the tenant it acts for', {
-          field: 'tenantId',
-        });
+        throw new DomainError(
+          ErrorCode.ValidationFailed,
+          'a service names the tenant it acts for',
+          {
+            field: 'tenantId',
+          },
+        );
       return { tenantId, ownerId: `service:${ctx.actor.id}` };
     }
     const acting = actingTenant(ctx, {

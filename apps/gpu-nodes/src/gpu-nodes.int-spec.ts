@@ -51,7 +51,10 @@ describe('the GPU-node service on PostgreSQL and NATS', () => {
   const leases = () => bed.app.get(LeaseService);
 
   /** A node, registered by the API with what it serves, then beating until it is in routing. */
-  async function joinedNode(name: string, gpus = [reading(`GPU-${name}-0`, 0)]): Promise<GpuNodeView> {
+  async function joinedNode(
+    name: string,
+    gpus = [reading(`GPU-${name}-0`, 0)],
+  ): Promise<GpuNodeView> {
     await bed.rpc.request(
       GpuNodesRegister,
       {
@@ -167,7 +170,9 @@ describe('the GPU-node service on PostgreSQL and NATS', () => {
     expect(renewAfter.code).toBe(ErrorCode.InvalidState);
     // 51 s on 8400 of 32480 MiB: 13.2 GPU-seconds, rounded up
     await eventually(async () => {
-      const reports = (await bed.usageReports()).filter((u) => u.messageId === `gpu-lease:${lease.id}`);
+      const reports = (await bed.usageReports()).filter(
+        (u) => u.messageId === `gpu-lease:${lease.id}`,
+      );
       expect(reports).toEqual([
         expect.objectContaining({ tenantId: tenantA, resource: 'gpuSeconds', amount: 14 }),
       ]);
@@ -257,9 +262,9 @@ describe('the GPU-node service on PostgreSQL and NATS', () => {
     const stillHeld = await bed.rpc.request(GpuLeasesGet, { id: lease.id }, tenantMember(tenantB));
     expect(stillHeld.state).toBe('active');
     for (let i = 0; i < 6; i++)
-      expect((await bed.rpc.request(GpuRoute, { model: MODEL, exclude: [] }, service())).node).not.toBe(
-        node.name,
-      );
+      expect(
+        (await bed.rpc.request(GpuRoute, { model: MODEL, exclude: [] }, service())).node,
+      ).not.toBe(node.name);
     const refused = await failure(
       bed.rpc.request(GpuNodesDrain, { id: node.id }, tenantMember(tenantA)),
     );
@@ -308,7 +313,11 @@ describe('the GPU-node service on PostgreSQL and NATS', () => {
       `SELECT count(*)::int AS n FROM gpu.leases`,
     );
     const negative = await failure(
-      bed.rpc.request(GpuLeasesCreate, { vramMiB: -1, ttlSeconds: 60 } as never, tenantMember(tenantA)),
+      bed.rpc.request(
+        GpuLeasesCreate,
+        { vramMiB: -1, ttlSeconds: 60 } as never,
+        tenantMember(tenantA),
+      ),
     );
     expect(negative.code).toBe(ErrorCode.ValidationFailed);
     const tooLarge = await failure(
@@ -351,8 +360,18 @@ describe('the GPU-node service on PostgreSQL and NATS', () => {
       service(),
     );
     expect(reply.gpus).toEqual([
-      expect.objectContaining({ node: 'memory-1', uuid: 'GPU-memory-1-0', usedMiB: 30_000, freeMiB: 2_480 }),
-      expect.objectContaining({ node: 'memory-1', uuid: 'GPU-memory-1-1', usedMiB: 2_000, freeMiB: 30_480 }),
+      expect.objectContaining({
+        node: 'memory-1',
+        uuid: 'GPU-memory-1-0',
+        usedMiB: 30_000,
+        freeMiB: 2_480,
+      }),
+      expect.objectContaining({
+        node: 'memory-1',
+        uuid: 'GPU-memory-1-1',
+        usedMiB: 2_000,
+        freeMiB: 30_480,
+      }),
     ]);
     const none = await bed.rpc.request(
       GpuMemoryQuerySubject,

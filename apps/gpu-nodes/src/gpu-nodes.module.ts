@@ -11,11 +11,7 @@ import {
 import { LeaseEndings } from './leases/lease-endings';
 import { LeaseHandlers } from './leases/lease.handlers';
 import { LeaseRepository } from './leases/lease.repository';
-import {
-  LeaseService,
-  PLACEMENT_SETTINGS,
-  type PlacementSettings,
-} from './leases/lease.service';
+import { LeaseService, PLACEMENT_SETTINGS, type PlacementSettings } from './leases/lease.service';
 import { MemoryHandlers } from './memory/memory.handlers';
 import { MemoryService } from './memory/memory.service';
 import { GpuMetrics } from './metrics/gpu-metrics';

@@ -158,7 +158,11 @@ export async function startGpuNodesTestBed(
   const logger = createLogger('gpu-nodes-test', config.LOG_LEVEL);
   const tenants = await startBuiltService('tenants', 'TENANTS_HTTP_PORT', common);
   const start = () =>
-    createGpuNodesApp(config, logger, { migrate: true, clock: options.clock, sweep: options.sweep });
+    createGpuNodesApp(config, logger, {
+      migrate: true,
+      clock: options.clock,
+      sweep: options.sweep,
+    });
   const app = await start();
   const replicas: INestApplication[] = [];
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);

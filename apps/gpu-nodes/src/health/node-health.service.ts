@@ -173,7 +173,13 @@ export class NodeHealthService {
     const lost: LeaseRow[] = [];
     if (!isRoutable(next.health)) {
       for (const lease of await this.leases.activeOnNode(em, node.id)) {
-        const ended = await this.endings.end(em, lease.id, 'lost', at, `node ${node.name} is ${next.health}`);
+        const ended = await this.endings.end(
+          em,
+          lease.id,
+          'lost',
+          at,
+          `node ${node.name} is ${next.health}`,
+        );
         if (ended) lost.push(ended);
       }
     }
@@ -191,7 +197,12 @@ export class NodeHealthService {
   private after(outcome: HealthOutcome): void {
     if (outcome.left)
       this.logger.warn(
-        { node: outcome.node.name, state: outcome.node.state, score: outcome.node.score, lost: outcome.lost.length },
+        {
+          node: outcome.node.name,
+          state: outcome.node.state,
+          score: outcome.node.score,
+          lost: outcome.lost.length,
+        },
         'GPU node left routing and placement',
       );
     this.endings.announce(outcome.lost);

@@ -205,12 +205,16 @@ export class LeaseService {
       serviceContext('gpu-nodes'),
     );
     if (!quota.allowed)
-      throw new DomainError(ErrorCode.QuotaExceeded, 'the plan has no GPU time left for this lease', {
-        resource: 'gpuSeconds',
-        used: quota.used,
-        limit: quota.limit,
-        period: quota.period,
-      });
+      throw new DomainError(
+        ErrorCode.QuotaExceeded,
+        'the plan has no GPU time left for this lease',
+        {
+          resource: 'gpuSeconds',
+          used: quota.used,
+          limit: quota.limit,
+          period: quota.period,
+        },
+      );
   }
 
   private record(

@@ -27,7 +27,11 @@ export class GpuMetrics implements OnModuleInit {
   onModuleInit(): void {
     const registers = [this.metrics.registry];
     const gpuLabels = ['node', 'gpu', 'uuid', 'model'] as const;
-    const perGpu = (name: string, help: string, value: (g: GpuNodeView['gpus'][number]) => number | null) => {
+    const perGpu = (
+      name: string,
+      help: string,
+      value: (g: GpuNodeView['gpus'][number]) => number | null,
+    ) => {
       const read = () => this.read();
       new Gauge({
         name,
@@ -40,23 +44,60 @@ export class GpuMetrics implements OnModuleInit {
             for (const g of node.gpus) {
               const v = value(g);
               if (v !== null)
-                this.set({ node: node.name, gpu: String(g.index), uuid: g.uuid, model: g.model }, v);
+                this.set(
+                  { node: node.name, gpu: String(g.index), uuid: g.uuid, model: g.model },
+                  v,
+                );
             }
         },
       });
     };
     perGpu('lattice_gpu_memory_total_mib', 'Frame buffer of the GPU, in MiB', (g) => g.totalMiB);
-    perGpu('lattice_gpu_memory_used_mib', 'Frame buffer in use, as the agent last read it, in MiB', (g) => g.usedMiB);
-    perGpu('lattice_gpu_memory_free_mib', 'Frame buffer free, as the agent last read it, in MiB', (g) => g.freeMiB);
-    perGpu('lattice_gpu_memory_reserved_mib', 'Frame buffer the driver reserves, in MiB', (g) => g.reservedMiB);
-    perGpu('lattice_gpu_memory_leased_mib', 'Frame buffer held by active VRAM leases, CUDA contexts included, in MiB', (g) => g.leasedMiB);
+    perGpu(
+      'lattice_gpu_memory_used_mib',
+      'Frame buffer in use, as the agent last read it, in MiB',
+      (g) => g.usedMiB,
+    );
+    perGpu(
+      'lattice_gpu_memory_free_mib',
+      'Frame buffer free, as the agent last read it, in MiB',
+      (g) => g.freeMiB,
+    );
+    perGpu(
+      'lattice_gpu_memory_reserved_mib',
+      'Frame buffer the driver reserves, in MiB',
+      (g) => g.reservedMiB,
+    );
+    perGpu(
+      'lattice_gpu_memory_leased_mib',
+      'Frame buffer held by active VRAM leases, CUDA contexts included, in MiB',
+      (g) => g.leasedMiB,
+    );
     perGpu('lattice_gpu_leases', 'Active VRAM leases on the GPU', (g) => g.leaseCount);
-    perGpu('lattice_gpu_utilization_percent', 'GPU utilisation, in percent', (g) => g.utilizationPercent);
-    perGpu('lattice_gpu_temperature_celsius', 'GPU temperature, in degrees Celsius', (g) => g.temperatureC);
+    perGpu(
+      'lattice_gpu_utilization_percent',
+      'GPU utilisation, in percent',
+      (g) => g.utilizationPercent,
+    );
+    perGpu(
+      'lattice_gpu_temperature_celsius',
+      'GPU temperature, in degrees Celsius',
+      (g) => g.temperatureC,
+    );
     perGpu('lattice_gpu_power_watts', 'GPU power draw, in watts', (g) => g.powerWatts);
-    perGpu('lattice_gpu_health_score', 'Health score of the GPU, 0 (do not use) to 1', (g) => g.score);
-    perGpu('lattice_gpu_unsettled', '1 while the GPU measures more use than its leases account for', (g) => (g.unsettled ? 1 : 0));
-    perGpu('lattice_gpu_lost', '1 when the GPU fell off the bus or the driver lost it', (g) => (g.lost ? 1 : 0));
+    perGpu(
+      'lattice_gpu_health_score',
+      'Health score of the GPU, 0 (do not use) to 1',
+      (g) => g.score,
+    );
+    perGpu(
+      'lattice_gpu_unsettled',
+      '1 while the GPU measures more use than its leases account for',
+      (g) => (g.unsettled ? 1 : 0),
+    );
+    perGpu('lattice_gpu_lost', '1 when the GPU fell off the bus or the driver lost it', (g) =>
+      g.lost ? 1 : 0,
+    );
 
     const read = () => this.read();
     new Gauge({

@@ -119,7 +119,10 @@ export class NodeRepository {
     return rows[0] ?? null;
   }
 
-  async list(em: EntityManager, filter: { state?: GpuNodeState; model?: string }): Promise<NodeRow[]> {
+  async list(
+    em: EntityManager,
+    filter: { state?: GpuNodeState; model?: string },
+  ): Promise<NodeRow[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.state) {
@@ -218,7 +221,12 @@ export class NodeRepository {
     );
   }
 
-  async setHealth(em: EntityManager, id: string, change: NodeHealthChange, at: Date): Promise<NodeRow> {
+  async setHealth(
+    em: EntityManager,
+    id: string,
+    change: NodeHealthChange,
+    at: Date,
+  ): Promise<NodeRow> {
     const rows: NodeRow[] = await em.query(
       `WITH n AS (
          UPDATE gpu.nodes SET state = $2, health = $3, rejoin_in = $4, score = $5, updated_at = $6
@@ -322,12 +330,7 @@ export class NodeRepository {
           OR EXISTS (SELECT 1 FROM gpu.leases l WHERE l.gpu_uuid = g.uuid AND l.state = 'active'
                        AND l.holder_namespace = $2 AND l.holder_kind = $3 AND l.holder_name = $4))
         ORDER BY n.name, g.index`,
-      [
-        JSON.stringify([{ workload }]),
-        workload.namespace,
-        workload.kind,
-        workload.name,
-      ],
+      [JSON.stringify([{ workload }]), workload.namespace, workload.kind, workload.name],
     );
   }
 
@@ -353,7 +356,6 @@ export class NodeRepository {
     );
     return new Map(rows.map((r) => [r.name, r.id]));
   }
-
 }
 
 /** A node that may take calls for a model, with the VRAM of its GPUs. */

@@ -20,10 +20,7 @@ export class RegistryHandlers {
   constructor(private readonly registry: RegistryService) {}
 
   @Handles(GpuNodesRegister)
-  register(
-    @Payload() req: RequestOf<typeof GpuNodesRegister>,
-    @CallContext() ctx: RequestContext,
-  ) {
+  register(@Payload() req: RequestOf<typeof GpuNodesRegister>, @CallContext() ctx: RequestContext) {
     return this.registry.register(ctx, req);
   }
 
@@ -48,10 +45,7 @@ export class RegistryHandlers {
   }
 
   @Handles(GpuNodesUncordon)
-  uncordon(
-    @Payload() req: RequestOf<typeof GpuNodesUncordon>,
-    @CallContext() ctx: RequestContext,
-  ) {
+  uncordon(@Payload() req: RequestOf<typeof GpuNodesUncordon>, @CallContext() ctx: RequestContext) {
     return this.registry.uncordon(ctx, req.id);
   }
 

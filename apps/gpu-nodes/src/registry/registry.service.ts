@@ -201,7 +201,14 @@ export function fleetStatus(nodes: readonly GpuNodeView[], at: Date): GpuFleetSt
   >;
   const models = new Map<
     string,
-    { gpus: number; totalMiB: number; usedMiB: number; freeMiB: number; leasedMiB: number; util: number[] }
+    {
+      gpus: number;
+      totalMiB: number;
+      usedMiB: number;
+      freeMiB: number;
+      leasedMiB: number;
+      util: number[];
+    }
   >();
   const vram = { totalMiB: 0, usedMiB: 0, freeMiB: 0, leasedMiB: 0 };
   let gpus = 0;

@@ -37,7 +37,10 @@ export class RoutingService {
   }
 
   /** Counts the failure against the node, then gives the next node, never the one that failed. */
-  async reportFailure(ctx: RequestContext, request: GpuRouteFailureRequest): Promise<GpuRouteReply> {
+  async reportFailure(
+    ctx: RequestContext,
+    request: GpuRouteFailureRequest,
+  ): Promise<GpuRouteReply> {
     gpuAccess.route(ctx);
     await this.health.callerFailure(request.node);
     return this.pick(request.model, new Set([...request.exclude, request.node]));

@@ -33,7 +33,13 @@ export class UsageOutbox extends TransactionalOutbox<typeof UsageReports, Entity
   /** Meters an ended lease. */
   async leaseEnded(
     em: EntityManager,
-    lease: { id: string; tenantId: string; chargedMiB: number; gpuTotalMiB: number; createdAt: Date },
+    lease: {
+      id: string;
+      tenantId: string;
+      chargedMiB: number;
+      gpuTotalMiB: number;
+      createdAt: Date;
+    },
     endedAt: Date,
   ): Promise<void> {
     const report: UsageRecorded = {

@@ -159,7 +159,12 @@ export const GpuFleetStatus = z.object({
     lost: z.number().int().min(0),
     unsettled: z.number().int().min(0),
   }),
-  vram: z.object({ totalMiB: z.number().int(), usedMiB: z.number().int(), freeMiB: z.number().int(), leasedMiB: z.number().int() }),
+  vram: z.object({
+    totalMiB: z.number().int(),
+    usedMiB: z.number().int(),
+    freeMiB: z.number().int(),
+    leasedMiB: z.number().int(),
+  }),
   /** Per GPU model (`Tesla V100-SXM2-32GB`): how many, VRAM used and free, mean utilisation. */
   models: z.array(
     z.object({

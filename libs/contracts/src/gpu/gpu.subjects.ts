@@ -31,7 +31,11 @@ export const GpuAgentHeartbeat = event('gpu.v1.agent.heartbeat', GpuNodeHeartbea
 export const GpuLeaseEvents = event('gpu.v1.lease-events', GpuLeaseChanged);
 
 /** The registry (platform operators; agents register by heartbeat). */
-export const GpuNodesRegister = subject('gpu.v1.nodes.register', RegisterGpuNodeRequest, GpuNodeView);
+export const GpuNodesRegister = subject(
+  'gpu.v1.nodes.register',
+  RegisterGpuNodeRequest,
+  GpuNodeView,
+);
 export const GpuNodesList = subject('gpu.v1.nodes.list', GpuListNodesQuery, GpuNodeList);
 export const GpuNodesGet = subject('gpu.v1.nodes.get', GpuNodeIdRequest, GpuNodeView);
 /** Takes the node out of routing and placement and lets its leases run out. */
@@ -40,11 +44,7 @@ export const GpuNodesDrain = subject('gpu.v1.nodes.drain', GpuNodeIdRequest, Gpu
 export const GpuNodesCordon = subject('gpu.v1.nodes.cordon', GpuNodeIdRequest, GpuNodeView);
 /** Undoes a drain or a cordon. */
 export const GpuNodesUncordon = subject('gpu.v1.nodes.uncordon', GpuNodeIdRequest, GpuNodeView);
-export const GpuFleetStatusGet = subject(
-  'gpu.v1.status',
-  z.object({}).strict(),
-  GpuFleetStatus,
-);
+export const GpuFleetStatusGet = subject('gpu.v1.status', z.object({}).strict(), GpuFleetStatus);
 
 /** VRAM leases, each its tenant's own. */
 export const GpuLeasesCreate = subject('gpu.v1.leases.create', CreateGpuLeaseRequest, GpuLeaseView);
@@ -61,8 +61,4 @@ export const GpuRouteReportFailure = subject(
   GpuRouteReply,
 );
 
-export const GpuNodesHealthCheck = subject(
-  'gpu.v1.health',
-  z.object({}).strict(),
-  GpuNodesHealth,
-);
+export const GpuNodesHealthCheck = subject('gpu.v1.health', z.object({}).strict(), GpuNodesHealth);
