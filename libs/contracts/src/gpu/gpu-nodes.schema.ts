@@ -152,7 +152,11 @@ export const GpuFleetStatus = z.object({
   nodes: z.object({
     total: z.number().int().min(0),
     routable: z.number().int().min(0),
-    byState: z.record(GpuNodeState, z.number().int().min(0)),
+    byState: z.object(
+      Object.fromEntries(
+        GPU_NODE_STATES.map((state) => [state, z.number().int().min(0)]),
+      ) as Record<GpuNodeState, z.ZodNumber>,
+    ),
   }),
   gpus: z.object({
     total: z.number().int().min(0),
