@@ -39,7 +39,11 @@ const PURE_CORES = [
   'apps/scheduler/src/fair-share/fair-share.ts',
   'apps/scheduler/src/dispatch/retry-backoff.ts',
   'apps/scheduler/src/jobs/job-lifecycle.ts',
+  'apps/gpu-nodes/src/placement/placement.ts',
+  'apps/gpu-nodes/src/health/health.ts',
+  'apps/gpu-nodes/src/routing/routing.ts',
   'apps/gpu-nodes/src/usage/gpu-seconds.ts',
+  'apps/gpu-agent/src/sources/*.parser.ts',
 ];
 
 /** What a pure core may not import, directly or through a module of ours that wraps it. */
