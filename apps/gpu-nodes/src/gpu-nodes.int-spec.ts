@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import {
   ErrorCode,
   GpuLeasesCreate,
@@ -379,5 +380,41 @@ describe('the GPU-node service on PostgreSQL and NATS', () => {
       service(),
     );
     expect(none.gpus).toEqual([]);
+
+    // a workload that holds a lease reads the GPU its lease is on (memory-1's cards, busy
+    // without leases, are unsettled: the lease goes to memory-2)
+    await joinedNode('memory-2');
+    const held = await leases().create(tenantMember(tenantB), {
+      vramMiB: 1_000,
+      ttlSeconds: 600,
+      nodeLabels: { pool: 'memory' },
+      holder: { namespace: 'inference', kind: 'Deployment', name: 'batch-embedder' },
+    });
+    const holder = await bed.rpc.request(
+      GpuMemoryQuerySubject,
+      { namespace: 'inference', workload: 'batch-embedder', kind: 'Deployment' },
+      service(),
+    );
+    expect(held.node).toBe('memory-2');
+    expect(holder.gpus.map((g) => g.uuid)).toEqual(['GPU-memory-2-0']);
+    await leases().release(tenantMember(tenantB), held.id);
+  });
+
+  it('exports per-GPU and per-node gauges on /metrics', async () => {
+    await joinedNode('metrics-1', [reading('GPU-metrics-1-0', 0, { usedMiB: 12_345 })]);
+    const { port } = bed.app.getHttpServer().address() as AddressInfo;
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toContain(
+      'lattice_gpu_memory_used_mib{node="metrics-1",gpu="0",uuid="GPU-metrics-1-0",model="Tesla V100-SXM2-32GB"} 12345',
+    );
+    expect(text).toContain(
+      'lattice_gpu_memory_free_mib{node="metrics-1",gpu="0",uuid="GPU-metrics-1-0",model="Tesla V100-SXM2-32GB"} 20135',
+    );
+    expect(text).toContain('lattice_gpu_node_state{node="metrics-1",state="healthy"} 1');
+    expect(text).toContain('lattice_gpu_node_state{node="metrics-1",state="offline"} 0');
+    expect(text).toContain('lattice_gpu_node_routable{node="metrics-1"} 1');
+    expect(text).toMatch(
+      /lattice_gpu_node_health_score\{node="metrics-1"\} 0\.\d+|lattice_gpu_node_health_score\{node="metrics-1"\} 1/,
+    );
   });
 });
