@@ -135,7 +135,7 @@ describe('the GPU-node service on PostgreSQL and NATS', () => {
     expect(held.map((h) => h.charged)).toEqual([13_600, 13_600]);
     expect(granted.length + refused.length).toBe(20);
     for (const r of refused)
-      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.Unavailable });
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.Conflict });
     for (const lease of granted)
       await leases().release(
         tenantMember(tenantA),

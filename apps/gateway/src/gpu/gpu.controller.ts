@@ -105,7 +105,7 @@ export class GpuController {
     body: CreateGpuLeaseRequest,
     response: GpuLeaseView,
     status: 201,
-    errors: [ErrorCode.NotFound, ErrorCode.QuotaExceeded, ErrorCode.Unavailable],
+    errors: [ErrorCode.NotFound, ErrorCode.Conflict, ErrorCode.QuotaExceeded],
   })
   async lease(
     @Body() body: z.output<typeof CreateGpuLeaseRequest>,

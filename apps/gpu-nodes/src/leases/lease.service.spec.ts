@@ -192,7 +192,7 @@ describe(LeaseService.name, () => {
     ]);
     const refused = await failure(sut.create(member(TENANT), { vramMiB: 1_000, ttlSeconds: 60 }));
     expect(refused).toMatchObject({
-      code: ErrorCode.Unavailable,
+      code: ErrorCode.Conflict,
       details: { reason: 'no-eligible-gpu' },
     });
     expect(leases.insert).not.toHaveBeenCalled();
@@ -204,7 +204,7 @@ describe(LeaseService.name, () => {
     nodes.gpusOf.mockResolvedValue([gpu(n, { usedMiB: 6_000, leasedMiB: 1_400, leaseCount: 1 })]);
     const refused = await failure(sut.create(member(TENANT), { vramMiB: 1_000, ttlSeconds: 60 }));
     expect(refused).toMatchObject({
-      code: ErrorCode.Unavailable,
+      code: ErrorCode.Conflict,
       details: { reason: 'unsettled' },
     });
   });

@@ -242,12 +242,13 @@ function refusal(reason: PlacementRefusal, detail: string): DomainError {
       return new DomainError(ErrorCode.ValidationFailed, detail, { reason });
     case 'no-matching-node':
       return new DomainError(ErrorCode.NotFound, detail, { reason });
+    // the fleet cannot take it now: a conflict with its present state, to retry later
     case 'no-eligible-gpu':
     case 'unsettled':
     case 'no-capacity':
-      return new DomainError(ErrorCode.Unavailable, detail, { reason });
+      return new DomainError(ErrorCode.Conflict, detail, { reason });
     default:
-      return new DomainError(ErrorCode.Unavailable, detail, { reason: reason satisfies never });
+      return new DomainError(ErrorCode.Conflict, detail, { reason: reason satisfies never });
   }
 }
 
