@@ -71,6 +71,10 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     auditPort: await freePort(),
     schedulerPort: await freePort(),
     gpuNodesPort: await freePort(),
+    simulatedGpuPorts: {
+      exporters: [await freePort(), await freePort()],
+      agents: [await freePort(), await freePort()],
+    },
     logLevel: 'info',
     // the gateway's rate limits count in Redis as in production, where the harness has one
     env: { ...(testRedisUrl() ? { REDIS_URL: testRedisUrl()! } : {}), ...env },

@@ -12,6 +12,7 @@ import {
 } from '@lattice/local-infra';
 import { ConfigError, loadConfig, type ConfigOf } from '@lattice/config';
 import { defaultLogFormat } from '@lattice/logging';
+import { SIMULATED_GPU_NODES } from './gpu-simulation';
 import { launcherConfigSpec } from './launcher.config';
 import { loadOrCreateSecrets } from './local-state';
 import { startPlatform } from './platform';
@@ -169,6 +170,7 @@ async function main(): Promise<void> {
         `Lattice is running at ${url}`,
         `  API docs:  ${url}/docs`,
         `  Admin:     ${admin.email} / ${admin.password}  (tenant "platform")`,
+        `  GPUs:      SIMULATED nodes, no real GPUs: ${SIMULATED_GPU_NODES.map((n) => `${n.name} (${n.gpus.replace('x', ' x V100 ')} GB)`).join(', ')}`,
         '',
         'Sign in, then call the API with the access token:',
         `  TOKEN=$(curl -s -X POST ${url}/v1/auth/login -H "Content-Type: application/json" \\`,

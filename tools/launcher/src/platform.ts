@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { simulatedGpuServices, type SimulatedGpuPorts } from './gpu-simulation';
 import { newCheckpointKey } from './local-state';
 import { RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 import { ServiceProcess, type LogSink } from './service-process';
@@ -22,6 +23,8 @@ export interface PlatformOptions {
   schedulerPort?: number;
   /** Health and metrics port of the GPU-node service. */
   gpuNodesPort?: number;
+  /** Ports of the simulated GPU nodes' exporters and agents; 9401-9402 and 8088-8089 when omitted. */
+  simulatedGpuPorts?: SimulatedGpuPorts;
   /** Ed25519 private key (PEM) for audit checkpoints; a fresh one when omitted. */
   auditCheckpointKey?: string;
   logLevel?: string;
@@ -72,6 +75,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       if (up) options.onGiveUp?.(service.name, reason);
     },
   });
+  // the simulated GPU nodes start once the platform is ready, not competing with its start-up
+  const simulatedGpus = simulatedGpuServices(common, options.simulatedGpuPorts).map(
+    (spec) => new ServiceProcess(spec, distDir, options.log, supervision()),
+  );
   const services = [
     new ServiceProcess(
       {
@@ -146,6 +153,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       options.log,
       supervision(),
     ),
+    ...simulatedGpus,
     new ServiceProcess(
       {
         name: 'gpu-nodes',
@@ -184,8 +192,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     for (const service of [...services].reverse()) await service.stop();
   };
   try {
-    for (const service of services) service.start();
-    for (const service of services) await service.waitReady();
+    const core = services.filter((service) => !simulatedGpus.includes(service));
+    for (const service of core) service.start();
+    for (const service of core) await service.waitReady();
+    for (const service of simulatedGpus) service.start();
+    for (const service of simulatedGpus) await service.waitReady();
     up = true;
   } catch (error) {
     await stop();
