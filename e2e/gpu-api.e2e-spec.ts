@@ -5,7 +5,8 @@ import { EventBus, SubjectNamespace, connectNats } from '@lattice/messaging';
 import { eventually } from '@lattice/testing';
 import { startE2EPlatform, type E2EPlatform } from './support/platform.harness';
 
-jest.setTimeout(90_000);
+// the whole platform starts as processes, its simulated GPU pool with it
+jest.setTimeout(180_000);
 
 const MODEL = 'llama-3-8b-instruct';
 
