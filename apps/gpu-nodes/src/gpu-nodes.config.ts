@@ -20,6 +20,14 @@ export const gpuNodesConfigSpec = {
     z.coerce.number().int().min(50).max(600_000).default(1_000),
     'How often the service looks for nodes that stopped beating and leases that expired.',
   ),
+  GPU_NODES_REJOIN_HEARTBEATS: variable(
+    z.coerce.number().int().min(1).max(100).default(3),
+    'Healthy heartbeats in a row a node that left routing needs to rejoin.',
+  ),
+  GPU_NODES_OFFLINE_AFTER_INTERVALS: variable(
+    z.coerce.number().min(2).max(100).default(3),
+    'Heartbeat intervals without a heartbeat after which a node is offline (it leaves routing earlier, once its score falls under 0.5).',
+  ),
   GPU_NODES_CALLER_WINDOW_SECONDS: variable(
     z.coerce.number().int().min(1).max(3_600).default(60),
     'The window over which failures that callers report count against a node.',

@@ -42,7 +42,10 @@ export class GpuNodesModule {
       settleToleranceMiB: config.GPU_NODES_SETTLE_TOLERANCE_MIB,
     };
     const health: HealthSettings = {
-      health: {},
+      health: {
+        rejoinAfter: config.GPU_NODES_REJOIN_HEARTBEATS,
+        offlineAfterIntervals: config.GPU_NODES_OFFLINE_AFTER_INTERVALS,
+      },
       callerWindowMs: config.GPU_NODES_CALLER_WINDOW_SECONDS * 1000,
       defaultIntervalMs: 5_000,
     };

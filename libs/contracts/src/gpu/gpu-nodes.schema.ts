@@ -248,10 +248,13 @@ export const GpuLeaseList = z.object({ items: z.array(GpuLeaseView) });
 export type GpuLeaseList = z.infer<typeof GpuLeaseList>;
 
 /** Where to send a call for a model; `exclude` skips nodes the caller already tried. */
+/** A node as callers name it: whatever host name its agent reports. */
+const RoutedNodeName = text({ min: 1, max: 253 });
+
 export const GpuRouteRequest = z
   .object({
     model: GpuModelName,
-    exclude: z.array(GpuNodeName).max(64).default([]),
+    exclude: z.array(RoutedNodeName).max(64).default([]),
   })
   .strict();
 export type GpuRouteRequest = z.infer<typeof GpuRouteRequest>;
@@ -268,10 +271,10 @@ export type GpuRouteReply = z.infer<typeof GpuRouteReply>;
 export const GpuRouteFailureRequest = z
   .object({
     model: GpuModelName,
-    node: GpuNodeName,
+    node: RoutedNodeName,
     error: text({ max: 500 }).optional(),
     /** Nodes already tried besides `node`. */
-    exclude: z.array(GpuNodeName).max(64).default([]),
+    exclude: z.array(RoutedNodeName).max(64).default([]),
   })
   .strict();
 export type GpuRouteFailureRequest = z.infer<typeof GpuRouteFailureRequest>;
