@@ -82,7 +82,7 @@ describe('GPU API through the gateway', () => {
   });
   afterAll(() => platform?.stop());
 
-  it('shows operators the fleet an agent registered, and drains a node', async () => {
+  it('shows operators the fleet an agent registered', async () => {
     const registered = await platform.call('/v1/gpu/nodes', {
       method: 'POST',
       json: { name: node, serves: [{ model: MODEL, endpoint: `http://${node}:8000/v1` }] },
@@ -128,7 +128,7 @@ describe('GPU API through the gateway', () => {
     expect(missing.headers.get('content-type')).toMatch(/application\/problem\+json/);
   });
 
-  it('leases VRAM to a tenant, hides it from another, and releases it', async () => {
+  it('leases VRAM to a tenant, hides it from another, releases it, and places none on a drained node', async () => {
     const response = await platform.call('/v1/gpu/leases', {
       method: 'POST',
       token: alice,
@@ -151,6 +151,22 @@ describe('GPU API through the gateway', () => {
     });
     expect(released.status).toBe(200);
     expect(await released.json()).toMatchObject({ id: lease.id, state: 'released' });
+
+    const nodes = await (await platform.call('/v1/gpu/nodes')).json();
+    const { id } = nodes.items.find((n: { name: string }) => n.name === node);
+    const drained = await platform.call(`/v1/gpu/nodes/${id}/drain`, { method: 'POST' });
+    expect(drained.status).toBe(200);
+    expect(await drained.json()).toMatchObject({ state: 'draining', routable: false });
+    const refused = await platform.call('/v1/gpu/leases', {
+      method: 'POST',
+      token: alice,
+      json: { vramMiB: 1_000, ttlSeconds: 120, model: MODEL },
+    });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ reason: 'no-eligible-gpu' });
+    expect(
+      (await platform.call(`/v1/gpu/nodes/${id}/drain`, { method: 'POST', token: alice })).status,
+    ).toBe(403);
   });
 
   it('answers bad lease requests with problem+json and a 4xx', async () => {
