@@ -53,8 +53,12 @@ export const gpuAccess = {
       reach: 'tenant',
       ...(action === 'create' ? {} : { refusal: hiddenLease }),
     });
-    if (acting.tenantId === PLATFORM_TENANT_ID)
-      throw new DomainError(ErrorCode.Forbidden, 'VRAM leases are held by tenants');
+    // the platform holds no lease: there is none of its own to read or release
+    if (acting.tenantId === PLATFORM_TENANT_ID) {
+      if (action === 'create')
+        throw new DomainError(ErrorCode.Forbidden, 'VRAM leases are held by tenants');
+      throw gpuAccess.hiddenLease();
+    }
     return { tenantId: acting.tenantId, ownerId: acting.principal.actorId };
   },
 
