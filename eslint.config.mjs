@@ -44,6 +44,7 @@ const PURE_CORES = [
   'apps/gpu-nodes/src/placement/placement.ts',
   'apps/gpu-nodes/src/health/health.ts',
   'apps/gpu-nodes/src/routing/routing.ts',
+  'apps/gpu-nodes/src/usage/gpu-seconds.ts',
   'apps/gpu-agent/src/sources/*.parser.ts',
   'apps/scheduler/src/metering/gpu-seconds.ts',
 ];

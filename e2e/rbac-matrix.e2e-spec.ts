@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
+  GpuAgentHeartbeat,
   SchedulerJobsFail,
   SchedulerJobsLease,
   SchedulerWorkersRegister,
 } from '@lattice/contracts';
-import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { createLogger } from '@lattice/logging';
+import { EventBus, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
 import { serviceContext } from '@lattice/request-context';
 import { testGatewaySigner } from '@lattice/testing';
 import { E2E_WORKER, startE2EPlatform, type E2EPlatform } from './support/platform.harness';
@@ -67,6 +69,14 @@ const JOB_READERS: Role[] = [
   'service-account',
 ];
 const JOB_WRITERS: Role[] = ['platform-admin', 'tenant-owner', 'tenant-admin', 'developer'];
+const PLATFORM_ONLY: Role[] = ['platform-admin', 'platform-operator'];
+const LEASE_HOLDERS: Role[] = [
+  'platform-admin',
+  'tenant-owner',
+  'tenant-admin',
+  'developer',
+  'service-account',
+];
 /**
  * Who may call what, written out from the role definitions: each route either lets a role
  * through (whatever the service then answers) or refuses it with 403 at the gateway.
@@ -315,6 +325,64 @@ const PROBES: Probe[] = [
     allowed: JOB_READERS,
   },
   {
+    name: 'list GPU nodes',
+    route: 'GET /v1/gpu/nodes',
+    method: 'GET',
+    path: () => '/v1/gpu/nodes',
+    allowed: PLATFORM_ONLY,
+  },
+  {
+    name: 'register a GPU node',
+    route: 'POST /v1/gpu/nodes',
+    method: 'POST',
+    path: () => '/v1/gpu/nodes',
+    json: {},
+    allowed: PLATFORM_ONLY,
+  },
+  {
+    name: 'read a GPU node',
+    route: 'GET /v1/gpu/nodes/{id}',
+    method: 'GET',
+    path: () => `/v1/gpu/nodes/${some}`,
+    allowed: PLATFORM_ONLY,
+  },
+  {
+    name: 'drain a GPU node',
+    route: 'POST /v1/gpu/nodes/{id}/drain',
+    method: 'POST',
+    path: () => `/v1/gpu/nodes/${some}/drain`,
+    allowed: PLATFORM_ONLY,
+  },
+  {
+    name: 'read the GPU fleet status',
+    route: 'GET /v1/gpu/status',
+    method: 'GET',
+    path: () => '/v1/gpu/status',
+    allowed: PLATFORM_ONLY,
+  },
+  {
+    name: 'lease VRAM',
+    route: 'POST /v1/gpu/leases',
+    method: 'POST',
+    path: () => '/v1/gpu/leases',
+    json: {},
+    allowed: LEASE_HOLDERS,
+  },
+  {
+    name: 'release a VRAM lease',
+    route: 'DELETE /v1/gpu/leases/{id}',
+    method: 'DELETE',
+    path: () => `/v1/gpu/leases/${some}`,
+    allowed: LEASE_HOLDERS,
+  },
+  {
+    name: 'read the cluster status',
+    route: 'GET /v1/cluster/status',
+    method: 'GET',
+    path: () => '/v1/cluster/status',
+    allowed: PLATFORM_ONLY,
+  },
+  {
     name: 'submit a job',
     route: 'POST /v1/jobs',
     method: 'POST',
@@ -541,6 +609,61 @@ describe('every role on every route', () => {
       }
     };
 
+    // a GPU node beating as its agent would, with room for every role's lease; its interval is
+    // long, so it stays in routing however slow the run
+    const gpuNode = unique('rbac-gpu');
+    {
+      const nc = await connectNats(
+        platform.natsUrl,
+        'rbac-gpu-agent',
+        platform.natsCredentialsOf('gpu-agent'),
+      );
+      const bus = new EventBus(
+        nc,
+        new SubjectNamespace(platform.namespace),
+        createLogger('rbac-gpu-agent', 'silent'),
+      );
+      bus.publish(GpuAgentHeartbeat, {
+        node: gpuNode,
+        kubeNode: null,
+        source: 'nvidia-smi',
+        driverVersion: '535.183.01',
+        sampledAt: new Date().toISOString(),
+        intervalMs: 3_600_000,
+        gpus: [0, 1].map((index) => ({
+          uuid: `GPU-${gpuNode}-${index}`,
+          index,
+          model: 'Tesla V100-SXM2-32GB',
+          pciBusId: null,
+          totalMiB: 32_480,
+          usedMiB: 0,
+          freeMiB: 32_480,
+          reservedMiB: 0,
+          utilizationPercent: 0,
+          temperatureC: 40,
+          slowdownTemperatureC: 87,
+          powerWatts: 40,
+          lastXid: 0,
+          eccUncorrectable: 0,
+          remappedRowsUncorrectable: 0,
+          rowRemapFailed: false,
+          lost: false,
+        })),
+        sourceError: null,
+      });
+      await nc.drain();
+    }
+    const leaseVram = (role: Role): Step => ({
+      method: 'POST',
+      path: '/v1/gpu/leases',
+      json: { vramMiB: 1_000, ttlSeconds: 60, ...aim(role) },
+    });
+    const registerNode = (): Step => ({
+      method: 'POST',
+      path: '/v1/gpu/nodes',
+      json: { name: unique('rbac-node'), labels: { pool: 'rbac' } },
+    });
+
     /** One real request (or a short sequence) per permission, as `role` would make it. */
     const SUCCESS: Record<string, (role: Role) => Step[]> = {
       'create a tenant': () => {
@@ -682,6 +805,20 @@ describe('every role on every route', () => {
           before: failWaitingJobs,
         },
       ],
+      'list GPU nodes': () => [{ method: 'GET', path: '/v1/gpu/nodes' }],
+      'register a GPU node': () => [registerNode()],
+      'read a GPU node': () => [registerNode(), { method: 'GET', path: '/v1/gpu/nodes/{created}' }],
+      'drain a GPU node': () => [
+        registerNode(),
+        { method: 'POST', path: '/v1/gpu/nodes/{created}/drain' },
+      ],
+      'read the GPU fleet status': () => [{ method: 'GET', path: '/v1/gpu/status' }],
+      'lease VRAM': (role) => [leaseVram(role)],
+      'release a VRAM lease': (role) => [
+        leaseVram(role),
+        { method: 'DELETE', path: `/v1/gpu/leases/{created}${onTenant(role)}` },
+      ],
+      'read the cluster status': () => [{ method: 'GET', path: '/v1/cluster/status' }],
       'delete its tenant': (role) => [
         {
           method: 'DELETE',

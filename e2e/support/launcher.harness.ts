@@ -7,7 +7,7 @@ import { freePort } from '@lattice/local-infra';
 const LAUNCHER = resolve(__dirname, '../../dist/tools/launcher/src/main.js');
 
 export type LauncherPorts = Record<
-  'postgres' | 'gateway' | 'tenants' | 'auth' | 'audit' | 'scheduler',
+  'postgres' | 'gateway' | 'tenants' | 'auth' | 'audit' | 'scheduler' | 'gpuNodes',
   number
 >;
 
@@ -31,7 +31,15 @@ export class LauncherRun {
     // as root, embedded PostgreSQL runs as another user, who must reach its data (mkdtemp is 0700)
     chmodSync(stateDir, 0o755);
     const ports = {} as LauncherPorts;
-    for (const name of ['postgres', 'gateway', 'tenants', 'auth', 'audit', 'scheduler'] as const)
+    for (const name of [
+      'postgres',
+      'gateway',
+      'tenants',
+      'auth',
+      'audit',
+      'scheduler',
+      'gpuNodes',
+    ] as const)
       ports[name] = await freePort();
     const inherited = { ...process.env };
     for (const name of ['DATABASE_URL', 'NATS_URL', 'REDIS_URL', 'LATTICE_LOG_FORMAT'])
@@ -46,6 +54,7 @@ export class LauncherRun {
         AUTH_HTTP_PORT: String(ports.auth),
         AUDIT_HTTP_PORT: String(ports.audit),
         SCHEDULER_HTTP_PORT: String(ports.scheduler),
+        GPU_NODES_HTTP_PORT: String(ports.gpuNodes),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

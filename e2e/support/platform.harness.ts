@@ -106,6 +106,7 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     authPort: await freePort(),
     auditPort: await freePort(),
     schedulerPort: await freePort(),
+    gpuNodesPort: await freePort(),
     simulatedGpuPorts: {
       exporters: [await freePort(), await freePort()],
       agents: [await freePort(), await freePort()],

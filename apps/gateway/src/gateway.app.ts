@@ -19,6 +19,8 @@ import { AuthController } from './auth/auth.controller';
 import { AuthenticationGuard, JwtGuard } from './auth/authentication.guard';
 import { JWKS_MIN_REFETCH_MS, JwksCache } from './auth/jwks.cache';
 import { JwtStrategy, TOKEN_EXPECTATIONS } from './auth/jwt.strategy';
+import { ClusterController } from './gpu/cluster.controller';
+import { GpuController } from './gpu/gpu.controller';
 import { IdentityController } from './identity/identity.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { QueuesController } from './jobs/queues.controller';
@@ -66,6 +68,8 @@ export async function createGatewayApp(
       TenantsController,
       QueuesController,
       JobsController,
+      GpuController,
+      ClusterController,
     ],
     providers: [
       TenantCache,

@@ -33,6 +33,8 @@ export const SYSTEM_ROLES: readonly RoleDefinition[] = [
       'manage:Queue:platform',
       'read:AuditEvent:platform',
       'manage:GpuNode:platform',
+      'read:GpuLease:platform',
+      'read:Cluster:platform',
       'manage:ScalingPolicy:platform',
     ],
   },
@@ -55,6 +57,7 @@ export const SYSTEM_ROLES: readonly RoleDefinition[] = [
       'manage:Role:tenant',
       'manage:Job:tenant',
       'manage:Document:tenant',
+      'manage:GpuLease:tenant',
       'read:AuditEvent:tenant',
       'read:Usage:tenant',
     ],
@@ -68,6 +71,7 @@ export const SYSTEM_ROLES: readonly RoleDefinition[] = [
       'manage:Job:own',
       'manage:ApiKey:own',
       'manage:Document:tenant',
+      'manage:GpuLease:tenant',
     ],
   },
   {
@@ -104,6 +108,7 @@ export const SYSTEM_ROLES: readonly RoleDefinition[] = [
       'read:Job:own',
       'create:Document:tenant',
       'read:Document:tenant',
+      'manage:GpuLease:tenant',
     ],
   },
 ];

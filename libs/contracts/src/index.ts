@@ -11,6 +11,7 @@ export * from './auth/auth.schema';
 export * from './auth/auth.subjects';
 export * from './gpu/gpu.schema';
 export * from './gpu/gpu-agent.schema';
+export * from './gpu/gpu-nodes.schema';
 export * from './gpu/gpu.subjects';
 export * from './audit/audit.schema';
 export * from './audit/audit.subjects';

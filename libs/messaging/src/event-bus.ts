@@ -64,12 +64,17 @@ export class EventBus {
     this.nc.publish(this.ns.subject(subject), json.encode(parsed.data), { headers });
   }
 
-  /** Hears every event of the contract until the subscription is unsubscribed. */
+  /**
+   * Hears every event of the contract until the subscription is unsubscribed. With `queue`,
+   * the subscribers of one queue group share the events: each goes to one of them.
+   */
   subscribe<C extends EventContract<z.ZodType>>(
     contract: C,
     handle: (event: EventOf<C>) => void | Promise<void>,
+    options: { queue?: string } = {},
   ): Subscription {
     return this.nc.subscribe(this.ns.subject(contract.filter), {
+      ...(options.queue ? { queue: options.queue } : {}),
       callback: (error, msg) => {
         if (error) {
           this.logger.warn({ err: error, subject: contract.filter }, 'event subscription failed');

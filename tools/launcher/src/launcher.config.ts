@@ -22,4 +22,5 @@ export const launcherConfigSpec = {
   AUTH_HTTP_PORT: variable(port(8082), 'Health and metrics port of the auth service.'),
   AUDIT_HTTP_PORT: variable(port(8083), 'Health and metrics port of the audit service.'),
   SCHEDULER_HTTP_PORT: variable(port(8084), 'Health and metrics port of the scheduler service.'),
+  GPU_NODES_HTTP_PORT: variable(port(8085), 'Health and metrics port of the GPU-node service.'),
 };

@@ -29,6 +29,7 @@ const COLORS: Record<string, string> = {
   gateway: '\x1b[35m',
   auth: '\x1b[34m',
   scheduler: '\x1b[94m',
+  'gpu-nodes': '\x1b[92m',
   launcher: '\x1b[33m',
 };
 const say = (service: string, line: string) =>
@@ -165,6 +166,7 @@ async function main(): Promise<void> {
       authPort: config.AUTH_HTTP_PORT,
       auditPort: config.AUDIT_HTTP_PORT,
       schedulerPort: config.SCHEDULER_HTTP_PORT,
+      gpuNodesPort: config.GPU_NODES_HTTP_PORT,
       auditCheckpointKey: process.env.AUDIT_CHECKPOINT_KEY ?? secrets.auditCheckpointKey,
       logLevel: config.LOG_LEVEL,
       logFormat: defaultLogFormat(process.env),

@@ -33,6 +33,8 @@ export interface PlatformOptions {
   auditPort?: number;
   /** Health and metrics port of the scheduler service. */
   schedulerPort?: number;
+  /** Health and metrics port of the GPU-node service. */
+  gpuNodesPort?: number;
   /** Ports of the simulated GPU nodes' exporters and agents; 9401-9402 and 8088-8089 when omitted. */
   simulatedGpuPorts?: SimulatedGpuPorts;
   /** Ed25519 private key (PEM) for audit checkpoints; a fresh one when omitted. */
@@ -61,7 +63,7 @@ export interface RunningPlatform {
 /**
  * Starts every service as its own process, all at once (loading Node modules is most of a
  * start), then waits for each to be ready in dependency order: the tenants, auth, audit and
- * scheduler services (which migrate their schemas first), then the gateway, whose readiness includes theirs.
+ * scheduler and GPU-node services (which migrate their schemas first), then the gateway, whose readiness includes theirs.
  */
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   const distDir = options.distDir ?? resolve(__dirname, '../../..');
@@ -76,6 +78,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   };
   const auditPort = options.auditPort ?? 8083;
   const schedulerPort = options.schedulerPort ?? 8084;
+  const gpuNodesPort = options.gpuNodesPort ?? 8085;
   // before the platform is up, a service given up on fails the start instead
   let up = false;
   const supervision = () => ({
@@ -163,6 +166,23 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       supervision(),
     ),
     ...simulatedGpus,
+    new ServiceProcess(
+      {
+        name: 'gpu-nodes',
+        entry: join('apps', 'gpu-nodes', 'src', 'main.js'),
+        args: ['--migrate'],
+        env: {
+          ...common,
+          DATABASE_URL: options.databaseUrl,
+          ...(options.appPassword ? { DATABASE_APP_PASSWORD: options.appPassword } : {}),
+          GPU_NODES_HTTP_PORT: String(gpuNodesPort),
+        },
+        readyUrl: `http://127.0.0.1:${gpuNodesPort}/readyz`,
+      },
+      distDir,
+      options.log,
+      supervision(),
+    ),
     new ServiceProcess(
       {
         name: 'gateway',

@@ -6,6 +6,8 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { HealthController, MetricsController } from '@lattice/service-runtime';
 import { AuditController } from '../audit/audit.controller';
 import { AuthController } from '../auth/auth.controller';
+import { ClusterController } from '../gpu/cluster.controller';
+import { GpuController } from '../gpu/gpu.controller';
 import { IdentityController } from '../identity/identity.controller';
 import { JobsController } from '../jobs/jobs.controller';
 import { QueuesController } from '../jobs/queues.controller';
@@ -28,6 +30,8 @@ export const GATEWAY_API_CONTROLLERS: Type[] = [
   TenantsController,
   QueuesController,
   JobsController,
+  GpuController,
+  ClusterController,
   AuditController,
   HealthController,
   MetricsController,
@@ -38,6 +42,8 @@ const TAGS: Record<string, string> = {
   identity: 'Users, roles, service accounts and API keys',
   tenants: 'Tenants, their plans, quotas and usage',
   jobs: 'Job queues, jobs and dead letters',
+  gpu: 'The GPU fleet, its health, and VRAM leases',
+  cluster: 'The platform at a glance',
   audit: 'The audit trail, GDPR requests and consents',
   health: 'Liveness, readiness and metrics',
 };

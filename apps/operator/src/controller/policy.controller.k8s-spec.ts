@@ -1,8 +1,33 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { AckPolicy, JSONCodec, type NatsConnection } from 'nats';
-import { CONTEXT_HEADER, SubjectNamespace, connectNats, ensureStream } from '@lattice/messaging';
-import { GpuMemoryQuery, GpuMemoryQuerySubject, stream } from '@lattice/contracts';
-import { eventually, testNamespace, testNatsUrl, testGatewaySigner } from '@lattice/testing';
+import {
+  EventBus,
+  RpcClient,
+  SubjectNamespace,
+  connectNats,
+  ensureStream,
+} from '@lattice/messaging';
+import { createLogger } from '@lattice/logging';
+import {
+  GpuAgentHeartbeat,
+  GpuMemoryQuerySubject,
+  GpuNodesRegister,
+  stream,
+  type GpuReading,
+} from '@lattice/contracts';
+import {
+  TEST_APP_PASSWORD,
+  TEST_INTERNAL_SECRET,
+  createTestDatabase,
+  eventually,
+  startBuiltService,
+  testNamespace,
+  testNatsUrl,
+  testGatewaySigner,
+  testPostgresUrl,
+  type BuiltService,
+} from '@lattice/testing';
 import { KubeTestBed, policySpec } from '../../test/operator.test-bed';
 import type { ScalingPolicySpec } from '../policy/scaling-policy.types';
 
@@ -10,14 +35,22 @@ jest.setTimeout(90_000);
 
 const json = JSONCodec();
 const WAIT = { timeoutMs: 30_000, intervalMs: 200 };
+const platformService = {
+  tenantId: null,
+  actor: { type: 'service' as const, id: 'operator-k8s-test', roles: [] },
+  requestId: randomUUID(),
+};
 
 describe('operator against a real API server and NATS', () => {
   let bed: KubeTestBed;
   let nc: NatsConnection;
+  let rpc: RpcClient;
+  let events: EventBus;
+  let gpuNodes: BuiltService | undefined;
+  let database: { url: string; drop(): Promise<void> } | undefined;
   const prefix = testNamespace();
   const ns = new SubjectNamespace(prefix);
   const jobs = stream('JOBS', ['jobs.>']);
-  let usedPercent = 60;
 
   beforeAll(async () => {
     bed = await new KubeTestBed().setUp();
@@ -28,31 +61,60 @@ describe('operator against a real API server and NATS', () => {
       durable_name: ns.durable('workers'),
       ack_policy: AckPolicy.Explicit,
     });
-    // stands in for the GPU-node service: speaks its NATS contract, checks the signed context
-    const signer = testGatewaySigner();
-    const sub = nc.subscribe(ns.subject(GpuMemoryQuerySubject.subject));
-    void (async () => {
-      for await (const msg of sub) {
-        const packet = json.decode(msg.data) as { id: string; data: unknown };
-        await signer.verify(msg.headers?.get(CONTEXT_HEADER));
-        const query = GpuMemoryQuery.parse(packet.data);
-        const gpus = ['a', 'b'].map((n) => ({
-          node: `${query.workload}-node`,
-          uuid: `GPU-${n}`,
-          model: 'Tesla V100-SXM2-32GB',
-          usedMiB: usedPercent * 320,
-          freeMiB: (100 - usedPercent) * 320,
-          sampledAt: new Date().toISOString(),
-        }));
-        msg.respond(json.encode({ id: packet.id, response: { gpus } }));
-      }
-    })();
+    // the real GPU-node service, from the build, fed by heartbeats as its agents send them
+    database = await createTestDatabase(testPostgresUrl());
+    gpuNodes = await startBuiltService('gpu-nodes', 'GPU_NODES_HTTP_PORT', {
+      NATS_URL: testNatsUrl(),
+      LATTICE_NAMESPACE: prefix,
+      LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+      DATABASE_URL: database.url,
+      DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
+      LOG_LEVEL: 'warn',
+    });
+    rpc = new RpcClient(nc, testGatewaySigner(), ns);
+    events = new EventBus(nc, ns, createLogger('gpu-agent-test', 'silent'));
   });
-
   afterAll(async () => {
     await bed.tearDown();
+    await gpuNodes?.stop();
     await nc.drain();
+    await database?.drop();
   });
+
+  /** Two V100 32 GB cards of a node serving the workload, at `usedPercent` of their memory. */
+  async function gpuNodeBeats(node: string, usedPercent: number): Promise<void> {
+    // 32480 MiB of which the driver reserves 480: 320 MiB to a percent of the rest
+    const card = (index: number): GpuReading => ({
+      uuid: `GPU-${node}-${index}`,
+      index,
+      model: 'Tesla V100-SXM2-32GB',
+      pciBusId: null,
+      totalMiB: 32_480,
+      reservedMiB: 480,
+      usedMiB: usedPercent * 320,
+      freeMiB: (100 - usedPercent) * 320,
+      utilizationPercent: usedPercent,
+      temperatureC: 60,
+      slowdownTemperatureC: 87,
+      powerWatts: 200,
+      lastXid: 0,
+      eccUncorrectable: 0,
+      remappedRowsUncorrectable: 0,
+      rowRemapFailed: false,
+      lost: false,
+    });
+    events.publish(GpuAgentHeartbeat, {
+      node,
+      kubeNode: node,
+      source: 'dcgm-exporter',
+      driverVersion: '535.183.01',
+      sampledAt: new Date().toISOString(),
+      intervalMs: 60_000,
+      gpus: [card(0), card(1)],
+      sourceError: null,
+    });
+    await nc.flush();
+  }
 
   async function publish(count: number, subject = 'jobs.run'): Promise<void> {
     const js = nc.jetstream();
@@ -179,7 +241,32 @@ describe('operator against a real API server and NATS', () => {
   it('scales an inference pool on the queue only while the GPU service reports VRAM above 80 %', async () => {
     await bed.createDeployment('inference', 2);
     await publish(60);
-    usedPercent = 60;
+    // the model server of the `inference` Deployment runs on this node
+    const node = `gpu-${randomUUID().slice(0, 8)}`;
+    await rpc.request(
+      GpuNodesRegister,
+      {
+        name: node,
+        serves: [
+          {
+            model: 'llama-3-8b-instruct',
+            endpoint: `http://${node}:8000/v1`,
+            workload: { namespace: bed.namespace, kind: 'Deployment', name: 'inference' },
+          },
+        ],
+      },
+      {
+        tenantId: null,
+        actor: { type: 'user', id: 'sre', roles: ['platform-operator'] },
+        requestId: randomUUID(),
+      },
+    );
+    await gpuNodeBeats(node, 60);
+    const memory = { namespace: bed.namespace, workload: 'inference', kind: 'Deployment' };
+    await eventually(async () => {
+      const { gpus } = await rpc.request(GpuMemoryQuerySubject, memory, platformService);
+      expect(gpus.map((g) => g.usedMiB)).toEqual([19_200, 19_200]);
+    }, WAIT);
     await bed.createPolicy(
       'inference',
       policySpec('inference', {
@@ -204,7 +291,7 @@ describe('operator against a real API server and NATS', () => {
     expect(gated.status?.metricsSummary).toContain('jobs: 60/10 (gated)');
     expect(await bed.replicas('inference')).toBe(2);
 
-    usedPercent = 95;
+    await gpuNodeBeats(node, 95);
     await eventually(async () => expect(await bed.replicas('inference')).toBe(6), WAIT);
     // the scale is patched before the status is written
     await eventually(async () => {

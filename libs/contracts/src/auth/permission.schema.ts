@@ -15,13 +15,15 @@ export const RESOURCES = [
   'Queue',
   'Document',
   'GpuNode',
+  'GpuLease',
+  'Cluster',
   'ScalingPolicy',
   'SigningKey',
 ] as const;
 export type Resource = (typeof RESOURCES)[number];
 
 /** Resources of the platform itself: no tenant role reaches them, whatever it says. */
-export const PLATFORM_RESOURCES: readonly Resource[] = ['SigningKey', 'GpuNode', 'ScalingPolicy'];
+export const PLATFORM_RESOURCES: readonly Resource[] = ['SigningKey', 'GpuNode', 'Cluster', 'ScalingPolicy'];
 
 /**
  * How far a permission reaches: `platform` every tenant, `tenant` the holder's own tenant,

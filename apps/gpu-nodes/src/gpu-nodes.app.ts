@@ -1,0 +1,73 @@
+import { Module, type INestApplication } from '@nestjs/common';
+import { UsageStream } from '@lattice/contracts';
+import type { ServiceDatabaseOptions } from '@lattice/database';
+import type { Logger } from '@lattice/logging';
+import { SubjectNamespace, connectNats, ensureAuditStream, ensureStream } from '@lattice/messaging';
+import {
+  RuntimeModule,
+  defineService,
+  listenService,
+  openServiceDatabase,
+  serviceDatabase,
+} from '@lattice/service-runtime';
+import { gpuMigrations } from '../migrations';
+import { gpuNodesConfigSpec, type GpuNodesConfig } from './gpu-nodes.config';
+import { GpuNodesModule, type GpuNodesModuleOptions } from './gpu-nodes.module';
+
+export function gpuNodesDatabase(config: GpuNodesConfig): ServiceDatabaseOptions {
+  return serviceDatabase(config, { schema: 'gpu', entities: [], migrations: gpuMigrations });
+}
+
+export interface GpuNodesAppOptions extends GpuNodesModuleOptions {
+  /** Run migrations before starting (the launcher and tests do; a chart runs them as a Job). */
+  migrate?: boolean;
+}
+
+/**
+ * The GPU-node service: the registry and health of the GPU fleet from its agents' heartbeats,
+ * VRAM leases, routing to healthy nodes, and the VRAM figures the operator scales on; plus an
+ * HTTP listener for health and metrics. Returned listening.
+ */
+export async function createGpuNodesApp(
+  config: GpuNodesConfig,
+  logger: Logger,
+  options: GpuNodesAppOptions = {},
+): Promise<INestApplication> {
+  const dataSource = await openServiceDatabase(gpuNodesDatabase(config), logger, options);
+
+  const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
+  const nats = await connectNats(config.NATS_URL, 'lattice-gpu-nodes');
+  await ensureAuditStream(nats, ns);
+  await ensureStream(nats, ns, UsageStream, { max_age: 30 * 24 * 3600 * 1_000_000_000 });
+
+  @Module({
+    imports: [
+      RuntimeModule.forRoot({
+        service: 'gpu-nodes',
+        nats,
+        logger,
+        namespace: config.LATTICE_NAMESPACE,
+        internalSecret: config.LATTICE_INTERNAL_SECRET,
+        auditRecorder: true,
+      }),
+      GpuNodesModule.forRoot(config, dataSource, options),
+    ],
+  })
+  class GpuNodesAppModule {}
+
+  return listenService(GpuNodesAppModule, {
+    service: 'gpu-nodes',
+    natsUrl: config.NATS_URL,
+    namespace: config.LATTICE_NAMESPACE,
+    logger,
+    port: config.GPU_NODES_HTTP_PORT,
+    host: config.LATTICE_BIND_HOST,
+  });
+}
+
+export const gpuNodesService = defineService({
+  name: 'gpu-nodes',
+  config: gpuNodesConfigSpec,
+  create: (config, logger, { migrate }) => createGpuNodesApp(config, logger, { migrate }),
+  started: (config) => ({ port: config.GPU_NODES_HTTP_PORT }),
+});
