@@ -16,11 +16,17 @@ import {
   GpuNodesGet,
   GpuNodesRegister,
   GpuRoute,
+  SERVICE_NAMES,
   type GpuReading,
 } from '@lattice/contracts';
 import { freePort } from '@lattice/local-infra';
 import { EventBus, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner, serviceContext, type RequestContext } from '@lattice/request-context';
+import {
+  ContextSigner,
+  newContextKeySet,
+  serviceContext,
+  type RequestContext,
+} from '@lattice/request-context';
 import { TEST_APP_PASSWORD, provideInfrastructure } from '@lattice/testing';
 import { ServiceProcess } from '../tools/launcher/src/service-process';
 import { say, sayMachine } from './support/report';
@@ -79,6 +85,12 @@ async function main(): Promise<number> {
   url.pathname = `/${dbName}`;
   const namespace = `bench${randomBytes(4).toString('hex')}`;
   const secret = randomBytes(24).toString('hex');
+  // the service signs with its own key; the bench calls as the gateway does
+  const keys = newContextKeySet(SERVICE_NAMES);
+  const identity = (name: string) => ({
+    LATTICE_CONTEXT_KEY: keys.privateKeys[name]!,
+    LATTICE_CONTEXT_PUBLIC_KEYS: keys.publicKeys,
+  });
   const port = await freePort();
   const service = new ServiceProcess(
     {
@@ -89,6 +101,7 @@ async function main(): Promise<number> {
         NATS_URL: infra.natsUrl,
         LATTICE_NAMESPACE: namespace,
         LATTICE_INTERNAL_SECRET: secret,
+        ...identity('gpu-nodes'),
         DATABASE_URL: url.toString(),
         DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
         GPU_NODES_HTTP_PORT: String(port),
@@ -102,7 +115,7 @@ async function main(): Promise<number> {
   );
   const nc = await connectNats(infra.natsUrl, 'gpu-failover-bench');
   const ns = new SubjectNamespace(namespace);
-  const rpc = new RpcClient(nc, new ContextSigner(secret), ns);
+  const rpc = new RpcClient(nc, ContextSigner.fromConfig('gateway', identity('gateway')), ns);
   const bus = new EventBus(nc, ns, pino({ level: 'silent' }));
   const nodes = Array.from({ length: NODES }, (_, i) => `bench-gpu-${i}`);
   const silent = new Set<string>();

@@ -2,19 +2,27 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { UsageStream } from '@lattice/contracts';
 import type { ServiceDatabaseOptions } from '@lattice/database';
 import type { Logger } from '@lattice/logging';
-import { SubjectNamespace, connectNats, ensureAuditStream, ensureStream } from '@lattice/messaging';
+import {
+  SubjectNamespace,
+  connectNats,
+  ensureAuditStream,
+  ensureStream,
+  natsCredentials,
+} from '@lattice/messaging';
+import { ContextSigner } from '@lattice/request-context';
 import {
   RuntimeModule,
   defineService,
   listenService,
   openServiceDatabase,
   serviceDatabase,
+  type ServiceDatabaseConfig,
 } from '@lattice/service-runtime';
 import { gpuMigrations } from '../migrations';
 import { gpuNodesConfigSpec, type GpuNodesConfig } from './gpu-nodes.config';
 import { GpuNodesModule, type GpuNodesModuleOptions } from './gpu-nodes.module';
 
-export function gpuNodesDatabase(config: GpuNodesConfig): ServiceDatabaseOptions {
+export function gpuNodesDatabase(config: ServiceDatabaseConfig): ServiceDatabaseOptions {
   return serviceDatabase(config, { schema: 'gpu', entities: [], migrations: gpuMigrations });
 }
 
@@ -36,7 +44,9 @@ export async function createGpuNodesApp(
   const dataSource = await openServiceDatabase(gpuNodesDatabase(config), logger, options);
 
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
-  const nats = await connectNats(config.NATS_URL, 'lattice-gpu-nodes');
+  const credentials = natsCredentials(config);
+  const signer = ContextSigner.fromConfig('gpu-nodes', config);
+  const nats = await connectNats(config.NATS_URL, 'lattice-gpu-nodes', credentials);
   await ensureAuditStream(nats, ns);
   await ensureStream(nats, ns, UsageStream, { max_age: 30 * 24 * 3600 * 1_000_000_000 });
 
@@ -47,7 +57,7 @@ export async function createGpuNodesApp(
         nats,
         logger,
         namespace: config.LATTICE_NAMESPACE,
-        internalSecret: config.LATTICE_INTERNAL_SECRET,
+        signer,
         auditRecorder: true,
       }),
       GpuNodesModule.forRoot(config, dataSource, options),
@@ -58,6 +68,7 @@ export async function createGpuNodesApp(
   return listenService(GpuNodesAppModule, {
     service: 'gpu-nodes',
     natsUrl: config.NATS_URL,
+    natsCredentials: credentials,
     namespace: config.LATTICE_NAMESPACE,
     logger,
     port: config.GPU_NODES_HTTP_PORT,
@@ -68,6 +79,7 @@ export async function createGpuNodesApp(
 export const gpuNodesService = defineService({
   name: 'gpu-nodes',
   config: gpuNodesConfigSpec,
+  database: gpuNodesDatabase,
   create: (config, logger, { migrate }) => createGpuNodesApp(config, logger, { migrate }),
   started: (config) => ({ port: config.GPU_NODES_HTTP_PORT }),
 });

@@ -19,13 +19,15 @@ import {
 } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
 import { EventBus, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
-import { ContextSigner, serviceContext, type RequestContext } from '@lattice/request-context';
+import { serviceContext, type RequestContext } from '@lattice/request-context';
 import type { Clock } from '@lattice/service-runtime';
 import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
   createTestDatabase,
   startBuiltService,
+  testContextEnv,
+  testGatewaySigner,
   testNamespace,
   testNatsUrl,
   testPostgresUrl,
@@ -153,6 +155,7 @@ export async function startGpuNodesTestBed(
   const config = loadConfig(gpuNodesConfigSpec, {
     ...common,
     GPU_NODES_HTTP_PORT: '0',
+    ...testContextEnv('gpu-nodes'),
     ...options.env,
   });
   const logger = createLogger('gpu-nodes-test', config.LOG_LEVEL);
@@ -167,7 +170,7 @@ export async function startGpuNodesTestBed(
   const replicas: INestApplication[] = [];
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
   const nats = await connectNats(config.NATS_URL, 'gpu-nodes-test-caller');
-  const rpc = new RpcClient(nats, new ContextSigner(config.LATTICE_INTERNAL_SECRET), ns);
+  const rpc = new RpcClient(nats, testGatewaySigner(), ns);
   const bus = new EventBus(nats, ns, logger);
   const leaseEvents: GpuLeaseChanged[] = [];
   const listening = bus.subscribe(GpuLeaseEvents, (event) => {

@@ -2,6 +2,7 @@ import { auditAccess } from './audit.access';
 import { authAccess } from './auth.access';
 import { gatewayAccess } from './gateway.access';
 import { gpuAgentAccess, gpuSimulatorAccess } from './gpu-agent.access';
+import { gpuNodesAccess } from './gpu-nodes.access';
 import { jobWorkerAccess } from './job-worker.access';
 import { operatorAccess } from './operator.access';
 import { schedulerAccess } from './scheduler.access';
@@ -20,6 +21,7 @@ export const SERVICE_ACCESS: readonly ServiceAccess[] = [
   auditAccess,
   schedulerAccess,
   operatorAccess,
+  gpuNodesAccess,
   gpuAgentAccess,
   gpuSimulatorAccess,
   jobWorkerAccess,
