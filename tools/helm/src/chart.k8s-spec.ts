@@ -5,6 +5,8 @@ import { basename, join } from 'node:path';
 import { natsServerBinary } from '@lattice/local-infra';
 import {
   CHART_DIR,
+  CONTEXT_KEYS_SECRET,
+  CONTEXT_KEYS_VALUES,
   REPO_ROOT,
   appNames,
   ciValuesFiles,
@@ -57,10 +59,19 @@ describe('the Helm chart', () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   describe('lint', () => {
-    it('passes helm lint --strict with its defaults', () => {
-      const result = helm(['lint', CHART_DIR, '--strict'], home);
+    it('passes helm lint --strict with its defaults and the context keys it requires', () => {
+      const result = helm(['lint', CHART_DIR, '--strict', ...CONTEXT_KEYS_VALUES], home);
       expect(result.stderr + result.stdout).toContain('0 chart(s) failed');
       expect(result.status).toBe(0);
+    });
+
+    it('refuses to render without the context keys, saying how to make their Secret', () => {
+      const result = helm(['template', 'lat', CHART_DIR, '--namespace', 'ai'], home);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain('set secrets.contextKeys.existingSecret');
+      expect(result.stderr).toContain(
+        'npm run generate:context-keys -- --secret lat-lattice-context-keys | kubectl apply -n ai -f -',
+      );
     });
 
     it.each(ciValuesFiles().map((f) => [basename(f), f]))(
@@ -158,6 +169,13 @@ describe('the Helm chart', () => {
           name: 'lattice-database',
           key: 'database-url',
         });
+        // a migration reads nothing but its database: no NATS, no context keys
+        expect(c.env?.map((e) => e.name)).toEqual([
+          'LOG_LEVEL',
+          'LATTICE_LOG_FORMAT',
+          'DATABASE_URL',
+          'DATABASE_APP_PASSWORD',
+        ]);
       }
       const hookSecret = named(docs, 'Secret', 'lattice-migrations')!;
       expect(hookSecret.metadata.annotations?.['helm.sh/hook-weight']).toBe('-10');
@@ -185,6 +203,17 @@ describe('the Helm chart', () => {
       for (const app of appNames()) {
         const c = container(app);
         expect(envOf(c, 'NATS_URL')?.value).toBe('nats://nats:4222');
+        // no NATS user where the external server has none configured
+        expect(envOf(c, 'LATTICE_NATS_USER')).toBeUndefined();
+        // its own request-context key only, and every service's public keys
+        expect(secretKey(c, 'LATTICE_CONTEXT_KEY')).toEqual({
+          name: CONTEXT_KEYS_SECRET,
+          key: `context-key-${app}`,
+        });
+        expect(secretKey(c, 'LATTICE_CONTEXT_PUBLIC_KEYS')).toEqual({
+          name: CONTEXT_KEYS_SECRET,
+          key: 'context-public-keys',
+        });
         expect(secretKey(c, 'LATTICE_INTERNAL_SECRET')).toEqual({
           name: 'lattice-secrets',
           key: 'internal-secret',
@@ -326,8 +355,16 @@ describe('the Helm chart', () => {
             (d) =>
               ['Deployment', 'DaemonSet'].includes(d.kind) && d.metadata.name === `lattice-${app}`,
           ) as Workload;
-          const url = envOf(workload.spec.template.spec.containers[0]!, 'NATS_URL');
-          expect([app, url?.valueFrom?.secretKeyRef?.key]).toEqual([app, `nats-url-${app}`]);
+          const c = workload.spec.template.spec.containers[0]!;
+          expect([app, envOf(c, 'NATS_URL')?.value]).toEqual([app, 'nats://lattice-nats:4222']);
+          expect([app, envOf(c, 'LATTICE_NATS_USER')?.value]).toEqual([app, app]);
+          expect(envOf(c, 'LATTICE_NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+            name: 'lattice-secrets',
+            key: `nats-password-${app}`,
+          });
+          expect(Buffer.from(secret.data[`nats-password-${app}`]!, 'base64').toString()).toMatch(
+            /^[A-Za-z0-9]{32}$/,
+          );
         }
       }
     });
@@ -423,12 +460,76 @@ describe('the Helm chart', () => {
   });
 
   describe('the bundled NATS with per-service permissions', () => {
-    it('renders a user per service from files/nats-permissions.json, passwords from the Secret', () => {
+    /** `nats-server -t` of a rendered nats.conf, each user's password in the environment. */
+    function checkNatsConfig(conf: string, users: string[], dir: string) {
+      const confFile = join(dir, 'nats.conf');
+      writeFileSync(confFile, conf.replace('/data', join(dir, 'jetstream')));
+      const passwords = users.map((u) => [
+        `NATS_PASSWORD_${u.toUpperCase().replaceAll('-', '_')}`,
+        'a'.repeat(32),
+      ]);
+      return spawnSync(natsServerBinary(), ['--config', confFile, '-t'], {
+        encoding: 'utf8',
+        env: { ...process.env, ...Object.fromEntries(passwords) },
+      });
+    }
+
+    it("renders the real files/nats-permissions.json, which nats-server accepts, as the apps' users", () => {
+      const file = JSON.parse(
+        readFileSync(join(CHART_DIR, 'files/nats-permissions.json'), 'utf8'),
+      ) as { users: { service: string; allow_responses?: unknown }[] };
+      const docs = renderChart(['-f', join(CHART_DIR, 'ci/bundled-values.yaml')], home);
+      const conf = withData(docs, 'ConfigMap', 'lattice-nats').data['nats.conf']!;
+      const rendered = [...conf.matchAll(/\{user: "([a-z-]+)"/g)].map((m) => m[1]!);
+      // the users of the services the chart runs; the development platform's GPU simulator is not one
+      expect(rendered.sort()).toEqual(
+        file.users
+          .map((u) => u.service)
+          .filter((s) => s !== 'gpu-simulator')
+          .sort(),
+      );
+      expect(rendered).toEqual(expect.arrayContaining(appNames()));
+      const responders = file.users.filter((u) => u.allow_responses).map((u) => u.service);
+      expect(responders.length).toBeGreaterThan(0);
+      for (const user of responders) {
+        expect(conf).toMatch(new RegExp(`\\{user: "${user}", [^\\n]*"allow_responses":true`));
+      }
+      const dir = mkdtempSync(join(tmpdir(), 'lattice-nats-'));
+      try {
+        const check = checkNatsConfig(conf, rendered, dir);
+        expect(check.stderr + check.stdout).toContain('is valid');
+        expect(check.status).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const nats = named(docs, 'StatefulSet', 'lattice-nats')!.spec.template.spec.containers[0]!;
+      expect(nats.env?.map((e) => e.name).sort()).toEqual(
+        rendered.map((u) => `NATS_PASSWORD_${u.toUpperCase().replaceAll('-', '_')}`).sort(),
+      );
+      expect(envOf(nats, 'NATS_PASSWORD_GPU_AGENT')?.valueFrom?.secretKeyRef).toEqual({
+        name: 'lattice-secrets',
+        key: 'nats-password-gpu-agent',
+      });
+    });
+
+    it('renders each user as the file gives it: service, publish, subscribe, allow_responses', () => {
       const chart = join(mkdtempSync(join(tmpdir(), 'lattice-chart-')), 'lattice');
       cpSync(CHART_DIR, chart, { recursive: true });
+      const gateway = {
+        publish: { allow: ['tenants.v1.>', '$JS.API.INFO'] },
+        subscribe: { allow: ['_INBOX.>'] },
+      };
+      const tenants = {
+        publish: { allow: ['audit.v1.events.>'] },
+        subscribe: { allow: ['tenants.v1.>'] },
+        allow_responses: true,
+      };
       const permissions = {
-        gateway: { publish: { allow: ['tenants.v1.>'] }, subscribe: { allow: ['_INBOX.>'] } },
-        tenants: { publish: { allow: ['_INBOX.>'] }, subscribe: { allow: ['tenants.v1.>'] } },
+        users: [
+          { service: 'gateway', ...gateway },
+          { service: 'tenants', ...tenants },
+          { service: 'gpu-simulator', publish: { allow: ['>'] }, subscribe: { allow: ['>'] } },
+        ],
       };
       writeFileSync(join(chart, 'files/nats-permissions.json'), JSON.stringify(permissions));
       try {
@@ -436,41 +537,49 @@ describe('the Helm chart', () => {
           chart,
         });
         const conf = withData(docs, 'ConfigMap', 'lattice-nats').data['nats.conf']!;
-        expect(conf).toContain('authorization {');
         expect(conf).toContain(
-          `{user: "gateway", password: $NATS_PASSWORD_GATEWAY, permissions: ${JSON.stringify(permissions.gateway)}}`,
+          `{user: "gateway", password: $NATS_PASSWORD_GATEWAY, permissions: ${JSON.stringify(gateway)}}`,
         );
-        // the real nats-server takes the configuration, passwords from the environment
-        const confFile = join(chart, 'nats.conf');
-        writeFileSync(confFile, conf.replace('/data', join(chart, 'jetstream')));
-        const check = spawnSync(natsServerBinary(), ['--config', confFile, '-t'], {
-          encoding: 'utf8',
-          env: {
-            ...process.env,
-            NATS_PASSWORD_GATEWAY: 'a'.repeat(32),
-            NATS_PASSWORD_TENANTS: 'b'.repeat(32),
-          },
-        });
+        const { allow_responses, ...rest } = tenants;
+        expect(conf).toContain(
+          `{user: "tenants", password: $NATS_PASSWORD_TENANTS, permissions: ${JSON.stringify({ allow_responses, ...rest })}}`,
+        );
+        expect(conf).not.toContain('gpu-simulator');
+        const check = checkNatsConfig(conf, ['gateway', 'tenants'], chart);
         expect(check.stderr + check.stdout).toContain('is valid');
         expect(check.status).toBe(0);
-        const nats = named(docs, 'StatefulSet', 'lattice-nats')!.spec.template.spec.containers[0]!;
-        expect(envOf(nats, 'NATS_PASSWORD_TENANTS')?.valueFrom?.secretKeyRef).toEqual({
-          name: 'lattice-secrets',
-          key: 'nats-password-tenants',
-        });
+        // the services the file has no user for connect without one (and the server refuses them)
+        const audit = named(docs, 'Deployment', 'lattice-audit')!.spec.template.spec;
+        expect(envOf(audit.containers[0]!, 'LATTICE_NATS_USER')).toBeUndefined();
         const secret = withData(docs, 'Secret', 'lattice-secrets');
-        const password = Buffer.from(secret.data['nats-password-gateway']!, 'base64').toString();
-        expect(Buffer.from(secret.data['nats-url-gateway']!, 'base64').toString()).toBe(
-          `nats://gateway:${password}@lattice-nats:4222`,
-        );
-        const gateway = named(docs, 'Deployment', 'lattice-gateway')!.spec.template.spec;
-        expect(envOf(gateway.containers[0]!, 'NATS_URL')?.valueFrom?.secretKeyRef).toEqual({
-          name: 'lattice-secrets',
-          key: 'nats-url-gateway',
-        });
+        expect(
+          Object.keys(secret.data)
+            .filter((k) => k.startsWith('nats-'))
+            .sort(),
+        ).toEqual(['nats-password-gateway', 'nats-password-tenants']);
       } finally {
         rmSync(chart, { recursive: true, force: true });
       }
+    });
+
+    it('external NATS: each service its user and its password from the Secret the values name', () => {
+      const docs = renderChart(
+        ['--set', 'nats.external.auth.existingSecret=lattice-nats-users'],
+        home,
+      );
+      for (const app of appNames()) {
+        const workload = docs.find(
+          (d) =>
+            ['Deployment', 'DaemonSet'].includes(d.kind) && d.metadata.name === `lattice-${app}`,
+        ) as Workload;
+        const c = workload.spec.template.spec.containers[0]!;
+        expect([app, envOf(c, 'LATTICE_NATS_USER')?.value]).toEqual([app, app]);
+        expect(envOf(c, 'LATTICE_NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+          name: 'lattice-nats-users',
+          key: `nats-password-${app}`,
+        });
+      }
+      expect(named(docs, 'StatefulSet', 'lattice-nats')).toBeUndefined();
     });
   });
 
