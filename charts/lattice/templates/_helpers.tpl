@@ -274,7 +274,7 @@ NATS_URL of a component, and its NATS user where the server has one per service:
 {{- $errors = append $errors "nats: set nats.external.url or nats.external.existingSecret (a NATS server with JetStream), or nats.bundled.enabled=true for an evaluation" -}}
 {{- end -}}
 {{- if not .Values.secrets.contextKeys.existingSecret -}}
-{{- $errors = append $errors (printf "secrets.contextKeys: set secrets.contextKeys.existingSecret to a Secret with each service's request-context key (context-key-<app>) and their public keys (context-public-keys); make one with\n  npm run generate:context-keys -- --secret %s-context-keys | kubectl apply -n %s -f -" (include "lattice.fullname" .) .Release.Namespace) -}}
+{{- $errors = append $errors (printf "secrets.contextKeys: set secrets.contextKeys.existingSecret to a Secret with each service's request-context key (context-key-<app>) and their public keys (context-public-keys); make one with\n  npm run --silent generate:context-keys -- --secret %s-context-keys | kubectl apply -n %s -f -" (include "lattice.fullname" .) .Release.Namespace) -}}
 {{- end -}}
 {{- if and .Values.ingress.enabled (not .Values.gateway.enabled) -}}
 {{- $errors = append $errors "ingress: ingress.enabled needs gateway.enabled" -}}

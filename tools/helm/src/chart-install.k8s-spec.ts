@@ -14,9 +14,14 @@ import {
   RbacAuthorizationV1Api,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import { SERVICE_NAMES } from '@lattice/contracts';
 import { testKube, testKubeConfig } from '@lattice/kube-test-env';
+import { contextKeySecretData, newContextKeySet } from '@lattice/request-context';
 import {
   CHART_DIR,
+  CONTEXT_KEYS_SECRET,
+  CONTEXT_KEYS_VALUES,
+  appNames,
   ciValuesFiles,
   helm,
   helmAsync,
@@ -101,6 +106,7 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
   const namespace = `chart-${Date.now().toString(36)}`;
   const kube = () => ['--kubeconfig', testKube().kubeconfigPath, '--namespace', namespace];
   const values = [
+    ...CONTEXT_KEYS_VALUES,
     '--set',
     'postgresql.external.existingSecret=',
     '--set',
@@ -113,6 +119,14 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
     kc = testKubeConfig();
     core = kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
+    // the installer's own Secret of request-context keys, as `generate:context-keys --secret` prints it
+    await core.createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name: CONTEXT_KEYS_SECRET },
+        stringData: contextKeySecretData(newContextKeySet(SERVICE_NAMES)),
+      },
+    });
   });
   afterAll(async () => {
     helm(['uninstall', RELEASE, ...kube()], home);
@@ -182,6 +196,21 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
     await expect(
       core.readNamespacedSecret({ name: `${PREFIX}-migrations`, namespace }),
     ).rejects.toMatchObject({ code: 404 });
+    // each service's own key is in the Secret it names, beside the shared public keys
+    const contextKeys = await core.readNamespacedSecret({ name: CONTEXT_KEYS_SECRET, namespace });
+    const apps = kc.makeApiClient(AppsV1Api);
+    for (const app of appNames()) {
+      const spec =
+        app === 'gpu-agent'
+          ? (await apps.readNamespacedDaemonSet({ name: `${PREFIX}-${app}`, namespace })).spec!
+          : (await apps.readNamespacedDeployment({ name: `${PREFIX}-${app}`, namespace })).spec!;
+      const env = spec.template.spec!.containers[0]!.env!;
+      for (const name of ['LATTICE_CONTEXT_KEY', 'LATTICE_CONTEXT_PUBLIC_KEYS']) {
+        const ref = env.find((e) => e.name === name)!.valueFrom!.secretKeyRef!;
+        expect(ref.name).toBe(CONTEXT_KEYS_SECRET);
+        expect([app, name, ref.key in contextKeys.data!]).toEqual([app, name, true]);
+      }
+    }
     installed = await secretData();
     expect(Object.keys(installed)).toEqual(
       expect.arrayContaining(['internal-secret', 'kek', 'audit-checkpoint-key', 'admin-password']),
@@ -211,6 +240,8 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
     expect({ status: result.status, stderr: result.stderr }).toMatchObject({ status: 0 });
     expect(jobs).toEqual([`${PREFIX}-migrations`]);
     expect(await secretData()).toEqual(installed);
+    const contextKeys = await core.readNamespacedSecret({ name: CONTEXT_KEYS_SECRET, namespace });
+    expect(Object.keys(contextKeys.data!)).toHaveLength(SERVICE_NAMES.length + 1);
     const gateway = await kc
       .makeApiClient(AppsV1Api)
       .readNamespacedDeployment({ name: `${PREFIX}-gateway`, namespace });
@@ -228,8 +259,11 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
     expect((await core.listNamespacedService(selector)).items).toEqual([]);
     expect((await core.listNamespacedServiceAccount(selector)).items).toEqual([]);
     expect((await core.listNamespacedConfigMap(selector)).items).toEqual([]);
-    // helm's own release records are Secrets too; none of ours is left
-    expect((await core.listNamespacedSecret({ namespace })).items).toEqual([]);
+    // helm's own release records are Secrets too; none of ours is left, only the installer's
+    // context keys, which the release never owned
+    expect(
+      (await core.listNamespacedSecret({ namespace })).items.map((s) => s.metadata!.name),
+    ).toEqual([CONTEXT_KEYS_SECRET]);
     expect((await kc.makeApiClient(BatchV1Api).listNamespacedJob(selector)).items).toEqual([]);
     expect(
       (await kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget(selector)).items,
@@ -289,8 +323,29 @@ describe('helm install of the evaluation values (bundled PostgreSQL and NATS)', 
     );
     await apps.readNamespacedStatefulSet({ name: 'eval-lattice-nats', namespace });
 
-    expect(helm(['uninstall', 'eval', ...kube()], home).status).toBe(0);
+    // a NATS password per service, kept across an upgrade like every generated secret
     const core = kc.makeApiClient(CoreV1Api);
+    const secretData = async () =>
+      (await core.readNamespacedSecret({ name: 'eval-lattice-secrets', namespace })).data!;
+    const installed = await secretData();
+    for (const app of appNames()) expect(installed[`nats-password-${app}`]).toBeDefined();
+    const upgrade = await completeHookJobs(
+      kc,
+      namespace,
+      helmAsync(
+        ['upgrade', 'eval', CHART_DIR, ...kube(), '-f', bundled, '--set', 'logLevel=debug'],
+        home,
+      ),
+    );
+    expect({ status: upgrade.result.status, stderr: upgrade.result.stderr }).toMatchObject({
+      status: 0,
+    });
+    expect(await secretData()).toEqual(installed);
+    const nats = await apps.readNamespacedStatefulSet({ name: 'eval-lattice-nats', namespace });
+    const natsEnv = nats.spec!.template.spec!.containers[0]!.env!.map((e) => e.name);
+    expect(natsEnv).toContain('NATS_PASSWORD_GATEWAY');
+
+    expect(helm(['uninstall', 'eval', ...kube()], home).status).toBe(0);
     expect((await apps.listNamespacedStatefulSet({ namespace })).items).toEqual([]);
     expect((await core.listNamespacedSecret({ namespace })).items).toEqual([]);
     expect(

@@ -70,7 +70,7 @@ describe('the Helm chart', () => {
       expect(result.status).not.toBe(0);
       expect(result.stderr).toContain('set secrets.contextKeys.existingSecret');
       expect(result.stderr).toContain(
-        'npm run generate:context-keys -- --secret lat-lattice-context-keys | kubectl apply -n ai -f -',
+        'npm run --silent generate:context-keys -- --secret lat-lattice-context-keys | kubectl apply -n ai -f -',
       );
     });
 

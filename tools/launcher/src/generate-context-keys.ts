@@ -8,8 +8,9 @@ import { contextKeySecretData, newContextKeySet } from '@lattice/request-context
  * `publicKeys`: the JWKS every service is given as LATTICE_CONTEXT_PUBLIC_KEYS), for an
  * installation whose keys come from an existing Secret. Nothing is written anywhere.
  *
- * `-- --secret NAME [--namespace NS]`: the same keys as a Kubernetes Secret manifest, the one
- * the Helm chart's `secrets.contextKeys.existingSecret` names (`| kubectl apply -f -`).
+ * `npm run --silent generate:context-keys -- --secret NAME [--namespace NS]`: the same keys as
+ * a Kubernetes Secret manifest, the one the Helm chart's `secrets.contextKeys.existingSecret`
+ * names (`| kubectl apply -f -`).
  */
 const { values } = parseArgs({
   options: { secret: { type: 'string' }, namespace: { type: 'string' } },
