@@ -115,6 +115,20 @@ seccompProfile:
 {{- .Values.secrets.existingSecret | default (printf "%s-secrets" (include "lattice.fullname" .)) -}}
 {{- end -}}
 
+{{/* The Secret of request-context keys: the values' own, else the one the hook Job keeps. */}}
+{{- define "lattice.contextKeysSecretName" -}}
+{{- .Values.secrets.contextKeys.existingSecret | default (printf "%s-context-keys" (include "lattice.fullname" .)) -}}
+{{- end -}}
+
+{{/* Every service the chart can run (enabled or not), by app name: each has a context key. */}}
+{{- define "lattice.allApps" -}}
+{{- $apps := list -}}
+{{- range $key, $c := fromYaml (include "lattice.components" .) -}}
+{{- $apps = append $apps $c.app -}}
+{{- end -}}
+{{- toJson (sortAlpha $apps) -}}
+{{- end -}}
+
 {{- define "lattice.postgresqlName" -}}
 {{- printf "%s-postgresql" (include "lattice.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
@@ -255,12 +269,12 @@ NATS_URL of a component, and its NATS user where the server has one per service:
 - name: LATTICE_CONTEXT_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ .root.Values.secrets.contextKeys.existingSecret }}
+      name: {{ include "lattice.contextKeysSecretName" .root }}
       key: context-key-{{ .app }}
 - name: LATTICE_CONTEXT_PUBLIC_KEYS
   valueFrom:
     secretKeyRef:
-      name: {{ .root.Values.secrets.contextKeys.existingSecret }}
+      name: {{ include "lattice.contextKeysSecretName" .root }}
       key: context-public-keys
 {{- end -}}
 
@@ -272,9 +286,6 @@ NATS_URL of a component, and its NATS user where the server has one per service:
 {{- end -}}
 {{- if and (not .Values.nats.bundled.enabled) (not .Values.nats.external.url) (not .Values.nats.external.existingSecret) -}}
 {{- $errors = append $errors "nats: set nats.external.url or nats.external.existingSecret (a NATS server with JetStream), or nats.bundled.enabled=true for an evaluation" -}}
-{{- end -}}
-{{- if not .Values.secrets.contextKeys.existingSecret -}}
-{{- $errors = append $errors (printf "secrets.contextKeys: set secrets.contextKeys.existingSecret to a Secret with each service's request-context key (context-key-<app>) and their public keys (context-public-keys); make one with\n  npm run --silent generate:context-keys -- --secret %s-context-keys | kubectl apply -n %s -f -" (include "lattice.fullname" .) .Release.Namespace) -}}
 {{- end -}}
 {{- if and .Values.ingress.enabled (not .Values.gateway.enabled) -}}
 {{- $errors = append $errors "ingress: ingress.enabled needs gateway.enabled" -}}

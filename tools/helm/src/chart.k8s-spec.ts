@@ -5,8 +5,6 @@ import { basename, join } from 'node:path';
 import { natsServerBinary } from '@lattice/local-infra';
 import {
   CHART_DIR,
-  CONTEXT_KEYS_SECRET,
-  CONTEXT_KEYS_VALUES,
   REPO_ROOT,
   appNames,
   ciValuesFiles,
@@ -48,6 +46,8 @@ const withData = (docs: Manifest[], kind: 'Secret' | 'ConfigMap', name: string) 
     data: Record<string, string>;
   };
 const envOf = (c: Container, name: string) => c.env?.find((e) => e.name === name);
+/** The Secret of request-context keys the chart's hook Job keeps, for release "lattice". */
+const CONTEXT_KEYS_SECRET = 'lattice-context-keys';
 
 describe('the Helm chart', () => {
   let home: string;
@@ -59,19 +59,10 @@ describe('the Helm chart', () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   describe('lint', () => {
-    it('passes helm lint --strict with its defaults and the context keys it requires', () => {
-      const result = helm(['lint', CHART_DIR, '--strict', ...CONTEXT_KEYS_VALUES], home);
+    it('passes helm lint --strict with its defaults', () => {
+      const result = helm(['lint', CHART_DIR, '--strict'], home);
       expect(result.stderr + result.stdout).toContain('0 chart(s) failed');
       expect(result.status).toBe(0);
-    });
-
-    it('refuses to render without the context keys, saying how to make their Secret', () => {
-      const result = helm(['template', 'lat', CHART_DIR, '--namespace', 'ai'], home);
-      expect(result.status).not.toBe(0);
-      expect(result.stderr).toContain('set secrets.contextKeys.existingSecret');
-      expect(result.stderr).toContain(
-        'npm run --silent generate:context-keys -- --secret lat-lattice-context-keys | kubectl apply -n ai -f -',
-      );
     });
 
     it.each(ciValuesFiles().map((f) => [basename(f), f]))(
@@ -179,6 +170,63 @@ describe('the Helm chart', () => {
       }
       const hookSecret = named(docs, 'Secret', 'lattice-migrations')!;
       expect(hookSecret.metadata.annotations?.['helm.sh/hook-weight']).toBe('-10');
+    });
+
+    it('keeps the request-context keys with a hook Job allowed that one Secret alone', () => {
+      const hooks = docs.filter(
+        (d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'context-keys',
+      );
+      expect(hooks.map((d) => [d.kind, d.metadata.annotations?.['helm.sh/hook-weight']])).toEqual(
+        expect.arrayContaining([
+          ['ServiceAccount', '-30'],
+          ['Role', '-30'],
+          ['RoleBinding', '-30'],
+          ['Job', '-20'],
+        ]),
+      );
+      for (const d of hooks.filter((h) => h.kind !== 'NetworkPolicy')) {
+        expect(d.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+      }
+      const role = hooks.find((d) => d.kind === 'Role') as Manifest & { rules: unknown[] };
+      expect(role.rules).toEqual([
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          resourceNames: [CONTEXT_KEYS_SECRET],
+          verbs: ['get', 'patch'],
+        },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      ]);
+      const job = named(docs, 'Job', 'lattice-context-keys')!.spec.template.spec as PodSpec & {
+        serviceAccountName: string;
+      };
+      expect(job.serviceAccountName).toBe('lattice-context-keys');
+      const c = job.containers[0]!;
+      expect(c.image).toBe('lattice/gateway:0.1.0');
+      expect(c.args).toEqual(['--ensure-context-keys']);
+      expect(envOf(c, 'LATTICE_CONTEXT_KEYS_SECRET')?.value).toBe(CONTEXT_KEYS_SECRET);
+      // a key for every service the chart can run, so switching one on later needs no new key
+      expect(envOf(c, 'LATTICE_CONTEXT_KEY_SERVICES')?.value?.split(',')).toEqual(
+        expect.arrayContaining([...appNames(), 'gpu-nodes']),
+      );
+      // the Secret is the Job's, not the release's
+      expect(named(docs, 'Secret', CONTEXT_KEYS_SECRET)).toBeUndefined();
+      // with the network policies on, the Job reaches the Kubernetes API
+      const policy = named(docs, 'NetworkPolicy', 'lattice-context-keys') as unknown as Manifest & {
+        spec: { egress: { ports: { port: number }[] }[] };
+      };
+      expect(policy.spec.egress[0]!.ports.map((p) => p.port)).toEqual([443, 6443]);
+    });
+
+    it('uses an existing Secret of context keys instead, with no hook Job', () => {
+      const own = renderChart(['--set', 'secrets.contextKeys.existingSecret=my-keys'], home);
+      expect(
+        own.filter((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'context-keys'),
+      ).toEqual([]);
+      const gateway = named(own, 'Deployment', 'lattice-gateway')!.spec.template.spec;
+      expect(envOf(gateway.containers[0]!, 'LATTICE_CONTEXT_KEY')?.valueFrom?.secretKeyRef).toEqual(
+        { name: 'my-keys', key: 'context-key-gateway' },
+      );
     });
 
     it('generates the secrets the services need, and the migration hook sees the same', () => {
@@ -374,6 +422,8 @@ describe('the Helm chart', () => {
         ['-f', join(CHART_DIR, 'ci/ha-values.yaml'), '--api-versions', 'monitoring.coreos.com/v1'],
         home,
       );
+      // the context keys come from the Secret the values name: no hook Job
+      expect(named(docs, 'Job', 'lattice-context-keys')).toBeUndefined();
       const policy = (name: string) =>
         named(docs, 'ScalingPolicy', name) as unknown as { spec: Record<string, unknown> };
       expect(policy('lattice-inference').spec).toMatchObject({

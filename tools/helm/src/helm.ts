@@ -76,26 +76,13 @@ export function helmAsync(args: string[], home: string): Promise<HelmResult> {
   });
 }
 
-/** The Secret of the services' request-context keys the tests name (the one value the chart requires). */
-export const CONTEXT_KEYS_SECRET = 'lattice-context-keys';
-export const CONTEXT_KEYS_VALUES = [
-  '--set',
-  `secrets.contextKeys.existingSecret=${CONTEXT_KEYS_SECRET}`,
-];
-
-/**
- * `helm template` of the chart, parsed (with the context keys' Secret named, which args may
- * override); throws with helm's message when it fails.
- */
+/** `helm template` of the chart, parsed; throws with helm's message when it fails. */
 export function renderChart(
   args: string[],
   home: string,
   { chart = CHART_DIR, release = 'lattice' }: { chart?: string; release?: string } = {},
 ): Manifest[] {
-  const result = helm(
-    ['template', release, chart, '--namespace', 'lattice', ...CONTEXT_KEYS_VALUES, ...args],
-    home,
-  );
+  const result = helm(['template', release, chart, '--namespace', 'lattice', ...args], home);
   if (result.status !== 0) throw new Error(`helm template failed:\n${result.stderr}`);
   return parseManifests(result.stdout);
 }
