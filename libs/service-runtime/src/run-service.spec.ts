@@ -132,6 +132,9 @@ describe(runService.name, () => {
       );
       await runService(definition, host);
       expect(host.exits).toEqual([1]);
+      expect(host.errors).toEqual([
+        'demo: --ensure-context-keys runs in a Kubernetes pod (no KUBERNETES_SERVICE_HOST)',
+      ]);
       expect(calls).toEqual([]);
       expect(host.stoppable).toEqual([]);
     });

@@ -175,6 +175,12 @@ async function ensureContextKeys<S extends ServiceConfigSpec>(
     host.printError(`${name}: ${error.message}`);
     return host.exit(EXIT_CONFIG);
   }
+  if (!host.env.KUBERNETES_SERVICE_HOST) {
+    host.printError(
+      `${name}: --ensure-context-keys runs in a Kubernetes pod (no KUBERNETES_SERVICE_HOST)`,
+    );
+    return host.exit(1);
+  }
   const logger = createLogger(name, config.LOG_LEVEL);
   try {
     // loaded here only: no service needs the Kubernetes client to run
