@@ -34,7 +34,8 @@ The environment of a component, as its config module reads it:
 - name: LATTICE_NAMESPACE
   value: {{ . | quote }}
 {{- end }}
-{{ include "lattice.natsUrlEnv" (dict "root" $root "app" $c.app) }}
+{{ include "lattice.natsEnv" (dict "root" $root "app" $c.app) }}
+{{ include "lattice.contextKeyEnv" (dict "root" $root "app" $c.app) }}
 {{ include "lattice.secretEnv" (dict "root" $root "name" "LATTICE_INTERNAL_SECRET" "key" "internal-secret") }}
 {{- if $c.schema }}
 {{ include "lattice.databaseEnv" (dict "root" $root "app" $c.app) }}

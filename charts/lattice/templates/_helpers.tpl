@@ -115,6 +115,20 @@ seccompProfile:
 {{- .Values.secrets.existingSecret | default (printf "%s-secrets" (include "lattice.fullname" .)) -}}
 {{- end -}}
 
+{{/* The Secret of request-context keys: the values' own, else the one the hook Job keeps. */}}
+{{- define "lattice.contextKeysSecretName" -}}
+{{- .Values.secrets.contextKeys.existingSecret | default (printf "%s-context-keys" (include "lattice.fullname" .)) -}}
+{{- end -}}
+
+{{/* Every service the chart can run (enabled or not), by app name: each has a context key. */}}
+{{- define "lattice.allApps" -}}
+{{- $apps := list -}}
+{{- range $key, $c := fromYaml (include "lattice.components" .) -}}
+{{- $apps = append $apps $c.app -}}
+{{- end -}}
+{{- toJson (sortAlpha $apps) -}}
+{{- end -}}
+
 {{- define "lattice.postgresqlName" -}}
 {{- printf "%s-postgresql" (include "lattice.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
@@ -123,15 +137,38 @@ seccompProfile:
 {{- printf "%s-nats" (include "lattice.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* The per-service NATS users of the bundled server, from files/nats-permissions.json (none without it). */}}
+{{/*
+The NATS users of the bundled server, by user name (the service's name): the chart's
+files/nats-permissions.json ({users: [{service, publish, subscribe, allow_responses?}]}), kept to
+the apps the release runs (users of services the chart does not run, such as the GPU simulator of
+a development platform, are left out). None without the file or with authorization off.
+*/}}
 {{- define "lattice.natsUsers" -}}
 {{- $raw := .Files.Get "files/nats-permissions.json" -}}
 {{- $users := dict -}}
 {{- if and $raw .Values.nats.bundled.enabled .Values.nats.bundled.authorization -}}
-{{- $parsed := fromJson $raw -}}
-{{- $users = $parsed.users | default $parsed -}}
+{{- $apps := list -}}
+{{- range $key, $c := fromYaml (include "lattice.enabledComponents" .) -}}
+{{- $apps = append $apps $c.app -}}
+{{- end -}}
+{{- range $user := (fromJson $raw).users -}}
+{{- if has $user.service $apps -}}
+{{- $_ := set $users $user.service (omit $user "service") -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- toJson $users -}}
+{{- end -}}
+
+{{/* The Secret with a NATS password per service, or nothing where services connect without a user. */}}
+{{- define "lattice.natsPasswordSecret" -}}
+{{- if .Values.nats.bundled.enabled -}}
+{{- if ne (include "lattice.natsUsers" .) "{}" -}}
+{{- include "lattice.secretName" . -}}
+{{- end -}}
+{{- else -}}
+{{- .Values.nats.external.auth.existingSecret -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -197,20 +234,15 @@ key: database-url
 {{- end -}}
 {{- end -}}
 
-{{/* NATS_URL of a component: (dict "root" $ "app" "gateway"), as an env entry. */}}
-{{- define "lattice.natsUrlEnv" -}}
+{{/*
+NATS_URL of a component, and its NATS user where the server has one per service:
+(dict "root" $ "app" "gateway"), as env entries.
+*/}}
+{{- define "lattice.natsEnv" -}}
 {{- $root := .root -}}
 - name: NATS_URL
 {{- if $root.Values.nats.bundled.enabled }}
-{{- $users := fromJson (include "lattice.natsUsers" $root) }}
-{{- if hasKey $users .app }}
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "lattice.secretName" $root }}
-      key: nats-url-{{ .app }}
-{{- else }}
   value: {{ printf "nats://%s:4222" (include "lattice.natsName" $root) | quote }}
-{{- end }}
 {{- else if $root.Values.nats.external.existingSecret }}
   valueFrom:
     secretKeyRef:
@@ -219,6 +251,31 @@ key: database-url
 {{- else }}
   value: {{ $root.Values.nats.external.url | quote }}
 {{- end }}
+{{- $secret := include "lattice.natsPasswordSecret" $root }}
+{{- $users := fromJson (include "lattice.natsUsers" $root) }}
+{{- if and $secret (or (not $root.Values.nats.bundled.enabled) (hasKey $users .app)) }}
+- name: LATTICE_NATS_USER
+  value: {{ .app | quote }}
+- name: LATTICE_NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: nats-password-{{ .app }}
+{{- end }}
+{{- end -}}
+
+{{/* A component's request-context keys: its own private key and every service's public keys. */}}
+{{- define "lattice.contextKeyEnv" -}}
+- name: LATTICE_CONTEXT_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "lattice.contextKeysSecretName" .root }}
+      key: context-key-{{ .app }}
+- name: LATTICE_CONTEXT_PUBLIC_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "lattice.contextKeysSecretName" .root }}
+      key: context-public-keys
 {{- end -}}
 
 {{/* Stops an install whose values cannot work, saying what to change. */}}

@@ -123,3 +123,22 @@ export function newContextKeySet(services: readonly string[]): ContextKeySet {
   const privateKeys = Object.fromEntries(services.map((s) => [s, newContextPrivateKey()]));
   return { privateKeys, publicKeys: contextPublicKeys(privateKeys) };
 }
+
+/** Key of a service's private key in the Secret an installation's chart reads. */
+export const contextKeySecretKey = (service: string): string => `context-key-${service}`;
+/** Key of the shared JWKS in that Secret. */
+export const CONTEXT_PUBLIC_KEYS_SECRET_KEY = 'context-public-keys';
+
+/**
+ * The keys as the data of the Kubernetes Secret the Helm chart's
+ * `secrets.contextKeys.existingSecret` names: each service's private key under
+ * `context-key-<service>`, the JWKS under `context-public-keys`.
+ */
+export function contextKeySecretData(set: ContextKeySet): Record<string, string> {
+  return {
+    ...Object.fromEntries(
+      Object.entries(set.privateKeys).map(([service, pem]) => [contextKeySecretKey(service), pem]),
+    ),
+    [CONTEXT_PUBLIC_KEYS_SECRET_KEY]: set.publicKeys,
+  };
+}

@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { ErrorCode, PLATFORM_ADMIN_ROLE } from '@lattice/contracts';
 import {
   ContextKeyError,
+  contextKeySecretData,
   newContextKeySet,
   parseContextPrivateKey,
   parseContextPublicKeys,
@@ -51,6 +52,25 @@ async function refusal(promise: Promise<unknown>): Promise<ContextRejectedError>
 describe(ContextSigner.name, () => {
   it("gives back a tenant member's context the gateway signed", async () => {
     expect(await tenants.verify(await gateway.sign(member))).toEqual(member);
+  });
+
+  it('works from the Secret the chart reads: each service its own key, the shared JWKS', async () => {
+    const data = contextKeySecretData(keys);
+    expect(Object.keys(data).sort()).toEqual([
+      'context-key-gateway',
+      'context-key-scheduler',
+      'context-key-tenants',
+      'context-public-keys',
+    ]);
+    const fromSecret = (service: string) =>
+      ContextSigner.fromConfig(service, {
+        LATTICE_CONTEXT_KEY: data[`context-key-${service}`],
+        LATTICE_CONTEXT_PUBLIC_KEYS: data['context-public-keys'],
+      });
+    const own = serviceContext('scheduler');
+    expect(await fromSecret('tenants').verify(await fromSecret('scheduler').sign(own))).toEqual(
+      own,
+    );
   });
 
   it("accepts a service's own platform-level context, signed with its own key", async () => {

@@ -9,3 +9,4 @@ export * from './service-app';
 export * from './create-service-app';
 export * from './service-database';
 export * from './periodic';
+export * from './context-key-secret';

@@ -103,6 +103,43 @@ describe(runService.name, () => {
     expect(host.stoppable).toEqual([]);
   });
 
+  describe('--ensure-context-keys', () => {
+    const ensure = ['node', 'main.js', '--ensure-context-keys'];
+
+    it('reads only what names the Secret, and names a missing variable', async () => {
+      const { definition, calls } = demo();
+      const host = new RecordingHost(
+        { LOG_LEVEL: 'silent', POD_NAMESPACE: 'lattice', LATTICE_CONTEXT_KEYS_SECRET: 'keys' },
+        ensure,
+      );
+      await runService(definition, host);
+      expect(host.exits).toEqual([EXIT_CONFIG]);
+      expect(host.errors[0]).toContain('LATTICE_CONTEXT_KEY_SERVICES');
+      expect(host.errors[0]).not.toContain('DEMO_SECRET');
+      expect(calls).toEqual([]);
+    });
+
+    it('exits 1, starting nothing, outside a cluster', async () => {
+      const { definition, calls } = demo();
+      const host = new RecordingHost(
+        {
+          LOG_LEVEL: 'silent',
+          POD_NAMESPACE: 'lattice',
+          LATTICE_CONTEXT_KEYS_SECRET: 'keys',
+          LATTICE_CONTEXT_KEY_SERVICES: 'gateway,tenants',
+        },
+        ensure,
+      );
+      await runService(definition, host);
+      expect(host.exits).toEqual([1]);
+      expect(host.errors).toEqual([
+        'demo: --ensure-context-keys runs in a Kubernetes pod (no KUBERNETES_SERVICE_HOST)',
+      ]);
+      expect(calls).toEqual([]);
+      expect(host.stoppable).toEqual([]);
+    });
+  });
+
   describe('--migrate-only', () => {
     const migrateOnly = ['node', 'main.js', '--migrate-only'];
 

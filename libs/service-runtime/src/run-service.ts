@@ -3,12 +3,15 @@ import {
   commonConfig,
   databaseConfig,
   loadConfig,
+  variable,
   type ConfigOf,
   type ConfigSpec,
 } from '@lattice/config';
 import { migrateServiceDatabase, type ServiceDatabaseOptions } from '@lattice/database';
 import { createLogger, type Logger } from '@lattice/logging';
 import { stopTelemetry } from '@lattice/telemetry';
+import { z } from 'zod';
+import { ensureContextKeySecret } from './context-key-secret';
 import type { ServiceDatabaseConfig } from './service-database';
 import { exitOnSignals } from './shutdown';
 
@@ -72,6 +75,7 @@ export async function runService<S extends ServiceConfigSpec>(
 ): Promise<void> {
   const { name } = definition;
   if (host.argv.includes('--migrate-only')) return migrateOnly(definition, host);
+  if (host.argv.includes('--ensure-context-keys')) return ensureContextKeys(definition, host);
   let config: ConfigOf<S>;
   try {
     config = loadConfig(definition.config, host.env);
@@ -129,6 +133,69 @@ async function migrateOnly<S extends ServiceConfigSpec>(
     host.exit(0);
   } catch (error) {
     logger.fatal({ err: error }, `${name} schema migration failed`);
+    host.exit(1);
+  }
+}
+
+const contextKeysJobConfig = {
+  LOG_LEVEL: commonConfig.LOG_LEVEL,
+  POD_NAMESPACE: variable(z.string().min(1), 'Namespace of the Secret of context keys.'),
+  LATTICE_CONTEXT_KEYS_SECRET: variable(z.string().min(1), 'Name of the Secret of context keys.'),
+  LATTICE_CONTEXT_KEY_SERVICES: variable(
+    z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).min(1)),
+    'The services that each need a key in it, comma-separated.',
+  ),
+};
+
+/**
+ * `--ensure-context-keys`: the Secret of request-context keys made complete (a key for each of
+ * LATTICE_CONTEXT_KEY_SERVICES, the JWKS of all), keys already there kept, through the
+ * Kubernetes API with the pod's own service account; then exit 0 (1 when it could not be).
+ * The chart's pre-install and pre-upgrade hook runs it, Helm being unable to derive a public
+ * key from a private key it generates.
+ */
+async function ensureContextKeys<S extends ServiceConfigSpec>(
+  definition: ServiceDefinition<S>,
+  host: ServiceHost,
+): Promise<void> {
+  const { name } = definition;
+  let config: ConfigOf<typeof contextKeysJobConfig>;
+  try {
+    config = loadConfig(contextKeysJobConfig, host.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    host.printError(`${name}: ${error.message}`);
+    return host.exit(EXIT_CONFIG);
+  }
+  if (!host.env.KUBERNETES_SERVICE_HOST) {
+    host.printError(
+      `${name}: --ensure-context-keys runs in a Kubernetes pod (no KUBERNETES_SERVICE_HOST)`,
+    );
+    return host.exit(1);
+  }
+  const logger = createLogger(name, config.LOG_LEVEL);
+  try {
+    // loaded here only: no service needs the Kubernetes client to run
+    const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
+    const kc = new KubeConfig();
+    kc.loadFromCluster();
+    const outcome = await ensureContextKeySecret(kc.makeApiClient(CoreV1Api), {
+      namespace: config.POD_NAMESPACE,
+      name: config.LATTICE_CONTEXT_KEYS_SECRET,
+      services: config.LATTICE_CONTEXT_KEY_SERVICES,
+    });
+    logger.info({ secret: config.LATTICE_CONTEXT_KEYS_SECRET, ...outcome }, 'context keys ready');
+    host.exit(0);
+  } catch (error) {
+    logger.fatal({ err: error }, 'context keys could not be made');
     host.exit(1);
   }
 }

@@ -14,9 +14,12 @@ import {
   RbacAuthorizationV1Api,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import { KubeConfig as ServiceAccountKubeConfig } from '@kubernetes/client-node';
 import { testKube, testKubeConfig } from '@lattice/kube-test-env';
+import { ensureContextKeySecret } from '@lattice/service-runtime';
 import {
   CHART_DIR,
+  appNames,
   ciValuesFiles,
   helm,
   helmAsync,
@@ -94,6 +97,33 @@ async function completeHookJobs(
   return { result: await run, jobs: completed };
 }
 
+/**
+ * What the context-keys hook Job's container does (`--ensure-context-keys`), as the Job's own
+ * ServiceAccount: the Role the chart gives it must be enough.
+ */
+async function runContextKeysJob(kc: KubeConfig, namespace: string, job: string): Promise<void> {
+  const batch = kc.makeApiClient(BatchV1Api);
+  const spec = (await batch.readNamespacedJob({ name: job, namespace })).spec!.template.spec!;
+  const env = Object.fromEntries(spec.containers[0]!.env!.map((e) => [e.name, e.value]));
+  const token = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    name: spec.serviceAccountName!,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 600 } },
+  });
+  const asJob = new ServiceAccountKubeConfig();
+  asJob.loadFromOptions({
+    clusters: [{ name: 'test', server: testKube().server, caFile: testKube().caFile }],
+    users: [{ name: 'hook', token: token.status!.token }],
+    contexts: [{ name: 'test', cluster: 'test', user: 'hook' }],
+    currentContext: 'test',
+  });
+  await ensureContextKeySecret(asJob.makeApiClient(CoreV1Api), {
+    namespace,
+    name: env.LATTICE_CONTEXT_KEYS_SECRET!,
+    services: env.LATTICE_CONTEXT_KEY_SERVICES!.split(','),
+  });
+}
+
 describe('helm install, upgrade and uninstall against a real API server', () => {
   let home: string;
   let kc: KubeConfig;
@@ -125,6 +155,9 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
   }
 
   let installed: Record<string, string>;
+  let contextKeys: Record<string, string>;
+  const readContextKeys = async () =>
+    (await core.readNamespacedSecret({ name: `${PREFIX}-context-keys`, namespace })).data!;
 
   it('installs: the API server accepts every object, the CRD and the policies included', async () => {
     // pre-install: the schemas are migrated before any service exists
@@ -133,15 +166,17 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
       kc,
       namespace,
       helmAsync(['install', RELEASE, CHART_DIR, ...kube(), ...values], home),
-      async () => {
+      async (job) => {
         const list = await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace });
         deploymentsAtMigration.push(...list.items.map((d) => d.metadata!.name!));
+        if (job === `${PREFIX}-context-keys`) await runContextKeysJob(kc, namespace, job);
       },
     );
     expect(deploymentsAtMigration).toEqual([]);
     // (helm's stderr is shown should it fail; it warns of a group-readable kubeconfig)
     expect({ status: result.status, stderr: result.stderr }).toMatchObject({ status: 0 });
-    expect(jobs).toEqual([`${PREFIX}-migrations`]);
+    // the context keys first (the Job's own account may make their Secret), then the schemas
+    expect(jobs).toEqual([`${PREFIX}-context-keys`, `${PREFIX}-migrations`]);
     expect(result.stdout).toContain('kubectl port-forward');
 
     // every object the chart renders is there, as the API server stored it
@@ -182,6 +217,21 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
     await expect(
       core.readNamespacedSecret({ name: `${PREFIX}-migrations`, namespace }),
     ).rejects.toMatchObject({ code: 404 });
+    // each service's own key is in the Secret it names, beside the shared public keys
+    contextKeys = await readContextKeys();
+    const apps = kc.makeApiClient(AppsV1Api);
+    for (const app of appNames()) {
+      const spec =
+        app === 'gpu-agent'
+          ? (await apps.readNamespacedDaemonSet({ name: `${PREFIX}-${app}`, namespace })).spec!
+          : (await apps.readNamespacedDeployment({ name: `${PREFIX}-${app}`, namespace })).spec!;
+      const env = spec.template.spec!.containers[0]!.env!;
+      for (const name of ['LATTICE_CONTEXT_KEY', 'LATTICE_CONTEXT_PUBLIC_KEYS']) {
+        const ref = env.find((e) => e.name === name)!.valueFrom!.secretKeyRef!;
+        expect(ref.name).toBe(`${PREFIX}-context-keys`);
+        expect([app, name, ref.key in contextKeys]).toEqual([app, name, true]);
+      }
+    }
     installed = await secretData();
     expect(Object.keys(installed)).toEqual(
       expect.arrayContaining(['internal-secret', 'kek', 'audit-checkpoint-key', 'admin-password']),
@@ -206,11 +256,16 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
         ],
         home,
       ),
+      async (job) => {
+        if (job === `${PREFIX}-context-keys`) await runContextKeysJob(kc, namespace, job);
+      },
     );
     // (helm's stderr is shown should it fail; it warns of a group-readable kubeconfig)
     expect({ status: result.status, stderr: result.stderr }).toMatchObject({ status: 0 });
-    expect(jobs).toEqual([`${PREFIX}-migrations`]);
+    expect(jobs).toEqual([`${PREFIX}-context-keys`, `${PREFIX}-migrations`]);
     expect(await secretData()).toEqual(installed);
+    // the hook ran again and kept every key
+    expect(await readContextKeys()).toEqual(contextKeys);
     const gateway = await kc
       .makeApiClient(AppsV1Api)
       .readNamespacedDeployment({ name: `${PREFIX}-gateway`, namespace });
@@ -228,8 +283,11 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
     expect((await core.listNamespacedService(selector)).items).toEqual([]);
     expect((await core.listNamespacedServiceAccount(selector)).items).toEqual([]);
     expect((await core.listNamespacedConfigMap(selector)).items).toEqual([]);
-    // helm's own release records are Secrets too; none of ours is left
-    expect((await core.listNamespacedSecret({ namespace })).items).toEqual([]);
+    // helm's own release records are Secrets too; none of ours is left but the context keys,
+    // which the hook Job made and the release never owned (a reinstall keeps them)
+    expect(
+      (await core.listNamespacedSecret({ namespace })).items.map((s) => s.metadata!.name),
+    ).toEqual([`${PREFIX}-context-keys`]);
     expect((await kc.makeApiClient(BatchV1Api).listNamespacedJob(selector)).items).toEqual([]);
     expect(
       (await kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget(selector)).items,
@@ -272,13 +330,14 @@ describe('helm install of the evaluation values (bundled PostgreSQL and NATS)', 
     const run = helmAsync(['install', 'eval', CHART_DIR, ...kube(), '-f', bundled], home);
     const apps = kc.makeApiClient(AppsV1Api);
     const presentAtMigration: string[] = [];
-    const { result, jobs } = await completeHookJobs(kc, namespace, run, async () => {
+    const { result, jobs } = await completeHookJobs(kc, namespace, run, async (job) => {
+      if (job !== 'eval-lattice-migrations') return;
       const sets = await apps.listNamespacedStatefulSet({ namespace });
       presentAtMigration.push(...sets.items.map((s) => s.metadata!.name!));
     });
     expect(presentAtMigration.sort()).toEqual(['eval-lattice-nats', 'eval-lattice-postgresql']);
     expect({ status: result.status, stderr: result.stderr }).toMatchObject({ status: 0 });
-    expect(jobs).toEqual(['eval-lattice-migrations']);
+    expect(jobs).toEqual(['eval-lattice-context-keys', 'eval-lattice-migrations']);
     expect(result.stdout).toContain('for evaluation only');
     const postgres = await apps.readNamespacedStatefulSet({
       name: 'eval-lattice-postgresql',
@@ -289,8 +348,29 @@ describe('helm install of the evaluation values (bundled PostgreSQL and NATS)', 
     );
     await apps.readNamespacedStatefulSet({ name: 'eval-lattice-nats', namespace });
 
-    expect(helm(['uninstall', 'eval', ...kube()], home).status).toBe(0);
+    // a NATS password per service, kept across an upgrade like every generated secret
     const core = kc.makeApiClient(CoreV1Api);
+    const secretData = async () =>
+      (await core.readNamespacedSecret({ name: 'eval-lattice-secrets', namespace })).data!;
+    const installed = await secretData();
+    for (const app of appNames()) expect(installed[`nats-password-${app}`]).toBeDefined();
+    const upgrade = await completeHookJobs(
+      kc,
+      namespace,
+      helmAsync(
+        ['upgrade', 'eval', CHART_DIR, ...kube(), '-f', bundled, '--set', 'logLevel=debug'],
+        home,
+      ),
+    );
+    expect({ status: upgrade.result.status, stderr: upgrade.result.stderr }).toMatchObject({
+      status: 0,
+    });
+    expect(await secretData()).toEqual(installed);
+    const nats = await apps.readNamespacedStatefulSet({ name: 'eval-lattice-nats', namespace });
+    const natsEnv = nats.spec!.template.spec!.containers[0]!.env!.map((e) => e.name);
+    expect(natsEnv).toContain('NATS_PASSWORD_GATEWAY');
+
+    expect(helm(['uninstall', 'eval', ...kube()], home).status).toBe(0);
     expect((await apps.listNamespacedStatefulSet({ namespace })).items).toEqual([]);
     expect((await core.listNamespacedSecret({ namespace })).items).toEqual([]);
     expect(

@@ -46,6 +46,8 @@ const withData = (docs: Manifest[], kind: 'Secret' | 'ConfigMap', name: string) 
     data: Record<string, string>;
   };
 const envOf = (c: Container, name: string) => c.env?.find((e) => e.name === name);
+/** The Secret of request-context keys the chart's hook Job keeps, for release "lattice". */
+const CONTEXT_KEYS_SECRET = 'lattice-context-keys';
 
 describe('the Helm chart', () => {
   let home: string;
@@ -158,9 +160,73 @@ describe('the Helm chart', () => {
           name: 'lattice-database',
           key: 'database-url',
         });
+        // a migration reads nothing but its database: no NATS, no context keys
+        expect(c.env?.map((e) => e.name)).toEqual([
+          'LOG_LEVEL',
+          'LATTICE_LOG_FORMAT',
+          'DATABASE_URL',
+          'DATABASE_APP_PASSWORD',
+        ]);
       }
       const hookSecret = named(docs, 'Secret', 'lattice-migrations')!;
       expect(hookSecret.metadata.annotations?.['helm.sh/hook-weight']).toBe('-10');
+    });
+
+    it('keeps the request-context keys with a hook Job allowed that one Secret alone', () => {
+      const hooks = docs.filter(
+        (d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'context-keys',
+      );
+      expect(hooks.map((d) => [d.kind, d.metadata.annotations?.['helm.sh/hook-weight']])).toEqual(
+        expect.arrayContaining([
+          ['ServiceAccount', '-30'],
+          ['Role', '-30'],
+          ['RoleBinding', '-30'],
+          ['Job', '-20'],
+        ]),
+      );
+      for (const d of hooks.filter((h) => h.kind !== 'NetworkPolicy')) {
+        expect(d.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+      }
+      const role = hooks.find((d) => d.kind === 'Role') as Manifest & { rules: unknown[] };
+      expect(role.rules).toEqual([
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          resourceNames: [CONTEXT_KEYS_SECRET],
+          verbs: ['get', 'patch'],
+        },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      ]);
+      const job = named(docs, 'Job', 'lattice-context-keys')!.spec.template.spec as PodSpec & {
+        serviceAccountName: string;
+      };
+      expect(job.serviceAccountName).toBe('lattice-context-keys');
+      const c = job.containers[0]!;
+      expect(c.image).toBe('lattice/gateway:0.1.0');
+      expect(c.args).toEqual(['--ensure-context-keys']);
+      expect(envOf(c, 'LATTICE_CONTEXT_KEYS_SECRET')?.value).toBe(CONTEXT_KEYS_SECRET);
+      // a key for every service the chart can run, so switching one on later needs no new key
+      expect(envOf(c, 'LATTICE_CONTEXT_KEY_SERVICES')?.value?.split(',')).toEqual(
+        expect.arrayContaining([...appNames(), 'gpu-nodes']),
+      );
+      // the Secret is the Job's, not the release's
+      expect(named(docs, 'Secret', CONTEXT_KEYS_SECRET)).toBeUndefined();
+      // with the network policies on, the Job reaches the Kubernetes API
+      const policy = named(docs, 'NetworkPolicy', 'lattice-context-keys') as unknown as Manifest & {
+        spec: { egress: { ports: { port: number }[] }[] };
+      };
+      expect(policy.spec.egress[0]!.ports.map((p) => p.port)).toEqual([443, 6443]);
+    });
+
+    it('uses an existing Secret of context keys instead, with no hook Job', () => {
+      const own = renderChart(['--set', 'secrets.contextKeys.existingSecret=my-keys'], home);
+      expect(
+        own.filter((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'context-keys'),
+      ).toEqual([]);
+      const gateway = named(own, 'Deployment', 'lattice-gateway')!.spec.template.spec;
+      expect(envOf(gateway.containers[0]!, 'LATTICE_CONTEXT_KEY')?.valueFrom?.secretKeyRef).toEqual(
+        { name: 'my-keys', key: 'context-key-gateway' },
+      );
     });
 
     it('generates the secrets the services need, and the migration hook sees the same', () => {
@@ -185,6 +251,17 @@ describe('the Helm chart', () => {
       for (const app of appNames()) {
         const c = container(app);
         expect(envOf(c, 'NATS_URL')?.value).toBe('nats://nats:4222');
+        // no NATS user where the external server has none configured
+        expect(envOf(c, 'LATTICE_NATS_USER')).toBeUndefined();
+        // its own request-context key only, and every service's public keys
+        expect(secretKey(c, 'LATTICE_CONTEXT_KEY')).toEqual({
+          name: CONTEXT_KEYS_SECRET,
+          key: `context-key-${app}`,
+        });
+        expect(secretKey(c, 'LATTICE_CONTEXT_PUBLIC_KEYS')).toEqual({
+          name: CONTEXT_KEYS_SECRET,
+          key: 'context-public-keys',
+        });
         expect(secretKey(c, 'LATTICE_INTERNAL_SECRET')).toEqual({
           name: 'lattice-secrets',
           key: 'internal-secret',
@@ -326,8 +403,16 @@ describe('the Helm chart', () => {
             (d) =>
               ['Deployment', 'DaemonSet'].includes(d.kind) && d.metadata.name === `lattice-${app}`,
           ) as Workload;
-          const url = envOf(workload.spec.template.spec.containers[0]!, 'NATS_URL');
-          expect([app, url?.valueFrom?.secretKeyRef?.key]).toEqual([app, `nats-url-${app}`]);
+          const c = workload.spec.template.spec.containers[0]!;
+          expect([app, envOf(c, 'NATS_URL')?.value]).toEqual([app, 'nats://lattice-nats:4222']);
+          expect([app, envOf(c, 'LATTICE_NATS_USER')?.value]).toEqual([app, app]);
+          expect(envOf(c, 'LATTICE_NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+            name: 'lattice-secrets',
+            key: `nats-password-${app}`,
+          });
+          expect(Buffer.from(secret.data[`nats-password-${app}`]!, 'base64').toString()).toMatch(
+            /^[A-Za-z0-9]{32}$/,
+          );
         }
       }
     });
@@ -337,6 +422,8 @@ describe('the Helm chart', () => {
         ['-f', join(CHART_DIR, 'ci/ha-values.yaml'), '--api-versions', 'monitoring.coreos.com/v1'],
         home,
       );
+      // the context keys come from the Secret the values name: no hook Job
+      expect(named(docs, 'Job', 'lattice-context-keys')).toBeUndefined();
       const policy = (name: string) =>
         named(docs, 'ScalingPolicy', name) as unknown as { spec: Record<string, unknown> };
       expect(policy('lattice-inference').spec).toMatchObject({
@@ -423,12 +510,76 @@ describe('the Helm chart', () => {
   });
 
   describe('the bundled NATS with per-service permissions', () => {
-    it('renders a user per service from files/nats-permissions.json, passwords from the Secret', () => {
+    /** `nats-server -t` of a rendered nats.conf, each user's password in the environment. */
+    function checkNatsConfig(conf: string, users: string[], dir: string) {
+      const confFile = join(dir, 'nats.conf');
+      writeFileSync(confFile, conf.replace('/data', join(dir, 'jetstream')));
+      const passwords = users.map((u) => [
+        `NATS_PASSWORD_${u.toUpperCase().replaceAll('-', '_')}`,
+        'a'.repeat(32),
+      ]);
+      return spawnSync(natsServerBinary(), ['--config', confFile, '-t'], {
+        encoding: 'utf8',
+        env: { ...process.env, ...Object.fromEntries(passwords) },
+      });
+    }
+
+    it("renders the real files/nats-permissions.json, which nats-server accepts, as the apps' users", () => {
+      const file = JSON.parse(
+        readFileSync(join(CHART_DIR, 'files/nats-permissions.json'), 'utf8'),
+      ) as { users: { service: string; allow_responses?: unknown }[] };
+      const docs = renderChart(['-f', join(CHART_DIR, 'ci/bundled-values.yaml')], home);
+      const conf = withData(docs, 'ConfigMap', 'lattice-nats').data['nats.conf']!;
+      const rendered = [...conf.matchAll(/\{user: "([a-z-]+)"/g)].map((m) => m[1]!);
+      // the users of the services the chart runs; the development platform's GPU simulator is not one
+      expect(rendered.sort()).toEqual(
+        file.users
+          .map((u) => u.service)
+          .filter((s) => s !== 'gpu-simulator')
+          .sort(),
+      );
+      expect(rendered).toEqual(expect.arrayContaining(appNames()));
+      const responders = file.users.filter((u) => u.allow_responses).map((u) => u.service);
+      expect(responders.length).toBeGreaterThan(0);
+      for (const user of responders) {
+        expect(conf).toMatch(new RegExp(`\\{user: "${user}", [^\\n]*"allow_responses":true`));
+      }
+      const dir = mkdtempSync(join(tmpdir(), 'lattice-nats-'));
+      try {
+        const check = checkNatsConfig(conf, rendered, dir);
+        expect(check.stderr + check.stdout).toContain('is valid');
+        expect(check.status).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const nats = named(docs, 'StatefulSet', 'lattice-nats')!.spec.template.spec.containers[0]!;
+      expect(nats.env?.map((e) => e.name).sort()).toEqual(
+        rendered.map((u) => `NATS_PASSWORD_${u.toUpperCase().replaceAll('-', '_')}`).sort(),
+      );
+      expect(envOf(nats, 'NATS_PASSWORD_GPU_AGENT')?.valueFrom?.secretKeyRef).toEqual({
+        name: 'lattice-secrets',
+        key: 'nats-password-gpu-agent',
+      });
+    });
+
+    it('renders each user as the file gives it: service, publish, subscribe, allow_responses', () => {
       const chart = join(mkdtempSync(join(tmpdir(), 'lattice-chart-')), 'lattice');
       cpSync(CHART_DIR, chart, { recursive: true });
+      const gateway = {
+        publish: { allow: ['tenants.v1.>', '$JS.API.INFO'] },
+        subscribe: { allow: ['_INBOX.>'] },
+      };
+      const tenants = {
+        publish: { allow: ['audit.v1.events.>'] },
+        subscribe: { allow: ['tenants.v1.>'] },
+        allow_responses: true,
+      };
       const permissions = {
-        gateway: { publish: { allow: ['tenants.v1.>'] }, subscribe: { allow: ['_INBOX.>'] } },
-        tenants: { publish: { allow: ['_INBOX.>'] }, subscribe: { allow: ['tenants.v1.>'] } },
+        users: [
+          { service: 'gateway', ...gateway },
+          { service: 'tenants', ...tenants },
+          { service: 'gpu-simulator', publish: { allow: ['>'] }, subscribe: { allow: ['>'] } },
+        ],
       };
       writeFileSync(join(chart, 'files/nats-permissions.json'), JSON.stringify(permissions));
       try {
@@ -436,41 +587,49 @@ describe('the Helm chart', () => {
           chart,
         });
         const conf = withData(docs, 'ConfigMap', 'lattice-nats').data['nats.conf']!;
-        expect(conf).toContain('authorization {');
         expect(conf).toContain(
-          `{user: "gateway", password: $NATS_PASSWORD_GATEWAY, permissions: ${JSON.stringify(permissions.gateway)}}`,
+          `{user: "gateway", password: $NATS_PASSWORD_GATEWAY, permissions: ${JSON.stringify(gateway)}}`,
         );
-        // the real nats-server takes the configuration, passwords from the environment
-        const confFile = join(chart, 'nats.conf');
-        writeFileSync(confFile, conf.replace('/data', join(chart, 'jetstream')));
-        const check = spawnSync(natsServerBinary(), ['--config', confFile, '-t'], {
-          encoding: 'utf8',
-          env: {
-            ...process.env,
-            NATS_PASSWORD_GATEWAY: 'a'.repeat(32),
-            NATS_PASSWORD_TENANTS: 'b'.repeat(32),
-          },
-        });
+        const { allow_responses, ...rest } = tenants;
+        expect(conf).toContain(
+          `{user: "tenants", password: $NATS_PASSWORD_TENANTS, permissions: ${JSON.stringify({ allow_responses, ...rest })}}`,
+        );
+        expect(conf).not.toContain('gpu-simulator');
+        const check = checkNatsConfig(conf, ['gateway', 'tenants'], chart);
         expect(check.stderr + check.stdout).toContain('is valid');
         expect(check.status).toBe(0);
-        const nats = named(docs, 'StatefulSet', 'lattice-nats')!.spec.template.spec.containers[0]!;
-        expect(envOf(nats, 'NATS_PASSWORD_TENANTS')?.valueFrom?.secretKeyRef).toEqual({
-          name: 'lattice-secrets',
-          key: 'nats-password-tenants',
-        });
+        // the services the file has no user for connect without one (and the server refuses them)
+        const audit = named(docs, 'Deployment', 'lattice-audit')!.spec.template.spec;
+        expect(envOf(audit.containers[0]!, 'LATTICE_NATS_USER')).toBeUndefined();
         const secret = withData(docs, 'Secret', 'lattice-secrets');
-        const password = Buffer.from(secret.data['nats-password-gateway']!, 'base64').toString();
-        expect(Buffer.from(secret.data['nats-url-gateway']!, 'base64').toString()).toBe(
-          `nats://gateway:${password}@lattice-nats:4222`,
-        );
-        const gateway = named(docs, 'Deployment', 'lattice-gateway')!.spec.template.spec;
-        expect(envOf(gateway.containers[0]!, 'NATS_URL')?.valueFrom?.secretKeyRef).toEqual({
-          name: 'lattice-secrets',
-          key: 'nats-url-gateway',
-        });
+        expect(
+          Object.keys(secret.data)
+            .filter((k) => k.startsWith('nats-'))
+            .sort(),
+        ).toEqual(['nats-password-gateway', 'nats-password-tenants']);
       } finally {
         rmSync(chart, { recursive: true, force: true });
       }
+    });
+
+    it('external NATS: each service its user and its password from the Secret the values name', () => {
+      const docs = renderChart(
+        ['--set', 'nats.external.auth.existingSecret=lattice-nats-users'],
+        home,
+      );
+      for (const app of appNames()) {
+        const workload = docs.find(
+          (d) =>
+            ['Deployment', 'DaemonSet'].includes(d.kind) && d.metadata.name === `lattice-${app}`,
+        ) as Workload;
+        const c = workload.spec.template.spec.containers[0]!;
+        expect([app, envOf(c, 'LATTICE_NATS_USER')?.value]).toEqual([app, app]);
+        expect(envOf(c, 'LATTICE_NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+          name: 'lattice-nats-users',
+          key: `nats-password-${app}`,
+        });
+      }
+      expect(named(docs, 'StatefulSet', 'lattice-nats')).toBeUndefined();
     });
   });
 
