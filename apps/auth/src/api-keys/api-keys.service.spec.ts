@@ -160,6 +160,7 @@ describe(ApiKeysService.name, () => {
         [
           'manage:ApiKey:own',
           'manage:Document:tenant',
+          'manage:GpuLease:tenant',
           'manage:Job:own',
           'read:Job:tenant',
           'read:Tenant:tenant',

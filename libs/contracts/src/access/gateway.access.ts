@@ -1,6 +1,7 @@
 import { AuditEvents, AuditStream } from '../audit/audit-event.schema';
 import * as Audit from '../audit/audit.subjects';
 import * as Auth from '../auth/auth.subjects';
+import * as Gpu from '../gpu/gpu.subjects';
 import * as Jobs from '../scheduler/jobs.subjects';
 import * as Tenants from '../tenants/tenants.subjects';
 import { serviceAccess } from './service-access';
@@ -57,6 +58,15 @@ export const gatewayAccess = serviceAccess({
     Jobs.SchedulerJobsCancel,
     Jobs.SchedulerDeadLettersList,
     Jobs.SchedulerDeadLettersRetry,
+    Jobs.SchedulerHealthCheck,
+    Gpu.GpuNodesRegister,
+    Gpu.GpuNodesList,
+    Gpu.GpuNodesGet,
+    Gpu.GpuNodesDrain,
+    Gpu.GpuFleetStatusGet,
+    Gpu.GpuLeasesCreate,
+    Gpu.GpuLeasesRelease,
+    Gpu.GpuNodesHealthCheck,
   ],
   listens: [Auth.AuthApiKeyRevoked, Auth.AuthSigningKeyRotated, Tenants.TenantLifecycle],
   streams: [AuditStream],
