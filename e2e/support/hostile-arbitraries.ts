@@ -232,12 +232,21 @@ export function hostileBody(schema: JsonSchema | undefined): fc.Arbitrary<Hostil
   );
 }
 
+/**
+ * A generated value as a parameter's text: an object (a record-typed query parameter) as its
+ * JSON, since `String` throws on one without a prototype or with a `toString` key of its own.
+ */
+function paramText(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value);
+  return JSON.stringify(value) ?? '';
+}
+
 /** A query or path value: text to encode, or an already encoded (possibly broken) string. */
 export type ParamValue = { text: string } | { raw: string };
 
 export function paramValue(schema: JsonSchema | undefined): fc.Arbitrary<ParamValue> {
   return fc.oneof(
-    { weight: 2, arbitrary: validValue(schema).map((v) => ({ text: String(v) })) },
+    { weight: 2, arbitrary: validValue(schema).map((v) => ({ text: paramText(v) })) },
     // cut so the whole URL stays within Node's 16 KiB of headers: beyond that Node answers 431
     // at the socket, before there is a request to refuse or record
     { weight: 4, arbitrary: hostileText.map((t) => ({ text: t.slice(0, 200) })) },
