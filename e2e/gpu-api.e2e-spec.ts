@@ -56,7 +56,11 @@ describe('GPU API through the gateway', () => {
 
   /** The node's agent: one heartbeat over NATS, as the real agent sends it. */
   async function beat(usedMiB: number): Promise<void> {
-    const nc = await connectNats(platform.natsUrl, 'e2e-gpu-agent');
+    const nc = await connectNats(
+      platform.natsUrl,
+      'e2e-gpu-agent',
+      platform.natsCredentialsOf('gpu-agent'),
+    );
     const bus = new EventBus(
       nc,
       new SubjectNamespace(platform.namespace),

@@ -13,7 +13,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '@lattice/local-infra';
-import { TEST_INTERNAL_SECRET, eventually, testNamespace, testNatsUrl } from '@lattice/testing';
+import {
+  TEST_INTERNAL_SECRET,
+  eventually,
+  testContextEnv,
+  testNamespace,
+  testNatsUrl,
+} from '@lattice/testing';
 
 jest.setTimeout(180_000);
 
@@ -104,6 +110,7 @@ describe('the service images', () => {
           NATS_URL: testNatsUrl(),
           LATTICE_NAMESPACE: testNamespace(),
           LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+          ...testContextEnv('gateway'),
           GATEWAY_PORT: String(port),
           GATEWAY_HOST: '127.0.0.1',
           LOG_LEVEL: 'warn',

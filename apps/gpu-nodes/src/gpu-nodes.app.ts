@@ -1,20 +1,11 @@
-import { Module, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { UsageStream } from '@lattice/contracts';
 import type { ServiceDatabaseOptions } from '@lattice/database';
 import type { Logger } from '@lattice/logging';
+import { ensureAuditStream, ensureStream } from '@lattice/messaging';
 import {
-  SubjectNamespace,
-  connectNats,
-  ensureAuditStream,
-  ensureStream,
-  natsCredentials,
-} from '@lattice/messaging';
-import { ContextSigner } from '@lattice/request-context';
-import {
-  RuntimeModule,
+  createServiceApp,
   defineService,
-  listenService,
-  openServiceDatabase,
   serviceDatabase,
   type ServiceDatabaseConfig,
 } from '@lattice/service-runtime';
@@ -41,38 +32,20 @@ export async function createGpuNodesApp(
   logger: Logger,
   options: GpuNodesAppOptions = {},
 ): Promise<INestApplication> {
-  const dataSource = await openServiceDatabase(gpuNodesDatabase(config), logger, options);
-
-  const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
-  const credentials = natsCredentials(config);
-  const signer = ContextSigner.fromConfig('gpu-nodes', config);
-  const nats = await connectNats(config.NATS_URL, 'lattice-gpu-nodes', credentials);
-  await ensureAuditStream(nats, ns);
-  await ensureStream(nats, ns, UsageStream, { max_age: 30 * 24 * 3600 * 1_000_000_000 });
-
-  @Module({
-    imports: [
-      RuntimeModule.forRoot({
-        service: 'gpu-nodes',
-        nats,
-        logger,
-        namespace: config.LATTICE_NAMESPACE,
-        signer,
-        auditRecorder: true,
-      }),
-      GpuNodesModule.forRoot(config, dataSource, options),
-    ],
-  })
-  class GpuNodesAppModule {}
-
-  return listenService(GpuNodesAppModule, {
+  return createServiceApp({
     service: 'gpu-nodes',
-    natsUrl: config.NATS_URL,
-    natsCredentials: credentials,
-    namespace: config.LATTICE_NAMESPACE,
+    config,
     logger,
-    port: config.GPU_NODES_HTTP_PORT,
-    host: config.LATTICE_BIND_HOST,
+    database: gpuNodesDatabase(config),
+    migrate: options.migrate,
+    streams: [
+      ensureAuditStream,
+      (nats, ns) =>
+        ensureStream(nats, ns, UsageStream, { max_age: 30 * 24 * 3600 * 1_000_000_000 }),
+    ],
+    auditRecorder: true,
+    http: { port: config.GPU_NODES_HTTP_PORT, host: config.LATTICE_BIND_HOST },
+    module: (dataSource) => GpuNodesModule.forRoot(config, dataSource, options),
   });
 }
 

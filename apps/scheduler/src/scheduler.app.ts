@@ -1,20 +1,11 @@
-import { Module, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { JobEventsStream, UsageStream } from '@lattice/contracts';
 import type { ServiceDatabaseOptions } from '@lattice/database';
 import type { Logger } from '@lattice/logging';
+import { ensureAuditStream, ensureStream } from '@lattice/messaging';
 import {
-  SubjectNamespace,
-  connectNats,
-  ensureAuditStream,
-  ensureStream,
-  natsCredentials,
-} from '@lattice/messaging';
-import { ContextSigner } from '@lattice/request-context';
-import {
-  RuntimeModule,
+  createServiceApp,
   defineService,
-  listenService,
-  openServiceDatabase,
   type Clock,
   type ServiceDatabaseConfig,
 } from '@lattice/service-runtime';
@@ -51,40 +42,23 @@ export async function createSchedulerApp(
   logger: Logger,
   options: SchedulerAppOptions = {},
 ): Promise<INestApplication> {
-  const dataSource = await openServiceDatabase(schedulerDatabase(config), logger, options);
-
-  const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
-  const credentials = natsCredentials(config);
-  const signer = ContextSigner.fromConfig('scheduler', config);
-  const nats = await connectNats(config.NATS_URL, 'lattice-scheduler', credentials);
-  await ensureAuditStream(nats, ns);
-  await ensureStream(nats, ns, JobEventsStream, { max_age: 7 * 24 * 3600 * 1_000_000_000 });
-  // the tenants service counts it; the scheduler publishes GPU-seconds to it
-  await ensureStream(nats, ns, UsageStream, { max_age: 30 * 24 * 3600 * 1_000_000_000 });
-
-  @Module({
-    imports: [
-      RuntimeModule.forRoot({
-        service: 'scheduler',
-        nats,
-        logger,
-        namespace: config.LATTICE_NAMESPACE,
-        signer,
-        auditRecorder: true,
-      }),
-      SchedulerModule.forRoot(config, dataSource, options),
-    ],
-  })
-  class SchedulerAppModule {}
-
-  return listenService(SchedulerAppModule, {
+  return createServiceApp({
     service: 'scheduler',
-    natsUrl: config.NATS_URL,
-    natsCredentials: credentials,
-    namespace: config.LATTICE_NAMESPACE,
+    config,
     logger,
-    port: config.SCHEDULER_HTTP_PORT,
-    host: config.LATTICE_BIND_HOST,
+    database: schedulerDatabase(config),
+    migrate: options.migrate,
+    streams: [
+      ensureAuditStream,
+      (nats, ns) =>
+        ensureStream(nats, ns, JobEventsStream, { max_age: 7 * 24 * 3600 * 1_000_000_000 }),
+      // the tenants service counts it; the scheduler publishes GPU-seconds to it
+      (nats, ns) =>
+        ensureStream(nats, ns, UsageStream, { max_age: 30 * 24 * 3600 * 1_000_000_000 }),
+    ],
+    auditRecorder: true,
+    http: { port: config.SCHEDULER_HTTP_PORT, host: config.LATTICE_BIND_HOST },
+    module: (dataSource) => SchedulerModule.forRoot(config, dataSource, options),
   });
 }
 

@@ -531,12 +531,16 @@ describe('the Helm chart', () => {
       const docs = renderChart(['-f', join(CHART_DIR, 'ci/bundled-values.yaml')], home);
       const conf = withData(docs, 'ConfigMap', 'lattice-nats').data['nats.conf']!;
       const rendered = [...conf.matchAll(/\{user: "([a-z-]+)"/g)].map((m) => m[1]!);
-      // the users of the services the chart runs; the development platform's GPU simulator is not one
+      // the users of the services the chart runs (an app of apps/): not the development
+      // platform's GPU simulator, not a worker pool the chart does not deploy
       expect(rendered.sort()).toEqual(
         file.users
           .map((u) => u.service)
-          .filter((s) => s !== 'gpu-simulator')
+          .filter((s) => appNames().includes(s))
           .sort(),
+      );
+      expect(file.users.map((u) => u.service)).toEqual(
+        expect.arrayContaining(['gpu-simulator', 'job-worker']),
       );
       expect(rendered).toEqual(expect.arrayContaining(appNames()));
       const responders = file.users.filter((u) => u.allow_responses).map((u) => u.service);
