@@ -401,6 +401,19 @@ describe('hostile input on every route of the API', () => {
       expect((await auditEventsOf(platform, [requestId])).get(requestId)).toHaveLength(1);
     });
 
+    it('answers a body over the limit with a 413 problem every time, never a reset connection', async () => {
+      const body = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
+      for (let i = 0; i < 10; i++) {
+        const response = await platform.call('/v1/auth/logout', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        expect(response.status).toBe(413);
+        expect((await response.json()).code).toBe('PAYLOAD_TOO_LARGE');
+      }
+    });
+
     it('refuses lone surrogates instead of storing replacement characters', async () => {
       const id = await refused(
         'PATCH',

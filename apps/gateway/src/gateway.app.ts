@@ -29,6 +29,7 @@ import { TenantStandingGuard } from './tenants/tenant-standing.guard';
 import { RATE_LIMIT_STORE, TenantRateLimiter } from './rate-limits/rate-limiter';
 import { GatewayAuditModule } from './audit/gateway-audit.module';
 import { DependenciesHealth } from './health/dependencies.health';
+import { answerRefusedBodies } from './http/refused-body';
 import { refuseBodiesThatAreNotUtf8 } from './http/json-body';
 import { describeApi } from './http/openapi.document';
 import { ProblemFilter, frameworkErrorHandler } from './http/problem.filter';
@@ -117,6 +118,7 @@ export async function createGatewayApp(
   // the API speaks JSON only: anything else is 415 before it reaches a handler
   fastify.removeContentTypeParser(['text/plain']);
   refuseBodiesThatAreNotUtf8(fastify);
+  answerRefusedBodies(fastify);
 
   const document = describeApi(app);
   SwaggerModule.setup('docs', app, document, {
