@@ -47,6 +47,10 @@ const PURE_CORES = [
   'apps/gpu-nodes/src/usage/gpu-seconds.ts',
   'apps/gpu-agent/src/sources/*.parser.ts',
   'apps/scheduler/src/metering/gpu-seconds.ts',
+  'apps/rag/src/screening/*.ts',
+  'apps/rag/src/redaction/*.ts',
+  'apps/rag/src/answering/*.ts',
+  'apps/rag/src/cost/*.ts',
 ];
 
 /** What a pure core may not import, directly or through a module of ours that wraps it. */
