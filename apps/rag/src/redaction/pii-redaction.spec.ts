@@ -13,7 +13,12 @@ describe('redactPii', () => {
     ])('%s', (input, output) => expect(redacted(input)).toBe(output));
 
     it('leaves what only looks like an address', () => {
-      for (const text of ['@username on GitHub', 'user@localhost', 'a@b', 'npm i @scope/pkg@1.2.3']) {
+      for (const text of [
+        '@username on GitHub',
+        'user@localhost',
+        'a@b',
+        'npm i @scope/pkg@1.2.3',
+      ]) {
         expect(typesIn(text)).toEqual([]);
       }
     });
@@ -60,7 +65,14 @@ describe('redactPii', () => {
     });
 
     it('leaves SSN-shaped numbers that are never issued', () => {
-      for (const text of ['000-12-3456', '666-12-3456', '912-12-3456', '123-00-4567', '123-45-0000', '123-45 6789']) {
+      for (const text of [
+        '000-12-3456',
+        '666-12-3456',
+        '912-12-3456',
+        '123-00-4567',
+        '123-45-0000',
+        '123-45 6789',
+      ]) {
         expect(typesIn(text)).toEqual([]);
       }
     });
@@ -120,7 +132,9 @@ describe('redactPii', () => {
 
   describe('IP addresses', () => {
     it('finds IPv4 addresses, also at the end of a sentence', () => {
-      expect(redacted('from 192.168.1.20 and 10.0.0.1.')).toBe('from [IP_ADDRESS] and [IP_ADDRESS].');
+      expect(redacted('from 192.168.1.20 and 10.0.0.1.')).toBe(
+        'from [IP_ADDRESS] and [IP_ADDRESS].',
+      );
       expect(typesIn('256.1.1.1 or 1.2.3')).toEqual([]);
     });
 
@@ -136,7 +150,9 @@ describe('redactPii', () => {
 
     it('finds a bracketed IPv6 address with a port and one that ends a sentence', () => {
       expect(redacted('http://[2001:db8::1]:8080/')).toBe('http://[[IP_ADDRESS]]:8080/');
-      expect(redacted('reach it at 2001:db8::1: it answers')).toBe('reach it at [IP_ADDRESS]: it answers');
+      expect(redacted('reach it at 2001:db8::1: it answers')).toBe(
+        'reach it at [IP_ADDRESS]: it answers',
+      );
     });
 
     it('leaves times, C++ scopes and hex words', () => {
@@ -159,7 +175,10 @@ describe('redactPii', () => {
     const text = '2001:db8::1jane.doe@example.com';
     const once = redactPii(text);
     expect(once.text).toBe('[IP_ADDRESS][EMAIL]');
-    expect(once.findings.map((f) => text.slice(f.start, f.end))).toEqual(['2001:db8::', '1jane.doe@example.com']);
+    expect(once.findings.map((f) => text.slice(f.start, f.end))).toEqual([
+      '2001:db8::',
+      '1jane.doe@example.com',
+    ]);
   });
 
   it('does not take a phone number out of the groups of a longer number', () => {
@@ -168,7 +187,9 @@ describe('redactPii', () => {
   });
 
   it('never redacts inside or across a placeholder', () => {
-    expect(redactPii('[EMAIL] [PHONE] [NATIONAL_ID] [CARD_NUMBER] [IP_ADDRESS]').findings).toEqual([]);
+    expect(redactPii('[EMAIL] [PHONE] [NATIONAL_ID] [CARD_NUMBER] [IP_ADDRESS]').findings).toEqual(
+      [],
+    );
   });
 
   it('leaves text without PII as it is', () => {
@@ -189,8 +210,28 @@ describe('redactPii', () => {
     '[EMAIL]',
     '[PHONE]',
   );
-  const filler = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '7', ' ', '.', '-', ':', '@', '+', '(', ')', '[', ']', '\n') });
-  const mixed = fc.array(fc.oneof(piiPiece, filler), { maxLength: 12 }).map((parts) => parts.join(''));
+  const filler = fc.string({
+    unit: fc.constantFrom(
+      'a',
+      'Z',
+      '0',
+      '7',
+      ' ',
+      '.',
+      '-',
+      ':',
+      '@',
+      '+',
+      '(',
+      ')',
+      '[',
+      ']',
+      '\n',
+    ),
+  });
+  const mixed = fc
+    .array(fc.oneof(piiPiece, filler), { maxLength: 12 })
+    .map((parts) => parts.join(''));
 
   it('is idempotent: redacting the result again changes nothing', () => {
     fc.assert(

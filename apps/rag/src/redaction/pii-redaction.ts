@@ -11,7 +11,8 @@
  */
 import { isIPv6 } from 'node:net';
 
-export type PiiType = 'email' | 'phone' | 'us-ssn' | 'uk-nino' | 'nl-bsn' | 'card' | 'ipv4' | 'ipv6';
+export type PiiType =
+  'email' | 'phone' | 'us-ssn' | 'uk-nino' | 'nl-bsn' | 'card' | 'ipv4' | 'ipv6';
 
 export const PII_TYPES: readonly PiiType[] = [
   'email',
@@ -91,7 +92,8 @@ export function bsnValid(digits: string): boolean {
 const whole = (m: RegExpExecArray) => ({ start: m.index, end: m.index + m[0].length });
 
 /** Words that, shortly before a bare nine-digit number, say it is a BSN. */
-const BSN_CONTEXT = /\b(?:bsn|burgerservicenummer|sofinummer|sofi-nummer|citizen service number)\b/i;
+const BSN_CONTEXT =
+  /\b(?:bsn|burgerservicenummer|sofinummer|sofi-nummer|citizen service number)\b/i;
 
 const DETECTORS: Detector[] = [
   {
@@ -202,7 +204,8 @@ const DETECTORS: Detector[] = [
     // NL 06-12345678): 9 to 11 digits
     type: 'phone',
     rank: 4,
-    pattern: /(?<![\w+.-])(?<!\d[ /-])(?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3})(?:[ /-]?\d{2,8}){1,4}(?![\w]|[-./]\d)/g,
+    pattern:
+      /(?<![\w+.-])(?<!\d[ /-])(?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3})(?:[ /-]?\d{2,8}){1,4}(?![\w]|[-./]\d)/g,
     accept(m) {
       const digits = digitsOf(m[0]);
       return digits.length >= 9 && digits.length <= 11 ? whole(m) : null;
@@ -257,7 +260,12 @@ function apply(text: string, findings: PiiFinding[]): Applied {
   for (const f of findings) {
     out += text.slice(at, f.start);
     const placeholder = PII_PLACEHOLDERS[f.type];
-    placed.push({ outStart: out.length, outEnd: out.length + placeholder.length, start: f.start, end: f.end });
+    placed.push({
+      outStart: out.length,
+      outEnd: out.length + placeholder.length,
+      start: f.start,
+      end: f.end,
+    });
     out += placeholder;
     at = f.end;
   }
