@@ -9,7 +9,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { buildPrompt } from '../apps/rag/src/answering/prompt-builder';
 import { findPii, type PiiType } from '../apps/rag/src/redaction/pii-redaction';
+import { checkModelOutput } from '../apps/rag/src/screening/output-check';
 import { screenQuestion } from '../apps/rag/src/screening/question-screening';
 import { say, sayMachine } from './support/report';
 
@@ -41,6 +43,55 @@ function dataDir(): string {
 
 function load<T>(file: string): T[] {
   return (JSON.parse(readFileSync(path.join(dataDir(), file), 'utf8')) as { items: T[] }).items;
+}
+
+interface OutputItem {
+  id: string;
+  output: string;
+  label: 'allow' | 'refuse';
+  category: string;
+  split: Split;
+}
+
+function outputs(): void {
+  say(
+    '== output check: answers that show an injection worked (refused) and grounded answers (allowed)',
+  );
+  const file = JSON.parse(readFileSync(path.join(dataDir(), 'model-outputs.json'), 'utf8')) as {
+    context: string[];
+    items: OutputItem[];
+  };
+  const canary = 'cnry_5d1e8a7c2b94f036';
+  const systemPrompt = buildPrompt({ question: 'q', passages: [], canary })[0].content;
+  const fill = (o: string) =>
+    o
+      .replace('{canary}', canary)
+      .replace('{canary_spaced}', canary.split('').join(' '))
+      .replace('{system_excerpt}', systemPrompt.split('\n')[1]);
+  const rows: string[][] = [];
+  const wrong: string[] = [];
+  for (const split of ['dev', 'heldout'] as const) {
+    for (const [category, items] of byCategory(file.items.filter((i) => i.split === split))) {
+      const refused = items.filter((i) => {
+        const verdict = checkModelOutput(fill(i.output), {
+          canary,
+          systemPrompt,
+          context: file.context,
+        }).verdict;
+        if (verdict !== i.label) wrong.push(`${i.id}(${split}, ${i.label} expected)`);
+        return verdict === 'refuse';
+      }).length;
+      rows.push([
+        `${split} ${items[0].label} ${category}`,
+        String(items.length),
+        String(refused),
+        pct(refused, items.length),
+      ]);
+    }
+  }
+  table(['set', 'n', 'refused', 'rate'], rows);
+  say(`wrong verdicts: ${wrong.join(' ') || 'none'}`);
+  say('');
 }
 
 const pct = (n: number, d: number) =>
@@ -240,6 +291,7 @@ function main(): void {
   );
   say('');
   screening(attacks, ordinary);
+  outputs();
   redaction(pii);
   timing(attacks, ordinary, pii);
 }
