@@ -38,6 +38,10 @@ describe('checkModelOutput', () => {
 
   it('does not mistake a few shared words for a leak', () => {
     expect(check('I do not know; the documents do not contain the answer.').verdict).toBe('allow');
+    expect(check('The documents hold no answer to that, so I do not know.').verdict).toBe('allow');
+    expect(check('The log shows "Access granted" after the key is rotated [1].').verdict).toBe(
+      'allow',
+    );
   });
 
   it.each([

@@ -63,7 +63,8 @@ const TURNED: Array<{ id: string; weight: number; pattern: RegExp }> = [
     id: 'hijack-phrase',
     weight: 0.6,
     pattern:
-      /\b(?:i hate humans|kill all humans|pwned|hacked!|access granted|this prompt has been (?:so thoroughly )?hijacked)\b/,
+      // the rogue strings of the PromptInject attacks; not "access granted", which documentation says
+      /\b(?:i hate humans|kill all humans|pwned|this prompt has been (?:so thoroughly )?hijacked)\b/,
   },
 ];
 
