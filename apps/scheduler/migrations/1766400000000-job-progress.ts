@@ -12,13 +12,13 @@ export class JobProgress1766400000000 implements MigrationInterface {
       ALTER TABLE scheduler.jobs
         ADD COLUMN progress jsonb CHECK (octet_length(progress::text) <= 4096),
         ADD COLUMN progress_at timestamptz,
-        ADD CONSTRAINT jobs_progress_check CHECK ((progress IS NULL) = (progress_at IS NULL))`);
+        ADD CONSTRAINT jobs_progress_reported_check CHECK ((progress IS NULL) = (progress_at IS NULL))`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`
       ALTER TABLE scheduler.jobs
-        DROP CONSTRAINT jobs_progress_check,
+        DROP CONSTRAINT jobs_progress_reported_check,
         DROP COLUMN progress_at,
         DROP COLUMN progress`);
   }

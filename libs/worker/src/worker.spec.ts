@@ -314,8 +314,7 @@ describe('createWorker', () => {
     }).start();
     await eventually(() => expect(eventsOf('completed')).toEqual([id]));
     expect(refused).toHaveLength(3);
-    for (const error of refused)
-      expect(error).toMatchObject({ code: ErrorCode.ValidationFailed });
+    for (const error of refused) expect(error).toMatchObject({ code: ErrorCode.ValidationFailed });
     expect(scheduler.progressed).toEqual([]);
   });
 

@@ -438,7 +438,8 @@ export class Worker {
   private async settle(held: Held, outcome: Outcome): Promise<void> {
     const { job } = held;
     const workerId = this.workerId;
-    const stillHeld = outcome.kind !== 'aborted' || ['timeout', 'shutdown'].includes(outcome.reason);
+    const stillHeld =
+      outcome.kind !== 'aborted' || ['timeout', 'shutdown'].includes(outcome.reason);
     // the last progress goes before the end is reported; a job no longer held reports none
     if (stillHeld) await held.progress.flush();
     else held.progress.close();

@@ -153,7 +153,10 @@ export const JobProgress = z
       .string()
       .min(1)
       .max(64)
-      .regex(/^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$/, 'lowercase letters, digits, dots and inner hyphens')
+      .regex(
+        /^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$/,
+        'lowercase letters, digits, dots and inner hyphens',
+      )
       .optional(),
     message: Text(500).optional(),
   })
