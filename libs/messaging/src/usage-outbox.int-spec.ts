@@ -141,9 +141,9 @@ describe(UsageOutbox.name, () => {
   it('takes only a plain table name', () => {
     expect(
       () =>
-        new UsageOutbox({
+        new UsageOutbox<EntityManager>({
           table: { schema: 'rag"; DROP TABLE x; --' },
-          inScope: () => Promise.reject(new Error('unused')),
+          inScope: (work) => scope.runForDispatch(work),
           publisher: new JetStreamPublisher(nc, ns),
           logger: pino({ level: 'silent' }),
         }),

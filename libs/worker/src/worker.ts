@@ -389,6 +389,7 @@ export class Worker {
       await this.settle(held, outcome);
     } finally {
       clearTimeout(timeout);
+      held.progress.close();
     }
   }
 
