@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { startE2EPlatform, type E2EPlatform } from './support/platform.harness';
+import {
+  ErrorCode,
+  SchedulerJobsComplete,
+  SchedulerJobsLease,
+  SchedulerJobsProgress,
+  SchedulerJobsStart,
+  SchedulerWorkersRegister,
+} from '@lattice/contracts';
+import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import { serviceContext } from '@lattice/request-context';
+import { failure, testGatewaySigner } from '@lattice/testing';
+import { E2E_WORKER, startE2EPlatform, type E2EPlatform } from './support/platform.harness';
 
 jest.setTimeout(60_000);
 
@@ -92,6 +103,64 @@ describe('jobs API through the gateway', () => {
       token: alice,
     });
     expect(again.status).toBe(409);
+  });
+
+  it('shows the progress its worker reports on GET /v1/jobs/{id}, and keeps the last after the job ends', async () => {
+    const job = await (await submit({ type: 'ingest' })).json();
+    expect(job.progress).toBeNull();
+    const nc = await connectNats(
+      platform.natsUrl,
+      'jobs-e2e-worker',
+      platform.natsCredentialsOf(E2E_WORKER.service),
+    );
+    try {
+      // a worker, as the scheduler's workers speak over NATS under their own NATS user
+      const rpc = new RpcClient(nc, testGatewaySigner(), new SubjectNamespace(platform.namespace));
+      const ctx = serviceContext('jobs-e2e-worker');
+      const workerId = `jobs-e2e-${randomUUID().slice(0, 8)}`;
+      await rpc.request(SchedulerWorkersRegister, { workerId, queue, concurrency: 50 }, ctx);
+      const { jobs } = await rpc.request(SchedulerJobsLease, { workerId, queue, max: 50 }, ctx);
+      expect(jobs.map((j) => j.id)).toContain(job.id);
+      await rpc.request(SchedulerJobsStart, { workerId, jobId: job.id }, ctx);
+      await rpc.request(
+        SchedulerJobsProgress,
+        { workerId, jobId: job.id, progress: { done: 40, total: 120, stage: 'embed' } },
+        ctx,
+      );
+
+      const read = async () => (await platform.call(`/v1/jobs/${job.id}`, { token: alice })).json();
+      expect((await read()).progress).toMatchObject({
+        done: 40,
+        total: 120,
+        stage: 'embed',
+        message: null,
+        attempt: 1,
+      });
+      const malformed = await failure(
+        rpc.request(
+          SchedulerJobsProgress,
+          { workerId, jobId: job.id, progress: { done: 121, total: 120 } },
+          ctx,
+        ),
+      );
+      expect(malformed.code).toBe(ErrorCode.ValidationFailed);
+
+      await rpc.request(SchedulerJobsComplete, { workerId, jobId: job.id }, ctx);
+      const late = await failure(
+        rpc.request(
+          SchedulerJobsProgress,
+          { workerId, jobId: job.id, progress: { done: 1, total: 120 } },
+          ctx,
+        ),
+      );
+      expect(late.code).toBe(ErrorCode.InvalidState);
+      expect(await read()).toMatchObject({
+        state: 'succeeded',
+        progress: { done: 40, total: 120, stage: 'embed' },
+      });
+    } finally {
+      await nc.drain();
+    }
   });
 
   it('replays an idempotency key with the same body, and answers 422 to another body', async () => {

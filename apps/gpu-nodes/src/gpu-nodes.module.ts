@@ -1,6 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { Clock, SystemClock, databaseProviders } from '@lattice/service-runtime';
+import {
+  Clock,
+  SystemClock,
+  databaseProviders,
+  usageOutboxProvider,
+} from '@lattice/service-runtime';
 import { HealthSweepJob, SWEEP_INTERVAL_MS } from './health/health-sweep.job';
 import { HeartbeatListener } from './health/heartbeat.listener';
 import {
@@ -20,8 +25,6 @@ import { RegistryHandlers } from './registry/registry.handlers';
 import { RegistryService } from './registry/registry.service';
 import { RoutingHandlers } from './routing/routing.handlers';
 import { RoutingService } from './routing/routing.service';
-import { OutboxRepository } from './usage/outbox.repository';
-import { UsageOutbox } from './usage/usage-outbox';
 import type { GpuNodesConfig } from './gpu-nodes.config';
 
 export interface GpuNodesModuleOptions {
@@ -60,8 +63,8 @@ export class GpuNodesModule {
         { provide: SWEEP_INTERVAL_MS, useValue: config.GPU_NODES_SWEEP_MS },
         NodeRepository,
         LeaseRepository,
-        OutboxRepository,
-        UsageOutbox,
+        // GPU-seconds of ended leases, relayed to USAGE
+        usageOutboxProvider({ schema: 'gpu', table: 'outbox' }, { label: 'GPU usage reports' }),
         LeaseEndings,
         NodeHealthService,
         RegistryService,

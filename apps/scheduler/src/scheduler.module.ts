@@ -2,7 +2,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { CursorCodec } from '@lattice/database';
 import { deriveKey } from '@lattice/secrets';
-import { Clock, SystemClock, databaseProviders } from '@lattice/service-runtime';
+import {
+  Clock,
+  SystemClock,
+  databaseProviders,
+  usageOutboxProvider,
+} from '@lattice/service-runtime';
 import { DispatchHandlers } from './dispatch/dispatch.handlers';
 import { DispatchRepository } from './dispatch/dispatch.repository';
 import {
@@ -17,8 +22,7 @@ import { DrainRepository } from './drain/drain.repository';
 import { DrainService } from './drain/drain.service';
 import type { Random } from './dispatch/retry-backoff';
 import { JobOutbox } from './events/job-outbox';
-import { OutboxRepository, UsageOutboxRepository } from './events/outbox.repository';
-import { UsageOutbox } from './events/usage-outbox';
+import { OutboxRepository } from './events/outbox.repository';
 import { JobMetering } from './metering/job-metering';
 import { DEFAULT_AGING_MS } from './fair-share/fair-share';
 import { JobHandlers } from './jobs/job.handlers';
@@ -75,8 +79,8 @@ export class SchedulerModule {
         PlanDirectory,
         OutboxRepository,
         JobOutbox,
-        UsageOutboxRepository,
-        UsageOutbox,
+        // the GPU-seconds of each run, relayed to USAGE
+        usageOutboxProvider({ schema: 'scheduler', table: 'usage_outbox' }),
         JobMetering,
       ],
       exports: [QueueService, JobService, DispatchService, DrainService, JobOutbox, LeaseExpiryJob],

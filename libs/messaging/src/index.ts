@@ -9,3 +9,4 @@ export * from './audit-recorder';
 export * from './audit-success';
 export * from './event-bus';
 export * from './transactional-outbox';
+export * from './usage-outbox';

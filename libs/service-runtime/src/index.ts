@@ -10,3 +10,4 @@ export * from './create-service-app';
 export * from './service-database';
 export * from './periodic';
 export * from './context-key-secret';
+export * from './usage-outbox.provider';

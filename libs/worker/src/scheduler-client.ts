@@ -5,6 +5,7 @@ import {
   SchedulerJobsFail,
   SchedulerJobsHeartbeat,
   SchedulerJobsLease,
+  SchedulerJobsProgress,
   SchedulerJobsRelease,
   SchedulerJobsStart,
   SchedulerWorkReady,
@@ -13,6 +14,7 @@ import {
   type FailJobRequest,
   type HeartbeatReply,
   type HeartbeatRequest,
+  type JobProgressRequest,
   type JobStateReply,
   type LeaseJobsReply,
   type LeaseJobsRequest,
@@ -32,6 +34,7 @@ export interface SchedulerClient {
   lease(request: LeaseJobsRequest): Promise<LeaseJobsReply>;
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatReply>;
   start(request: WorkerJobRequest): Promise<JobStateReply>;
+  progress(request: JobProgressRequest): Promise<JobStateReply>;
   complete(request: CompleteJobRequest): Promise<JobStateReply>;
   fail(request: FailJobRequest): Promise<JobStateReply>;
   release(request: ReleaseJobRequest): Promise<JobStateReply>;
@@ -78,6 +81,9 @@ export class NatsSchedulerClient implements SchedulerClient {
   }
   start(request: WorkerJobRequest) {
     return this.rpc.request(SchedulerJobsStart, request, this.ctx(), this.opts());
+  }
+  progress(request: JobProgressRequest) {
+    return this.rpc.request(SchedulerJobsProgress, request, this.ctx(), this.opts());
   }
   complete(request: CompleteJobRequest) {
     return this.rpc.request(SchedulerJobsComplete, request, this.ctx(), this.opts());

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   DomainError,
   ErrorCode,
+  type JobProgress,
   type JobState,
   type LeasedJob,
   type RegisterWorkerRequest,
@@ -133,6 +134,20 @@ class FakeScheduler implements SchedulerClient {
       request.retryable ? 'queued' : 'failed',
     );
   }
+  /** Progress as it arrived; while `progressGate` is set, each report waits for it. */
+  readonly progressed: JobProgress[] = [];
+  progressGate?: Promise<void>;
+  async progress(request: { workerId: string; jobId: string; progress: JobProgress }) {
+    this.enter(`progress:${request.jobId}`);
+    this.progressed.push(request.progress);
+    await this.progressGate;
+    const held = this.jobs.get(request.jobId)!;
+    if (held.owner !== request.workerId)
+      throw new DomainError(ErrorCode.InvalidState, 'the worker does not hold this job', {
+        state: held.state,
+      });
+    return { id: held.job.id, state: held.state, attempts: held.attempts };
+  }
   release(request: { workerId: string; jobId: string }) {
     return this.move('release', request, ['leased', 'running'], 'queued', -1);
   }
@@ -195,7 +210,12 @@ describe('createWorker', () => {
 
   const make = (
     handlers: Record<string, JobHandler>,
-    options: { concurrency?: number; signals?: NodeJS.Signals[]; graceMs?: number } = {},
+    options: {
+      concurrency?: number;
+      signals?: NodeJS.Signals[];
+      graceMs?: number;
+      progressMs?: number;
+    } = {},
   ) => {
     worker = createWorker({
       scheduler,
@@ -206,6 +226,7 @@ describe('createWorker', () => {
       pollMs: 20,
       heartbeatMs: 20,
       graceMs: options.graceMs ?? 1_000,
+      progressMs: options.progressMs,
       signals: options.signals ?? [],
       logger,
       onEvent: (e) => events.push(e),
@@ -238,6 +259,63 @@ describe('createWorker', () => {
     expect(scheduler.registered).toEqual([{ workerId: 'pod-a', queue: QUEUE, concurrency: 2 }]);
     expect(ids.map((id) => scheduler.stateOf(id))).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(seen.sort()).toEqual([...ids].sort());
+  });
+
+  it('sends progress from a hot loop one report at a time, the newest winning, and the last before the job completes', async () => {
+    const id = scheduler.add('count');
+    let letProgressGo!: () => void;
+    scheduler.progressGate = new Promise<void>((resolve) => (letProgressGo = resolve));
+    await make(
+      {
+        count: async (_job, { reportProgress }) => {
+          for (let done = 0; done <= 10_000; done++)
+            reportProgress({ done, total: 10_000, stage: 'embed' });
+          return { counted: 10_000 };
+        },
+      },
+      { progressMs: 0 },
+    ).start();
+
+    // the first report is in flight, the newest waits behind it, and the job is not yet ended
+    await eventually(() => expect(scheduler.progressed).toHaveLength(1));
+    expect(scheduler.progressed[0]).toEqual({ done: 0, total: 10_000, stage: 'embed' });
+    expect(scheduler.stateOf(id)).toBe('running');
+
+    letProgressGo();
+    await eventually(() => expect(eventsOf('completed')).toEqual([id]));
+    expect(scheduler.progressed).toEqual([
+      { done: 0, total: 10_000, stage: 'embed' },
+      { done: 10_000, total: 10_000, stage: 'embed' },
+    ]);
+    expect(scheduler.calls.filter((c) => c.endsWith(id))).toEqual([
+      `start:${id}`,
+      `progress:${id}`,
+      `progress:${id}`,
+      `complete:${id}`,
+    ]);
+  });
+
+  it('refuses a progress report the contract does not admit, to the handler, and sends nothing', async () => {
+    const id = scheduler.add('bad');
+    const refused: unknown[] = [];
+    await make({
+      bad: async (_job, { reportProgress }) => {
+        for (const progress of [
+          { done: 5, total: 4 },
+          { done: -1, total: 4 },
+          { done: 1, total: 4, colour: 'red' },
+        ])
+          try {
+            reportProgress(progress as JobProgress);
+          } catch (error) {
+            refused.push(error);
+          }
+      },
+    }).start();
+    await eventually(() => expect(eventsOf('completed')).toEqual([id]));
+    expect(refused).toHaveLength(3);
+    for (const error of refused) expect(error).toMatchObject({ code: ErrorCode.ValidationFailed });
+    expect(scheduler.progressed).toEqual([]);
   });
 
   it('never runs more jobs at once than its concurrency', async () => {

@@ -1,8 +1,15 @@
 import type { NatsConnection } from 'nats';
-import { DomainError, ErrorCode, type JobState, type LeasedJob } from '@lattice/contracts';
+import {
+  DomainError,
+  ErrorCode,
+  JobProgress,
+  type JobState,
+  type LeasedJob,
+} from '@lattice/contracts';
 import { createLogger, type Logger } from '@lattice/logging';
 import type { ContextSigner } from '@lattice/request-context';
 import { JobAbortedError, PermanentJobError, type AbortReason } from './job-errors';
+import { ProgressReporter } from './progress-reporter';
 import { NatsSchedulerClient, type SchedulerClient } from './scheduler-client';
 import { Wakeup, backoff, sleep } from './timing';
 import { workerIdentity } from './worker-identity';
@@ -19,6 +26,14 @@ export interface JobContext {
   /** The attempt this run is, from 1. */
   attempt: number;
   workerId: string;
+  /**
+   * Tells the scheduler how far the job has come (`GET /v1/jobs/{id}` shows it). Call it as
+   * often as suits the handler: at most one report is in flight and none goes sooner than
+   * `progressMs` after the last, the newest replacing any waiting; the last one reaches the
+   * scheduler before the job is reported ended. Throws a VALIDATION_FAILED `DomainError` for a
+   * report the contract refuses (`done` above `total`, a negative count).
+   */
+  reportProgress(progress: JobProgress): void;
 }
 
 /** The result is stored with the job (a JSON object, at most 64 KiB); nothing stores none. */
@@ -54,6 +69,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** How often it renews its leases; a third of the scheduler's lease when left out. */
   heartbeatMs?: number;
+  /** The least time between two progress reports of one job. Default 500 ms. */
+  progressMs?: number;
   /** Signals that drain the worker. Default `['SIGTERM']`; `[]` leaves signals to the caller. */
   signals?: NodeJS.Signals[];
   logger?: Logger;
@@ -100,6 +117,7 @@ interface Held {
   controller: AbortController;
   leaseExpiresAt: number;
   done: Promise<void>;
+  progress: ProgressReporter;
 }
 
 type Outcome =
@@ -109,6 +127,7 @@ type Outcome =
 
 const DEFAULT_GRACE_MS = 25_000;
 const DEFAULT_POLL_MS = 2_000;
+const DEFAULT_PROGRESS_MS = 500;
 /** The most jobs one lease call asks for (the contract's bound). */
 const LEASE_MAX = 100;
 /** How long a report (complete, fail, hand back) is retried while the scheduler is away. */
@@ -328,6 +347,14 @@ export class Worker {
       controller,
       leaseExpiresAt: Date.parse(job.leaseExpiresAt ?? '') || Date.now() + this.heartbeatMs * 3,
       done: Promise.resolve(),
+      progress: new ProgressReporter(
+        (progress) => this.scheduler.progress({ workerId: this.workerId, jobId: job.id, progress }),
+        {
+          intervalMs: this.options.progressMs ?? DEFAULT_PROGRESS_MS,
+          onError: (error) =>
+            this.logger.warn({ err: error, jobId: job.id }, 'progress report not taken'),
+        },
+      ),
     };
     this.held.set(job.id, held);
     held.done = this.execute(held)
@@ -348,16 +375,21 @@ export class Worker {
       job.timeoutSeconds * 1000,
     );
     try {
-      if (!signal.aborted) {
+      if (signal.aborted) held.progress.close();
+      else {
         const started = await this.report(held, ['running'], () =>
           this.scheduler.start({ workerId: this.workerId, jobId: job.id }),
         );
-        if (!started) return this.emit({ type: 'stopped', job, reason: 'revoked' });
+        if (!started) {
+          held.progress.close();
+          return this.emit({ type: 'stopped', job, reason: 'revoked' });
+        }
       }
       const outcome = await this.outcomeOf(held);
       await this.settle(held, outcome);
     } finally {
       clearTimeout(timeout);
+      held.progress.close();
     }
   }
 
@@ -372,9 +404,25 @@ export class Worker {
     });
     if (signal.aborted) return aborted;
     const handler = this.options.handlers[job.type];
+    const context: JobContext = {
+      signal,
+      attempt: job.attempts,
+      workerId: this.workerId,
+      reportProgress: (progress) => {
+        const parsed = JobProgress.safeParse(progress);
+        if (!parsed.success)
+          throw new DomainError(ErrorCode.ValidationFailed, 'the progress report is not valid', {
+            issues: parsed.error.issues.map((i) => ({
+              path: i.path.join('.'),
+              message: i.message,
+            })),
+          });
+        held.progress.report(parsed.data);
+      },
+    };
     const ran: Promise<Outcome> = handler
       ? Promise.resolve()
-          .then(() => handler(job, { signal, attempt: job.attempts, workerId: this.workerId }))
+          .then(() => handler(job, context))
           .then(
             (result): Outcome => ({ kind: 'returned', result }),
             (error: unknown): Outcome => ({ kind: 'threw', error }),
@@ -391,6 +439,11 @@ export class Worker {
   private async settle(held: Held, outcome: Outcome): Promise<void> {
     const { job } = held;
     const workerId = this.workerId;
+    const stillHeld =
+      outcome.kind !== 'aborted' || ['timeout', 'shutdown'].includes(outcome.reason);
+    // the last progress goes before the end is reported; a job no longer held reports none
+    if (stillHeld) await held.progress.flush();
+    else held.progress.close();
     switch (outcome.kind) {
       case 'returned': {
         const result = outcome.result ?? undefined;

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import { GpuLeaseEvents, type GpuLeaseState } from '@lattice/contracts';
-import { EventBus } from '@lattice/messaging';
+import { EventBus, UsageOutbox } from '@lattice/messaging';
 import { LOGGER } from '@lattice/service-runtime';
-import { UsageOutbox } from '../usage/usage-outbox';
+import { leaseUsageReport } from '../usage/gpu-seconds';
 import { LeaseRepository, type LeaseRow } from './lease.repository';
 
 /**
@@ -16,7 +16,7 @@ import { LeaseRepository, type LeaseRow } from './lease.repository';
 export class LeaseEndings {
   constructor(
     private readonly leases: LeaseRepository,
-    private readonly usage: UsageOutbox,
+    private readonly usage: UsageOutbox<EntityManager>,
     private readonly events: EventBus,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -30,7 +30,7 @@ export class LeaseEndings {
     reason: string | null,
   ): Promise<LeaseRow | null> {
     const ended = await this.leases.end(em, id, state, at, reason);
-    if (ended) await this.usage.leaseEnded(em, ended, at);
+    if (ended) await this.usage.record(em, leaseUsageReport(ended, at));
     return ended;
   }
 

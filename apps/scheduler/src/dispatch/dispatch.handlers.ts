@@ -5,6 +5,7 @@ import {
   SchedulerJobsFail,
   SchedulerJobsHeartbeat,
   SchedulerJobsLease,
+  SchedulerJobsProgress,
   SchedulerJobsRelease,
   SchedulerJobsStart,
   SchedulerWorkersRegister,
@@ -42,6 +43,14 @@ export class DispatchHandlers {
   @Handles(SchedulerJobsStart)
   start(@Payload() req: RequestOf<typeof SchedulerJobsStart>, @CallContext() ctx: RequestContext) {
     return this.dispatch.start(ctx, req);
+  }
+
+  @Handles(SchedulerJobsProgress)
+  progress(
+    @Payload() req: RequestOf<typeof SchedulerJobsProgress>,
+    @CallContext() ctx: RequestContext,
+  ) {
+    return this.dispatch.progress(ctx, req);
   }
 
   @Handles(SchedulerJobsComplete)

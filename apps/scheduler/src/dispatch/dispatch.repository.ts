@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { JobPriority } from '@lattice/contracts';
+import type { JobPriority, JobProgress, JobState } from '@lattice/contracts';
 import { JOB_COLUMNS, type JobRow } from '../jobs/job.repository';
 
 export interface HeadJob {
@@ -121,6 +121,29 @@ export class DispatchRepository {
        SELECT * FROM leased`,
       [ids, workerId, expiresAt, now],
     );
+  }
+
+  /**
+   * Stores the progress of a job the worker holds under a lease still running at `now`, with
+   * the attempt it belongs to; null when it holds no such lease.
+   */
+  async progress(
+    em: EntityManager,
+    id: string,
+    workerId: string,
+    progress: JobProgress,
+    now: Date,
+  ): Promise<{ id: string; state: JobState; attempts: number } | null> {
+    const rows: { id: string; state: JobState; attempts: number }[] = await em.query(
+      `WITH reported AS (
+         UPDATE scheduler.jobs
+            SET progress = $3::jsonb || jsonb_build_object('attempt', attempts), progress_at = $4
+          WHERE id = $1 AND lease_owner = $2 AND lease_expires_at > $4
+         RETURNING id, state, attempts)
+       SELECT * FROM reported`,
+      [id, workerId, JSON.stringify(progress), now],
+    );
+    return rows[0] ?? null;
   }
 
   /** Extends the worker's leases on the given jobs; returns the ids it still holds. */

@@ -65,6 +65,8 @@ function job(tenantId: string, changes: Partial<JobRow> = {}): JobRow {
     updatedAt: NOW,
     startedAt: null,
     finishedAt: null,
+    progress: null,
+    progressAt: null,
     ...changes,
   };
 }

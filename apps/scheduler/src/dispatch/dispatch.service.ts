@@ -7,6 +7,7 @@ import {
   type FailJobRequest,
   type HeartbeatReply,
   type HeartbeatRequest,
+  type JobProgressRequest,
   type JobStateReply,
   type LeaseJobsReply,
   type LeaseJobsRequest,
@@ -256,6 +257,31 @@ export class DispatchService {
       leaseExpiresAt: expiresAt.toISOString(),
       draining,
     };
+  }
+
+  /**
+   * Stores how far a held job has come. Only its holder may, while its lease runs: a report
+   * from another worker, or after the lease ended, is refused. Not audited (a worker reports
+   * often) and not told on JOB_EVENTS, which keeps state changes.
+   */
+  async progress(ctx: RequestContext, request: JobProgressRequest): Promise<JobStateReply> {
+    requireWorker(ctx);
+    const now = this.clock.now();
+    return this.scope.runForDispatch(async (em) => {
+      const reported = await this.dispatch.progress(
+        em,
+        request.jobId,
+        request.workerId,
+        request.progress,
+        now,
+      );
+      if (reported) return reported;
+      const job = await this.jobs.byId(em, request.jobId);
+      if (!job) throw new DomainError(ErrorCode.NotFound, 'no such job');
+      throw new DomainError(ErrorCode.InvalidState, 'the worker does not hold this job', {
+        state: job.state,
+      });
+    });
   }
 
   start(ctx: RequestContext, request: WorkerJobRequest): Promise<JobStateReply> {

@@ -5,11 +5,9 @@ import type { NewOutboxRow, OutboxRow, OutboxStore } from '@lattice/messaging';
 /** The JOB_EVENTS outbox. */
 @Injectable()
 export class OutboxRepository implements OutboxStore<EntityManager> {
-  protected readonly table: string = 'scheduler.outbox';
-
   async insert(em: EntityManager, row: NewOutboxRow): Promise<void> {
     await em.query(
-      `INSERT INTO ${this.table} (tenant_id, event_id, subject_suffix, payload)
+      `INSERT INTO scheduler.outbox (tenant_id, event_id, subject_suffix, payload)
        VALUES ($1, $2, $3, $4)`,
       [row.tenantId, row.eventId, row.subjectSuffix, JSON.stringify(row.payload)],
     );
@@ -19,18 +17,12 @@ export class OutboxRepository implements OutboxStore<EntityManager> {
   async oldest(em: EntityManager, limit: number): Promise<OutboxRow[]> {
     return em.query(
       `SELECT id, event_id AS "eventId", subject_suffix AS "subjectSuffix", payload
-         FROM ${this.table} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+         FROM scheduler.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [limit],
     );
   }
 
   async delete(em: EntityManager, id: string): Promise<void> {
-    await em.query(`DELETE FROM ${this.table} WHERE id = $1`, [id]);
+    await em.query(`DELETE FROM scheduler.outbox WHERE id = $1`, [id]);
   }
-}
-
-/** The USAGE outbox: the same shape, its own table, relayed to another stream. */
-@Injectable()
-export class UsageOutboxRepository extends OutboxRepository {
-  protected override readonly table = 'scheduler.usage_outbox';
 }

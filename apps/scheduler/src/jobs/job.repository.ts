@@ -28,6 +28,17 @@ export interface JobRow {
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The worker's last progress report, with the attempt that made it; see `JobProgressView`. */
+  progress: StoredProgress | null;
+  progressAt: Date | null;
+}
+
+export interface StoredProgress {
+  done: number;
+  total: number;
+  stage?: string;
+  message?: string;
+  attempt: number;
 }
 
 /** What a state change rewrites; the rest of the row stays as it is. */
@@ -72,7 +83,7 @@ export const JOB_COLUMNS = `
   request_hash AS "requestHash", labels, lease_owner AS "leaseOwner",
   lease_expires_at AS "leaseExpiresAt", result, last_error AS "lastError",
   created_at AS "createdAt", updated_at AS "updatedAt", started_at AS "startedAt",
-  finished_at AS "finishedAt"`;
+  finished_at AS "finishedAt", progress, progress_at AS "progressAt"`;
 
 /**
  * The jobs and their transitions. Every statement runs in the caller's scope: a tenant's

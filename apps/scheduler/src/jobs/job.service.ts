@@ -104,6 +104,8 @@ export class JobService {
         updatedAt: now,
         startedAt: null,
         finishedAt: null,
+        progress: null,
+        progressAt: null,
       };
       const inserted = await this.jobs.insert(em, row);
       if (!inserted) {
@@ -319,5 +321,16 @@ export function toView(job: JobRow): JobView {
     updatedAt: job.updatedAt.toISOString(),
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt?.toISOString() ?? null,
+    progress:
+      job.progress && job.progressAt
+        ? {
+            done: job.progress.done,
+            total: job.progress.total,
+            stage: job.progress.stage ?? null,
+            message: job.progress.message ?? null,
+            attempt: job.progress.attempt,
+            reportedAt: job.progressAt.toISOString(),
+          }
+        : null,
   };
 }

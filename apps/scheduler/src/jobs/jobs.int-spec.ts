@@ -10,6 +10,7 @@ import {
   SchedulerJobsHeartbeat,
   SchedulerJobsLease,
   SchedulerJobsList,
+  SchedulerJobsProgress,
   SchedulerJobsStart,
   SchedulerJobsSubmit,
   SchedulerQueueDepth,
@@ -17,6 +18,7 @@ import {
   SchedulerQueuesGet,
   SchedulerQueuesList,
   SchedulerWorkersRegister,
+  type JobProgress,
   type QueueView,
   type SubmitJobRequest,
 } from '@lattice/contracts';
@@ -467,6 +469,109 @@ describe('scheduler jobs', () => {
         )
       ).code,
     ).toBe(ErrorCode.Forbidden);
+  });
+
+  it('keeps the progress the holder of a job reports and shows it with the job; refuses it from another worker, after the lease, or malformed', async () => {
+    const report = (workerId: string, progress: JobProgress, jobId: string) =>
+      bed.rpc.request(SchedulerJobsProgress, { workerId, jobId, progress }, worker());
+    const job = await submit();
+    expect(job.progress).toBeNull();
+    await register('w-progress');
+    await register('w-bystander');
+    await lease('w-progress');
+    await bed.rpc.request(SchedulerJobsStart, { workerId: 'w-progress', jobId: job.id }, worker());
+
+    const reply = await report(
+      'w-progress',
+      { done: 3, total: 10, stage: 'embed', message: 'batch 1 of 4' },
+      job.id,
+    );
+    expect(reply).toEqual({ id: job.id, state: 'running', attempts: 1 });
+    expect((await get(job.id)).progress).toEqual({
+      done: 3,
+      total: 10,
+      stage: 'embed',
+      message: 'batch 1 of 4',
+      attempt: 1,
+      reportedAt: clock.now().toISOString(),
+    });
+    // done may go back (a stage that starts over); what is left out is no longer shown
+    clock.advance(1_000);
+    await report('w-progress', { done: 0, total: 4, stage: 'index' }, job.id);
+    const latest = {
+      done: 0,
+      total: 4,
+      stage: 'index',
+      message: null,
+      attempt: 1,
+      reportedAt: clock.now().toISOString(),
+    };
+    expect((await get(job.id)).progress).toEqual(latest);
+    const listed = await bed.rpc.request(
+      SchedulerJobsList,
+      { queue: queue.name },
+      tenantMember(tenant),
+    );
+    expect(listed.items.find((j) => j.id === job.id)?.progress).toEqual(latest);
+
+    // from a worker that does not hold it, or for a job that does not exist
+    const bystander = await failure(report('w-bystander', { done: 4, total: 4 }, job.id));
+    expect(bystander.code).toBe(ErrorCode.InvalidState);
+    expect(bystander.details).toEqual({ state: 'running' });
+    const unknown = await failure(report('w-progress', { done: 1, total: 1 }, randomUUID()));
+    expect(unknown.code).toBe(ErrorCode.NotFound);
+    // from a tenant's caller rather than a worker
+    const tenantCall = await failure(
+      bed.rpc.request(
+        SchedulerJobsProgress,
+        { workerId: 'w-progress', jobId: job.id, progress: { done: 1, total: 4 } },
+        tenantMember(tenant),
+      ),
+    );
+    expect(tenantCall.code).toBe(ErrorCode.Forbidden);
+    // malformed
+    for (const progress of [
+      { done: 5, total: 4 },
+      { done: -1, total: 4 },
+      { done: 1.5, total: 4 },
+      { done: 1, total: 2e12 },
+      { done: 1, total: 4, stage: 'Not A Stage' },
+      { done: 1, total: 4, message: 'x'.repeat(501) },
+      { done: 1, total: 4, percent: 25 },
+      { total: 4 },
+    ]) {
+      const malformed = await failure(report('w-progress', progress as JobProgress, job.id));
+      expect({ progress, code: malformed.code }).toEqual({
+        progress,
+        code: ErrorCode.ValidationFailed,
+      });
+    }
+    expect((await get(job.id)).progress).toEqual(latest);
+
+    // a job that ended takes no more
+    const ended = await submit();
+    await lease('w-progress');
+    await bed.rpc.request(
+      SchedulerJobsStart,
+      { workerId: 'w-progress', jobId: ended.id },
+      worker(),
+    );
+    await report('w-progress', { done: 2, total: 2 }, ended.id);
+    await bed.rpc.request(
+      SchedulerJobsComplete,
+      { workerId: 'w-progress', jobId: ended.id },
+      worker(),
+    );
+    const afterEnd = await failure(report('w-progress', { done: 1, total: 2 }, ended.id));
+    expect(afterEnd.code).toBe(ErrorCode.InvalidState);
+    expect(afterEnd.details).toEqual({ state: 'succeeded' });
+    expect((await get(ended.id)).progress).toMatchObject({ done: 2, total: 2 });
+
+    // nor does one whose lease ran out, even before the sweep returns it to its queue
+    clock.advance(LEASE_MS + 1);
+    const lapsed = await failure(report('w-progress', { done: 1, total: 4 }, job.id));
+    expect(lapsed.code).toBe(ErrorCode.InvalidState);
+    expect((await get(job.id)).progress).toEqual(latest);
   });
 
   it('keeps queues to platform operators and worker calls to services', async () => {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { UsageOutbox } from '@lattice/messaging';
 import { Clock } from '@lattice/service-runtime';
-import { UsageOutbox } from '../events/usage-outbox';
 import { QueueRepository } from '../queues/queue.repository';
 import type { JobRow } from '../jobs/job.repository';
 import { gpuSecondsOf } from './gpu-seconds';
@@ -21,7 +21,7 @@ export class JobMetering {
 
   constructor(
     private readonly queues: QueueRepository,
-    private readonly outbox: UsageOutbox,
+    private readonly outbox: UsageOutbox<EntityManager>,
     private readonly clock: Clock,
   ) {}
 

@@ -140,6 +140,43 @@ describe('worker runtime against the scheduler', () => {
     ]);
   });
 
+  it('shows the progress a handler reports with the job, the last report arriving before the job ends', async () => {
+    const tenant = await bed.newTenant('professional');
+    const job = await submit(tenant, { type: 'ingest' });
+    let letFinish!: () => void;
+    const mayFinish = new Promise<void>((resolve) => (letFinish = resolve));
+    await startWorker({
+      ingest: async (_job, { reportProgress }) => {
+        for (let done = 0; done <= 500; done++)
+          reportProgress({ done, total: 1_000, stage: 'embed' });
+        await mayFinish;
+        for (let done = 501; done <= 1_000; done++)
+          reportProgress({ done, total: 1_000, stage: 'index', message: 'last batch' });
+        return { chunks: 1_000 };
+      },
+    });
+
+    await eventually(async () =>
+      expect((await get(tenant, job.id)).progress).toMatchObject({
+        done: 500,
+        total: 1_000,
+        stage: 'embed',
+        message: null,
+        attempt: 1,
+      }),
+    );
+    expect((await get(tenant, job.id)).state).toBe('running');
+
+    letFinish();
+    await eventually(async () => expect((await get(tenant, job.id)).state).toBe('succeeded'));
+    expect((await get(tenant, job.id)).progress).toMatchObject({
+      done: 1_000,
+      total: 1_000,
+      stage: 'index',
+      message: 'last batch',
+    });
+  });
+
   it('fires the signal of a running job when it is cancelled, at once, and the job ends cancelled', async () => {
     const tenant = await bed.newTenant('professional');
     const job = await submit(tenant, { type: 'long' });

@@ -137,6 +137,45 @@ export const SubmitJobRequest = z
   .strict();
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 
+/** The largest `done` or `total` a progress report may give. */
+export const JOB_PROGRESS_MAX = 1_000_000_000_000;
+
+/**
+ * How far a job has come, as its worker reports it: `done` of `total` units (documents, chunks,
+ * batches), and optionally the stage it is in and a line for people. `done` may go back (a
+ * stage that starts over) but never past `total`.
+ */
+export const JobProgress = z
+  .object({
+    done: z.number().int().min(0).max(JOB_PROGRESS_MAX),
+    total: z.number().int().min(0).max(JOB_PROGRESS_MAX),
+    stage: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(
+        /^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$/,
+        'lowercase letters, digits, dots and inner hyphens',
+      )
+      .optional(),
+    message: Text(500).optional(),
+  })
+  .strict()
+  .refine((p) => p.done <= p.total, { message: 'done exceeds total', path: ['done'] });
+export type JobProgress = z.infer<typeof JobProgress>;
+
+/** A job's progress as last reported, by which attempt and when. */
+export const JobProgressView = z.object({
+  done: z.number().int(),
+  total: z.number().int(),
+  stage: storedText().nullable(),
+  message: storedText().nullable(),
+  /** The attempt that reported it: a retried job shows its last attempt's until the next reports. */
+  attempt: z.number().int(),
+  reportedAt: z.iso.datetime(),
+});
+export type JobProgressView = z.infer<typeof JobProgressView>;
+
 export const JobView = z.object({
   id: Uuid,
   tenantId: Uuid,
@@ -159,6 +198,8 @@ export const JobView = z.object({
   updatedAt: z.iso.datetime(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
+  /** What its worker last reported of its progress; null until one does. */
+  progress: JobProgressView.nullable(),
 });
 export type JobView = z.infer<typeof JobView>;
 
@@ -259,6 +300,10 @@ export const CompleteJobRequest = WorkerJobRequest.extend({
   result: JobResult.optional(),
 }).strict();
 export type CompleteJobRequest = z.infer<typeof CompleteJobRequest>;
+
+/** Progress of a job the worker holds; only its current holder may report it. */
+export const JobProgressRequest = WorkerJobRequest.extend({ progress: JobProgress }).strict();
+export type JobProgressRequest = z.infer<typeof JobProgressRequest>;
 
 export const FailJobRequest = WorkerJobRequest.extend({
   error: text({ min: 1, max: 2000, multiline: true }),

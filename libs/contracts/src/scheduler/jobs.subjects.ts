@@ -10,6 +10,7 @@ import {
   JobChanged,
   JobIdRequest,
   JobPage,
+  JobProgressRequest,
   JobStateReply,
   JobView,
   LeaseJobsReply,
@@ -79,6 +80,15 @@ export const SchedulerJobsStart = subject(
 export const SchedulerJobsComplete = subject(
   'scheduler.v1.jobs.complete',
   CompleteJobRequest,
+  JobStateReply,
+);
+/**
+ * How far a held job has come; refused (INVALID_STATE) once the worker holds it no more. A
+ * worker sends these often: `libs/worker` keeps one in flight per job, the latest winning.
+ */
+export const SchedulerJobsProgress = subject(
+  'scheduler.v1.jobs.progress',
+  JobProgressRequest,
   JobStateReply,
 );
 export const SchedulerJobsFail = subject('scheduler.v1.jobs.fail', FailJobRequest, JobStateReply);
