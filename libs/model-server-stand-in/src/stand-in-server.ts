@@ -44,6 +44,8 @@ export interface RunningStandIn {
   readonly calls: readonly StandInCall[];
   /** Makes calls for `model` (`*`: every model) fail as told; `null` heals it. */
   setFailure(model: string, failure: StandInFailure | string | null): void;
+  /** Heals every model. */
+  clearFailures(): void;
   close(): Promise<void>;
 }
 
@@ -248,6 +250,8 @@ export async function startModelServerStandIn(
           { model: request.model, after: i },
           'stand-in breaking the stream off as told',
         );
+        // what was written reaches the caller first, as when a server dies mid-answer
+        await new Promise<void>((resolve) => res.write(': cut\n\n', () => resolve()));
         res.socket?.destroy();
         return;
       }
@@ -318,6 +322,7 @@ export async function startModelServerStandIn(
       if (failure === null) failures.delete(model);
       else failures.set(model, typeof failure === 'string' ? parseFailure(failure) : failure);
     },
+    clearFailures: () => failures.clear(),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

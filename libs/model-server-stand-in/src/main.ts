@@ -1,6 +1,6 @@
 /**
  * The model-server stand-in as its own process, for `npm start` and end-to-end tests:
- * `node dist/tools/model-server-stand-in/src/main.js`. Stops on SIGTERM or SIGINT.
+ * `node dist/libs/model-server-stand-in/src/main.js`. Stops on SIGTERM or SIGINT.
  */
 import { z } from 'zod';
 import {
