@@ -15,9 +15,12 @@ const QUEUE_MISSING_RETRY_MS = 5_000;
  */
 export class InferenceWorkerRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private worker: Worker | null = null;
+  /** The worker trying to register, stopped should the service stop first. */
+  private registering: Worker | null = null;
   private stopped = false;
   private waiting: NodeJS.Timeout | undefined;
-  private problem = 'starting';
+  private wake?: () => void;
+  private problem = 'registering with the scheduler';
   private starting?: Promise<void>;
 
   constructor(
@@ -42,15 +45,20 @@ export class InferenceWorkerRunner implements OnApplicationBootstrap, BeforeAppl
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.waiting);
+    this.wake?.();
+    await this.registering?.stop();
     await this.starting;
     await this.worker?.drain();
   }
 
   private async start(): Promise<void> {
+    let tries = 0;
     while (!this.stopped) {
       const worker = createWorker(this.options);
+      this.registering = worker;
       try {
         await worker.start();
+        this.registering = null;
         if (this.stopped) {
           await worker.stop();
           return;
@@ -66,13 +74,18 @@ export class InferenceWorkerRunner implements OnApplicationBootstrap, BeforeAppl
         this.problem = missing
           ? `the queue ${this.options.queue} does not exist`
           : `registering failed: ${(error as Error).message}`;
-        this.logger.warn(
+        // told once, then quietly: a queue created later is the normal course in `npm start`
+        const level = tries++ === 0 ? 'warn' : 'debug';
+        this.logger[level](
           { err: error, queue: this.options.queue },
           missing
             ? 'the queue does not exist yet (platform operators create it); trying again'
             : 'registering with the scheduler failed; trying again',
         );
+        this.registering = null;
+        if (this.stopped) return;
         await new Promise<void>((resolve) => {
+          this.wake = resolve;
           this.waiting = setTimeout(resolve, QUEUE_MISSING_RETRY_MS);
         });
       }
