@@ -4,6 +4,7 @@ import type { NatsConnection } from 'nats';
 import { loadConfig } from '@lattice/config';
 import {
   GpuAgentHeartbeat,
+  GpuLeasesList,
   GpuNodesList,
   GpuNodesRegister,
   INFERENCE_CHAT_JOB_TYPE,
@@ -99,6 +100,8 @@ describe('inference worker routed by gpu-nodes', () => {
   let nats: NatsConnection;
   let rpc: RpcClient;
   let worker: INestApplication;
+  let leasing: INestApplication | undefined;
+  let workerEnv: Record<string, string>;
   let beating: NodeJS.Timeout;
   const servers: Record<string, RunningStandIn> = {};
   let queue: string;
@@ -154,13 +157,16 @@ describe('inference worker routed by gpu-nodes', () => {
     const slug = `t-${randomUUID().slice(0, 8)}`;
     tenant = (await rpc.request(TenantsCreate, { slug, name: slug, plan: 'professional' }, admin()))
       .id;
-    const config = loadConfig(inferenceWorkerConfigSpec, {
+    workerEnv = {
       NATS_URL: testNatsUrl(),
       LATTICE_NAMESPACE: namespace,
       LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
       ...testContextEnv('inference-worker'),
       LOG_LEVEL: 'silent',
       INFERENCE_WORKER_HTTP_PORT: '0',
+    };
+    const config = loadConfig(inferenceWorkerConfigSpec, {
+      ...workerEnv,
       INFERENCE_WORKER_QUEUE: queue,
     });
     worker = await createInferenceWorkerApp(config, createLogger('inference-test', 'silent'), {
@@ -171,13 +177,14 @@ describe('inference worker routed by gpu-nodes', () => {
   afterAll(async () => {
     clearInterval(beating);
     await worker?.close();
+    await leasing?.close();
     for (const s of Object.values(servers)) await s.close();
     for (const s of services.reverse()) await s.stop();
     await nats?.drain().catch(() => undefined);
     await dropDatabase?.();
   });
 
-  const run = async (): Promise<JobView> => {
+  const run = async (on = queue): Promise<JobView> => {
     const member: RequestContext = {
       tenantId: tenant,
       actor: { type: 'user', id: 'asker', roles: ['tenant-admin'] },
@@ -186,7 +193,7 @@ describe('inference worker routed by gpu-nodes', () => {
     const job = await rpc.request(
       SchedulerJobsSubmit,
       {
-        queue,
+        queue: on,
         type: INFERENCE_CHAT_JOB_TYPE,
         priority: 'interactive',
         maxAttempts: 1,
@@ -236,5 +243,38 @@ describe('inference worker routed by gpu-nodes', () => {
       ['node-b', 'succeeded', 200],
     ]);
     expect(servers['node-a']!.calls.filter((c) => c.status === 500)).toHaveLength(1);
+  });
+
+  it('with VRAM leases: holds a lease on a node serving the model for the call, and releases it', async () => {
+    for (const server of Object.values(servers)) server.clearFailures();
+    const leaseQueue = `inference-lease-${randomUUID().slice(0, 8)}`;
+    await rpc.request(
+      SchedulerQueuesCreate,
+      { name: leaseQueue, workerPool: 'inference-worker', maxTenantShare: 1 },
+      admin(),
+    );
+    leasing = await createInferenceWorkerApp(
+      loadConfig(inferenceWorkerConfigSpec, {
+        ...workerEnv,
+        INFERENCE_WORKER_QUEUE: leaseQueue,
+        INFERENCE_ENDPOINT_SOURCE: 'lease',
+        INFERENCE_LEASE_VRAM_MIB: '4096',
+      }),
+      createLogger('inference-test', 'silent'),
+      { workerId: `leasing-${randomUUID().slice(0, 8)}`, pollMs: 200 },
+    );
+    const done = await run(leaseQueue);
+    expect(done.state).toBe('succeeded');
+    const result = InferenceJobResult.parse(done.result);
+    expect(result.text).toBe('Nodes serve models. [a]');
+    const node = result.attempts[0]!.node!;
+    expect(result.attempts[0]!.endpoint).toBe(servers[node]!.url);
+
+    const leases = (
+      await rpc.request(GpuLeasesList, { tenantId: tenant }, operator())
+    ).items.filter((l) => l.model === MODEL);
+    expect(leases).toEqual([
+      expect.objectContaining({ node, vramMiB: 4096, tenantId: tenant, state: 'released' }),
+    ]);
   });
 });
