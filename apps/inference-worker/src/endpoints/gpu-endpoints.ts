@@ -1,5 +1,6 @@
 import {
   DomainError,
+  ErrorCode,
   GpuLeasesCreate,
   GpuLeasesRelease,
   GpuNodesGet,
@@ -79,7 +80,15 @@ export class GpuRoutedEndpoints implements EndpointSource {
       return held(routed(await call()));
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      this.logger.debug({ model, code: error.code, err: error }, 'no route from gpu-nodes');
+      // no node serves the model, or gpu-nodes is away: usual where the configured endpoints
+      // serve it; anything else (a refusal) says something is set up wrong
+      const usual = [ErrorCode.Unavailable, ErrorCode.NotFound, ErrorCode.Timeout].includes(
+        error.code,
+      );
+      this.logger[usual ? 'debug' : 'warn'](
+        { model, code: error.code, err: error },
+        'no route from gpu-nodes',
+      );
       return null;
     }
   }

@@ -1,5 +1,6 @@
 import {
   INFERENCE_STREAM_PREFIX,
+  JOB_PAYLOAD_MAX_BYTES,
   InferenceJobPayload,
   type InferenceStreamChunk,
 } from '@lattice/contracts';
@@ -35,6 +36,11 @@ export function inferenceJobHandler(deps: CompletionDeps, publish: StreamPublish
       },
       deps,
     );
+    // the scheduler keeps at most 64 KiB of result; the streamed answer reached its reader anyway
+    if (Buffer.byteLength(JSON.stringify(result)) > JOB_PAYLOAD_MAX_BYTES)
+      throw new PermanentJobError(
+        `the answer (${result.text.length} characters) does not fit the ${JOB_PAYLOAD_MAX_BYTES / 1024} KiB a job result holds: ask for fewer tokens`,
+      );
     return result as unknown as JobResult;
   };
 }

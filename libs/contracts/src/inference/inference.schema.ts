@@ -125,7 +125,7 @@ export type FinishReason = z.infer<typeof FinishReason>;
 
 /** The job's result: the text, the model that wrote it, and the provider's own token count. */
 export const InferenceJobResult = z.object({
-  text: storedText(JOB_PAYLOAD_MAX_BYTES / 2),
+  text: storedText(JOB_PAYLOAD_MAX_BYTES),
   model: storedText(200),
   finishReason: FinishReason,
   usage: TokenUsage,
