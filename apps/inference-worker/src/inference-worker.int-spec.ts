@@ -3,7 +3,6 @@ import type { INestApplication } from '@nestjs/common';
 import type { NatsConnection, Subscription } from 'nats';
 import { loadConfig } from '@lattice/config';
 import {
-  INFERENCE_CHAT_JOB_TYPE,
   InferenceJobResult,
   PLATFORM_ADMIN_ROLE,
   SchedulerJobsCancel,
@@ -12,6 +11,7 @@ import {
   SchedulerQueuesCreate,
   TenantsCreate,
   inferenceStreamSubject,
+  interactiveInferenceJob,
   type InferenceJobPayload,
   type InferenceStreamChunk,
   type JobView,
@@ -90,7 +90,8 @@ describe('inference worker', () => {
   const submit = (payload: InferenceJobPayload | Record<string, unknown>) =>
     rpc.request(
       SchedulerJobsSubmit,
-      { queue, type: INFERENCE_CHAT_JOB_TYPE, priority: 'interactive', payload, maxAttempts: 1 },
+      // as a caller submits it, on this file's own queue
+      { ...interactiveInferenceJob(payload as InferenceJobPayload), queue },
       member(tenant),
     );
   const get = (id: string) => rpc.request(SchedulerJobsGet, { id }, member(tenant));

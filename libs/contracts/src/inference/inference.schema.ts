@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { storedText, text } from '../common/text.schema';
 import { GpuModelName } from '../gpu/gpu-nodes.schema';
-import { JOB_PAYLOAD_MAX_BYTES, type CreateQueueRequest } from '../scheduler/job.schema';
+import {
+  JOB_PAYLOAD_MAX_BYTES,
+  type CreateQueueRequest,
+  type SubmitJobRequest,
+} from '../scheduler/job.schema';
 
 /*
  * Chat completions as scheduler jobs: what a caller (the RAG service) submits to an inference
@@ -154,3 +158,24 @@ export const InferenceStreamChunk = z.union([
   z.object({ seq: z.number().int().min(0), error: storedText(500) }).strict(),
 ]);
 export type InferenceStreamChunk = z.infer<typeof InferenceStreamChunk>;
+
+/**
+ * The scheduler submission of a chat completion a caller waits on: an `interactive` job on the
+ * interactive inference queue, so fair share applies to answers too. One attempt by default:
+ * a retry after the caller stopped listening would answer nobody.
+ */
+export function interactiveInferenceJob(
+  payload: InferenceJobPayload,
+  options: { timeoutSeconds?: number; maxAttempts?: number; idempotencyKey?: string } = {},
+): SubmitJobRequest {
+  return {
+    queue: INFERENCE_INTERACTIVE_QUEUE,
+    type: INFERENCE_CHAT_JOB_TYPE,
+    payload,
+    priority: 'interactive',
+    maxAttempts: options.maxAttempts ?? 1,
+    labels: {},
+    ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
+    ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+  };
+}
