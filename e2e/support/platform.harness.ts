@@ -113,6 +113,7 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
       exporters: [await freePort(), await freePort()],
       agents: [await freePort(), await freePort()],
     },
+    modelServingPorts: { standIn: await freePort(), worker: await freePort() },
     logLevel: 'info',
     // the gateway's rate limits count in Redis as in production, where the harness has one
     env: { ...(testRedisUrl() ? { REDIS_URL: testRedisUrl()! } : {}), ...env },

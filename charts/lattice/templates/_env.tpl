@@ -85,6 +85,21 @@ The environment of a component, as its config module reads it:
       fieldPath: status.hostIP
 - name: LATTICE_GPU_AGENT_DCGM_URL
   value: {{ $values.dcgmExporterUrl | quote }}
+{{- else if eq .key "inferenceWorker" }}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: INFERENCE_WORKER_QUEUE
+  value: {{ $values.queue | quote }}
+- name: INFERENCE_WORKER_CONCURRENCY
+  value: {{ $values.concurrency | int64 | quote }}
+- name: INFERENCE_ENDPOINT_SOURCE
+  value: {{ $values.endpointSource | quote }}
+- name: LATTICE_MODEL_ENDPOINTS
+  value: {{ $values.modelEndpoints | quote }}
+- name: INFERENCE_CALL_TIMEOUT_MS
+  value: {{ $values.callTimeoutMs | int64 | quote }}
 {{- else if eq .key "operator" }}
 - name: POD_NAME
   valueFrom:

@@ -24,3 +24,5 @@ export * from './scheduler/jobs.subjects';
 export * from './scheduler/drain.schema';
 export * from './scheduler/drain.subjects';
 export * from './access';
+export * from './inference/inference.schema';
+export * from './inference/inference.subjects';

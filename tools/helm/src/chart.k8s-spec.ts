@@ -441,7 +441,7 @@ describe('the Helm chart', () => {
         maxReplicas: 20,
         metrics: [{ type: 'queue', queue: { name: 'embeddings', targetPerReplica: 100 } }],
       });
-      // one per service: the six apps with an API, the agent and the operator
+      // one per service: the six apps with an API, the agent, the inference worker and the operator
       expect(
         byKind(docs, 'ServiceMonitor')
           .map((m) => m.metadata.name)
@@ -453,6 +453,7 @@ describe('the Helm chart', () => {
           'gateway',
           'gpu-agent',
           'gpu-nodes',
+          'inference-worker',
           'operator',
           'scheduler',
           'tenants',

@@ -23,4 +23,12 @@ export const launcherConfigSpec = {
   AUDIT_HTTP_PORT: variable(port(8083), 'Health and metrics port of the audit service.'),
   SCHEDULER_HTTP_PORT: variable(port(8084), 'Health and metrics port of the scheduler service.'),
   GPU_NODES_HTTP_PORT: variable(port(8085), 'Health and metrics port of the GPU-node service.'),
+  INFERENCE_WORKER_HTTP_PORT: variable(
+    port(8087),
+    'Health and metrics port of the inference worker.',
+  ),
+  MODEL_STAND_IN_PORT: variable(
+    port(9300),
+    'Port of the model-server stand-in the inference worker calls (OpenAI-compatible, /v1).',
+  ),
 };

@@ -167,6 +167,10 @@ async function main(): Promise<void> {
       auditPort: config.AUDIT_HTTP_PORT,
       schedulerPort: config.SCHEDULER_HTTP_PORT,
       gpuNodesPort: config.GPU_NODES_HTTP_PORT,
+      modelServingPorts: {
+        standIn: config.MODEL_STAND_IN_PORT,
+        worker: config.INFERENCE_WORKER_HTTP_PORT,
+      },
       auditCheckpointKey: process.env.AUDIT_CHECKPOINT_KEY ?? secrets.auditCheckpointKey,
       logLevel: config.LOG_LEVEL,
       logFormat: defaultLogFormat(process.env),
@@ -189,6 +193,7 @@ async function main(): Promise<void> {
         `  API docs:  ${url}/docs`,
         `  Admin:     ${admin.email} / ${admin.password}  (tenant "platform")`,
         `  GPUs:      SIMULATED nodes, no real GPUs: ${SIMULATED_GPU_NODES.map((n) => `${n.name} (${n.gpus.replace('x', ' x V100 ')} GB)`).join(', ')}`,
+        `  Models:    a STAND-IN model server, no real model: answers are sentences of the given passages (http://127.0.0.1:${config.MODEL_STAND_IN_PORT}/v1)`,
         '',
         'Sign in, then call the API with the access token:',
         `  TOKEN=$(curl -s -X POST ${url}/v1/auth/login -H "Content-Type: application/json" \\`,

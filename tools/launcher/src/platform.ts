@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { simulatedGpuServices, type SimulatedGpuPorts } from './gpu-simulation';
+import { modelServingServices, type ModelServingPorts } from './model-serving';
 import { SERVICE_NAMES } from '@lattice/contracts';
 import { newContextKeySet, type ContextKeySet } from '@lattice/request-context';
 import { newCheckpointKey } from './local-state';
@@ -37,6 +38,8 @@ export interface PlatformOptions {
   gpuNodesPort?: number;
   /** Ports of the simulated GPU nodes' exporters and agents; 9401-9402 and 8088-8089 when omitted. */
   simulatedGpuPorts?: SimulatedGpuPorts;
+  /** Ports of the model-server stand-in and the inference worker; 9300 and 8087 when omitted. */
+  modelServingPorts?: ModelServingPorts;
   /** Ed25519 private key (PEM) for audit checkpoints; a fresh one when omitted. */
   auditCheckpointKey?: string;
   logLevel?: string;
@@ -91,6 +94,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const simulatedGpus = simulatedGpuServices(common, options.simulatedGpuPorts).map(
     (spec) => new ServiceProcess(spec, distDir, options.log, supervision()),
   );
+  // started with the simulated GPU nodes, once the services they call are up
+  const modelServing = modelServingServices(common, options.modelServingPorts).map(
+    (spec) => new ServiceProcess(spec, distDir, options.log, supervision()),
+  );
+  const late = [...simulatedGpus, ...modelServing];
   const services = [
     new ServiceProcess(
       {
@@ -166,6 +174,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       supervision(),
     ),
     ...simulatedGpus,
+    ...modelServing,
     new ServiceProcess(
       {
         name: 'gpu-nodes',
@@ -201,6 +210,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const identities = platformIdentities(options);
   // a service run more than once (an agent per simulated GPU node) is named `<service>:<which>`
   for (const service of services) {
+    // the stand-in is outside the platform: no identity on its bus
+    if (service.name === 'model-server-stand-in') continue;
     Object.assign(service.spec.env, identities(service.name.split(':')[0]));
   }
   const stop = async () => {
@@ -209,11 +220,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     for (const service of [...services].reverse()) await service.stop();
   };
   try {
-    const core = services.filter((service) => !simulatedGpus.includes(service));
+    const core = services.filter((service) => !late.includes(service));
     for (const service of core) service.start();
     for (const service of core) await service.waitReady();
-    for (const service of simulatedGpus) service.start();
-    for (const service of simulatedGpus) await service.waitReady();
+    for (const service of late) service.start();
+    for (const service of late) await service.waitReady();
     up = true;
   } catch (error) {
     await stop();

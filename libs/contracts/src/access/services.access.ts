@@ -3,6 +3,7 @@ import { authAccess } from './auth.access';
 import { gatewayAccess } from './gateway.access';
 import { gpuAgentAccess, gpuSimulatorAccess } from './gpu-agent.access';
 import { gpuNodesAccess } from './gpu-nodes.access';
+import { inferenceWorkerAccess } from './inference-worker.access';
 import { jobWorkerAccess } from './job-worker.access';
 import { operatorAccess } from './operator.access';
 import { schedulerAccess } from './scheduler.access';
@@ -25,6 +26,7 @@ export const SERVICE_ACCESS: readonly ServiceAccess[] = [
   gpuAgentAccess,
   gpuSimulatorAccess,
   jobWorkerAccess,
+  inferenceWorkerAccess,
 ];
 
 /** The names of every declared service. */

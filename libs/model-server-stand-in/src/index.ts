@@ -1,0 +1,3 @@
+export * from './grounded-answer';
+export * from './stand-in-failure';
+export * from './stand-in-server';
