@@ -6,7 +6,7 @@ import { parseStaticEndpoints } from './endpoints/model-endpoints';
 export const inferenceWorkerConfigSpec = {
   ...commonConfig,
   INFERENCE_WORKER_HTTP_PORT: variable(
-    port(8087),
+    port(8091),
     'Port of the inference worker health and metrics endpoints.',
   ),
   INFERENCE_WORKER_QUEUE: variable(

@@ -24,7 +24,7 @@ export const launcherConfigSpec = {
   SCHEDULER_HTTP_PORT: variable(port(8084), 'Health and metrics port of the scheduler service.'),
   GPU_NODES_HTTP_PORT: variable(port(8085), 'Health and metrics port of the GPU-node service.'),
   INFERENCE_WORKER_HTTP_PORT: variable(
-    port(8087),
+    port(8091),
     'Health and metrics port of the inference worker.',
   ),
   MODEL_STAND_IN_PORT: variable(

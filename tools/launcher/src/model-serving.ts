@@ -7,7 +7,7 @@ export interface ModelServingPorts {
   worker: number;
 }
 
-export const DEFAULT_MODEL_SERVING_PORTS: ModelServingPorts = { standIn: 9300, worker: 8087 };
+export const DEFAULT_MODEL_SERVING_PORTS: ModelServingPorts = { standIn: 9300, worker: 8091 };
 
 /**
  * What answers questions in `npm start`, where no GPU node serves a model: the model-server

@@ -38,7 +38,7 @@ export interface PlatformOptions {
   gpuNodesPort?: number;
   /** Ports of the simulated GPU nodes' exporters and agents; 9401-9402 and 8088-8089 when omitted. */
   simulatedGpuPorts?: SimulatedGpuPorts;
-  /** Ports of the model-server stand-in and the inference worker; 9300 and 8087 when omitted. */
+  /** Ports of the model-server stand-in and the inference worker; 9300 and 8091 when omitted. */
   modelServingPorts?: ModelServingPorts;
   /** Ed25519 private key (PEM) for audit checkpoints; a fresh one when omitted. */
   auditCheckpointKey?: string;
