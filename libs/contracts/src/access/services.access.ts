@@ -5,6 +5,7 @@ import { gpuAgentAccess, gpuSimulatorAccess } from './gpu-agent.access';
 import { gpuNodesAccess } from './gpu-nodes.access';
 import { jobWorkerAccess } from './job-worker.access';
 import { operatorAccess } from './operator.access';
+import { ragAccess } from './rag.access';
 import { schedulerAccess } from './scheduler.access';
 import { tenantsAccess } from './tenants.access';
 import type { ServiceAccess } from './service-access';
@@ -25,6 +26,7 @@ export const SERVICE_ACCESS: readonly ServiceAccess[] = [
   gpuAgentAccess,
   gpuSimulatorAccess,
   jobWorkerAccess,
+  ragAccess,
 ];
 
 /** The names of every declared service. */
