@@ -110,7 +110,11 @@ export const CreateDocumentRequest = z
     sourceName: Text(500),
     mediaType: DocumentMediaType,
     /** The document itself: text as it is, or the bytes (a PDF) in base64. */
-    content: z.string().min(1),
+    content: text({
+      min: 1,
+      max: Math.ceil((DOCUMENT_MAX_BYTES * 4) / 3) + 4_096,
+      multiline: true,
+    }),
     contentEncoding: z.enum(['utf8', 'base64']).default('utf8'),
     classification: Classification.default('internal'),
     metadata: DocumentMetadata.default({}),
