@@ -4,7 +4,7 @@ import { commonConfig, databaseConfig, port, variable, type ConfigOf } from '@la
 export const ragConfigSpec = {
   ...commonConfig,
   ...databaseConfig,
-  RAG_HTTP_PORT: variable(port(8086), 'Port of the RAG service health and metrics endpoints.'),
+  RAG_HTTP_PORT: variable(port(8087), 'Port of the RAG service health and metrics endpoints.'),
   RAG_HNSW_EF_SEARCH: variable(
     z.coerce.number().int().min(10).max(1_000).default(100),
     'Candidates the HNSW search keeps (hnsw.ef_search); more is better recall, slower.',
