@@ -23,4 +23,5 @@ export const launcherConfigSpec = {
   AUDIT_HTTP_PORT: variable(port(8083), 'Health and metrics port of the audit service.'),
   SCHEDULER_HTTP_PORT: variable(port(8084), 'Health and metrics port of the scheduler service.'),
   GPU_NODES_HTTP_PORT: variable(port(8085), 'Health and metrics port of the GPU-node service.'),
+  RAG_HTTP_PORT: variable(port(8087), 'Health and metrics port of the RAG service.'),
 };

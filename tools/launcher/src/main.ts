@@ -30,6 +30,7 @@ const COLORS: Record<string, string> = {
   auth: '\x1b[34m',
   scheduler: '\x1b[94m',
   'gpu-nodes': '\x1b[92m',
+  rag: '\x1b[96m',
   launcher: '\x1b[33m',
 };
 const say = (service: string, line: string) =>
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
       auditPort: config.AUDIT_HTTP_PORT,
       schedulerPort: config.SCHEDULER_HTTP_PORT,
       gpuNodesPort: config.GPU_NODES_HTTP_PORT,
+      ragPort: config.RAG_HTTP_PORT,
       auditCheckpointKey: process.env.AUDIT_CHECKPOINT_KEY ?? secrets.auditCheckpointKey,
       logLevel: config.LOG_LEVEL,
       logFormat: defaultLogFormat(process.env),

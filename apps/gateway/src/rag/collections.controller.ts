@@ -5,7 +5,6 @@ import {
   CollectionPage,
   CollectionView,
   CreateCollectionRequest,
-  CreateDocumentReply,
   CreateDocumentRequest,
   DeletedReply,
   DocumentPage,
@@ -112,7 +111,7 @@ export class CollectionsController {
     permission: { action: 'create', resource: 'Document' },
     params: IdParam,
     body: NewDocument,
-    response: CreateDocumentReply,
+    response: DocumentView,
     status: 201,
     errors: [ErrorCode.NotFound, ErrorCode.Conflict],
   })
@@ -122,11 +121,16 @@ export class CollectionsController {
     @Caller() ctx: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const created = await this.rpc.request(RagDocumentsCreate, { ...body, collectionId }, ctx);
+    const { document, created } = await this.rpc.request(
+      RagDocumentsCreate,
+      { ...body, collectionId },
+      ctx,
+    );
+    // 200 with the document stored before when the collection held this content already
     void reply
-      .status(created.created ? 201 : 200)
-      .header('location', `/v1/collections/${collectionId}/documents/${created.document.id}`);
-    return created;
+      .status(created ? 201 : 200)
+      .header('location', `/v1/collections/${collectionId}/documents/${document.id}`);
+    return document;
   }
 
   @Get('collections/:id/documents')
