@@ -509,6 +509,7 @@ describe('the Helm chart', () => {
         'auth',
         'audit',
         'scheduler',
+        'rag',
       ]);
     });
   });
