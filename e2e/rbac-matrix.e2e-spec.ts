@@ -77,6 +77,17 @@ const LEASE_HOLDERS: Role[] = [
   'developer',
   'service-account',
 ];
+const COLLECTION_READERS: Role[] = [
+  'platform-admin',
+  'tenant-owner',
+  'tenant-admin',
+  'developer',
+  'analyst',
+  'viewer',
+  'service-account',
+];
+const COLLECTION_WRITERS: Role[] = ['platform-admin', 'tenant-owner', 'tenant-admin', 'developer'];
+const DOCUMENT_CREATORS: Role[] = [...COLLECTION_WRITERS, 'service-account'];
 /**
  * Who may call what, written out from the role definitions: each route either lets a role
  * through (whatever the service then answers) or refuses it with 403 at the gateway.
@@ -376,6 +387,64 @@ const PROBES: Probe[] = [
     allowed: LEASE_HOLDERS,
   },
   {
+    name: 'create a collection',
+    route: 'POST /v1/collections',
+    method: 'POST',
+    path: () => '/v1/collections',
+    json: {},
+    allowed: COLLECTION_WRITERS,
+  },
+  {
+    name: 'list collections',
+    route: 'GET /v1/collections',
+    method: 'GET',
+    path: () => '/v1/collections?limit=1',
+    allowed: COLLECTION_READERS,
+  },
+  {
+    name: 'read a collection',
+    route: 'GET /v1/collections/{id}',
+    method: 'GET',
+    path: () => `/v1/collections/${some}`,
+    allowed: COLLECTION_READERS,
+  },
+  {
+    name: 'delete a collection',
+    route: 'DELETE /v1/collections/{id}',
+    method: 'DELETE',
+    path: () => `/v1/collections/${some}`,
+    allowed: COLLECTION_WRITERS,
+  },
+  {
+    name: 'add a document',
+    route: 'POST /v1/collections/{id}/documents',
+    method: 'POST',
+    path: () => `/v1/collections/${some}/documents`,
+    json: {},
+    allowed: DOCUMENT_CREATORS,
+  },
+  {
+    name: 'list documents',
+    route: 'GET /v1/collections/{id}/documents',
+    method: 'GET',
+    path: () => `/v1/collections/${some}/documents?limit=1`,
+    allowed: COLLECTION_READERS,
+  },
+  {
+    name: 'read a document',
+    route: 'GET /v1/collections/{id}/documents/{docId}',
+    method: 'GET',
+    path: () => `/v1/collections/${some}/documents/${some}`,
+    allowed: COLLECTION_READERS,
+  },
+  {
+    name: 'delete a document',
+    route: 'DELETE /v1/collections/{id}/documents/{docId}',
+    method: 'DELETE',
+    path: () => `/v1/collections/${some}/documents/${some}`,
+    allowed: COLLECTION_WRITERS,
+  },
+  {
     name: 'read the cluster status',
     route: 'GET /v1/cluster/status',
     method: 'GET',
@@ -565,6 +634,51 @@ describe('every role on every route', () => {
     expect(seeded.status).toBe(201);
     const seededJob = (await seeded.json()).id as string;
     const JOB_SUBMITTERS: Role[] = [...JOB_WRITERS, 'service-account'];
+    // a collection with one public document in the tenant the probes work in, for the readers
+    const newCollection = (role: Role): Step => ({
+      method: 'POST',
+      path: '/v1/collections',
+      json: {
+        name: unique('rbac'),
+        embeddingModel: 'rbac-embedder',
+        embeddingDimension: 8,
+        ...aim(role),
+      },
+    });
+    const seededCollection = await platform.call('/v1/collections', {
+      method: 'POST',
+      json: {
+        name: unique('rbac-seed'),
+        embeddingModel: 'rbac-embedder',
+        embeddingDimension: 8,
+        tenantId: ids.own,
+      },
+    });
+    expect(seededCollection.status).toBe(201);
+    const collectionId = (await seededCollection.json()).id as string;
+    const addDocument = (role: Role): Step => ({
+      method: 'POST',
+      path: `/v1/collections/${collectionId}/documents`,
+      json: {
+        sourceName: 'probe.txt',
+        mediaType: 'text/plain',
+        content: unique('a public note'),
+        classification: 'public',
+        ...aim(role),
+      },
+    });
+    const seededDocument = await platform.call(`/v1/collections/${collectionId}/documents`, {
+      method: 'POST',
+      json: {
+        sourceName: 'seed.txt',
+        mediaType: 'text/plain',
+        content: 'seeded',
+        classification: 'public',
+        tenantId: ids.own,
+      },
+    });
+    expect(seededDocument.status).toBe(201);
+    const documentId = (await seededDocument.json()).id as string;
     /** The query naming the tenant a platform role's job call acts on. */
     const onTenant = (role: Role) => (isPlatform(role) ? `?tenantId=${ids.own}` : '');
     const submitJob = (role: Role, extra: Record<string, unknown> = {}): Step => ({
@@ -819,6 +933,32 @@ describe('every role on every route', () => {
         { method: 'DELETE', path: `/v1/gpu/leases/{created}${onTenant(role)}` },
       ],
       'read the cluster status': () => [{ method: 'GET', path: '/v1/cluster/status' }],
+      'create a collection': (role) => [newCollection(role)],
+      'list collections': (role) => [{ method: 'GET', path: `/v1/collections${onTenant(role)}` }],
+      'read a collection': (role) => [
+        { method: 'GET', path: `/v1/collections/${collectionId}${onTenant(role)}` },
+      ],
+      'delete a collection': (role) => [
+        newCollection(role),
+        { method: 'DELETE', path: `/v1/collections/{created}${onTenant(role)}` },
+      ],
+      'add a document': (role) => [addDocument(role)],
+      'list documents': (role) => [
+        { method: 'GET', path: `/v1/collections/${collectionId}/documents${onTenant(role)}` },
+      ],
+      'read a document': (role) => [
+        {
+          method: 'GET',
+          path: `/v1/collections/${collectionId}/documents/${documentId}${onTenant(role)}`,
+        },
+      ],
+      'delete a document': (role) => [
+        addDocument(role),
+        {
+          method: 'DELETE',
+          path: `/v1/collections/${collectionId}/documents/{created}${onTenant(role)}`,
+        },
+      ],
       'delete its tenant': (role) => [
         {
           method: 'DELETE',

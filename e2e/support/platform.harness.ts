@@ -109,6 +109,7 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     auditPort: await freePort(),
     schedulerPort: await freePort(),
     gpuNodesPort: await freePort(),
+    ragPort: await freePort(),
     simulatedGpuPorts: {
       exporters: [await freePort(), await freePort()],
       agents: [await freePort(), await freePort()],

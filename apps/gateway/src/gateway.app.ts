@@ -23,6 +23,7 @@ import { ClusterController } from './gpu/cluster.controller';
 import { GpuController } from './gpu/gpu.controller';
 import { IdentityController } from './identity/identity.controller';
 import { JobsController } from './jobs/jobs.controller';
+import { CollectionsController } from './rag/collections.controller';
 import { QueuesController } from './jobs/queues.controller';
 import { RateLimitGuard } from './rate-limits/rate-limit.guard';
 import { TenantStandingGuard } from './tenants/tenant-standing.guard';
@@ -70,6 +71,7 @@ export async function createGatewayApp(
       QueuesController,
       JobsController,
       GpuController,
+      CollectionsController,
       ClusterController,
     ],
     providers: [

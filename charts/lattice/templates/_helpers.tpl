@@ -29,6 +29,7 @@ auth: {app: auth, port: 8082, portEnv: AUTH_HTTP_PORT, schema: auth, kind: Deplo
 audit: {app: audit, port: 8083, portEnv: AUDIT_HTTP_PORT, schema: audit, kind: Deployment, api: true}
 scheduler: {app: scheduler, port: 8084, portEnv: SCHEDULER_HTTP_PORT, schema: scheduler, kind: Deployment, api: true}
 gpuNodes: {app: gpu-nodes, port: 8085, portEnv: GPU_NODES_HTTP_PORT, schema: gpu, kind: Deployment, api: true}
+rag: {app: rag, port: 8087, portEnv: RAG_HTTP_PORT, schema: rag, kind: Deployment, api: true}
 gpuAgent: {app: gpu-agent, port: 8086, portEnv: GPU_AGENT_HTTP_PORT, kind: DaemonSet}
 inferenceWorker: {app: inference-worker, port: 8091, portEnv: INFERENCE_WORKER_HTTP_PORT, kind: Deployment}
 operator: {app: operator, port: 8090, portEnv: OPERATOR_HTTP_PORT, kind: Deployment}

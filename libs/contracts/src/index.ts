@@ -23,6 +23,8 @@ export * from './scheduler/job.schema';
 export * from './scheduler/jobs.subjects';
 export * from './scheduler/drain.schema';
 export * from './scheduler/drain.subjects';
+export * from './rag/rag.schema';
+export * from './rag/rag.subjects';
 export * from './access';
 export * from './inference/inference.schema';
 export * from './inference/inference.subjects';

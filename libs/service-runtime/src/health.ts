@@ -40,6 +40,17 @@ export class HealthRegistry {
     this.checks.set(name, check);
   }
 
+  private readonly facts = new Map<string, unknown>();
+
+  /** A fact about how the service runs, shown in `/readyz` under `details` (a fallback in use). */
+  detail(name: string, value: unknown): void {
+    this.facts.set(name, value);
+  }
+
+  details(): Record<string, unknown> | undefined {
+    return this.facts.size ? Object.fromEntries(this.facts) : undefined;
+  }
+
   /** From now on the service reports not ready, so load balancers stop sending work. */
   markDraining(): void {
     this.draining = true;
@@ -110,6 +121,11 @@ export class HealthController {
     reply
       .status(ready ? 200 : 503)
       .header('content-type', 'application/json')
-      .send({ service: this.service, status: ready ? 'ok' : 'unavailable', checks });
+      .send({
+        service: this.service,
+        status: ready ? 'ok' : 'unavailable',
+        checks,
+        ...(this.health.details() ? { details: this.health.details() } : {}),
+      });
   }
 }

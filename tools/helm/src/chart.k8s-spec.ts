@@ -146,6 +146,7 @@ describe('the Helm chart', () => {
         'audit',
         'scheduler',
         'gpu-nodes',
+        'rag',
       ]);
       for (const c of steps) {
         expect(c.args).toEqual(['--migrate-only']);
@@ -295,7 +296,7 @@ describe('the Helm chart', () => {
         spec: Record<string, unknown>;
       })[];
       expect(policies.map((p) => p.metadata.name).sort()).toEqual(
-        ['audit', 'auth', 'gateway', 'gpu-nodes', 'scheduler', 'tenants'].map(
+        ['audit', 'auth', 'gateway', 'gpu-nodes', 'rag', 'scheduler', 'tenants'].map(
           (a) => `lattice-${a}`,
         ),
       );
@@ -441,7 +442,7 @@ describe('the Helm chart', () => {
         maxReplicas: 20,
         metrics: [{ type: 'queue', queue: { name: 'embeddings', targetPerReplica: 100 } }],
       });
-      // one per service: the six apps with an API, the agent, the inference worker and the operator
+      // one per service: the seven apps with an API, the agent, the inference worker and the operator
       expect(
         byKind(docs, 'ServiceMonitor')
           .map((m) => m.metadata.name)
@@ -455,6 +456,7 @@ describe('the Helm chart', () => {
           'gpu-nodes',
           'inference-worker',
           'operator',
+          'rag',
           'scheduler',
           'tenants',
         ].map((a) => `lattice-${a}`),
@@ -495,7 +497,9 @@ describe('the Helm chart', () => {
         byKind(docs, 'Deployment')
           .map((d) => d.metadata.name)
           .sort(),
-      ).toEqual(['audit', 'auth', 'gateway', 'scheduler', 'tenants'].map((a) => `lattice-${a}`));
+      ).toEqual(
+        ['audit', 'auth', 'gateway', 'rag', 'scheduler', 'tenants'].map((a) => `lattice-${a}`),
+      );
       expect(byKind(docs, 'DaemonSet')).toEqual([]);
       expect(byKind(docs, 'ClusterRole')).toEqual([]);
       expect(byKind(docs, 'PodDisruptionBudget')).toEqual([]);
@@ -506,6 +510,7 @@ describe('the Helm chart', () => {
         'auth',
         'audit',
         'scheduler',
+        'rag',
       ]);
     });
   });

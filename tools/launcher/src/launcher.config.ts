@@ -31,4 +31,5 @@ export const launcherConfigSpec = {
     port(9300),
     'Port of the model-server stand-in the inference worker calls (OpenAI-compatible, /v1).',
   ),
+  RAG_HTTP_PORT: variable(port(8087), 'Health and metrics port of the RAG service.'),
 };

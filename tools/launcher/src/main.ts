@@ -30,6 +30,7 @@ const COLORS: Record<string, string> = {
   auth: '\x1b[34m',
   scheduler: '\x1b[94m',
   'gpu-nodes': '\x1b[92m',
+  rag: '\x1b[96m',
   launcher: '\x1b[33m',
 };
 const say = (service: string, line: string) =>
@@ -171,6 +172,7 @@ async function main(): Promise<void> {
         standIn: config.MODEL_STAND_IN_PORT,
         worker: config.INFERENCE_WORKER_HTTP_PORT,
       },
+      ragPort: config.RAG_HTTP_PORT,
       auditCheckpointKey: process.env.AUDIT_CHECKPOINT_KEY ?? secrets.auditCheckpointKey,
       logLevel: config.LOG_LEVEL,
       logFormat: defaultLogFormat(process.env),

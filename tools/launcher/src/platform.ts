@@ -36,6 +36,8 @@ export interface PlatformOptions {
   schedulerPort?: number;
   /** Health and metrics port of the GPU-node service. */
   gpuNodesPort?: number;
+  /** Health and metrics port of the RAG service. */
+  ragPort?: number;
   /** Ports of the simulated GPU nodes' exporters and agents; 9401-9402 and 8088-8089 when omitted. */
   simulatedGpuPorts?: SimulatedGpuPorts;
   /** Ports of the model-server stand-in and the inference worker; 9300 and 8091 when omitted. */
@@ -82,6 +84,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const auditPort = options.auditPort ?? 8083;
   const schedulerPort = options.schedulerPort ?? 8084;
   const gpuNodesPort = options.gpuNodesPort ?? 8085;
+  const ragPort = options.ragPort ?? 8087;
   // before the platform is up, a service given up on fails the start instead
   let up = false;
   const supervision = () => ({
@@ -187,6 +190,23 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           GPU_NODES_HTTP_PORT: String(gpuNodesPort),
         },
         readyUrl: `http://127.0.0.1:${gpuNodesPort}/readyz`,
+      },
+      distDir,
+      options.log,
+      supervision(),
+    ),
+    new ServiceProcess(
+      {
+        name: 'rag',
+        entry: join('apps', 'rag', 'src', 'main.js'),
+        args: ['--migrate'],
+        env: {
+          ...common,
+          DATABASE_URL: options.databaseUrl,
+          ...(options.appPassword ? { DATABASE_APP_PASSWORD: options.appPassword } : {}),
+          RAG_HTTP_PORT: String(ragPort),
+        },
+        readyUrl: `http://127.0.0.1:${ragPort}/readyz`,
       },
       distDir,
       options.log,

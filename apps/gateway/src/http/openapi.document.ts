@@ -10,6 +10,7 @@ import { ClusterController } from '../gpu/cluster.controller';
 import { GpuController } from '../gpu/gpu.controller';
 import { IdentityController } from '../identity/identity.controller';
 import { JobsController } from '../jobs/jobs.controller';
+import { CollectionsController } from '../rag/collections.controller';
 import { QueuesController } from '../jobs/queues.controller';
 import { TenantsController } from '../tenants/tenants.controller';
 import { PROBLEM_SCHEMA } from './openapi';
@@ -31,6 +32,7 @@ export const GATEWAY_API_CONTROLLERS: Type[] = [
   QueuesController,
   JobsController,
   GpuController,
+  CollectionsController,
   ClusterController,
   AuditController,
   HealthController,

@@ -2,6 +2,7 @@ import { AuditEvents, AuditStream } from '../audit/audit-event.schema';
 import * as Audit from '../audit/audit.subjects';
 import * as Auth from '../auth/auth.subjects';
 import * as Gpu from '../gpu/gpu.subjects';
+import * as Rag from '../rag/rag.subjects';
 import * as Jobs from '../scheduler/jobs.subjects';
 import * as Tenants from '../tenants/tenants.subjects';
 import { serviceAccess } from './service-access';
@@ -67,6 +68,14 @@ export const gatewayAccess = serviceAccess({
     Gpu.GpuLeasesCreate,
     Gpu.GpuLeasesRelease,
     Gpu.GpuNodesHealthCheck,
+    Rag.RagCollectionsCreate,
+    Rag.RagCollectionsList,
+    Rag.RagCollectionsGet,
+    Rag.RagCollectionsDelete,
+    Rag.RagDocumentsCreate,
+    Rag.RagDocumentsList,
+    Rag.RagDocumentsGet,
+    Rag.RagDocumentsDelete,
   ],
   listens: [Auth.AuthApiKeyRevoked, Auth.AuthSigningKeyRotated, Tenants.TenantLifecycle],
   streams: [AuditStream],

@@ -6,6 +6,7 @@ import { gpuNodesAccess } from './gpu-nodes.access';
 import { inferenceWorkerAccess } from './inference-worker.access';
 import { jobWorkerAccess } from './job-worker.access';
 import { operatorAccess } from './operator.access';
+import { ragAccess } from './rag.access';
 import { schedulerAccess } from './scheduler.access';
 import { tenantsAccess } from './tenants.access';
 import type { ServiceAccess } from './service-access';
@@ -27,6 +28,7 @@ export const SERVICE_ACCESS: readonly ServiceAccess[] = [
   gpuSimulatorAccess,
   jobWorkerAccess,
   inferenceWorkerAccess,
+  ragAccess,
 ];
 
 /** The names of every declared service. */

@@ -13,6 +13,7 @@ export const RESOURCES = [
   'Usage',
   'Job',
   'Queue',
+  'Collection',
   'Document',
   'GpuNode',
   'GpuLease',

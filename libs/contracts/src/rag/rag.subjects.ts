@@ -1,0 +1,56 @@
+import {
+  CollectionIdRequest,
+  CollectionPage,
+  CollectionView,
+  CreateCollectionRequest,
+  CreateDocumentReply,
+  CreateDocumentRequest,
+  DeletedReply,
+  DocumentIdRequest,
+  DocumentPage,
+  DocumentView,
+  ListCollectionsQuery,
+  ListDocumentsQuery,
+  RetrieveReply,
+  RetrieveRequest,
+} from './rag.schema';
+import { subject } from '../subject';
+
+export const RagCollectionsCreate = subject(
+  'rag.v1.collections.create',
+  CreateCollectionRequest,
+  CollectionView,
+);
+export const RagCollectionsList = subject(
+  'rag.v1.collections.list',
+  ListCollectionsQuery,
+  CollectionPage,
+);
+export const RagCollectionsGet = subject(
+  'rag.v1.collections.get',
+  CollectionIdRequest,
+  CollectionView,
+);
+/** Deletes the collection with its documents and chunks. */
+export const RagCollectionsDelete = subject(
+  'rag.v1.collections.delete',
+  CollectionIdRequest,
+  DeletedReply,
+);
+
+/** Stores the document as `pending` for ingest; the same content again returns the first. */
+export const RagDocumentsCreate = subject(
+  'rag.v1.documents.create',
+  CreateDocumentRequest,
+  CreateDocumentReply,
+);
+export const RagDocumentsList = subject('rag.v1.documents.list', ListDocumentsQuery, DocumentPage);
+export const RagDocumentsGet = subject('rag.v1.documents.get', DocumentIdRequest, DocumentView);
+export const RagDocumentsDelete = subject(
+  'rag.v1.documents.delete',
+  DocumentIdRequest,
+  DeletedReply,
+);
+
+/** The chunks nearest a query vector, fused with full-text search, within the caller's clearance. */
+export const RagRetrieve = subject('rag.v1.retrieve', RetrieveRequest, RetrieveReply);
