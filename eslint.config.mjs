@@ -47,6 +47,9 @@ const PURE_CORES = [
   'apps/gpu-nodes/src/usage/gpu-seconds.ts',
   'apps/gpu-agent/src/sources/*.parser.ts',
   'apps/scheduler/src/metering/gpu-seconds.ts',
+  'apps/rag/src/tokens/*.ts',
+  'apps/rag/src/ingest/parsing/*.ts',
+  'apps/rag/src/ingest/chunking/*.ts',
 ];
 
 /** What a pure core may not import, directly or through a module of ours that wraps it. */
