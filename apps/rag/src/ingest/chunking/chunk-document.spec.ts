@@ -28,10 +28,14 @@ function expectChunkingHolds(doc: ParsedDocument, chunks: Chunk[], max: number, 
     expect(chunk.text.trim()).toBe(chunk.text);
     expect(chunk.tokenCount).toBe(countTokens(chunk.text));
     expect(chunk.tokenCount).toBeLessThanOrEqual(max);
-    const section = doc.sections.find(
-      (s) => chunk.startOffset >= s.startOffset && chunk.endOffset <= s.startOffset + s.text.length,
+    // the heading path is that of the chunk's first section, and an ancestor of all it holds
+    const inside = doc.sections.filter(
+      (s) => s.startOffset < chunk.endOffset && s.startOffset + s.text.length > chunk.startOffset,
     );
-    expect(section?.headingPath).toEqual(chunk.headingPath);
+    expect(inside[0].headingPath).toEqual(chunk.headingPath);
+    for (const s of inside)
+      expect(s.headingPath.slice(0, chunk.headingPath.length)).toEqual(chunk.headingPath);
+    if (inside.length > 1) expect(chunk.headingPath.length).toBeGreaterThan(0);
     covered.fill(1, chunk.startOffset, chunk.endOffset);
 
     // a word is cut only where it alone is too long for a chunk
@@ -86,17 +90,23 @@ describe(chunkDocument.name, () => {
     ]);
   });
 
-  it('never puts two sections in one chunk, so the heading path is exact', () => {
+  it('keeps a heading with its short subsections, and sections of other headings apart', () => {
     const doc = document([
+      { headingPath: [], text: 'Preface' },
       { headingPath: ['A'], text: 'A\n\nalpha' },
       { headingPath: ['A', 'B'], text: 'B\n\nbeta' },
-      { headingPath: ['C'], text: 'C\n\ngamma', page: 3 },
+      { headingPath: ['A', 'B', 'C'], text: 'C\n\ngamma' },
+      { headingPath: ['A', 'D'], text: `D\n\n${words(45)}` },
+      { headingPath: ['E'], text: 'E\n\nepsilon' },
+      { headingPath: ['E', 'F'], text: 'F\n\nphi', page: 3 },
     ]);
     const chunks = chunkDocument(doc, options);
     expect(chunks.map((c) => [c.headingPath, c.text, c.page])).toEqual([
-      [['A'], 'A\n\nalpha', undefined],
-      [['A', 'B'], 'B\n\nbeta', undefined],
-      [['C'], 'C\n\ngamma', 3],
+      [[], 'Preface', undefined],
+      [['A'], 'A\n\nalpha\n\nB\n\nbeta\n\nC\n\ngamma', undefined],
+      [['A', 'D'], `D\n\n${words(45)}`, undefined],
+      [['E'], 'E\n\nepsilon', undefined],
+      [['E', 'F'], 'F\n\nphi', 3],
     ]);
   });
 
@@ -183,7 +193,12 @@ describe(chunkDocument.name, () => {
         fc.double({ min: 0, max: 0.49, noNaN: true }),
         (texts, max, overlapShare) => {
           const overlap = Math.floor(max * overlapShare);
-          const doc = document(texts.map((text, i) => ({ headingPath: [`h${i}`], text })));
+          const doc = document(
+            texts.map((text, i) => ({
+              headingPath: ['top', ...Array.from({ length: i % 3 }, (_, d) => `h${i}.${d}`)],
+              text,
+            })),
+          );
           const chunks = chunkDocument(doc, {
             maxTokens: max,
             overlapTokens: overlap,

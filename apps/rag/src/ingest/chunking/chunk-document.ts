@@ -1,5 +1,5 @@
 import type { CountTokens } from '../../tokens/tokenizer';
-import type { ParsedDocument } from '../parsing/parsed-document';
+import type { DocumentSection, ParsedDocument } from '../parsing/parsed-document';
 
 export interface ChunkingOptions {
   /** Largest chunk, in tokens of `countTokens`. */
@@ -46,8 +46,10 @@ interface Breaks {
 }
 
 /**
- * A document cut into chunks of at most `maxTokens` tokens. Chunks never cross a section (so a
- * chunk's heading path is exact), end at the strongest boundary in the second half of the
+ * A document cut into chunks of at most `maxTokens` tokens. A heading whose section and
+ * subsections fit in one chunk together becomes one chunk under the heading's path; otherwise
+ * chunks never cross a section, so a chunk's heading path is always that of its first line and
+ * an ancestor of all it holds. Within a section, chunks end at the strongest boundary in the second half of the
  * largest window that fits (blank line, then line end, then sentence end, then word end), cut a
  * word only when one word alone is over the limit, and repeat up to `overlapTokens` tokens of
  * whole words from the end of the chunk before. Every non-blank character of every section is
@@ -62,21 +64,49 @@ export function chunkDocument(document: ParsedDocument, options: ChunkingOptions
     throw new ChunkingError('overlapTokens must be an integer from 0 to less than maxTokens / 2');
   }
   const chunks: Chunk[] = [];
-  for (const section of document.sections) {
+  const push = (text: string, startOffset: number, section: DocumentSection) =>
+    chunks.push({
+      index: chunks.length,
+      text,
+      headingPath: section.headingPath,
+      startOffset,
+      endOffset: startOffset + text.length,
+      tokenCount: options.countTokens(text),
+      ...(section.page !== undefined ? { page: section.page } : {}),
+    });
+  const sections = document.sections;
+  for (let i = 0; i < sections.length; i++) {
+    const section = sections[i];
+    // a heading's short subsections join it in one chunk, under the heading's path
+    let last = i;
+    while (last + 1 < sections.length && joinsGroup(section, sections[last + 1])) {
+      const end = sections[last + 1].startOffset + sections[last + 1].text.length;
+      if (options.countTokens(document.text.slice(section.startOffset, end)) > maxTokens) break;
+      last++;
+    }
+    if (last > i) {
+      const end = sections[last].startOffset + sections[last].text.length;
+      push(document.text.slice(section.startOffset, end), section.startOffset, section);
+      i = last;
+      continue;
+    }
     for (const [start, end] of chunkRanges(section.text, options)) {
-      const text = section.text.slice(start, end);
-      chunks.push({
-        index: chunks.length,
-        text,
-        headingPath: section.headingPath,
-        startOffset: section.startOffset + start,
-        endOffset: section.startOffset + end,
-        tokenCount: options.countTokens(text),
-        ...(section.page !== undefined ? { page: section.page } : {}),
-      });
+      push(section.text.slice(start, end), section.startOffset + start, section);
     }
   }
   return chunks;
+}
+
+/** A section below `head`'s heading (not a page, not text before any heading). */
+function joinsGroup(head: DocumentSection, next: DocumentSection): boolean {
+  const path = head.headingPath;
+  return (
+    path.length > 0 &&
+    head.page === undefined &&
+    next.page === undefined &&
+    next.headingPath.length > path.length &&
+    path.every((title, i) => next.headingPath[i] === title)
+  );
 }
 
 /**
