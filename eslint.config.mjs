@@ -51,6 +51,9 @@ const PURE_CORES = [
   'apps/rag/src/redaction/*.ts',
   'apps/rag/src/answering/*.ts',
   'apps/rag/src/cost/*.ts',
+  'apps/rag/src/tokens/*.ts',
+  'apps/rag/src/ingest/parsing/*.ts',
+  'apps/rag/src/ingest/chunking/*.ts',
 ];
 
 /** What a pure core may not import, directly or through a module of ours that wraps it. */

@@ -29,7 +29,7 @@ const common = {
   // these ship only ES modules; jest runs CommonJS, so they are compiled like our own code
   transform: { '^.+\\.(ts|js)$': swc },
   transformIgnorePatterns: [
-    '/node_modules/(?!(jose|@kubernetes/client-node|openid-client|oauth4webapi|jsonpath-plus|rfc4648|eventsource-parser)/)',
+    '/node_modules/(?!(jose|@kubernetes/client-node|openid-client|oauth4webapi|jsonpath-plus|rfc4648|marked|htmlparser2|domhandler|domutils|domelementtype|dom-serializer|entities|eventsource-parser)/)',
   ],
   moduleNameMapper: { '^@lattice/([a-z-]+)$': '<rootDir>/libs/$1/src' },
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools', '<rootDir>/e2e'],

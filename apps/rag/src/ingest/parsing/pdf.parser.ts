@@ -1,0 +1,131 @@
+import { Worker } from 'node:worker_threads';
+import { DocumentBuilder } from './document-builder';
+import { DocumentParseError, type ParsedDocument, type ParseLimits } from './parsed-document';
+
+/**
+ * Runs in a worker thread: PDF.js (through unpdf, pure JavaScript, no native addon) reads the
+ * pages' text. A thread of its own lets a hostile PDF (a decompression bomb, a page tree that
+ * loops, an object graph that eats memory) be stopped from outside: it is terminated at the time
+ * limit and dies at its heap limit, and the service carries on.
+ */
+const PDF_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const { getDocumentProxy } = require(workerData.unpdf);
+  let pdf;
+  try {
+    pdf = await getDocumentProxy(workerData.bytes, {
+      isEvalSupported: false,
+      disableFontFace: true,
+      useSystemFonts: false,
+      stopAtErrors: false,
+      verbosity: 0,
+    });
+  } catch (e) {
+    parentPort.postMessage({ failed: (e && e.name) || 'Error', message: String((e && e.message) || e) });
+    return;
+  }
+  parentPort.postMessage({ pageCount: pdf.numPages });
+  if (pdf.numPages > workerData.maxPages) return;
+  for (let i = 1; i <= pdf.numPages; i++) {
+    const page = await pdf.getPage(i);
+    const content = await page.getTextContent();
+    let text = '';
+    for (const item of content.items) text += (item.str || '') + (item.hasEOL ? '\\n' : '');
+    parentPort.postMessage({ page: i, text });
+    page.cleanup();
+  }
+  parentPort.postMessage({ done: true });
+})().catch((e) => parentPort.postMessage({ failed: (e && e.name) || 'Error', message: String((e && e.message) || e) }));
+`;
+
+type WorkerMessage =
+  | { pageCount: number }
+  | { page: number; text: string }
+  | { done: true }
+  | { failed: string; message: string };
+
+/** A PDF's text, one section per page, read under the page, time and memory limits. */
+export async function parsePdf(body: Buffer, limits: ParseLimits): Promise<ParsedDocument> {
+  if (!body.subarray(0, 1024).includes('%PDF-')) {
+    throw new DocumentParseError('malformed', 'the body is not a PDF (no %PDF- header)');
+  }
+  const builder = new DocumentBuilder(limits.maxTextChars);
+  let pageCount = 0;
+  const bytes = new Uint8Array(body.byteLength);
+  bytes.set(body);
+
+  await new Promise<void>((resolve, reject) => {
+    const worker = new Worker(PDF_WORKER, {
+      eval: true,
+      workerData: { bytes, unpdf: require.resolve('unpdf'), maxPages: limits.maxPdfPages },
+      transferList: [bytes.buffer],
+      resourceLimits: { maxOldGenerationSizeMb: limits.pdfMemoryMb },
+      stdout: true,
+      stderr: true,
+    });
+    let settled = false;
+    const finish = (error?: DocumentParseError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(
+      () =>
+        finish(
+          new DocumentParseError(
+            'too_complex',
+            `the PDF could not be read within ${limits.pdfTimeoutMs} ms`,
+          ),
+        ),
+      limits.pdfTimeoutMs,
+    );
+    worker.on('message', (message: WorkerMessage) => {
+      if (settled) return;
+      try {
+        if ('failed' in message) finish(pdfError(message.failed, message.message));
+        else if ('pageCount' in message) {
+          pageCount = message.pageCount;
+          if (pageCount > limits.maxPdfPages) {
+            finish(
+              new DocumentParseError(
+                'too_large',
+                `the PDF has ${pageCount} pages; at most ${limits.maxPdfPages} are accepted`,
+              ),
+            );
+          }
+        } else if ('page' in message) {
+          builder.startPage(message.page);
+          builder.lines(message.text);
+        } else finish();
+      } catch (error) {
+        finish(
+          error instanceof DocumentParseError
+            ? error
+            : new DocumentParseError('malformed', 'the PDF could not be read'),
+        );
+      }
+    });
+    worker.on('error', (error: Error & { code?: string }) =>
+      finish(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new DocumentParseError('too_complex', 'the PDF needs too much memory to read')
+          : new DocumentParseError('malformed', 'the PDF could not be read'),
+      ),
+    );
+    worker.on('exit', () =>
+      finish(new DocumentParseError('malformed', 'the PDF reader stopped before the end')),
+    );
+  });
+  return { ...builder.build(), pageCount };
+}
+
+function pdfError(name: string, message: string): DocumentParseError {
+  if (name === 'PasswordException') {
+    return new DocumentParseError('encrypted', 'the PDF is protected by a password');
+  }
+  return new DocumentParseError('malformed', `the PDF could not be read: ${message.slice(0, 200)}`);
+}

@@ -1,0 +1,33 @@
+import fc from 'fast-check';
+import { countTokens, decode, encode, TOKEN_ENCODING } from './tokenizer';
+
+describe('tokenizer', () => {
+  it('uses cl100k_base, the encoding of the OpenAI embedding models', () => {
+    expect(TOKEN_ENCODING).toBe('cl100k_base');
+    // reference ids from OpenAI's tiktoken for cl100k_base
+    expect(encode('hello world')).toEqual([15339, 1917]);
+  });
+
+  it('counts nothing in an empty text and one token per common word', () => {
+    expect(countTokens('')).toBe(0);
+    expect(countTokens('hello')).toBe(1);
+    expect(countTokens('hello world')).toBe(2);
+  });
+
+  it('treats special-token markers in a document as ordinary text', () => {
+    const text = 'before <|endoftext|> after <|im_start|>';
+    const tokens = encode(text);
+    expect(tokens).not.toContain(100257); // <|endoftext|> as a control token
+    expect(decode(tokens)).toBe(text);
+    expect(countTokens(text)).toBeGreaterThan(5);
+  });
+
+  it('decodes what it encodes, for any text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (text) => {
+        expect(decode(encode(text))).toBe(text);
+        expect(countTokens(text)).toBe(encode(text).length);
+      }),
+    );
+  });
+});
