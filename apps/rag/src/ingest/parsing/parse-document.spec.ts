@@ -1,5 +1,6 @@
+import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { PDFDocument, PDFName, StandardFonts } from 'pdf-lib';
 import { parseDocument } from './parse-document';
 import {
   DEFAULT_PARSE_LIMITS,
@@ -197,11 +198,32 @@ describe('parseDocument', () => {
       expect(await refusal(parse('application/pdf', body, limits))).toBe('too_large');
     });
 
+    it('refuses a PDF with more text than allowed', async () => {
+      const body = await pdf([['a line of text'], ['another line of text']]);
+      const limits = { ...DEFAULT_PARSE_LIMITS, maxTextChars: 20 };
+      expect(await refusal(parse('application/pdf', body, limits))).toBe('too_large');
+    });
+
     it('stops a reader that runs past its time limit', async () => {
       const body = await pdf([['slow']]);
       const limits = { ...DEFAULT_PARSE_LIMITS, pdfTimeoutMs: 1 };
       expect(await refusal(parse('application/pdf', body, limits))).toBe('too_complex');
     });
+
+    it('stops the reader of a decompression bomb at its memory limit', async () => {
+      // 200 KB of PDF whose page content inflates to 72 MB of text operators
+      const doc = await PDFDocument.create();
+      const page = doc.addPage();
+      const op = Buffer.from('BT /F1 12 Tf 50 700 Td (boom) Tj ET\n');
+      const raw = Buffer.alloc(op.length * 2_000_000);
+      for (let i = 0; i < 2_000_000; i++) op.copy(raw, i * op.length);
+      const stream = doc.context.stream(deflateSync(raw), { Filter: 'FlateDecode' });
+      page.node.set(PDFName.of('Contents'), doc.context.register(stream));
+      const body = Buffer.from(await doc.save());
+      expect(body.byteLength).toBeLessThan(400_000);
+      const limits = { ...DEFAULT_PARSE_LIMITS, pdfMemoryMb: 64 };
+      expect(await refusal(parse('application/pdf', body, limits))).toBe('too_complex');
+    }, 120_000);
 
     it('refuses a PDF with no text', async () => {
       expect(await refusal(parse('application/pdf', await pdf([[]])))).toBe('empty');

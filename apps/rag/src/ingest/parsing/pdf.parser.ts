@@ -27,11 +27,19 @@ const { parentPort, workerData } = require('node:worker_threads');
   }
   parentPort.postMessage({ pageCount: pdf.numPages });
   if (pdf.numPages > workerData.maxPages) return;
+  let total = 0;
   for (let i = 1; i <= pdf.numPages; i++) {
     const page = await pdf.getPage(i);
     const content = await page.getTextContent();
     let text = '';
-    for (const item of content.items) text += (item.str || '') + (item.hasEOL ? '\\n' : '');
+    for (const item of content.items) {
+      text += (item.str || '') + (item.hasEOL ? '\\n' : '');
+      if (total + text.length > workerData.maxTextChars) {
+        parentPort.postMessage({ failed: 'TooMuchText', message: 'text over the limit' });
+        return;
+      }
+    }
+    total += text.length;
     parentPort.postMessage({ page: i, text });
     page.cleanup();
   }
@@ -58,7 +66,12 @@ export async function parsePdf(body: Buffer, limits: ParseLimits): Promise<Parse
   await new Promise<void>((resolve, reject) => {
     const worker = new Worker(PDF_WORKER, {
       eval: true,
-      workerData: { bytes, unpdf: require.resolve('unpdf'), maxPages: limits.maxPdfPages },
+      workerData: {
+        bytes,
+        unpdf: require.resolve('unpdf'),
+        maxPages: limits.maxPdfPages,
+        maxTextChars: limits.maxTextChars,
+      },
       transferList: [bytes.buffer],
       resourceLimits: { maxOldGenerationSizeMb: limits.pdfMemoryMb },
       stdout: true,
@@ -124,6 +137,9 @@ export async function parsePdf(body: Buffer, limits: ParseLimits): Promise<Parse
 }
 
 function pdfError(name: string, message: string): DocumentParseError {
+  if (name === 'TooMuchText') {
+    return new DocumentParseError('too_large', 'the PDF holds more text than is accepted');
+  }
   if (name === 'PasswordException') {
     return new DocumentParseError('encrypted', 'the PDF is protected by a password');
   }
