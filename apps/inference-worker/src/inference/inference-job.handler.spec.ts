@@ -42,7 +42,10 @@ function handlerAnswering(text: string) {
   const published: [string, InferenceStreamChunk][] = [];
   const handler = inferenceJobHandler(deps, (suffix, chunk) => published.push([suffix, chunk]));
   const run = (payload: LeasedJob['payload']) =>
-    handler(job(payload), { signal: new AbortController().signal, attempt: 1, workerId: 'w',
+    handler(job(payload), {
+      signal: new AbortController().signal,
+      attempt: 1,
+      workerId: 'w',
       reportProgress: () => undefined,
     });
   return { run, published };
