@@ -271,6 +271,10 @@ runBench(async (cleanup) => {
         const rows = (await scope.run(smallest.tenantId, async (em) => {
           await em.query(`SELECT set_config('hnsw.ef_search', '100', true)`);
           await em.query(`SELECT set_config('hnsw.iterative_scan', $1, true)`, [iterative]);
+          // as the service does: the ordered index scan, not a sort of the tenant's rows
+          await em.query(
+            `SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`,
+          );
           // no collection filter: only the index over everyone matches; RLS keeps the tenant's
           return em.query(
             `SELECT id FROM rag.chunks
