@@ -2,7 +2,7 @@
  * `npm run bench:rag-retrieval`: retrieval of the RAG service on the local PostgreSQL with
  * pgvector (or the exact scan where it has none), in process, on a fresh database. Ten tenants,
  * each with one collection: the largest holds BENCH_RAG_CHUNKS chunks (default 100,000), the
- * other nine from 20,000 down to 100. Vectors are seeded, clustered (a mixture of 200
+ * other nine from a fifth of that down to a thousandth. Vectors are seeded, clustered (a mixture of 200
  * Gaussians on the sphere, as embeddings of real text cluster), BENCH_RAG_DIM dimensions
  * (default 128). Prints, for the largest and the smallest tenant:
  *   (1) search latency p50/p95 of `RetrievalService.search` (HNSW on the collection's own index,
@@ -41,7 +41,10 @@ const LOCAL_PG = 'postgres://postgres@127.0.0.1:5432/postgres';
 const LARGEST = Number(process.env.BENCH_RAG_CHUNKS ?? 100_000) || 100_000;
 const DIM = Number(process.env.BENCH_RAG_DIM ?? 128) || 128;
 const QUERIES = Number(process.env.BENCH_RAG_QUERIES ?? 200) || 200;
-const SIZES = [LARGEST, 20_000, 10_000, 5_000, 2_500, 1_000, 500, 300, 200, 100];
+/** The ten tenants' sizes: the largest, and nine down to a thousandth of it (at least 20). */
+const SIZES = [1, 0.2, 0.1, 0.05, 0.025, 0.01, 0.005, 0.003, 0.002, 0.001].map((f) =>
+  Math.max(20, Math.round(LARGEST * f)),
+);
 const CLUSTERS = 200;
 const PER_DOCUMENT = 1_000;
 const WORDS = [
@@ -268,6 +271,10 @@ runBench(async (cleanup) => {
         const rows = (await scope.run(smallest.tenantId, async (em) => {
           await em.query(`SELECT set_config('hnsw.ef_search', '100', true)`);
           await em.query(`SELECT set_config('hnsw.iterative_scan', $1, true)`, [iterative]);
+          // as the service does: the ordered index scan, not a sort of the tenant's rows
+          await em.query(
+            `SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`,
+          );
           // no collection filter: only the index over everyone matches; RLS keeps the tenant's
           return em.query(
             `SELECT id FROM rag.chunks

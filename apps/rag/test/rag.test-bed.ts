@@ -101,7 +101,8 @@ export async function startRagTestBed(
   const app = await createRagApp(config, logger, { migrate: true, ...options.app });
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
   const nats = await connectNats(config.NATS_URL, 'rag-test-caller');
-  const rpc = new RpcClient(nats, testGatewaySigner(), ns);
+  // a machine under load may take a while to create an index; the calls are not timed here
+  const rpc = new RpcClient(nats, testGatewaySigner(), ns, 15_000);
   const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
   const runtimeUrl = new URL(database.url);
   runtimeUrl.username = 'lattice_rag';
