@@ -1,18 +1,32 @@
 /**
  * `npm run bench:audit`: how fast the audit service writes events from the AUDIT stream into
- * PostgreSQL, batched (AUDIT_BATCH_SIZE=500, one INSERT per batch) against one INSERT and
- * commit per event (AUDIT_BATCH_SIZE=1), in one run on the same database; and what
+ * PostgreSQL, against how fast PostgreSQL itself takes the very same rows on this machine:
+ * `COPY` into `audit.events` (every index, no chain work) and `COPY` into a copy of the table
+ * without indexes. The ingest rate reads as a fraction of those limits.
+ *
+ * Each round runs every target once, one after the other (the order alternating between
+ * rounds), so machine noise hits them alike; the figures are medians over the rounds with
+ * their spread (min-max), and each ratio is taken within a round before its median. Then one
+ * run of one INSERT and commit per event (AUDIT_BATCH_SIZE=1), and what
  * `AuditRecorder.record` adds to a request path. Prints figures only, never pass/fail.
- * BENCH_AUDIT_EVENTS sets the events of the batched run (default 20000; a quarter for the
- * per-event run).
+ *
+ * BENCH_AUDIT_EVENTS: events per ingest run (default 20000; a quarter for the per-event run).
+ * BENCH_AUDIT_ROUNDS: rounds (default 3).
+ * BENCH_AUDIT_BASELINE: the dist/ folder of another build of this repository (say, the
+ *   commit before a change, built with `npm run build`); its audit service then runs beside
+ *   this build's in every round, on the same database, and the ratio of the two is printed.
+ * BENCH_AUDIT_SINGLE=0 leaves the per-event run out.
  */
 import { KeyRing } from '@lattice/secrets';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import pino from 'pino';
-import { AuditEvents, type AuditEvent } from '@lattice/contracts';
+import { AuditEvents, AuditStream, type AuditEvent } from '@lattice/contracts';
 import { freePort } from '@lattice/local-infra';
 import {
   AuditRecorder,
@@ -29,9 +43,21 @@ import { ServiceProcess } from '../tools/launcher/src/service-process';
 const auditContextEnv = () => platformIdentities({})('audit');
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 20_000) || 20_000;
+const ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 3) || 3;
+const BASELINE = process.env.BENCH_AUDIT_BASELINE
+  ? path.resolve(process.env.BENCH_AUDIT_BASELINE)
+  : null;
+const SINGLE = process.env.BENCH_AUDIT_SINGLE !== '0';
+const THIS_BUILD = path.resolve(__dirname, '..');
 const RECORD_CALLS = 50_000;
+const TENANTS = 4;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/** The columns of `audit.events`, in the order the COPY runs read and write them. */
+const COLUMNS = `tenant_id, seq, id, occurred_at, recorded_at, actor_type, actor_id, actor_key,
+  actor_roles, action, resource_type, resource_id, outcome, source_ip, user_agent, request_id,
+  trace_id, metadata, personal, subject_key, prev_hash, hash`;
 
 function event(tenantId: string, i: number): AuditEvent {
   return AuditEvents.message.parse({
@@ -63,28 +89,35 @@ async function count(db: Client, tenants: string[]): Promise<number> {
   }
 }
 
+interface Infra {
+  natsUrl: string;
+  databaseUrl: string;
+  db: Client;
+}
+
 interface IngestRun {
-  label: string;
   events: number;
   seconds: number;
+  tenants: string[];
 }
 
 /**
- * Fills the stream while no audit service runs, then starts one and times it from its first
- * written row to its last: the sustained rate of the consumer and PostgreSQL together.
+ * Fills the stream while no audit service runs, then starts one (of the build in `distDir`)
+ * and times it from its first written row to its last: the sustained rate of the consumer and
+ * PostgreSQL together.
  */
 async function ingestRun(
-  label: string,
-  batchSize: number,
+  distDir: string,
+  batchSize: number | null,
   n: number,
-  infra: { natsUrl: string; databaseUrl: string; db: Client },
+  infra: Infra,
 ): Promise<IngestRun> {
   const namespace = `bench${hex(4)}`;
   const ns = new SubjectNamespace(namespace);
   const nc = await connectNats(infra.natsUrl, 'audit-bench');
   await ensureAuditStream(nc, ns);
   const publisher = new JetStreamPublisher(nc, ns);
-  const tenants = Array.from({ length: 4 }, () => randomUUID());
+  const tenants = Array.from({ length: TENANTS }, () => randomUUID());
   for (let i = 0; i < n; i += 500) {
     await Promise.all(
       Array.from({ length: Math.min(500, n - i) }, (_, j) => {
@@ -93,7 +126,6 @@ async function ingestRun(
       }),
     );
   }
-  await nc.drain();
 
   const port = await freePort();
   const service = new ServiceProcess(
@@ -109,7 +141,8 @@ async function ingestRun(
         DATABASE_URL: infra.databaseUrl,
         DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
         AUDIT_HTTP_PORT: String(port),
-        AUDIT_BATCH_SIZE: String(batchSize),
+        // unset: the service's own default
+        ...(batchSize !== null ? { AUDIT_BATCH_SIZE: String(batchSize) } : {}),
         AUDIT_CHECKPOINT_KEY: generateKeyPairSync('ed25519')
           .privateKey.export({ type: 'pkcs8', format: 'pem' })
           .toString(),
@@ -118,7 +151,7 @@ async function ingestRun(
       },
       readyUrl: `http://127.0.0.1:${port}/readyz`,
     },
-    path.resolve(__dirname, '..'),
+    distDir,
     (_, line) => say(`  audit: ${line}`),
   );
   service.start();
@@ -130,11 +163,82 @@ async function ingestRun(
       if (written >= n) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    return { label, events: n, seconds: (performance.now() - first) / 1000 };
+    return { events: n, seconds: (performance.now() - first) / 1000, tenants };
   } finally {
     await service.stop();
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(ns.stream(AuditStream.name)).catch(() => undefined);
+    await nc.drain();
   }
 }
+
+/** The rows an ingest run wrote, as COPY text, under fresh tenant and event ids. */
+async function rowsOf(db: Client, tenants: string[]): Promise<Buffer> {
+  const list = tenants.map((t) => `'${t}'`).join(',');
+  const chunks: Buffer[] = [];
+  const out = db.query(
+    copyTo(
+      `COPY (SELECT ${COLUMNS} FROM audit.events WHERE tenant_id IN (${list}) ORDER BY tenant_id, seq) TO STDOUT`,
+    ),
+  );
+  for await (const chunk of out) chunks.push(chunk as Buffer);
+  const renamed = new Map(tenants.map((t) => [t, randomUUID()]));
+  // COPY text escapes tabs and newlines inside values, so both split fields and rows safely
+  const lines = Buffer.concat(chunks)
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const fields = line.split('\t');
+      fields[0] = renamed.get(fields[0]!)!;
+      fields[2] = randomUUID();
+      return fields.join('\t');
+    });
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+}
+
+/** Rows per second of one COPY of `rows` into `table`, committed. */
+async function copyRate(db: Client, table: string, rows: Buffer, n: number): Promise<number> {
+  const started = performance.now();
+  const chunks = Array.from({ length: Math.ceil(rows.length / 65_536) }, (_, i) =>
+    rows.subarray(i * 65_536, (i + 1) * 65_536),
+  );
+  await pipeline(
+    Readable.from(chunks),
+    db.query(copyFrom(`COPY ${table} (${COLUMNS}) FROM STDIN`)),
+  );
+  return n / ((performance.now() - started) / 1000);
+}
+
+/** PostgreSQL's own speed for the rows of an ingest run: into the same table, and unindexed. */
+async function copyRuns(db: Client, run: IngestRun): Promise<{ indexed: number; bare: number }> {
+  const rows = await rowsOf(db, run.tenants);
+  // the owner bypasses row-level security, which COPY FROM does not support
+  const indexed = await copyRate(db, 'audit.events', rows, run.events);
+  await db.query(`DROP TABLE IF EXISTS public.bench_events_unindexed`);
+  await db.query(`CREATE TABLE public.bench_events_unindexed (LIKE audit.events)`);
+  const bare = await copyRate(db, 'public.bench_events_unindexed', rows, run.events);
+  await db.query(`DROP TABLE public.bench_events_unindexed`);
+  return { indexed, bare };
+}
+
+/** The median of some figures with their spread. */
+function summary(values: number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+const fmtRate = (v: number) => Math.round(v).toLocaleString('en-US');
+const rateLine = (label: string, values: number[], unit: string) => {
+  const s = summary(values);
+  return `  ${label.padEnd(34)} ${fmtRate(s.median).padStart(8)} ${unit}  (${fmtRate(s.min)}-${fmtRate(s.max)})`;
+};
+const ratioLine = (label: string, values: number[]) => {
+  const s = summary(values);
+  return `  ${label.padEnd(34)} ${s.median.toFixed(2).padStart(8)}x  (${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
+};
 
 /** The time `record` takes on the caller's path, call by call, with NATS up. */
 async function recordLatency(natsUrl: string) {
@@ -189,21 +293,66 @@ async function main(): Promise<number> {
     say(
       `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, ${os.platform()} ${os.release()}`,
     );
-    say(`events: ${EVENTS} batched, ${Math.round(EVENTS / 4)} one per INSERT; 4 tenants`);
+    say(
+      `events: ${EVENTS} per ingest run over ${TENANTS} tenants, ${ROUNDS} rounds; batch size: the service's default`,
+    );
+    if (BASELINE) say(`baseline build: ${BASELINE}`);
     say('');
-    const ctx = { natsUrl: infra.natsUrl, databaseUrl: url.toString(), db };
-    const batched = await ingestRun('batched (500 per INSERT)', 500, EVENTS, ctx);
-    // the schema exists now; a second service on the same database only adds rows
-    const single = await ingestRun('one INSERT per event', 1, Math.round(EVENTS / 4), ctx);
-    const rate = (r: IngestRun) => r.events / r.seconds;
-    say('ingest into PostgreSQL (hash-chained, from the AUDIT stream)');
-    for (const r of [batched, single]) {
+    const ctx: Infra = { natsUrl: infra.natsUrl, databaseUrl: url.toString(), db };
+    const builds = [{ label: 'this build', dist: THIS_BUILD }];
+    if (BASELINE) builds.push({ label: 'baseline', dist: BASELINE });
+    const ingest = new Map<string, number[]>(builds.map((b) => [b.label, []]));
+    const ofCopy = new Map<string, number[]>(builds.map((b) => [b.label, []]));
+    const ofBare = new Map<string, number[]>(builds.map((b) => [b.label, []]));
+    const speedUp: number[] = [];
+    const indexed: number[] = [];
+    const bare: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 ? builds : [...builds].reverse();
+      const rates = new Map<string, number>();
+      let last: IngestRun | null = null;
+      for (const build of order) {
+        last = await ingestRun(build.dist, null, EVENTS, ctx);
+        rates.set(build.label, last.events / last.seconds);
+      }
+      const copy = await copyRuns(db, last!);
+      indexed.push(copy.indexed);
+      bare.push(copy.bare);
+      for (const [label, rate] of rates) {
+        ingest.get(label)!.push(rate);
+        ofCopy.get(label)!.push(rate / copy.indexed);
+        ofBare.get(label)!.push(rate / copy.bare);
+      }
+      if (BASELINE) speedUp.push(rates.get('this build')! / rates.get('baseline')!);
       say(
-        `  ${r.label.padEnd(26)} ${String(r.events).padStart(6)} events in ${r.seconds.toFixed(2)} s = ${rate(r).toFixed(0)} events/s`,
+        `round ${round}: ${[...rates].map(([l, r]) => `ingest (${l}) ${fmtRate(r)}`).join(', ')}, ` +
+          `COPY into audit.events ${fmtRate(copy.indexed)}, COPY unindexed ${fmtRate(copy.bare)} rows/s`,
       );
     }
-    say(`  batching speed-up: ${(rate(batched) / rate(single)).toFixed(1)}x`);
     say('');
+    say(`medians of ${ROUNDS} rounds (min-max)`);
+    for (const build of builds) {
+      say(rateLine(`ingest, ${build.label}`, ingest.get(build.label)!, 'events/s'));
+    }
+    say(rateLine('COPY into audit.events (no chain)', indexed, 'rows/s'));
+    say(rateLine('COPY into an unindexed copy', bare, 'rows/s'));
+    for (const build of builds) {
+      say(ratioLine(`ingest ${build.label} / COPY`, ofCopy.get(build.label)!));
+      say(ratioLine(`ingest ${build.label} / COPY unindexed`, ofBare.get(build.label)!));
+    }
+    if (BASELINE) say(ratioLine('this build / baseline', speedUp));
+    say('');
+
+    if (SINGLE) {
+      const n = Math.round(EVENTS / 4);
+      const single = await ingestRun(THIS_BUILD, 1, n, ctx);
+      const rate = single.events / single.seconds;
+      say(
+        `one INSERT per event (AUDIT_BATCH_SIZE=1), this build: ${n} events in ${single.seconds.toFixed(2)} s = ${fmtRate(rate)} events/s; ` +
+          `batched ${(summary(ingest.get('this build')!).median / rate).toFixed(1)}x that`,
+      );
+      say('');
+    }
     const latency = await recordLatency(infra.natsUrl);
     say(`AuditRecorder.record on the request path (${RECORD_CALLS} calls, NATS up)`);
     say(
