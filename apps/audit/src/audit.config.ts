@@ -42,7 +42,12 @@ export const auditConfigSpec = {
   ),
   AUDIT_BATCH_SIZE: variable(
     integer(1, 5_000, 500),
-    'Most events written to PostgreSQL in one statement.',
+    'Most events taken from the stream together; each tenant’s share is written in one statement.',
+  ),
+  AUDIT_BATCHES_IN_FLIGHT: variable(
+    integer(1, 16, 2),
+    'Batches written at once: the next is read and sealed while the one before is written. ' +
+      'A tenant’s events still join its chain one batch after another, in the order they came.',
   ),
   AUDIT_ACK_WAIT_SECONDS: variable(
     seconds(30, 3_600),
