@@ -41,7 +41,7 @@ export const auditConfigSpec = {
     'How often each tenant chain that grew gets a signed checkpoint.',
   ),
   AUDIT_BATCH_SIZE: variable(
-    integer(1, 5_000, 500),
+    integer(1, 5_000, 2_000),
     'Most events taken from the stream together; each tenant’s share is written in one statement.',
   ),
   AUDIT_BATCHES_IN_FLIGHT: variable(

@@ -44,9 +44,14 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends P
   ) {
     const size = options.batch ?? 500;
     const inFlight = Math.max(1, options.inFlight ?? 1);
-    // room for the batches in hand and the next one arriving (JetStream's own limit on
-    // unacked messages, 1,000 unless the consumer says otherwise, still applies)
-    super(nc, ns, options, size * (inFlight + 1));
+    // room for the batches in hand and the next one arriving
+    const room = size * (inFlight + 1);
+    super(
+      nc,
+      ns,
+      { ...options, maxAckPending: options.maxAckPending ?? Math.max(1_000, room) },
+      room,
+    );
     this.size = size;
     this.inFlight = inFlight;
   }
