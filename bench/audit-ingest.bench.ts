@@ -19,6 +19,7 @@
  */
 import { KeyRing } from '@lattice/secrets';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -95,10 +96,52 @@ interface Infra {
   db: Client;
 }
 
+/** Clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds a process of this machine has used so far, from /proc (Linux only); null where
+ * it cannot be read (another OS, or a PostgreSQL on another machine).
+ */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds used so far by every other PostgreSQL backend connected to this database. */
+async function backendsCpu(db: Client): Promise<Map<number, number> | null> {
+  const { rows } = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  const used = new Map<number, number>();
+  for (const { pid } of rows) {
+    const seconds = cpuSeconds(pid);
+    if (seconds === null) return null;
+    used.set(pid, seconds);
+  }
+  return used;
+}
+
+/** CPU seconds the backends used between two readings (a backend new since counts in full). */
+function backendsDelta(before: Map<number, number> | null, after: Map<number, number> | null) {
+  if (!before || !after) return null;
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
+}
+
 interface IngestRun {
   events: number;
   seconds: number;
   tenants: string[];
+  /** CPU microseconds per event of the audit service's process, and of its PostgreSQL backends. */
+  serviceCpu: number | null;
+  postgresCpu: number | null;
 }
 
 /**
@@ -157,13 +200,31 @@ async function ingestRun(
   service.start();
   try {
     let first = 0;
+    let cpuAtFirst: { service: number | null; backends: Map<number, number> | null } | null = null;
+    const serviceCpu = () => (service.pid ? cpuSeconds(service.pid) : null);
     for (;;) {
       const written = await count(infra.db, tenants);
-      if (written > 0 && !first) first = performance.now();
+      if (written > 0 && !first) {
+        first = performance.now();
+        cpuAtFirst = { service: serviceCpu(), backends: await backendsCpu(infra.db) };
+      }
       if (written >= n) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    return { events: n, seconds: (performance.now() - first) / 1000, tenants };
+    const seconds = (performance.now() - first) / 1000;
+    const serviceAtEnd = serviceCpu();
+    const postgres = backendsDelta(cpuAtFirst!.backends, await backendsCpu(infra.db));
+    const perEvent = (cpu: number | null) => (cpu === null ? null : (cpu * 1e6) / n);
+    return {
+      events: n,
+      seconds,
+      tenants,
+      serviceCpu:
+        serviceAtEnd === null || cpuAtFirst!.service === null
+          ? null
+          : perEvent(serviceAtEnd - cpuAtFirst!.service),
+      postgresCpu: perEvent(postgres),
+    };
   } finally {
     await service.stop();
     const jsm = await nc.jetstreamManager();
@@ -197,8 +258,18 @@ async function rowsOf(db: Client, tenants: string[]): Promise<Buffer> {
   return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
 }
 
-/** Rows per second of one COPY of `rows` into `table`, committed. */
-async function copyRate(db: Client, table: string, rows: Buffer, n: number): Promise<number> {
+/**
+ * One COPY of `rows` into `table`, committed: rows per second, and CPU microseconds per row of
+ * the PostgreSQL backend that took them.
+ */
+async function copyRate(
+  db: Client,
+  table: string,
+  rows: Buffer,
+  n: number,
+): Promise<{ rate: number; cpu: number | null }> {
+  const { rows: me } = await db.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`);
+  const cpuBefore = cpuSeconds(me[0]!.pid);
   const started = performance.now();
   const chunks = Array.from({ length: Math.ceil(rows.length / 65_536) }, (_, i) =>
     rows.subarray(i * 65_536, (i + 1) * 65_536),
@@ -207,11 +278,20 @@ async function copyRate(db: Client, table: string, rows: Buffer, n: number): Pro
     Readable.from(chunks),
     db.query(copyFrom(`COPY ${table} (${COLUMNS}) FROM STDIN`)),
   );
-  return n / ((performance.now() - started) / 1000);
+  const rate = n / ((performance.now() - started) / 1000);
+  const cpuAfter = cpuSeconds(me[0]!.pid);
+  const cpu = cpuBefore === null || cpuAfter === null ? null : ((cpuAfter - cpuBefore) * 1e6) / n;
+  return { rate, cpu };
 }
 
 /** PostgreSQL's own speed for the rows of an ingest run: into the same table, and unindexed. */
-async function copyRuns(db: Client, run: IngestRun): Promise<{ indexed: number; bare: number }> {
+async function copyRuns(
+  db: Client,
+  run: IngestRun,
+): Promise<{
+  indexed: { rate: number; cpu: number | null };
+  bare: { rate: number; cpu: number | null };
+}> {
   const rows = await rowsOf(db, run.tenants);
   // the owner bypasses row-level security, which COPY FROM does not support
   const indexed = await copyRate(db, 'audit.events', rows, run.events);
@@ -301,32 +381,57 @@ async function main(): Promise<number> {
     const ctx: Infra = { natsUrl: infra.natsUrl, databaseUrl: url.toString(), db };
     const builds = [{ label: 'this build', dist: THIS_BUILD }];
     if (BASELINE) builds.push({ label: 'baseline', dist: BASELINE });
-    const ingest = new Map<string, number[]>(builds.map((b) => [b.label, []]));
-    const ofCopy = new Map<string, number[]>(builds.map((b) => [b.label, []]));
-    const ofBare = new Map<string, number[]>(builds.map((b) => [b.label, []]));
+    const series = () => new Map<string, number[]>(builds.map((b) => [b.label, []]));
+    const ingest = series();
+    const ofCopy = series();
+    const ofBare = series();
+    // CPU microseconds per event: less at the mercy of other load than rates are
+    const serviceCpu = series();
+    const postgresCpu = series();
     const speedUp: number[] = [];
+    const cpuSaving: number[] = [];
     const indexed: number[] = [];
     const bare: number[] = [];
+    const copyCpu: number[] = [];
+    const bareCpu: number[] = [];
+    const cpuText = (r: IngestRun) =>
+      r.serviceCpu === null
+        ? ''
+        : ` [cpu/event: service ${r.serviceCpu.toFixed(0)} µs` +
+          (r.postgresCpu === null ? ']' : `, postgres ${r.postgresCpu.toFixed(0)} µs]`);
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 ? builds : [...builds].reverse();
-      const rates = new Map<string, number>();
+      const runs = new Map<string, IngestRun>();
       let last: IngestRun | null = null;
       for (const build of order) {
         last = await ingestRun(build.dist, null, EVENTS, ctx);
-        rates.set(build.label, last.events / last.seconds);
+        runs.set(build.label, last);
       }
       const copy = await copyRuns(db, last!);
-      indexed.push(copy.indexed);
-      bare.push(copy.bare);
-      for (const [label, rate] of rates) {
-        ingest.get(label)!.push(rate);
-        ofCopy.get(label)!.push(rate / copy.indexed);
-        ofBare.get(label)!.push(rate / copy.bare);
+      indexed.push(copy.indexed.rate);
+      bare.push(copy.bare.rate);
+      if (copy.indexed.cpu !== null) copyCpu.push(copy.indexed.cpu);
+      if (copy.bare.cpu !== null) bareCpu.push(copy.bare.cpu);
+      const rate = (r: IngestRun) => r.events / r.seconds;
+      const allCpu = (r: IngestRun) =>
+        r.serviceCpu === null || r.postgresCpu === null ? null : r.serviceCpu + r.postgresCpu;
+      for (const [label, run] of runs) {
+        ingest.get(label)!.push(rate(run));
+        ofCopy.get(label)!.push(rate(run) / copy.indexed.rate);
+        ofBare.get(label)!.push(rate(run) / copy.bare.rate);
+        if (run.serviceCpu !== null) serviceCpu.get(label)!.push(run.serviceCpu);
+        if (run.postgresCpu !== null) postgresCpu.get(label)!.push(run.postgresCpu);
       }
-      if (BASELINE) speedUp.push(rates.get('this build')! / rates.get('baseline')!);
+      if (BASELINE) {
+        const mine = runs.get('this build')!;
+        const theirs = runs.get('baseline')!;
+        speedUp.push(rate(mine) / rate(theirs));
+        const [a, b] = [allCpu(mine), allCpu(theirs)];
+        if (a !== null && b !== null) cpuSaving.push(b / a);
+      }
       say(
-        `round ${round}: ${[...rates].map(([l, r]) => `ingest (${l}) ${fmtRate(r)}`).join(', ')}, ` +
-          `COPY into audit.events ${fmtRate(copy.indexed)}, COPY unindexed ${fmtRate(copy.bare)} rows/s`,
+        `round ${round}: ${[...runs].map(([l, r]) => `ingest (${l}) ${fmtRate(rate(r))}${cpuText(r)}`).join(', ')}, ` +
+          `COPY into audit.events ${fmtRate(copy.indexed.rate)}, COPY unindexed ${fmtRate(copy.bare.rate)} rows/s`,
       );
     }
     say('');
@@ -341,6 +446,24 @@ async function main(): Promise<number> {
       say(ratioLine(`ingest ${build.label} / COPY unindexed`, ofBare.get(build.label)!));
     }
     if (BASELINE) say(ratioLine('this build / baseline', speedUp));
+    if (copyCpu.length > 0) {
+      say('CPU per event (µs; medians, min-max): what the work costs, whoever else runs');
+      for (const build of builds) {
+        if (serviceCpu.get(build.label)!.length > 0)
+          say(rateLine(`audit service, ${build.label}`, serviceCpu.get(build.label)!, 'µs'));
+        if (postgresCpu.get(build.label)!.length > 0)
+          say(
+            rateLine(
+              `its PostgreSQL backends, ${build.label}`,
+              postgresCpu.get(build.label)!,
+              'µs',
+            ),
+          );
+      }
+      say(rateLine('PostgreSQL, COPY into audit.events', copyCpu, 'µs'));
+      say(rateLine('PostgreSQL, COPY unindexed', bareCpu, 'µs'));
+      if (cpuSaving.length > 0) say(ratioLine('CPU per event, baseline / this build', cpuSaving));
+    }
     say('');
 
     if (SINGLE) {
