@@ -47,7 +47,7 @@ export const auditConfigSpec = {
   AUDIT_BATCHES_IN_FLIGHT: variable(
     integer(1, 16, 2),
     'Batches written at once: the next is read and sealed while the one before is written. ' +
-      'A tenant’s events still join its chain one batch after another, in the order they came.',
+      'A tenant’s events still join its chain one batch after another, in the order taken.',
   ),
   AUDIT_ACK_WAIT_SECONDS: variable(
     seconds(30, 3_600),

@@ -76,6 +76,20 @@ describe(AuditIngestService.name, () => {
     expect(await verify(tenantId)).toMatchObject({ valid: true, headSeq: 2 });
   });
 
+  it('takes ids in upper case as the same ids, so a duplicate is still written once and the chain verifies', async () => {
+    const tenantId = randomUUID();
+    const event = auditEvent(tenantId);
+    const shouted = { ...event, id: event.id.toUpperCase(), tenantId: tenantId.toUpperCase() };
+    await bed.publish(shouted, `shouted-${randomUUID()}`);
+    await bed.publish(event, `quiet-${randomUUID()}`);
+    await bed.publish(auditEvent(tenantId));
+    await bed.caughtUp();
+    const stored = await ids(tenantId);
+    expect(stored).toHaveLength(2);
+    expect(stored[0]).toBe(event.id);
+    expect(await verify(tenantId)).toMatchObject({ valid: true, headSeq: 2 });
+  });
+
   /** Counts the events an instance stores, as its ingest service reports them. */
   const tally = (app: INestApplication) => {
     const service = app.get(AuditIngestService);

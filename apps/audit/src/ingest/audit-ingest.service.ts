@@ -11,6 +11,17 @@ import { SubjectKeyRepository } from '../privacy/subject-keys.repository';
 import { ParkedEventRepository } from './parked-event.repository';
 import { SerialByKey } from './serial-by-key';
 
+/**
+ * The event with its ids as PostgreSQL gives them back (a uuid reads back in lower case): what
+ * is hashed, grouped and compared with stored ids must be what is read back later, or the
+ * chain would not verify and a duplicate would not be recognised.
+ */
+function stored(event: AuditEvent): AuditEvent {
+  const id = event.id.toLowerCase();
+  const tenantId = event.tenantId.toLowerCase();
+  return id === event.id && tenantId === event.tenantId ? event : { ...event, id, tenantId };
+}
+
 /** Why a chain takes no events: rows stored past its head, which nothing but a hand wrote. */
 const PAST_HEAD = 'rows-past-head';
 
@@ -55,7 +66,8 @@ export class AuditIngestService {
   /** Stores a batch of events. Returns how many were new. */
   async ingest(batch: AuditEvent[]): Promise<number> {
     const byTenant = new Map<string, AuditEvent[]>();
-    for (const event of batch) {
+    for (const given of batch) {
+      const event = stored(given);
       const list = byTenant.get(event.tenantId) ?? [];
       list.push(event);
       byTenant.set(event.tenantId, list);
