@@ -16,7 +16,7 @@ import { SerialByKey } from './serial-by-key';
  * is hashed, grouped and compared with stored ids must be what is read back later, or the
  * chain would not verify and a duplicate would not be recognised.
  */
-function stored(event: AuditEvent): AuditEvent {
+function asStored(event: AuditEvent): AuditEvent {
   const id = event.id.toLowerCase();
   const tenantId = event.tenantId.toLowerCase();
   return id === event.id && tenantId === event.tenantId ? event : { ...event, id, tenantId };
@@ -67,7 +67,7 @@ export class AuditIngestService {
   async ingest(batch: AuditEvent[]): Promise<number> {
     const byTenant = new Map<string, AuditEvent[]>();
     for (const given of batch) {
-      const event = stored(given);
+      const event = asStored(given);
       const list = byTenant.get(event.tenantId) ?? [];
       list.push(event);
       byTenant.set(event.tenantId, list);
