@@ -6,7 +6,10 @@
  *
  * Each round runs every target once, one after the other (the order alternating between
  * rounds), so machine noise hits them alike; the figures are medians over the rounds with
- * their spread (min-max), and each ratio is taken within a round before its median. Then one
+ * their spread (min-max), and each ratio is taken within a round before its median. Beside
+ * the rates, the CPU each event cost (the audit service's process, and its PostgreSQL
+ * backends; the backend of each COPY per row), read from /proc where PostgreSQL runs on this
+ * machine: a cost that other load on the machine moves far less than it moves rates. Then one
  * run of one INSERT and commit per event (AUDIT_BATCH_SIZE=1), and what
  * `AuditRecorder.record` adds to a request path. Prints figures only, never pass/fail.
  *
