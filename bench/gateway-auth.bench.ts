@@ -3,9 +3,9 @@
  * the gateway after authorization and the tenant's rate limit) and GET /v1/tenants/:id (served
  * from the gateway's tenant cache), each with an access token, with an API key, and on a
  * baseline gateway with the credential check taken out; GET /livez as the floor. The rate
- * limiter counts in Redis when there is one, as in production. The targets are driven in turns
- * for several rounds (bench/support/interleave.ts); each ratio is taken within a round and
- * printed as a median with its spread. With BENCH_BEFORE_DIST naming another build's dist/
+ * limiter counts in Redis when there is one, as in production. The two targets of each
+ * comparison are driven in adjacent turns, for several rounds (bench/support/interleave.ts);
+ * each ratio is printed as the median of the rounds with its spread. With BENCH_BEFORE_DIST naming another build's dist/
  * (say of the commit before a change), that build's gateways are driven in the same turns.
  * Prints figures only, never pass/fail. BENCH_ROUNDS and BENCH_DURATION (seconds per turn)
  * override the plan.
@@ -168,21 +168,13 @@ runBench(async (cleanup) => {
     { target: `${prefix}tenant-jwt`, url: route.tenant(gatewayUrl), headers: jwt },
     { target: `${prefix}tenant-apikey`, url: route.tenant(gatewayUrl), headers: apiKey },
   ];
-  const samples = await interleave(
-    [
-      ...targetsOf(gateway, bare),
-      ...(before ? targetsOf(before.gateway, before.bare, 'before-') : []),
-    ],
-    plan,
-  );
-  printTargets(samples, 'at saturation (median of the rounds, min-max):');
   const authComparisons = (prefix = ''): Comparison[] => [
     { a: `${prefix}me-jwt`, b: `${prefix}me-none`, goal: 0.9 },
     { a: `${prefix}me-apikey`, b: `${prefix}me-none`, goal: 0.9 },
     { a: `${prefix}tenant-jwt`, b: `${prefix}tenant-none`, goal: 0.9 },
     { a: `${prefix}tenant-apikey`, b: `${prefix}tenant-none`, goal: 0.9 },
   ];
-  printComparisons(samples, [
+  const comparisons = [
     ...authComparisons(),
     ...(before
       ? [
@@ -193,7 +185,17 @@ runBench(async (cleanup) => {
           })),
         ]
       : []),
-  ]);
+  ];
+  const samples = await interleave(
+    [
+      ...targetsOf(gateway, bare),
+      ...(before ? targetsOf(before.gateway, before.bare, 'before-') : []),
+    ],
+    comparisons,
+    plan,
+  );
+  printTargets(samples, 'at saturation (median of all turns, min-max):');
+  printComparisons(samples, comparisons);
   const stagesOf = (prefix = '') => [
     { stage: `${prefix}token check (me)`, with: `${prefix}me-jwt`, without: `${prefix}me-none` },
     {

@@ -3,9 +3,9 @@
  * through the gateway against a bare Fastify route answering the same body; the gateway's own
  * `/livez` against bare Fastify's (the framework's share); and a bare NATS responder's round
  * trip against an in-process call, each behind a bare Fastify route (the NATS hop's share).
- * Every baseline runs in a process of its own, as the gateway does. The targets are driven in
- * turns for several rounds (bench/support/interleave.ts); ratios are taken within a round and
- * printed as medians with their spread. With BENCH_BEFORE_DIST naming another build's dist/
+ * Every baseline runs in a process of its own, as the gateway does. The two targets of each
+ * comparison are driven in adjacent turns, for several rounds (bench/support/interleave.ts);
+ * each ratio is printed as the median of the rounds with its spread. With BENCH_BEFORE_DIST naming another build's dist/
  * (say of the commit before a change), that build's gateway is driven in the same turns.
  * Prints figures only, never pass/fail. BENCH_ROUNDS and BENCH_DURATION (seconds per turn)
  * override the plan.
@@ -99,8 +99,6 @@ runBench(async (cleanup) => {
         ]
       : []),
   ];
-  const samples = await interleave(targets, plan);
-  printTargets(samples, 'at saturation (median of the rounds, min-max):');
   const comparisons: Comparison[] = [
     { a: 'tenant', b: 'bare-tenant', goal: 0.35 },
     { a: 'livez', b: 'bare-livez', goal: 0.7 },
@@ -114,6 +112,8 @@ runBench(async (cleanup) => {
         ]
       : []),
   ];
+  const samples = await interleave(targets, comparisons, plan);
+  printTargets(samples, 'at saturation (median of all turns, min-max):');
   printComparisons(samples, comparisons);
   printStages(samples, [
     { stage: 'gateway framework (livez)', with: 'livez', without: 'bare-livez' },

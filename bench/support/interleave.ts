@@ -1,9 +1,10 @@
 /**
- * Comparisons a noisy machine cannot decide: the targets of a bench are driven in turns
- * (A B C, then C B A, ...), each turn a short run at saturation, for several rounds, so the
- * noise of any moment falls on every target alike. A ratio is taken within each round and
- * reported as its median with the spread of the rounds; a goal is said to be met only when
- * every round meets it, and a spread that covers both sides of it says so.
+ * Comparisons a noisy machine cannot decide: the two targets of each comparison are driven in
+ * adjacent turns (A B, then B A the next round), each turn a short run at saturation, for
+ * several rounds, so the noise of any moment falls on both alike. A ratio is taken from each
+ * pair of adjacent turns and reported as its median with the spread of the rounds; a goal is
+ * said to be met only when every round meets it, and a spread that covers both sides of it
+ * says so.
  */
 import autocannon from 'autocannon';
 import { call } from './bench-platform';
@@ -36,7 +37,7 @@ export function planFromEnv(defaults: Partial<Plan> = {}): Plan {
   };
   return {
     rounds: positive('BENCH_ROUNDS', defaults.rounds ?? 5),
-    duration: positive('BENCH_DURATION', defaults.duration ?? 3),
+    duration: positive('BENCH_DURATION', defaults.duration ?? 2),
     warmup: defaults.warmup ?? 2,
     connections: defaults.connections ?? 50,
     fixedConnections: defaults.fixedConnections ?? 10,
@@ -45,9 +46,9 @@ export function planFromEnv(defaults: Partial<Plan> = {}): Plan {
 
 export function sayPlan(plan: Plan): void {
   say(
-    `runs: ${plan.rounds} rounds, each target driven ${plan.duration}s per round at saturation ` +
-      `(${plan.connections} connections), in turns A B C ... then ... C B A; ` +
-      `${plan.warmup}s warm-up per target first`,
+    `runs: ${plan.rounds} rounds; in each, the two targets of every comparison driven in ` +
+      `adjacent turns of ${plan.duration}s at saturation (${plan.connections} connections), ` +
+      `A B then B A the next round; ${plan.warmup}s warm-up per target first`,
   );
 }
 
@@ -55,6 +56,8 @@ export function sayPlan(plan: Plan): void {
 export interface Sample {
   target: string;
   round: number;
+  /** The comparison the turn was driven for (its index), if any. */
+  pair?: number;
   rps: number;
   p50: number;
   p99: number;
@@ -87,17 +90,39 @@ async function drive(
 }
 
 /**
- * Checks that every target answers 200, warms each up, then drives them in turns for
- * `plan.rounds` rounds, the order reversed every other round.
+ * Checks that every target answers 200 and warms each up; then, for `plan.rounds` rounds,
+ * drives each target no comparison names once, and the two targets of every comparison in
+ * adjacent turns, the order of the two and of the comparisons reversed every other round.
  */
-export async function interleave(targets: Target[], plan: Plan): Promise<Sample[]> {
+export async function interleave(
+  targets: Target[],
+  comparisons: Comparison[],
+  plan: Plan,
+): Promise<Sample[]> {
+  const named = (name: string) => {
+    const t = targets.find((x) => x.target === name);
+    if (!t) throw new Error(`no target ${name}`);
+    return t;
+  };
   for (const t of targets) await call(`${t.target} (GET ${t.url})`, t.url, { headers: t.headers });
   for (const t of targets) await drive(t, plan.warmup, plan.connections);
+  const compared = new Set(comparisons.flatMap((c) => [c.a, c.b]));
+  const alone = targets.filter((t) => !compared.has(t.target));
   const samples: Sample[] = [];
   for (let round = 0; round < plan.rounds; round++) {
-    const order = round % 2 === 0 ? targets : [...targets].reverse();
-    for (const t of order) {
+    const forward = round % 2 === 0;
+    for (const t of alone) {
       samples.push({ ...(await drive(t, plan.duration, plan.connections)), round });
+    }
+    const pairs = comparisons.map((c, pair) => ({ ...c, pair }));
+    for (const { a, b, pair } of forward ? pairs : pairs.reverse()) {
+      for (const name of forward ? [a, b] : [b, a]) {
+        samples.push({
+          ...(await drive(named(name), plan.duration, plan.connections)),
+          round,
+          pair,
+        });
+      }
     }
   }
   return samples;
@@ -194,17 +219,19 @@ function verdict(ratios: number[], goal: number | undefined): string {
 }
 
 /**
- * For each comparison, the ratio a/b of saturation throughput taken within each round: its
- * median and spread, and what it says of the goal.
+ * For each comparison (in the order given to `interleave`), the ratio a/b of saturation
+ * throughput in each round's adjacent turns: its median and spread, and what it says of the
+ * goal.
  */
 export function printComparisons(samples: Sample[], comparisons: Comparison[]): void {
   const rounds = [...new Set(samples.map((s) => s.round))];
-  say('throughput ratios, a/b within each round (median, min-max over the rounds):');
+  say('throughput ratios, a/b of adjacent turns (median, min-max over the rounds):');
   table(
     ['a/b', 'median', '(min-max)', ''],
-    comparisons.map(({ a, b, goal }) => {
+    comparisons.map(({ a, b, goal }, pair) => {
       const ratios = rounds.map((round) => {
-        const rpsOf = (t: string) => of(samples, t).find((s) => s.round === round)!.rps;
+        const rpsOf = (t: string) =>
+          of(samples, t).find((s) => s.round === round && s.pair === pair)!.rps;
         return rpsOf(a) / rpsOf(b);
       });
       return [`${a}/${b}`, `${fmt(median(ratios), 2)}x`, spread(ratios, 2), verdict(ratios, goal)];
