@@ -29,6 +29,10 @@ export function instrumentRequests(
     registers: [registry],
   });
   // hooks that take `done` rather than returning a promise: nothing here waits for anything
+  // the request line holds only what is written here (ids, method, route pattern, status,
+  // time), nothing a redaction could find: it skips the redaction every other line passes
+  // through, which costs more than the rest of the line
+  const requests = logger.child({}, { redact: [] });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
@@ -40,10 +44,10 @@ export function instrumentRequests(
       { method: request.method, route, status: String(reply.statusCode) },
       elapsed / 1000,
     );
-    if (logger.isLevelEnabled('info') && !UNLOGGED.test(route)) {
+    if (requests.isLevelEnabled('info') && !UNLOGGED.test(route)) {
       // the request's trace, named outright: the response may end outside its context
       const span = spanOf(request)?.spanContext();
-      logger.info(
+      requests.info(
         {
           requestId: request.id,
           method: request.method,
