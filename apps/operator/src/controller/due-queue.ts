@@ -69,7 +69,7 @@ export class DueQueue {
   }
 
   private dropStale(): void {
-    for (let head = this.heap.front(); head && this.current.get(head.key) !== head; ) {
+    for (let head = this.heap.front(); head && this.current.get(head.key) !== head;) {
       this.heap.dequeue();
       head = this.heap.front();
     }

@@ -75,9 +75,7 @@ function requirement(text: string): LabelMatcher {
   m = EQUALITY.exec(text);
   if (m) {
     const [, key, op, value] = m;
-    return op === '!='
-      ? (labels) => labels?.[key] !== value
-      : (labels) => labels?.[key] === value;
+    return op === '!=' ? (labels) => labels?.[key] !== value : (labels) => labels?.[key] === value;
   }
   m = ORDER.exec(text);
   if (m) {

@@ -78,7 +78,10 @@ export class TargetScales {
   async setReplicas(namespace: string, ref: TargetRef, replicas: number): Promise<void> {
     const resourceVersion = await this.kube.setReplicas(namespace, ref, replicas);
     if (this.watchable(namespace, ref))
-      this.written.set(keyOf(namespace, ref), { resourceVersion, until: this.now() + ECHO_WAIT_MS });
+      this.written.set(keyOf(namespace, ref), {
+        resourceVersion,
+        until: this.now() + ECHO_WAIT_MS,
+      });
   }
 
   /** The target from its kind's watch, when that is known to be current. */

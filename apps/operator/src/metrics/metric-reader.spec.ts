@@ -197,12 +197,14 @@ describe(MetricReader.name, () => {
       {
         queues: {
           backlog: (stream, consumer) => (
-            asked.push(`js ${stream}/${consumer}`), Promise.resolve(30)
+            asked.push(`js ${stream}/${consumer}`),
+            Promise.resolve(30)
           ),
         },
         gpu: {
           memory: async (namespace, kind, name) => (
-            asked.push(`gpu ${namespace}/${kind}/${name}`), [{ usedMiB: 1, freeMiB: 1 }]
+            asked.push(`gpu ${namespace}/${kind}/${name}`),
+            [{ usedMiB: 1, freeMiB: 1 }]
           ),
         },
       },

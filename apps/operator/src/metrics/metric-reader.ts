@@ -88,9 +88,7 @@ export class MetricReader {
         // the API server's validation guarantees the fields each source needs
         const backlog =
           source === 'Scheduler'
-            ? await this.shared.read(`scheduler:${name}`, () =>
-                this.schedulerQueues.backlog(name!),
-              )
+            ? await this.shared.read(`scheduler:${name}`, () => this.schedulerQueues.backlog(name!))
             : await this.shared.read(`jetstream:${stream}/${consumer}`, () =>
                 this.queues.backlog(stream!, consumer!),
               );

@@ -123,7 +123,10 @@ describe(statusChanges.name, () => {
   });
 
   it('sees a change of a metric value, a replica count or a condition', () => {
-    const stored = statusAfterPatch(undefined, statusAfter(policy(), decided(20, at), 2, 2, false, at));
+    const stored = statusAfterPatch(
+      undefined,
+      statusAfter(policy(), decided(20, at), 2, 2, false, at),
+    );
     const more = statusAfter(policy(stored), decided(25, at), 2, 2, false, at);
     expect(statusChanges(stored, more)).toBe(true);
     expect(statusChanges(stored, { ...stored, currentReplicas: 3 })).toBe(true);
