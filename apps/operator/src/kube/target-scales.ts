@@ -119,6 +119,14 @@ export class TargetScales {
     const informer = makeInformer<Scalable>(this.kubeConfig, path, () => this.list(kind));
     watch = { informer, synced: false };
     const current = watch;
+    // the watch delivers every change in order: once it brings the write, the cache holds it
+    const echo = (target: Scalable) => {
+      const key = `${kind}/${target.metadata?.namespace}/${target.metadata?.name}`;
+      if (this.written.get(key)?.resourceVersion === target.metadata?.resourceVersion)
+        this.written.delete(key);
+    };
+    informer.on('add', echo);
+    informer.on('update', echo);
     informer.on('error', (error) => {
       current.synced = false;
       if (this.stopped) return;
