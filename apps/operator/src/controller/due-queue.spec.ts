@@ -1,4 +1,4 @@
-import { DueQueue } from './due-queue';
+import { DueQueue, nextDue, phaseOf } from './due-queue';
 
 describe(DueQueue.name, () => {
   it('hands out what is due, earliest first, and keeps the rest', () => {
@@ -47,5 +47,37 @@ describe(DueQueue.name, () => {
     expect(queue.size).toBe(10);
     const due = queue.takeDue(Number.MAX_SAFE_INTEGER);
     expect(due.map((d) => d.dueAt)).toEqual(Array.from({ length: 10 }, (_, p) => 999_000 + p));
+  });
+});
+
+describe(nextDue.name, () => {
+  it('keeps a policy on its phase exactly one interval apart', () => {
+    expect(nextDue(10_250, 1_000, 250)).toBe(11_250);
+    expect(nextDue(11_250, 1_000, 250)).toBe(12_250);
+    expect(nextDue(30_000, 15_000, 0)).toBe(45_000);
+  });
+
+  it('brings a policy reconciled off its phase back to it, at least half an interval later', () => {
+    // created at 10 000, phase 250: due again at 11 250, not at 10 250
+    expect(nextDue(10_000, 1_000, 250)).toBe(11_250);
+    expect(nextDue(10_700, 1_000, 250)).toBe(11_250);
+    // 11 250 would be sooner than half an interval: the one after
+    expect(nextDue(10_760, 1_000, 250)).toBe(12_250);
+    expect(nextDue(10_900, 1_000, 250)).toBe(12_250);
+  });
+});
+
+describe(phaseOf.name, () => {
+  it('spreads policies over their interval', () => {
+    const phases = Array.from({ length: 1_000 }, (_, i) => phaseOf(`ns/w${i}`, 1_000));
+    expect(phases.every((p) => p >= 0 && p < 1_000)).toBe(true);
+    // every tenth of the second holds some, none holds most
+    const tenths = Array.from(
+      { length: 10 },
+      (_, t) => phases.filter((p) => Math.floor(p / 100) === t).length,
+    );
+    expect(Math.min(...tenths)).toBeGreaterThan(50);
+    expect(Math.max(...tenths)).toBeLessThan(150);
+    expect(phaseOf('ns/w1', 1_000)).toBe(phaseOf('ns/w1', 1_000));
   });
 });

@@ -80,3 +80,25 @@ export class DueQueue {
     for (const slot of this.current.values()) this.heap.enqueue(slot);
   }
 }
+
+/** Where in its interval a policy is due, spread evenly over policies by their key (FNV-1a). */
+export function phaseOf(key: string, intervalMs: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % intervalMs;
+}
+
+/**
+ * When a policy is next due after being due at `dueAt`: the first moment of its phase at
+ * least half an interval later. A policy that keeps its phase is due every `intervalMs`
+ * exactly; one reconciled off its phase (when created, changed or retried) returns to it.
+ * Policies of the same interval so come due spread over the interval instead of all at once.
+ */
+export function nextDue(dueAt: number, intervalMs: number, phaseMs: number): number {
+  const earliest = dueAt + intervalMs / 2;
+  const offset = (((earliest - phaseMs) % intervalMs) + intervalMs) % intervalMs;
+  return offset === 0 ? earliest : earliest + intervalMs - offset;
+}

@@ -9,7 +9,7 @@ import { GROUP, PLURAL, VERSION } from '../crd/scaling-policy.crd';
 import type { KubeGateway } from '../kube/kube.gateway';
 import { DEFAULT_POLLING_INTERVAL_SECONDS } from '../policy/policy-status';
 import type { ScalingPolicy } from '../policy/scaling-policy.types';
-import { DueQueue } from './due-queue';
+import { DueQueue, nextDue, phaseOf } from './due-queue';
 import type { OperatorMetrics } from './operator.metrics';
 import { policyKey, type PolicyReconciler } from './policy.reconciler';
 
@@ -22,9 +22,10 @@ const MAX_CONCURRENT = 16;
  * on its own polling interval and at once when its spec changes. When each policy is next due
  * is kept in one queue ordered by time; one timer wakes the controller for the earliest, and
  * what is due then is reconciled, at most MAX_CONCURRENT at a time, so a moment's work is the
- * policies due in it. A policy is due again one interval after it was last due (not after its
- * reconcile ended), so its period stays its interval however long a reconcile takes. One
- * reconcile per policy at a time; a failed one is retried with backoff.
+ * policies due in it. A policy is reconciled as soon as it appears or changes, then on its own
+ * phase of its interval (its key's hash), so a thousand policies of one interval come due
+ * spread over it rather than all at once, and its period stays its interval however long a
+ * reconcile takes. One reconcile per policy at a time; a failed one is retried with backoff.
  */
 export class PolicyController {
   private readonly informer: Informer<ScalingPolicy> & ObjectCache<ScalingPolicy>;
@@ -187,8 +188,8 @@ export class PolicyController {
     try {
       await this.reconciler.reconcile(policy);
       this.failures.delete(key);
-      // due one interval after it was due; one that fell a whole interval behind runs now
-      this.schedule(key, Math.max(dueAt + interval, Date.now()));
+      // due again on its phase of the interval; one that fell a whole interval behind runs now
+      this.schedule(key, Math.max(nextDue(dueAt, interval, phaseOf(key, interval)), Date.now()));
     } catch (error) {
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
