@@ -17,7 +17,8 @@
  * the two alternately (A B B A ...) on the same control plane and policies, BENCH_ROUNDS
  * times (default 3), printing each figure's median over the rounds with its range.
  * BENCH_WINDOW_S sets the steady-state window of a round (default 10), BENCH_LATENCY_RUNS the
- * backlog samples of a round (default 3). Figures only, never pass/fail.
+ * backlog samples of a round (default 3), BENCH_OPERATOR_NODE_ARGS options of the operator's
+ * Node (a CPU profile: `--cpu-prof --cpu-prof-dir=<dir>`). Figures only, never pass/fail.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +37,7 @@ import {
 } from '@kubernetes/client-node';
 import { AckPolicy, JSONCodec, connect, type NatsConnection } from 'nats';
 import { startControlPlane, type KubeControlPlane } from '@lattice/kube-test-env';
-import { LocalNatsServer, answers } from '@lattice/local-infra';
+import { LocalNatsServer, answers, freePort } from '@lattice/local-infra';
 import { platformIdentities } from '../tools/launcher/src/platform';
 
 /** A context key of the operator's own, for this run. */
@@ -48,6 +49,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3) || 3;
 const WINDOW_MS = (Number(process.env.BENCH_WINDOW_S ?? 10) || 10) * 1000;
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 3) || 3;
 const BASELINE = process.env.BENCH_OPERATOR_BASELINE;
+/** Node options for the operator processes only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const NODE_ARGS = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const INTERVAL_MS = 1000;
 const json = JSONCodec();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -118,6 +121,22 @@ interface Round {
   readsPerS: number;
   writesByResource: string;
   latencies: number[];
+  /** The operator's own view: the bucket bounds holding its p50 and p99 lateness (ms). */
+  ownLateness?: { p50: number; p99: number };
+}
+
+/** The upper bounds (ms) of the buckets holding the p50 and p99 of a histogram's window. */
+function histogramQuantiles(
+  before: Map<number, number> | undefined,
+  after: Map<number, number> | undefined,
+): { p50: number; p99: number } | undefined {
+  if (!before || !after) return undefined;
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const total = counts.at(-1) ?? 0;
+  if (total === 0) return undefined;
+  const at = (q: number) => bounds[counts.findIndex((c) => c >= q * total)] * 1000;
+  return { p50: at(0.5), p99: at(0.99) };
 }
 
 class Bench {
@@ -127,6 +146,7 @@ class Bench {
   readonly custom: CustomObjectsApi;
   readonly namespace = `bench-${randomBytes(3).toString('hex')}`;
   private operator?: ChildProcess;
+  private metricsPort = 0;
   /** When each consumer's info was last asked for, and the times in the current record. */
   private readonly reads = new Map<string, number[]>();
 
@@ -262,9 +282,10 @@ class Bench {
     });
   }
 
-  start(main: string): void {
+  async start(main: string): Promise<void> {
     this.reads.clear();
-    this.operator = spawn(process.execPath, [main], {
+    this.metricsPort = await freePort();
+    this.operator = spawn(process.execPath, [...NODE_ARGS, main], {
       env: {
         ...process.env,
         KUBECONFIG: this.plane.kubeconfigPath,
@@ -272,7 +293,7 @@ class Bench {
         LATTICE_NAMESPACE: this.prefix,
         LATTICE_INTERNAL_SECRET: randomBytes(24).toString('hex'),
         ...operatorContextEnv(),
-        OPERATOR_HTTP_PORT: '0',
+        OPERATOR_HTTP_PORT: String(this.metricsPort),
         OPERATOR_WATCH_NAMESPACE: this.namespace,
         OPERATOR_LEASE_NAMESPACE: this.namespace,
         OPERATOR_LEASE_DURATION_SECONDS: '10',
@@ -363,6 +384,24 @@ class Bench {
     return counts;
   }
 
+  /**
+   * The operator's own lateness histogram (cumulative bucket counts by upper bound), where it
+   * has one; undefined for a build without it.
+   */
+  async ownLateness(): Promise<Map<number, number> | undefined> {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
+      const buckets = new Map<number, number>();
+      for (const m of text.matchAll(
+        /^lattice_operator_reconcile_lateness_seconds_bucket\{le="([^"]+)"\} (\d+)/gm,
+      ))
+        buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+      return buckets.size > 0 ? buckets : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async replicas(name: string): Promise<number | undefined> {
     return (await this.apps.readNamespacedDeploymentScale({ name, namespace: this.namespace })).spec
       ?.replicas;
@@ -417,12 +456,14 @@ function quantile(sorted: number[], q: number): number {
 
 async function round(bench: Bench, main: string): Promise<Round> {
   const startedAt = performance.now();
-  bench.start(main);
+  await bench.start(main);
   const firstPassMs = await bench.firstPass(startedAt);
   await sleep(3_000); // past the first pass's writes
   const from = performance.now();
   const before = await bench.requestCounts();
+  const ownBefore = await bench.ownLateness();
   await sleep(WINDOW_MS);
+  const ownAfter = await bench.ownLateness();
   const after = await bench.requestCounts();
   const to = performance.now();
   const late = bench.lateness(from, to).sort((a, b) => a - b);
@@ -444,6 +485,7 @@ async function round(bench: Bench, main: string): Promise<Round> {
       [...api.byResource].map(([k, n]) => `${k} ${(n / seconds).toFixed(1)}/s`).join(', ') ||
       'none',
     latencies,
+    ownLateness: histogramQuantiles(ownBefore, ownAfter),
   };
 }
 

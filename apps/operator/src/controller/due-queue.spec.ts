@@ -1,4 +1,4 @@
-import { DueQueue, nextDue, phaseOf } from './due-queue';
+import { DueQueue, PHASE_STEP_MS, nextDue, phaseOf } from './due-queue';
 
 describe(DueQueue.name, () => {
   it('hands out what is due, earliest first, and keeps the rest', () => {
@@ -70,7 +70,7 @@ describe(nextDue.name, () => {
 describe(phaseOf.name, () => {
   it('spreads policies over their interval', () => {
     const phases = Array.from({ length: 1_000 }, (_, i) => phaseOf(`ns/w${i}`, 1_000));
-    expect(phases.every((p) => p >= 0 && p < 1_000)).toBe(true);
+    expect(phases.every((p) => p >= 0 && p < 1_000 && p % PHASE_STEP_MS === 0)).toBe(true);
     // every tenth of the second holds some, none holds most
     const tenths = Array.from(
       { length: 10 },
@@ -79,5 +79,7 @@ describe(phaseOf.name, () => {
     expect(Math.min(...tenths)).toBeGreaterThan(50);
     expect(Math.max(...tenths)).toBeLessThan(150);
     expect(phaseOf('ns/w1', 1_000)).toBe(phaseOf('ns/w1', 1_000));
+    // a 15 s interval has 300 steps to spread over
+    expect(new Set(phases.map((_, i) => phaseOf(`ns/w${i}`, 15_000))).size).toBeGreaterThan(250);
   });
 });

@@ -81,6 +81,12 @@ export class DueQueue {
   }
 }
 
+/**
+ * Phases are whole steps of this: policies whose phases share a step come due together, so
+ * the controller wakes at most once per step and their reads leave in one write.
+ */
+export const PHASE_STEP_MS = 50;
+
 /** Where in its interval a policy is due, spread evenly over policies by their key (FNV-1a). */
 export function phaseOf(key: string, intervalMs: number): number {
   let hash = 0x811c9dc5;
@@ -88,7 +94,8 @@ export function phaseOf(key: string, intervalMs: number): number {
     hash ^= key.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return hash % intervalMs;
+  const steps = Math.max(1, Math.floor(intervalMs / PHASE_STEP_MS));
+  return (hash % steps) * PHASE_STEP_MS;
 }
 
 /**

@@ -15,7 +15,7 @@ import { policyKey, type PolicyReconciler } from './policy.reconciler';
 
 const MAX_BACKOFF_MS = 60_000;
 /** Reconciles running at once, as controller-runtime's MaxConcurrentReconciles. */
-const MAX_CONCURRENT = 16;
+const MAX_CONCURRENT = 32;
 
 /**
  * Watches ScalingPolicies through an informer and, while this replica leads, reconciles each
