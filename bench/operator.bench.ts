@@ -516,6 +516,12 @@ function report(name: string, rounds: Round[]): void {
     'lateness against the 1 s interval, p99 (ms)',
     of((r) => r.latenessP99),
   );
+  const own = rounds.map((r) => r.ownLateness).filter((o) => o !== undefined);
+  if (own.length > 0)
+    line(
+      "lateness, operator's own histogram, p50 / p99 (ms, <=)",
+      `${figure(own.map((o) => o.p50))} / ${figure(own.map((o) => o.p99))}`,
+    );
   line(
     `reconciles per second (${POLICIES} asked for)`,
     of((r) => r.reconcilesPerS),
