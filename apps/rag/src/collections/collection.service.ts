@@ -13,6 +13,9 @@ import {
 import { CursorCodec, TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
+import { DocumentIngestQueue } from '../documents/document-ingest-queue';
+import { DocumentRepository } from '../documents/document.repository';
+import { StorageMetering } from '../documents/storage-metering';
 import { ragAccess } from '../rag-access';
 import { VECTOR_STORAGE, type VectorStorage } from '../storage/vector-storage';
 import { CollectionRepository, type CollectionRow } from './collection.repository';
@@ -26,6 +29,9 @@ export class CollectionService {
     private readonly cursors: CursorCodec,
     private readonly audit: AuditRecorder,
     @Inject(VECTOR_STORAGE) private readonly storage: VectorStorage,
+    private readonly documents: DocumentRepository,
+    private readonly metering: StorageMetering,
+    @Inject(DocumentIngestQueue) private readonly ingest: DocumentIngestQueue,
   ) {}
 
   async create(ctx: RequestContext, req: CreateCollectionRequest): Promise<CollectionView> {
@@ -86,14 +92,21 @@ export class CollectionService {
   /** Deletes the collection, its documents, chunks and vector index. */
   async delete(ctx: RequestContext, id: string, tenantId?: string): Promise<DeletedReply> {
     const actor = ragAccess.collections(ctx, 'delete', tenantId);
-    const row = await this.scope.run(actor.tenantId, async (em) => {
-      const found = await this.collections.get(em, id);
+    const gone = await this.scope.run(actor.tenantId, async (em) => {
+      const found = await this.collections.get(em, id, true);
       if (!found) return undefined;
+      const documents = await this.documents.ofCollection(em, id);
       if (this.storage.mode === 'pgvector-hnsw') await this.collections.dropVectorIndex(em, id);
       await this.collections.delete(em, id);
-      return found;
+      await this.metering.removed(em, documents);
+      return { row: found, documents };
     });
-    if (!row) throw ragAccess.hiddenCollection();
+    if (!gone) throw ragAccess.hiddenCollection();
+    const { row, documents } = gone;
+    this.metering.kick();
+    for (const doc of documents)
+      if (doc.ingestJobId && (doc.status === 'pending' || doc.status === 'processing'))
+        await this.ingest.cancel(doc.ingestJobId, doc.tenantId, ctx);
     this.record(ctx, 'collection.delete', row);
     return { id, deleted: true };
   }

@@ -136,7 +136,10 @@ export const DocumentView = z.object({
   status: DocumentStatus,
   sizeBytes: z.number().int().min(0),
   chunkCount: z.number().int().min(0),
+  /** Why ingest failed, as `<code>: <message>` (a parse or embedding error code); else null. */
   error: storedText().nullable(),
+  /** The scheduler job (`GET /v1/jobs/{id}`) that ingests it, with its progress; null before one is queued. */
+  ingestJobId: Uuid.nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });
