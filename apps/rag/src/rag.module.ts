@@ -22,9 +22,9 @@ import { DocumentRepository } from './documents/document.repository';
 import { DocumentService } from './documents/document.service';
 import { StorageMetering } from './documents/storage-metering';
 import { createEmbeddingProvider, type EmbeddingProvider } from './embeddings';
+import { EMBEDDING_PROVIDER } from './embeddings/embedding-provider.token';
 import {
   DocumentIngestJob,
-  EMBEDDING_PROVIDER,
   INGEST_SETTINGS,
   type IngestSettings,
 } from './ingest/document-ingest.job';

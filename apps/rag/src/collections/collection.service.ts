@@ -14,6 +14,8 @@ import { CursorCodec, TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import { DocumentIngestQueue } from '../documents/document-ingest-queue';
+import type { EmbeddingProvider } from '../embeddings/embedding-provider';
+import { EMBEDDING_PROVIDER } from '../embeddings/embedding-provider.token';
 import { DocumentRepository } from '../documents/document.repository';
 import { StorageMetering } from '../documents/storage-metering';
 import { ragAccess } from '../rag-access';
@@ -32,10 +34,12 @@ export class CollectionService {
     private readonly documents: DocumentRepository,
     private readonly metering: StorageMetering,
     @Inject(DocumentIngestQueue) private readonly ingest: DocumentIngestQueue,
+    @Inject(EMBEDDING_PROVIDER) private readonly embeddings: EmbeddingProvider,
   ) {}
 
   async create(ctx: RequestContext, req: CreateCollectionRequest): Promise<CollectionView> {
     const actor = ragAccess.collections(ctx, 'create', req.tenantId);
+    const embedding = this.embeddingOf(req);
     const id = randomUUID();
     const row = await this.scope
       .run(actor.tenantId, async (em) => {
@@ -47,8 +51,8 @@ export class CollectionService {
           ownerId: actor.ownerId,
           name: req.name,
           description: req.description ?? null,
-          embeddingModel: req.embeddingModel,
-          embeddingDimension: req.embeddingDimension,
+          embeddingModel: embedding.model,
+          embeddingDimension: embedding.dimension,
         });
         if (this.storage.mode === 'pgvector-hnsw') await this.collections.createVectorIndex(em, id);
         return (await this.collections.get(em, id))!;
@@ -109,6 +113,21 @@ export class CollectionService {
         await this.ingest.cancel(doc.ingestJobId, doc.tenantId, ctx);
     this.record(ctx, 'collection.delete', row);
     return { id, deleted: true };
+  }
+
+  /** The model the request names, or the service's own; another model must name its dimension. */
+  private embeddingOf(req: CreateCollectionRequest): { model: string; dimension: number } {
+    const model = req.embeddingModel ?? this.embeddings.model;
+    const dimension =
+      req.embeddingDimension ??
+      (model === this.embeddings.model ? this.embeddings.dimension : undefined);
+    if (dimension === undefined)
+      throw new DomainError(
+        ErrorCode.ValidationFailed,
+        `embeddingDimension is required for ${model}, which is not this service's model (${this.embeddings.model})`,
+        { field: 'embeddingDimension' },
+      );
+    return { model, dimension };
   }
 
   private record(ctx: RequestContext, action: string, row: CollectionRow): void {

@@ -196,14 +196,19 @@ export function decodeContent(content: string, encoding: 'utf8' | 'base64'): Buf
       field: 'content',
       reason: RagErrorReason.DocumentContentInvalid,
     });
+  const tooLarge = (bytes: number) =>
+    new DomainError(
+      ErrorCode.PayloadTooLarge,
+      `content is ${bytes} bytes; at most ${DOCUMENT_MAX_BYTES} are accepted`,
+      { field: 'content', reason: RagErrorReason.DocumentTooLarge, limit: DOCUMENT_MAX_BYTES },
+    );
   if (encoding === 'base64') {
     const compact = content.replace(/\s+/g, '');
     if (!BASE64.test(compact) || compact.length % 4 !== 0)
       throw invalid('content is not valid base64');
     const bytes = Buffer.from(compact, 'base64');
     if (bytes.length === 0) throw invalid('content is empty');
-    if (bytes.length > DOCUMENT_MAX_BYTES)
-      throw invalid(`content is over ${DOCUMENT_MAX_BYTES} bytes`);
+    if (bytes.length > DOCUMENT_MAX_BYTES) throw tooLarge(bytes.length);
     return bytes;
   }
   if (
@@ -212,8 +217,7 @@ export function decodeContent(content: string, encoding: 'utf8' | 'base64'): Buf
   )
     throw invalid('content holds text that cannot be stored');
   const bytes = Buffer.from(content, 'utf8');
-  if (bytes.length > DOCUMENT_MAX_BYTES)
-    throw invalid(`content is over ${DOCUMENT_MAX_BYTES} bytes`);
+  if (bytes.length > DOCUMENT_MAX_BYTES) throw tooLarge(bytes.length);
   return bytes;
 }
 

@@ -13,11 +13,11 @@ import { PermanentJobError, type JobContext, type JobResult } from '@lattice/wor
 import type { NewChunk } from '../chunks/chunk.repository';
 import { DocumentIngestStore } from '../documents/document-ingest.store';
 import { EmbeddingError, type EmbeddingProvider } from '../embeddings/embedding-provider';
+import { EMBEDDING_PROVIDER } from '../embeddings/embedding-provider.token';
 import { countTokens } from '../tokens/tokenizer';
 import { ChunkingError, chunkDocument } from './chunking';
 import { DocumentParseError, parseDocument } from './parsing';
 
-export const EMBEDDING_PROVIDER = Symbol('EMBEDDING_PROVIDER');
 export const INGEST_SETTINGS = Symbol('INGEST_SETTINGS');
 
 export interface IngestSettings {

@@ -6,7 +6,8 @@ import { ContextSigner } from '@lattice/request-context';
 import { HealthRegistry, LOGGER, NATS_CONNECTION } from '@lattice/service-runtime';
 import { QueueWorkerRunner } from '@lattice/worker';
 import type { EmbeddingProvider } from '../embeddings/embedding-provider';
-import { DocumentIngestJob, EMBEDDING_PROVIDER } from './document-ingest.job';
+import { EMBEDDING_PROVIDER } from '../embeddings/embedding-provider.token';
+import { DocumentIngestJob } from './document-ingest.job';
 
 export interface IngestWorkerOptions {
   namespace?: string;
