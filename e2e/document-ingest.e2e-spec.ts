@@ -117,6 +117,10 @@ describe('document ingest through the gateway', () => {
       expect(theirs.status).toBe(404);
       expect(theirs.headers.get('content-type')).toMatch(/application\/problem\+json/);
     }
+    // the offline model was loaded at start, and the log says how long that took
+    expect(platform.logs.some((l) => /^rag .*"loadMs":\d+.*embedding model loaded/.test(l))).toBe(
+      true,
+    );
   });
 
   it('refuses a document over the size limit with a 413 problem, storing nothing', async () => {
