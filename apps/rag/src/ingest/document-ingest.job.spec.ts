@@ -184,6 +184,41 @@ describe(DocumentIngestJob.name, () => {
     expect(store.fail).not.toHaveBeenCalled();
   });
 
+  it('says on the document when its last attempt broke unexpectedly or ran out of time', async () => {
+    store.begin.mockResolvedValue(work());
+    store.fail.mockResolvedValue();
+    const broken = () => Promise.reject(new Error('socket hang up'));
+
+    embeddings.script.push(broken);
+    await expect(ingest.run(job(1, 2), context)).rejects.toThrow('socket hang up');
+    expect(store.fail).not.toHaveBeenCalled();
+
+    embeddings.script.push(broken);
+    await expect(ingest.run(job(2, 2), { ...context, attempt: 2 })).rejects.toThrow(
+      'socket hang up',
+    );
+    expect(store.fail).toHaveBeenLastCalledWith(
+      TENANT,
+      DOCUMENT,
+      'ingest_failed: an internal error',
+    );
+
+    const late = new AbortController();
+    embeddings.script.push((texts) => {
+      late.abort(new JobAbortedError('timeout'));
+      return Promise.resolve(texts.map(() => [1, 0, 0, 0]));
+    });
+    await expect(
+      ingest.run(job(2, 2), { ...context, attempt: 2, signal: late.signal }),
+    ).rejects.toBeInstanceOf(JobAbortedError);
+    expect(store.fail).toHaveBeenLastCalledWith(
+      TENANT,
+      DOCUMENT,
+      expect.stringMatching(/^timeout: /),
+    );
+    expect(store.complete).not.toHaveBeenCalled();
+  });
+
   it('fails a job whose payload is not an ingest request, for good', async () => {
     await expect(
       ingest.run({ ...job(), payload: { documentId: 'not-a-uuid' } }, context),

@@ -9,7 +9,12 @@ import {
   type LeasedJob,
 } from '@lattice/contracts';
 import { LOGGER } from '@lattice/service-runtime';
-import { PermanentJobError, type JobContext, type JobResult } from '@lattice/worker';
+import {
+  PermanentJobError,
+  type JobAbortedError,
+  type JobContext,
+  type JobResult,
+} from '@lattice/worker';
 import type { NewChunk } from '../chunks/chunk.repository';
 import { DocumentIngestStore } from '../documents/document-ingest.store';
 import { EmbeddingError, type EmbeddingProvider } from '../embeddings/embedding-provider';
@@ -92,14 +97,26 @@ export class DocumentIngestJob {
       log.info({ chunks: chunks.length }, 'document ingested');
       return { documentId, outcome: 'ready', chunks: chunks.length };
     } catch (error) {
-      if (context.signal.aborted) throw error;
+      const last = context.attempt >= job.maxAttempts;
+      if (context.signal.aborted) {
+        // cancelled, deleted or handed back: another attempt (or nobody) takes it from here;
+        // out of time on the last attempt, the document says so rather than stay `processing`
+        const reason = (context.signal.reason as JobAbortedError | undefined)?.reason;
+        if (reason === 'timeout' && last)
+          await this.store.fail(tenantId, documentId, 'timeout: the ingest ran out of time');
+        throw error;
+      }
       // deleted while it was embedded: nothing to write, nothing to report
       if (error instanceof DomainError && error.code === ErrorCode.NotFound)
         return { documentId, outcome: 'skipped' };
       const failure = failureOf(error);
-      if (!failure) throw error;
+      if (!failure) {
+        log.error({ err: error }, 'ingest failed unexpectedly');
+        if (last) await this.store.fail(tenantId, documentId, 'ingest_failed: an internal error');
+        throw error;
+      }
       // a retryable error on the last attempt is as final as any
-      return fail(failure.reason, failure.permanent || context.attempt >= job.maxAttempts);
+      return fail(failure.reason, failure.permanent || last);
     }
   }
 
