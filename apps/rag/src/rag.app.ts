@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type { ServiceDatabaseOptions } from '@lattice/database';
 import type { Logger } from '@lattice/logging';
-import { ensureAuditStream } from '@lattice/messaging';
+import { UsageStream } from '@lattice/contracts';
+import { ensureAuditStream, ensureStream } from '@lattice/messaging';
 import {
   createServiceApp,
   defineService,
@@ -22,7 +23,9 @@ export interface RagAppOptions extends RagModuleOptions {
 }
 
 /**
- * The RAG service: a tenant's collections and documents, and retrieval over their chunks
+ * The RAG service: a tenant's collections and documents, their ingest (a worker of the
+ * `embedding` queue that parses, chunks and embeds each document as a scheduler job), and
+ * retrieval over their chunks
  * (pgvector HNSW fused with full-text search, or an exact scan where the database has no
  * pgvector); plus an HTTP listener for health and metrics. Returned listening.
  */
@@ -37,7 +40,12 @@ export async function createRagApp(
     logger,
     database: ragDatabase(config),
     migrate: options.migrate,
-    streams: [ensureAuditStream],
+    streams: [
+      ensureAuditStream,
+      // the tenants service counts it; the RAG service publishes stored bytes to it
+      (nats, ns) =>
+        ensureStream(nats, ns, UsageStream, { max_age: 30 * 24 * 3600 * 1_000_000_000 }),
+    ],
     auditRecorder: true,
     http: { port: config.RAG_HTTP_PORT, host: config.LATTICE_BIND_HOST },
     module: (dataSource) => RagModule.forRoot(config, dataSource, options),

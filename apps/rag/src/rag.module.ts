@@ -3,19 +3,33 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { CursorCodec } from '@lattice/database';
 import { deriveKey } from '@lattice/secrets';
-import { HealthRegistry, LOGGER, databaseProviders } from '@lattice/service-runtime';
+import {
+  Clock,
+  HealthRegistry,
+  LOGGER,
+  SystemClock,
+  databaseProviders,
+  usageOutboxProvider,
+} from '@lattice/service-runtime';
 import { ChunkRepository } from './chunks/chunk.repository';
 import { CollectionHandlers } from './collections/collection.handlers';
 import { CollectionRepository } from './collections/collection.repository';
 import { CollectionService } from './collections/collection.service';
 import { DocumentIngestStore } from './documents/document-ingest.store';
-import {
-  DocumentIngestQueue,
-  PendingDocumentsIngestQueue,
-} from './documents/document-ingest-queue';
+import { DocumentIngestQueue } from './documents/document-ingest-queue';
 import { DocumentHandlers } from './documents/document.handlers';
 import { DocumentRepository } from './documents/document.repository';
 import { DocumentService } from './documents/document.service';
+import { StorageMetering } from './documents/storage-metering';
+import { createEmbeddingProvider, type EmbeddingProvider } from './embeddings';
+import { EMBEDDING_PROVIDER } from './embeddings/embedding-provider.token';
+import {
+  DocumentIngestJob,
+  INGEST_SETTINGS,
+  type IngestSettings,
+} from './ingest/document-ingest.job';
+import { EmbeddingModelWarmup, ingestWorkerProvider } from './ingest/ingest-worker';
+import { SchedulerIngestQueue } from './ingest/scheduler-ingest-queue';
 import { RetrievalHandlers } from './retrieval/retrieval.handlers';
 import { RetrievalRepository } from './retrieval/retrieval.repository';
 import {
@@ -27,8 +41,14 @@ import { VECTOR_STORAGE, detectVectorStorage, type VectorStorage } from './stora
 import type { RagConfig } from './rag.config';
 
 export interface RagModuleOptions {
-  /** Where new documents go to be ingested; documents stay pending without one. */
+  /** Where new documents go to be ingested; scheduler jobs on the `embedding` queue by default. */
   ingestQueue?: DocumentIngestQueue;
+  /** The embedding model; the one the configuration names by default. */
+  embeddingProvider?: EmbeddingProvider;
+  /** The ingest worker's identity with the scheduler (tests run several). */
+  workerId?: string;
+  /** How often an idle ingest worker asks for work without a hint (tests shorten it). */
+  pollMs?: number;
 }
 
 /** Says how vectors are searched, in the log at start and in `/readyz` details. */
@@ -62,6 +82,12 @@ export class RagModule {
       efSearch: config.RAG_HNSW_EF_SEARCH,
       candidates: config.RAG_RETRIEVAL_CANDIDATES,
     };
+    const ingest: IngestSettings = {
+      chunkTokens: config.RAG_CHUNK_TOKENS,
+      overlapTokens: Math.min(config.RAG_CHUNK_OVERLAP_TOKENS, config.RAG_CHUNK_TOKENS - 1),
+      batchChunks: config.RAG_INGEST_BATCH_CHUNKS,
+    };
+    const embeddings = options.embeddingProvider ?? createEmbeddingProvider(config);
     return {
       module: RagModule,
       controllers: [CollectionHandlers, DocumentHandlers, RetrievalHandlers],
@@ -76,7 +102,25 @@ export class RagModule {
         { provide: RETRIEVAL_SETTINGS, useValue: retrieval },
         options.ingestQueue
           ? { provide: DocumentIngestQueue, useValue: options.ingestQueue }
-          : { provide: DocumentIngestQueue, useClass: PendingDocumentsIngestQueue },
+          : { provide: DocumentIngestQueue, useClass: SchedulerIngestQueue },
+        { provide: Clock, useValue: new SystemClock() },
+        // stored bytes, relayed to USAGE
+        usageOutboxProvider({ schema: 'rag', table: 'usage_outbox' }, { label: 'storage reports' }),
+        StorageMetering,
+        { provide: EMBEDDING_PROVIDER, useValue: embeddings },
+        { provide: INGEST_SETTINGS, useValue: ingest },
+        DocumentIngestJob,
+        ...(config.RAG_INGEST_WORKER
+          ? [
+              EmbeddingModelWarmup,
+              ingestWorkerProvider({
+                namespace: config.LATTICE_NAMESPACE,
+                concurrency: config.RAG_INGEST_CONCURRENCY,
+                workerId: options.workerId,
+                pollMs: options.pollMs,
+              }),
+            ]
+          : []),
         CollectionRepository,
         DocumentRepository,
         ChunkRepository,
