@@ -101,8 +101,10 @@ export function extendChain(
   let { seq, hash } = head;
   const linked = events.map((event) => {
     seq += 1;
-    const numbered = { ...event, seq };
-    const stored: StoredEvent = { ...numbered, prevHash: hash, hash: chainHash(numbered, hash) };
+    // one object per event: the hash covers only the members in HASHED, so it is taken from
+    // the stored row itself before its own hash is filled in
+    const stored: StoredEvent = { ...event, seq, prevHash: hash, hash: '' };
+    stored.hash = chainHash(stored, hash);
     hash = stored.hash;
     return stored;
   });

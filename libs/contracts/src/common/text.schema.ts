@@ -85,10 +85,15 @@ export function isStorableJson(value: unknown): boolean {
     const item = pending.pop();
     if (typeof item === 'string') {
       if (!isStorableText(item)) return false;
+    } else if (Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) pending.push(item[i]);
     } else if (item !== null && typeof item === 'object') {
-      for (const [key, child] of Object.entries(item)) {
+      // keys and values read in place: no entry pairs built for every member of every value
+      const record = item as Record<string, unknown>;
+      for (const key in record) {
+        if (!Object.hasOwn(record, key)) continue;
         if (!isStorableText(key)) return false;
-        pending.push(child);
+        pending.push(record[key]);
       }
     }
   }
