@@ -42,9 +42,11 @@ export class EventSealer {
         : actorKey
           ? this.cipher.seal(actorKey.key!, value, at(field))
           : value;
-    const metadata: Record<string, unknown> = { ...event.metadata };
     // with nobody to erase them for, personal fields are kept as they came
     const personal = subjectKey ? [...new Set(event.personal ?? [])].sort() : [];
+    // copied only where a field is sealed: the event's own metadata is never changed
+    const metadata: Record<string, unknown> =
+      personal.length > 0 ? { ...event.metadata } : event.metadata;
     for (const field of personal) {
       metadata[field] = this.cipher.seal(
         subjectKey!.key!,
