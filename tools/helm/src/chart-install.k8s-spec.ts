@@ -204,7 +204,16 @@ describe('helm install, upgrade and uninstall against a real API server', () => 
       namespace,
       plural: 'scalingpolicies',
     });
-    expect((policies as { items: unknown[] }).items).toHaveLength(6);
+    // a CPU policy for each service with an API
+    expect(
+      (policies as { items: { metadata: { name: string } }[] }).items
+        .map((p) => p.metadata.name)
+        .sort(),
+    ).toEqual(
+      ['audit', 'auth', 'gateway', 'gpu-nodes', 'rag', 'scheduler', 'tenants'].map(
+        (a) => `${PREFIX}-${a}`,
+      ),
+    );
     const agent = await kc
       .makeApiClient(AppsV1Api)
       .readNamespacedDaemonSet({ name: `${PREFIX}-gpu-agent`, namespace });
