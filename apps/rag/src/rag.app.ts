@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type { ServiceDatabaseOptions } from '@lattice/database';
 import type { Logger } from '@lattice/logging';
-import { ensureAuditStream } from '@lattice/messaging';
+import { UsageStream } from '@lattice/contracts';
+import { ensureAuditStream, ensureStream } from '@lattice/messaging';
 import {
   createServiceApp,
   defineService,
@@ -37,7 +38,12 @@ export async function createRagApp(
     logger,
     database: ragDatabase(config),
     migrate: options.migrate,
-    streams: [ensureAuditStream],
+    streams: [
+      ensureAuditStream,
+      // the tenants service counts it; answers' tokens are metered to it
+      (nats, ns) =>
+        ensureStream(nats, ns, UsageStream, { max_age: 30 * 24 * 3600 * 1_000_000_000 }),
+    ],
     auditRecorder: true,
     http: { port: config.RAG_HTTP_PORT, host: config.LATTICE_BIND_HOST },
     module: (dataSource) => RagModule.forRoot(config, dataSource, options),

@@ -3,7 +3,14 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { CursorCodec } from '@lattice/database';
 import { deriveKey } from '@lattice/secrets';
-import { HealthRegistry, LOGGER, databaseProviders } from '@lattice/service-runtime';
+import {
+  Clock,
+  HealthRegistry,
+  LOGGER,
+  SystemClock,
+  databaseProviders,
+  usageOutboxProvider,
+} from '@lattice/service-runtime';
 import { ChunkRepository } from './chunks/chunk.repository';
 import { CollectionHandlers } from './collections/collection.handlers';
 import { CollectionRepository } from './collections/collection.repository';
@@ -24,11 +31,34 @@ import {
   type RetrievalSettings,
 } from './retrieval/retrieval.service';
 import { VECTOR_STORAGE, detectVectorStorage, type VectorStorage } from './storage/vector-storage';
+import { createEmbeddingProvider, type EmbeddingProvider } from './embeddings';
+import { PersonalDataHandlers } from './gdpr/personal-data.handlers';
+import { PersonalDataService } from './gdpr/personal-data.service';
+import { PersonalDocumentsRepository } from './gdpr/personal-documents.repository';
+import {
+  AnswerGenerator,
+  GENERATION_SETTINGS,
+  type GenerationSettings,
+} from './query/answer-generator';
+import { QueryPseudonyms } from './query/query-pseudonyms';
+import { QueryRecordRepository } from './query/query-record.repository';
+import { QueryHandlers } from './query/query.handlers';
+import {
+  ANSWER_SETTINGS,
+  EMBEDDING_PROVIDER,
+  QueryService,
+  type AnswerSettings,
+} from './query/query.service';
+import { TokenReconciliationService } from './query/token-reconciliation.service';
 import type { RagConfig } from './rag.config';
 
 export interface RagModuleOptions {
   /** Where new documents go to be ingested; documents stay pending without one. */
   ingestQueue?: DocumentIngestQueue;
+  /** Embeds questions; the configured provider when left out. */
+  embeddingProvider?: EmbeddingProvider;
+  /** How often a silent answer job is read (tests and benches make it short). */
+  answerPollMs?: number;
 }
 
 /** Says how vectors are searched, in the log at start and in `/readyz` details. */
@@ -62,9 +92,24 @@ export class RagModule {
       efSearch: config.RAG_HNSW_EF_SEARCH,
       candidates: config.RAG_RETRIEVAL_CANDIDATES,
     };
+    const generation: GenerationSettings = {
+      queue: config.RAG_ANSWER_QUEUE,
+      timeoutMs: config.RAG_ANSWER_TIMEOUT_MS,
+      pollMs: options.answerPollMs ?? 1_000,
+    };
+    const answers: AnswerSettings = {
+      models: config.RAG_ANSWER_MODELS,
+      budgetTokens: config.RAG_CONTEXT_BUDGET_TOKENS,
+    };
     return {
       module: RagModule,
-      controllers: [CollectionHandlers, DocumentHandlers, RetrievalHandlers],
+      controllers: [
+        CollectionHandlers,
+        DocumentHandlers,
+        RetrievalHandlers,
+        QueryHandlers,
+        PersonalDataHandlers,
+      ],
       providers: [
         ...databaseProviders(dataSource),
         {
@@ -86,8 +131,34 @@ export class RagModule {
         DocumentIngestStore,
         RetrievalService,
         VectorSearchReport,
+        { provide: Clock, useClass: SystemClock },
+        {
+          provide: EMBEDDING_PROVIDER,
+          useFactory: () => options.embeddingProvider ?? createEmbeddingProvider(config),
+        },
+        {
+          provide: QueryPseudonyms,
+          useValue: new QueryPseudonyms(
+            deriveKey(config.LATTICE_INTERNAL_SECRET, 'rag-query-pseudonyms'),
+          ),
+        },
+        { provide: GENERATION_SETTINGS, useValue: generation },
+        { provide: ANSWER_SETTINGS, useValue: answers },
+        usageOutboxProvider({ schema: 'rag' }, { label: 'RAG token usage reports' }),
+        QueryRecordRepository,
+        AnswerGenerator,
+        QueryService,
+        TokenReconciliationService,
+        PersonalDocumentsRepository,
+        PersonalDataService,
       ],
-      exports: [CollectionService, DocumentService, DocumentIngestStore, RetrievalService],
+      exports: [
+        CollectionService,
+        DocumentService,
+        DocumentIngestStore,
+        RetrievalService,
+        QueryService,
+      ],
     };
   }
 }
