@@ -174,7 +174,10 @@ export class RagQueryController {
       // the caller went away: nobody will read the answer, so its job is cancelled
       if (jobId)
         void this.rpc.request(SchedulerJobsCancel, { id: jobId }, ctx).catch((error: unknown) => {
-          this.logger.warn({ err: error, jobId }, 'could not cancel the job of an abandoned answer');
+          this.logger.warn(
+            { err: error, jobId },
+            'could not cancel the job of an abandoned answer',
+          );
         });
     });
     try {
@@ -205,7 +208,6 @@ export class RagQueryController {
     }
   }
 }
-
 
 function safeJson(data: Uint8Array): unknown {
   try {

@@ -77,7 +77,10 @@ export class QueryRecordRepository {
     }));
   }
 
-  async byActor(em: EntityManager, actorPseudonym: string): Promise<Omit<QueryRecord, 'tenantId' | 'actorPseudonym'>[]> {
+  async byActor(
+    em: EntityManager,
+    actorPseudonym: string,
+  ): Promise<Omit<QueryRecord, 'tenantId' | 'actorPseudonym'>[]> {
     return (await em.query(
       `SELECT id, to_char(day, 'YYYY-MM-DD') AS day, collection_id AS "collectionId",
               question_hash AS "questionHash", outcome, job_id AS "jobId", model,
@@ -92,8 +95,6 @@ export class QueryRecordRepository {
   }
 
   async removeByActor(em: EntityManager, actorPseudonym: string): Promise<number> {
-    return affectedRows(em, `DELETE FROM rag.queries WHERE actor_pseudonym = $1`, [
-      actorPseudonym,
-    ]);
+    return affectedRows(em, `DELETE FROM rag.queries WHERE actor_pseudonym = $1`, [actorPseudonym]);
   }
 }

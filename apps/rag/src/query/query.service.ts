@@ -124,33 +124,35 @@ export class QueryService {
     const models = [...new Set([...(req.model ? [req.model] : []), ...this.settings.models])];
     let written = '';
     let tripped: DomainError | undefined;
-    const generation = await this.generator.generate(ctx, {
-      tenantId: actor.tenantId,
-      payload: { messages: plan.messages, models: models.slice(0, 8), maxTokens: req.maxTokens },
-      onSubmitted: (jobId) => {
-        if (req.streamId)
-          this.events.publish(
-            RagAnswerStream,
-            { type: 'citations', queryId, jobId, citations: plan.citations },
-            req.streamId,
-          );
-      },
-      onDelta: (seq, text) => {
-        written += text;
-        // the answer is checked as it grows, so a leak stops before the caller sees it whole
-        const check = this.checkAnswer(written, plan);
-        if (check.verdict === 'refuse') {
-          tripped = unsafeAnswer();
-          return tripped;
-        }
-        if (req.streamId)
-          this.events.publish(RagAnswerStream, { type: 'delta', seq, text }, req.streamId);
-        return true;
-      },
-    }).catch((error: unknown) => {
-      if (tripped && error === tripped) return undefined;
-      throw error;
-    });
+    const generation = await this.generator
+      .generate(ctx, {
+        tenantId: actor.tenantId,
+        payload: { messages: plan.messages, models: models.slice(0, 8), maxTokens: req.maxTokens },
+        onSubmitted: (jobId) => {
+          if (req.streamId)
+            this.events.publish(
+              RagAnswerStream,
+              { type: 'citations', queryId, jobId, citations: plan.citations },
+              req.streamId,
+            );
+        },
+        onDelta: (seq, text) => {
+          written += text;
+          // the answer is checked as it grows, so a leak stops before the caller sees it whole
+          const check = this.checkAnswer(written, plan);
+          if (check.verdict === 'refuse') {
+            tripped = unsafeAnswer();
+            return tripped;
+          }
+          if (req.streamId)
+            this.events.publish(RagAnswerStream, { type: 'delta', seq, text }, req.streamId);
+          return true;
+        },
+      })
+      .catch((error: unknown) => {
+        if (tripped && error === tripped) return undefined;
+        throw error;
+      });
 
     if (!generation) {
       await this.scope.run(actor.tenantId, (em) =>
