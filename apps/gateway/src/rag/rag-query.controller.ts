@@ -173,12 +173,14 @@ export class RagQueryController {
       sub.unsubscribe();
       // the caller went away: nobody will read the answer, so its job is cancelled
       if (jobId)
-        void this.rpc.request(SchedulerJobsCancel, { id: jobId }, ctx).catch((error: unknown) => {
-          this.logger.warn(
-            { err: error, jobId },
-            'could not cancel the job of an abandoned answer',
-          );
-        });
+        void this.rpc
+          .request(SchedulerJobsCancel, { id: jobId, tenantId: question.tenantId }, ctx)
+          .catch((error: unknown) => {
+            this.logger.warn(
+              { err: error, jobId },
+              'could not cancel the job of an abandoned answer',
+            );
+          });
     });
     try {
       const done = await answer;

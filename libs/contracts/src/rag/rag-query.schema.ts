@@ -40,6 +40,8 @@ export const RagQueryBody = z
     model: GpuModelName.optional(),
     /** Answer as server-sent events: citations, then deltas, then usage. */
     stream: z.boolean().default(false),
+    /** The tenant a platform administrator asks in; a tenant's callers leave it out. */
+    tenantId: Uuid.optional(),
   })
   .strict();
 export type RagQueryBody = z.infer<typeof RagQueryBody>;
@@ -51,8 +53,6 @@ export const RagQueryRequest = RagQueryBody.omit({ stream: true })
   .extend({
     /** When set, the answer is relayed as it is written to `rag.v1.answer-stream.<streamId>`. */
     streamId: Uuid.optional(),
-    /** Only platform administrators name a tenant other than their own. */
-    tenantId: Uuid.optional(),
   })
   .strict();
 export type RagQueryRequest = z.infer<typeof RagQueryRequest>;
