@@ -43,9 +43,9 @@ import {
 import { QueryPseudonyms } from './query/query-pseudonyms';
 import { QueryRecordRepository } from './query/query-record.repository';
 import { QueryHandlers } from './query/query.handlers';
+import { EMBEDDING_PROVIDER } from './embeddings/embedding-provider.token';
 import {
   ANSWER_SETTINGS,
-  EMBEDDING_PROVIDER,
   QueryService,
   type AnswerSettings,
 } from './query/query.service';

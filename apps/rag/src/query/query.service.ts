@@ -19,6 +19,7 @@ import type { EntityManager } from 'typeorm';
 import { CollectionRepository } from '../collections/collection.repository';
 import { utcDay } from '../cost/token-reconciliation';
 import type { EmbeddingProvider } from '../embeddings/embedding-provider';
+import { EMBEDDING_PROVIDER } from '../embeddings/embedding-provider.token';
 import { ragAccess, type RagActor } from '../rag-access';
 import { redactPii } from '../redaction/pii-redaction';
 import { readableClassifications } from '../retrieval/clearance';
@@ -30,8 +31,6 @@ import { AnswerGenerator } from './answer-generator';
 import { QuestionOverBudget, planAnswer, type AnswerPlan } from './answer-plan';
 import { QueryPseudonyms } from './query-pseudonyms';
 import { QueryRecordRepository, type QueryRecord } from './query-record.repository';
-
-export const EMBEDDING_PROVIDER = Symbol('EMBEDDING_PROVIDER');
 
 export interface AnswerSettings {
   /** The fallback chain of models; a query naming a model puts it first. */

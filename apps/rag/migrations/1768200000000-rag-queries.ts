@@ -7,8 +7,8 @@ import { tenantIsolationSql, usageOutboxTableSql } from '@lattice/database';
  * the tokens estimated before the call and those the model server counted after. The question
  * itself is never stored, only its keyed hash. And the outbox of the tokens metered to USAGE.
  */
-export class RagQueries1768100000000 implements MigrationInterface {
-  name = 'RagQueries1768100000000';
+export class RagQueries1768200000000 implements MigrationInterface {
+  name = 'RagQueries1768200000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
@@ -34,11 +34,14 @@ export class RagQueries1768100000000 implements MigrationInterface {
     await q.query(`CREATE INDEX queries_tenant_day ON rag.queries (tenant_id, day)`);
     await q.query(`CREATE INDEX queries_tenant_actor ON rag.queries (tenant_id, actor_pseudonym)`);
     for (const sql of tenantIsolationSql('rag', 'queries')) await q.query(sql);
-    for (const sql of usageOutboxTableSql('rag')) await q.query(sql);
+    // the service's one usage outbox, shared with storage metering: made here unless there
+    const [{ exists }] = (await q.query(
+      `SELECT to_regclass('rag.usage_outbox') IS NOT NULL AS exists`,
+    )) as [{ exists: boolean }];
+    if (!exists) for (const sql of usageOutboxTableSql('rag')) await q.query(sql);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE rag.usage_outbox`);
     await q.query(`DROP TABLE rag.queries`);
   }
 }
