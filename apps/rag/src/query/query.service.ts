@@ -136,6 +136,8 @@ export class QueryService {
             );
         },
         onDelta: (seq, text) => {
+          // once tripped, the deltas still in flight are neither checked nor relayed
+          if (tripped) return tripped;
           written += text;
           // the answer is checked as it grows, so a leak stops before the caller sees it whole
           const check = this.checkAnswer(written, plan);
@@ -154,15 +156,24 @@ export class QueryService {
       });
 
     if (!generation) {
-      await this.scope.run(actor.tenantId, (em) =>
-        this.records.insert(em, {
+      // stopped mid-answer: no provider count came, so the tokens it took are metered as estimated
+      const estimatedCompletionTokens = countTokens(written);
+      await this.scope.run(actor.tenantId, async (em) => {
+        await this.records.insert(em, {
           ...base,
           ...NO_TOKENS,
           estimatedPromptTokens: plan.promptTokens,
-          estimatedCompletionTokens: countTokens(written),
+          estimatedCompletionTokens,
           outcome: 'refused-answer',
-        }),
-      );
+        });
+        await this.meter(
+          em,
+          actor.tenantId,
+          queryId,
+          plan.promptTokens + estimatedCompletionTokens,
+        );
+      });
+      void this.outbox.kick();
       this.refused(ctx, actor, base, 'answer', ['output-check: stopped while streaming'], 1);
       throw unsafeAnswer();
     }
@@ -182,14 +193,7 @@ export class QueryService {
     };
     await this.scope.run(actor.tenantId, async (em) => {
       await this.records.insert(em, record);
-      await this.outbox.record(em, {
-        messageId: `rag-query:${queryId}`,
-        tenantId: actor.tenantId,
-        resource: 'tokens',
-        amount: result.usage.totalTokens,
-        occurredAt: this.clock.now().toISOString(),
-        source: 'rag',
-      });
+      await this.meter(em, actor.tenantId, queryId, result.usage.totalTokens);
     });
     void this.outbox.kick();
 
@@ -281,6 +285,18 @@ export class QueryService {
       canary: plan.canary,
       systemPrompt: plan.systemPrompt,
       context: plan.passages,
+    });
+  }
+
+  /** The tokens an answer took, for USAGE once (its message id is the query's). */
+  private meter(em: EntityManager, tenantId: string, queryId: string, amount: number) {
+    return this.outbox.record(em, {
+      messageId: `rag-query:${queryId}`,
+      tenantId,
+      resource: 'tokens',
+      amount,
+      occurredAt: this.clock.now().toISOString(),
+      source: 'rag',
     });
   }
 
