@@ -88,18 +88,29 @@ export class AnswerGenerator {
     });
     let jobId: string | undefined;
     try {
-      const job = await this.rpc.request(
-        SchedulerJobsSubmit,
-        {
-          ...interactiveInferenceJob(
-            { ...request.payload, stream: { subject } },
-            { timeoutSeconds: Math.ceil(this.settings.timeoutMs / 1000) },
-          ),
-          queue: this.settings.queue,
-          tenantId: request.tenantId,
-        },
-        ctx,
-      );
+      const job = await this.rpc
+        .request(
+          SchedulerJobsSubmit,
+          {
+            ...interactiveInferenceJob(
+              { ...request.payload, stream: { subject } },
+              { timeoutSeconds: Math.ceil(this.settings.timeoutMs / 1000) },
+            ),
+            queue: this.settings.queue,
+            tenantId: request.tenantId,
+          },
+          ctx,
+        )
+        .catch((error: unknown) => {
+          // the caller named a collection, not a queue: a missing queue is the platform's to fix
+          if (error instanceof DomainError && error.code === ErrorCode.NotFound)
+            throw new DomainError(
+              ErrorCode.Unavailable,
+              `answers are not being taken: the queue ${this.settings.queue} is not declared`,
+              { queue: this.settings.queue },
+            );
+          throw error;
+        });
       jobId = job.id;
       request.onSubmitted?.(job.id);
       const ended = await this.waitForEnd(ctx, request.tenantId, job.id, streamEnded, deadline);

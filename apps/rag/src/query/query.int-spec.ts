@@ -404,6 +404,18 @@ describe('RAG query path', () => {
     );
     expect(stored).not.toContain('Which port');
     expect(stored).not.toContain(`dev-of-${tenant}`);
+    // as the runtime role, another tenant's scope sees none of them, even with no filter
+    const other = randomUUID();
+    const seen = await bed.runtimeDb.transaction(async (em) => {
+      await em.query(`SELECT set_config('app.tenant_id', $1, true)`, [other]);
+      return (await em.query(`SELECT count(*)::int AS n FROM rag.queries`)) as [{ n: number }];
+    });
+    expect(seen[0].n).toBe(0);
+    const own = await bed.runtimeDb.transaction(async (em) => {
+      await em.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenant]);
+      return (await em.query(`SELECT count(*)::int AS n FROM rag.queries`)) as [{ n: number }];
+    });
+    expect(own[0].n).toBe(2);
   });
 
   it('relays a streamed answer: citations with the job first, then the deltas that make the answer', async () => {
