@@ -1,18 +1,36 @@
 /**
  * `npm run bench:audit`: how fast the audit service writes events from the AUDIT stream into
- * PostgreSQL, batched (AUDIT_BATCH_SIZE=500, one INSERT per batch) against one INSERT and
- * commit per event (AUDIT_BATCH_SIZE=1), in one run on the same database; and what
+ * PostgreSQL, against how fast PostgreSQL itself takes the very same rows on this machine:
+ * `COPY` into `audit.events` (every index, no chain work) and `COPY` into a copy of the table
+ * without indexes. The ingest rate reads as a fraction of those limits.
+ *
+ * Each round runs every target once, one after the other (the order alternating between
+ * rounds), so machine noise hits them alike; the figures are medians over the rounds with
+ * their spread (min-max), and each ratio is taken within a round before its median. Beside
+ * the rates, the CPU each event cost (the audit service's process, and its PostgreSQL
+ * backends; the backend of each COPY per row), read from /proc where PostgreSQL runs on this
+ * machine: a cost that other load on the machine moves far less than it moves rates. Then one
+ * run of one INSERT and commit per event (AUDIT_BATCH_SIZE=1), and what
  * `AuditRecorder.record` adds to a request path. Prints figures only, never pass/fail.
- * BENCH_AUDIT_EVENTS sets the events of the batched run (default 20000; a quarter for the
- * per-event run).
+ *
+ * BENCH_AUDIT_EVENTS: events per ingest run (default 20000; a quarter for the per-event run).
+ * BENCH_AUDIT_ROUNDS: rounds (default 3).
+ * BENCH_AUDIT_BASELINE: the dist/ folder of another build of this repository (say, the
+ *   commit before a change, built with `npm run build`); its audit service then runs beside
+ *   this build's in every round, on the same database, and the ratio of the two is printed.
+ * BENCH_AUDIT_SINGLE=0 leaves the per-event run out.
  */
 import { KeyRing } from '@lattice/secrets';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import pino from 'pino';
-import { AuditEvents, type AuditEvent } from '@lattice/contracts';
+import { AuditEvents, AuditStream, type AuditEvent } from '@lattice/contracts';
 import { freePort } from '@lattice/local-infra';
 import {
   AuditRecorder,
@@ -29,9 +47,21 @@ import { ServiceProcess } from '../tools/launcher/src/service-process';
 const auditContextEnv = () => platformIdentities({})('audit');
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 20_000) || 20_000;
+const ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 3) || 3;
+const BASELINE = process.env.BENCH_AUDIT_BASELINE
+  ? path.resolve(process.env.BENCH_AUDIT_BASELINE)
+  : null;
+const SINGLE = process.env.BENCH_AUDIT_SINGLE !== '0';
+const THIS_BUILD = path.resolve(__dirname, '..');
 const RECORD_CALLS = 50_000;
+const TENANTS = 4;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/** The columns of `audit.events`, in the order the COPY runs read and write them. */
+const COLUMNS = `tenant_id, seq, id, occurred_at, recorded_at, actor_type, actor_id, actor_key,
+  actor_roles, action, resource_type, resource_id, outcome, source_ip, user_agent, request_id,
+  trace_id, metadata, personal, subject_key, prev_hash, hash`;
 
 function event(tenantId: string, i: number): AuditEvent {
   return AuditEvents.message.parse({
@@ -63,28 +93,77 @@ async function count(db: Client, tenants: string[]): Promise<number> {
   }
 }
 
+interface Infra {
+  natsUrl: string;
+  databaseUrl: string;
+  db: Client;
+}
+
+/** Clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds a process of this machine has used so far, from /proc (Linux only); null where
+ * it cannot be read (another OS, or a PostgreSQL on another machine).
+ */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds used so far by every other PostgreSQL backend connected to this database. */
+async function backendsCpu(db: Client): Promise<Map<number, number> | null> {
+  const { rows } = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  const used = new Map<number, number>();
+  for (const { pid } of rows) {
+    const seconds = cpuSeconds(pid);
+    if (seconds === null) return null;
+    used.set(pid, seconds);
+  }
+  return used;
+}
+
+/** CPU seconds the backends used between two readings (a backend new since counts in full). */
+function backendsDelta(before: Map<number, number> | null, after: Map<number, number> | null) {
+  if (!before || !after) return null;
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
+}
+
 interface IngestRun {
-  label: string;
   events: number;
   seconds: number;
+  tenants: string[];
+  /** CPU microseconds per event of the audit service's process, and of its PostgreSQL backends. */
+  serviceCpu: number | null;
+  postgresCpu: number | null;
 }
 
 /**
- * Fills the stream while no audit service runs, then starts one and times it from its first
- * written row to its last: the sustained rate of the consumer and PostgreSQL together.
+ * Fills the stream while no audit service runs, then starts one (of the build in `distDir`)
+ * and times it from its first written row to its last: the sustained rate of the consumer and
+ * PostgreSQL together.
  */
 async function ingestRun(
-  label: string,
-  batchSize: number,
+  distDir: string,
+  batchSize: number | null,
   n: number,
-  infra: { natsUrl: string; databaseUrl: string; db: Client },
+  infra: Infra,
 ): Promise<IngestRun> {
   const namespace = `bench${hex(4)}`;
   const ns = new SubjectNamespace(namespace);
   const nc = await connectNats(infra.natsUrl, 'audit-bench');
   await ensureAuditStream(nc, ns);
   const publisher = new JetStreamPublisher(nc, ns);
-  const tenants = Array.from({ length: 4 }, () => randomUUID());
+  const tenants = Array.from({ length: TENANTS }, () => randomUUID());
   for (let i = 0; i < n; i += 500) {
     await Promise.all(
       Array.from({ length: Math.min(500, n - i) }, (_, j) => {
@@ -93,7 +172,6 @@ async function ingestRun(
       }),
     );
   }
-  await nc.drain();
 
   const port = await freePort();
   const service = new ServiceProcess(
@@ -109,7 +187,8 @@ async function ingestRun(
         DATABASE_URL: infra.databaseUrl,
         DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
         AUDIT_HTTP_PORT: String(port),
-        AUDIT_BATCH_SIZE: String(batchSize),
+        // unset: the service's own default
+        ...(batchSize !== null ? { AUDIT_BATCH_SIZE: String(batchSize) } : {}),
         AUDIT_CHECKPOINT_KEY: generateKeyPairSync('ed25519')
           .privateKey.export({ type: 'pkcs8', format: 'pem' })
           .toString(),
@@ -118,23 +197,131 @@ async function ingestRun(
       },
       readyUrl: `http://127.0.0.1:${port}/readyz`,
     },
-    path.resolve(__dirname, '..'),
+    distDir,
     (_, line) => say(`  audit: ${line}`),
   );
   service.start();
   try {
     let first = 0;
+    let cpuAtFirst: { service: number | null; backends: Map<number, number> | null } | null = null;
+    const serviceCpu = () => (service.pid ? cpuSeconds(service.pid) : null);
     for (;;) {
       const written = await count(infra.db, tenants);
-      if (written > 0 && !first) first = performance.now();
+      if (written > 0 && !first) {
+        first = performance.now();
+        cpuAtFirst = { service: serviceCpu(), backends: await backendsCpu(infra.db) };
+      }
       if (written >= n) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    return { label, events: n, seconds: (performance.now() - first) / 1000 };
+    const seconds = (performance.now() - first) / 1000;
+    const serviceAtEnd = serviceCpu();
+    const postgres = backendsDelta(cpuAtFirst!.backends, await backendsCpu(infra.db));
+    const perEvent = (cpu: number | null) => (cpu === null ? null : (cpu * 1e6) / n);
+    return {
+      events: n,
+      seconds,
+      tenants,
+      serviceCpu:
+        serviceAtEnd === null || cpuAtFirst!.service === null
+          ? null
+          : perEvent(serviceAtEnd - cpuAtFirst!.service),
+      postgresCpu: perEvent(postgres),
+    };
   } finally {
     await service.stop();
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(ns.stream(AuditStream.name)).catch(() => undefined);
+    await nc.drain();
   }
 }
+
+/** The rows an ingest run wrote, as COPY text, under fresh tenant and event ids. */
+async function rowsOf(db: Client, tenants: string[]): Promise<Buffer> {
+  const list = tenants.map((t) => `'${t}'`).join(',');
+  const chunks: Buffer[] = [];
+  const out = db.query(
+    copyTo(
+      `COPY (SELECT ${COLUMNS} FROM audit.events WHERE tenant_id IN (${list}) ORDER BY tenant_id, seq) TO STDOUT`,
+    ),
+  );
+  for await (const chunk of out) chunks.push(chunk as Buffer);
+  const renamed = new Map(tenants.map((t) => [t, randomUUID()]));
+  // COPY text escapes tabs and newlines inside values, so both split fields and rows safely
+  const lines = Buffer.concat(chunks)
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const fields = line.split('\t');
+      fields[0] = renamed.get(fields[0]!)!;
+      fields[2] = randomUUID();
+      return fields.join('\t');
+    });
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+}
+
+/**
+ * One COPY of `rows` into `table`, committed: rows per second, and CPU microseconds per row of
+ * the PostgreSQL backend that took them.
+ */
+async function copyRate(
+  db: Client,
+  table: string,
+  rows: Buffer,
+  n: number,
+): Promise<{ rate: number; cpu: number | null }> {
+  const { rows: me } = await db.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`);
+  const cpuBefore = cpuSeconds(me[0]!.pid);
+  const started = performance.now();
+  const chunks = Array.from({ length: Math.ceil(rows.length / 65_536) }, (_, i) =>
+    rows.subarray(i * 65_536, (i + 1) * 65_536),
+  );
+  await pipeline(
+    Readable.from(chunks),
+    db.query(copyFrom(`COPY ${table} (${COLUMNS}) FROM STDIN`)),
+  );
+  const rate = n / ((performance.now() - started) / 1000);
+  const cpuAfter = cpuSeconds(me[0]!.pid);
+  const cpu = cpuBefore === null || cpuAfter === null ? null : ((cpuAfter - cpuBefore) * 1e6) / n;
+  return { rate, cpu };
+}
+
+/** PostgreSQL's own speed for the rows of an ingest run: into the same table, and unindexed. */
+async function copyRuns(
+  db: Client,
+  run: IngestRun,
+): Promise<{
+  indexed: { rate: number; cpu: number | null };
+  bare: { rate: number; cpu: number | null };
+}> {
+  const rows = await rowsOf(db, run.tenants);
+  // the owner bypasses row-level security, which COPY FROM does not support
+  const indexed = await copyRate(db, 'audit.events', rows, run.events);
+  await db.query(`DROP TABLE IF EXISTS public.bench_events_unindexed`);
+  await db.query(`CREATE TABLE public.bench_events_unindexed (LIKE audit.events)`);
+  const bare = await copyRate(db, 'public.bench_events_unindexed', rows, run.events);
+  await db.query(`DROP TABLE public.bench_events_unindexed`);
+  return { indexed, bare };
+}
+
+/** The median of some figures with their spread. */
+function summary(values: number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+const fmtRate = (v: number) => Math.round(v).toLocaleString('en-US');
+const rateLine = (label: string, values: number[], unit: string) => {
+  const s = summary(values);
+  return `  ${label.padEnd(34)} ${fmtRate(s.median).padStart(8)} ${unit}  (${fmtRate(s.min)}-${fmtRate(s.max)})`;
+};
+const ratioLine = (label: string, values: number[]) => {
+  const s = summary(values);
+  return `  ${label.padEnd(34)} ${s.median.toFixed(2).padStart(8)}x  (${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
+};
 
 /** The time `record` takes on the caller's path, call by call, with NATS up. */
 async function recordLatency(natsUrl: string) {
@@ -189,21 +376,109 @@ async function main(): Promise<number> {
     say(
       `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, ${os.platform()} ${os.release()}`,
     );
-    say(`events: ${EVENTS} batched, ${Math.round(EVENTS / 4)} one per INSERT; 4 tenants`);
+    say(
+      `events: ${EVENTS} per ingest run over ${TENANTS} tenants, ${ROUNDS} rounds; batch size: the service's default`,
+    );
+    if (BASELINE) say(`baseline build: ${BASELINE}`);
     say('');
-    const ctx = { natsUrl: infra.natsUrl, databaseUrl: url.toString(), db };
-    const batched = await ingestRun('batched (500 per INSERT)', 500, EVENTS, ctx);
-    // the schema exists now; a second service on the same database only adds rows
-    const single = await ingestRun('one INSERT per event', 1, Math.round(EVENTS / 4), ctx);
-    const rate = (r: IngestRun) => r.events / r.seconds;
-    say('ingest into PostgreSQL (hash-chained, from the AUDIT stream)');
-    for (const r of [batched, single]) {
+    const ctx: Infra = { natsUrl: infra.natsUrl, databaseUrl: url.toString(), db };
+    const builds = [{ label: 'this build', dist: THIS_BUILD }];
+    if (BASELINE) builds.push({ label: 'baseline', dist: BASELINE });
+    const series = () => new Map<string, number[]>(builds.map((b) => [b.label, []]));
+    const ingest = series();
+    const ofCopy = series();
+    const ofBare = series();
+    // CPU microseconds per event: less at the mercy of other load than rates are
+    const serviceCpu = series();
+    const postgresCpu = series();
+    const speedUp: number[] = [];
+    const cpuSaving: number[] = [];
+    const indexed: number[] = [];
+    const bare: number[] = [];
+    const copyCpu: number[] = [];
+    const bareCpu: number[] = [];
+    const cpuText = (r: IngestRun) =>
+      r.serviceCpu === null
+        ? ''
+        : ` [cpu/event: service ${r.serviceCpu.toFixed(0)} µs` +
+          (r.postgresCpu === null ? ']' : `, postgres ${r.postgresCpu.toFixed(0)} µs]`);
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 ? builds : [...builds].reverse();
+      const runs = new Map<string, IngestRun>();
+      let last: IngestRun | null = null;
+      for (const build of order) {
+        last = await ingestRun(build.dist, null, EVENTS, ctx);
+        runs.set(build.label, last);
+      }
+      const copy = await copyRuns(db, last!);
+      indexed.push(copy.indexed.rate);
+      bare.push(copy.bare.rate);
+      if (copy.indexed.cpu !== null) copyCpu.push(copy.indexed.cpu);
+      if (copy.bare.cpu !== null) bareCpu.push(copy.bare.cpu);
+      const rate = (r: IngestRun) => r.events / r.seconds;
+      const allCpu = (r: IngestRun) =>
+        r.serviceCpu === null || r.postgresCpu === null ? null : r.serviceCpu + r.postgresCpu;
+      for (const [label, run] of runs) {
+        ingest.get(label)!.push(rate(run));
+        ofCopy.get(label)!.push(rate(run) / copy.indexed.rate);
+        ofBare.get(label)!.push(rate(run) / copy.bare.rate);
+        if (run.serviceCpu !== null) serviceCpu.get(label)!.push(run.serviceCpu);
+        if (run.postgresCpu !== null) postgresCpu.get(label)!.push(run.postgresCpu);
+      }
+      if (BASELINE) {
+        const mine = runs.get('this build')!;
+        const theirs = runs.get('baseline')!;
+        speedUp.push(rate(mine) / rate(theirs));
+        const [a, b] = [allCpu(mine), allCpu(theirs)];
+        if (a !== null && b !== null) cpuSaving.push(b / a);
+      }
       say(
-        `  ${r.label.padEnd(26)} ${String(r.events).padStart(6)} events in ${r.seconds.toFixed(2)} s = ${rate(r).toFixed(0)} events/s`,
+        `round ${round}: ${[...runs].map(([l, r]) => `ingest (${l}) ${fmtRate(rate(r))}${cpuText(r)}`).join(', ')}, ` +
+          `COPY into audit.events ${fmtRate(copy.indexed.rate)}, COPY unindexed ${fmtRate(copy.bare.rate)} rows/s`,
       );
     }
-    say(`  batching speed-up: ${(rate(batched) / rate(single)).toFixed(1)}x`);
     say('');
+    say(`medians of ${ROUNDS} rounds (min-max)`);
+    for (const build of builds) {
+      say(rateLine(`ingest, ${build.label}`, ingest.get(build.label)!, 'events/s'));
+    }
+    say(rateLine('COPY into audit.events (no chain)', indexed, 'rows/s'));
+    say(rateLine('COPY into an unindexed copy', bare, 'rows/s'));
+    for (const build of builds) {
+      say(ratioLine(`ingest ${build.label} / COPY`, ofCopy.get(build.label)!));
+      say(ratioLine(`ingest ${build.label} / COPY unindexed`, ofBare.get(build.label)!));
+    }
+    if (BASELINE) say(ratioLine('this build / baseline', speedUp));
+    if (copyCpu.length > 0) {
+      say('CPU per event (µs; medians, min-max): what the work costs, whoever else runs');
+      for (const build of builds) {
+        if (serviceCpu.get(build.label)!.length > 0)
+          say(rateLine(`audit service, ${build.label}`, serviceCpu.get(build.label)!, 'µs'));
+        if (postgresCpu.get(build.label)!.length > 0)
+          say(
+            rateLine(
+              `its PostgreSQL backends, ${build.label}`,
+              postgresCpu.get(build.label)!,
+              'µs',
+            ),
+          );
+      }
+      say(rateLine('PostgreSQL, COPY into audit.events', copyCpu, 'µs'));
+      say(rateLine('PostgreSQL, COPY unindexed', bareCpu, 'µs'));
+      if (cpuSaving.length > 0) say(ratioLine('CPU per event, baseline / this build', cpuSaving));
+    }
+    say('');
+
+    if (SINGLE) {
+      const n = Math.round(EVENTS / 4);
+      const single = await ingestRun(THIS_BUILD, 1, n, ctx);
+      const rate = single.events / single.seconds;
+      say(
+        `one INSERT per event (AUDIT_BATCH_SIZE=1), this build: ${n} events in ${single.seconds.toFixed(2)} s = ${fmtRate(rate)} events/s; ` +
+          `batched ${(summary(ingest.get('this build')!).median / rate).toFixed(1)}x that`,
+      );
+      say('');
+    }
     const latency = await recordLatency(infra.natsUrl);
     say(`AuditRecorder.record on the request path (${RECORD_CALLS} calls, NATS up)`);
     say(

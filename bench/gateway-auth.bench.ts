@@ -1,27 +1,38 @@
 /**
  * `npm run bench:auth`: what authentication costs at the gateway. GET /v1/auth/me (answered by
- * the gateway after authorization and the tenant's rate limit) and GET /v1/tenants/:id (through
- * NATS to the tenants service), each with an access token, with an API key, and on a baseline
- * gateway with the credential check taken out, at a fixed rate and at saturation; GET /livez
- * as the floor. The rate limiter counts in Redis when there is one, as in production.
- * Prints figures only, never pass/fail. BENCH_DURATION sets the seconds of each measured run
- * (default 10).
+ * the gateway after authorization and the tenant's rate limit) and GET /v1/tenants/:id (served
+ * from the gateway's tenant cache), each with an access token, with an API key, and on a
+ * baseline gateway with the credential check taken out; GET /livez as the floor. The rate
+ * limiter counts in Redis when there is one, as in production. The two targets of each
+ * comparison are driven in adjacent turns, for several rounds (bench/support/interleave.ts);
+ * each ratio is printed as the median of the rounds with its spread. With BENCH_BEFORE_DIST naming another build's dist/
+ * (say of the commit before a change), that build's gateways are driven in the same turns.
+ * Prints figures only, never pass/fail. BENCH_ROUNDS and BENCH_DURATION (seconds per turn)
+ * override the plan.
  */
 import { Redis } from 'ioredis';
 import { contextFromClaims, type AccessClaims } from '@lattice/authz';
 import {
-  RUNS,
   call,
   findRedis,
   hex,
   login,
-  measure,
   runBench,
   startBenchPlatform,
   type BenchPlatform,
   type Found,
 } from './support/bench-platform';
-import { printRatios, printTable, say, sayMachine, sayRuns } from './support/report';
+import {
+  interleave,
+  planFromEnv,
+  printComparisons,
+  printStages,
+  printTargets,
+  sayPlan,
+  type Comparison,
+  type Target,
+} from './support/interleave';
+import { say, sayMachine } from './support/report';
 
 /** High enough that the bench never meets the limit, while every request is still counted. */
 const REQUESTS_PER_MINUTE = 100_000_000;
@@ -50,6 +61,7 @@ async function redisCount(
 }
 
 runBench(async (cleanup) => {
+  const plan = planFromEnv();
   const redis = await findRedis();
   const platform = await startBenchPlatform(cleanup, {
     env: redis ? { REDIS_URL: redis.url } : {},
@@ -100,15 +112,34 @@ runBench(async (cleanup) => {
     Buffer.from(jwt.authorization.split('.')[1]!, 'base64url').toString(),
   ) as AccessClaims;
   const { requestId: _unused, ...principal } = contextFromClaims(claims, '');
+  const withoutCredentials = 'bench/support/credential-free-gateway.js';
+  const credentialFree = { BENCH_PRINCIPAL: JSON.stringify(principal) };
   const bare = await platform.startGatewayVariant(
     'gateway-without-credentials',
-    'bench/support/credential-free-gateway.js',
-    { BENCH_PRINCIPAL: JSON.stringify(principal) },
+    withoutCredentials,
+    credentialFree,
   );
+  const beforeDist = process.env.BENCH_BEFORE_DIST;
+  const before = beforeDist
+    ? {
+        gateway: await platform.startGatewayVariant(
+          'gateway-before',
+          'apps/gateway/src/main.js',
+          {},
+          beforeDist,
+        ),
+        bare: await platform.startGatewayVariant(
+          'gateway-before-without-credentials',
+          withoutCredentials,
+          credentialFree,
+          beforeDist,
+        ),
+      }
+    : undefined;
 
   sayMachine();
   say(`postgres: ${platform.pgSource}, nats: ${platform.natsSource}, ${limiter}`);
-  sayRuns(RUNS);
+  sayPlan(plan);
   say(
     `tenant: plan custom, ${REQUESTS_PER_MINUTE} requests per minute; credentials of a tenant-admin user`,
   );
@@ -117,30 +148,66 @@ runBench(async (cleanup) => {
   say('         me-jwt         GET /v1/auth/me, access token: answered by the gateway');
   say('         me-apikey      GET /v1/auth/me, API key: answered by the gateway');
   say('         tenant-none    GET /v1/tenants/:id, no credential checked (baseline gateway)');
-  say('         tenant-jwt     GET /v1/tenants/:id, access token: through NATS to tenants');
-  say('         tenant-apikey  GET /v1/tenants/:id, API key: through NATS to tenants');
+  say("         tenant-jwt     GET /v1/tenants/:id, access token: from the gateway's tenant cache");
+  say("         tenant-apikey  GET /v1/tenants/:id, API key: from the gateway's tenant cache");
   say('  the baseline gateway is the same build, with only its credential check taken out;');
   say('  permissions, the tenant check, the rate limit and the handler run as usual');
+  if (before) say(`         before-*       the same targets on the build in ${beforeDist}`);
   say('');
 
   const route = {
     me: (base: string) => `${base}/v1/auth/me`,
     tenant: (base: string) => `${base}/v1/tenants/${tenant.id}`,
   };
-  const rows = await measure([
-    { target: 'livez', url: `${gateway}/livez`, headers: {} },
-    { target: 'me-none', url: route.me(bare), headers: {} },
-    { target: 'me-jwt', url: route.me(gateway), headers: jwt },
-    { target: 'me-apikey', url: route.me(gateway), headers: apiKey },
-    { target: 'tenant-none', url: route.tenant(bare), headers: {} },
-    { target: 'tenant-jwt', url: route.tenant(gateway), headers: jwt },
-    { target: 'tenant-apikey', url: route.tenant(gateway), headers: apiKey },
-  ]);
-  printTable(rows);
-  printRatios(rows, [
-    ['me-jwt', 'me-none'],
-    ['me-apikey', 'me-none'],
-    ['tenant-jwt', 'tenant-none'],
-    ['tenant-apikey', 'tenant-none'],
-  ]);
+  const targetsOf = (gatewayUrl: string, bareUrl: string, prefix = ''): Target[] => [
+    { target: `${prefix}livez`, url: `${gatewayUrl}/livez`, headers: {} },
+    { target: `${prefix}me-none`, url: route.me(bareUrl), headers: {} },
+    { target: `${prefix}me-jwt`, url: route.me(gatewayUrl), headers: jwt },
+    { target: `${prefix}me-apikey`, url: route.me(gatewayUrl), headers: apiKey },
+    { target: `${prefix}tenant-none`, url: route.tenant(bareUrl), headers: {} },
+    { target: `${prefix}tenant-jwt`, url: route.tenant(gatewayUrl), headers: jwt },
+    { target: `${prefix}tenant-apikey`, url: route.tenant(gatewayUrl), headers: apiKey },
+  ];
+  const authComparisons = (prefix = ''): Comparison[] => [
+    { a: `${prefix}me-jwt`, b: `${prefix}me-none`, goal: 0.9 },
+    { a: `${prefix}me-apikey`, b: `${prefix}me-none`, goal: 0.9 },
+    { a: `${prefix}tenant-jwt`, b: `${prefix}tenant-none`, goal: 0.9 },
+    { a: `${prefix}tenant-apikey`, b: `${prefix}tenant-none`, goal: 0.9 },
+  ];
+  const comparisons = [
+    ...authComparisons(),
+    ...(before
+      ? [
+          ...authComparisons('before-'),
+          ...['livez', 'me-jwt', 'me-apikey', 'tenant-jwt', 'tenant-apikey'].map((t) => ({
+            a: t,
+            b: `before-${t}`,
+          })),
+        ]
+      : []),
+  ];
+  const samples = await interleave(
+    [
+      ...targetsOf(gateway, bare),
+      ...(before ? targetsOf(before.gateway, before.bare, 'before-') : []),
+    ],
+    comparisons,
+    plan,
+  );
+  printTargets(samples, 'at saturation (median of all turns, min-max):');
+  printComparisons(samples, comparisons);
+  const stagesOf = (prefix = '') => [
+    { stage: `${prefix}token check (me)`, with: `${prefix}me-jwt`, without: `${prefix}me-none` },
+    {
+      stage: `${prefix}API key check (me)`,
+      with: `${prefix}me-apikey`,
+      without: `${prefix}me-none`,
+    },
+    {
+      stage: `${prefix}route past livez (me)`,
+      with: `${prefix}me-none`,
+      without: `${prefix}livez`,
+    },
+  ];
+  printStages(samples, [...stagesOf(), ...(before ? stagesOf('before-') : [])]);
 });

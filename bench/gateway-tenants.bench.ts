@@ -1,14 +1,39 @@
 /**
- * `npm run bench`: GET /v1/tenants/:id through the gateway against a bare Fastify route returning a
- * body of the same size, at a fixed rate and at saturation. Prints figures only, never pass/fail.
- * BENCH_DURATION sets the seconds of each measured run (default 10).
+ * `npm run bench`: where a request's time goes at the gateway. A cached GET /v1/tenants/:id
+ * through the gateway against a bare Fastify route answering the same body; the gateway's own
+ * `/livez` against bare Fastify's (the framework's share); and a bare NATS responder's round
+ * trip against an in-process call, each behind a bare Fastify route (the NATS hop's share).
+ * Every baseline runs in a process of its own, as the gateway does. The two targets of each
+ * comparison are driven in adjacent turns, for several rounds (bench/support/interleave.ts);
+ * each ratio is printed as the median of the rounds with its spread. With BENCH_BEFORE_DIST naming another build's dist/
+ * (say of the commit before a change), that build's gateway is driven in the same turns.
+ * Prints figures only, never pass/fail. BENCH_ROUNDS and BENCH_DURATION (seconds per turn)
+ * override the plan.
  */
-import Fastify from 'fastify';
-import { freePort } from '@lattice/local-infra';
-import { RUNS, call, hex, measure, runBench, startBenchPlatform } from './support/bench-platform';
-import { printRatios, printTable, say, sayMachine, sayRuns } from './support/report';
+import {
+  call,
+  hex,
+  runBench,
+  startBareProcess,
+  startBenchPlatform,
+} from './support/bench-platform';
+import {
+  atFixedRate,
+  interleave,
+  medianRps,
+  planFromEnv,
+  printComparisons,
+  printFixedRate,
+  printStages,
+  printTargets,
+  sayPlan,
+  type Comparison,
+  type Target,
+} from './support/interleave';
+import { say, sayMachine } from './support/report';
 
 runBench(async (cleanup) => {
+  const plan = planFromEnv();
   const platform = await startBenchPlatform(cleanup);
   const auth = platform.adminAuth;
   const tenant = await call<{ id: string }>(
@@ -21,30 +46,91 @@ runBench(async (cleanup) => {
       expect: 201,
     },
   );
-  const tenantUrl = `${platform.gatewayUrl}/v1/tenants/${tenant.id}`;
-  const body = await call<Record<string, unknown>>('reading the tenant', tenantUrl, {
-    headers: auth,
-  });
+  const tenantPath = `/v1/tenants/${tenant.id}`;
+  const body = await call<Record<string, unknown>>(
+    'reading the tenant',
+    `${platform.gatewayUrl}${tenantPath}`,
+    { headers: auth },
+  );
 
-  // the bare route answers the same object, so both send a body of the same size
-  const bare = Fastify({ logger: false });
-  bare.get('/v1/tenants/:id', async () => body);
-  const barePort = await freePort();
-  await bare.listen({ host: '127.0.0.1', port: barePort });
-  cleanup.add('bare fastify', () => bare.close());
-  const bareUrl = `http://127.0.0.1:${barePort}/v1/tenants/${tenant.id}`;
+  // the baselines answer the same object, so every target sends a body of the same size
+  const bareEnv = {
+    BENCH_BODY: JSON.stringify(body),
+    BENCH_SUBJECT: `${platform.namespace}.bench.bare`,
+    NATS_URL: platform.natsUrl,
+  };
+  await startBareProcess(cleanup, 'bare nats responder', { ...bareEnv, BARE_MODE: 'responder' });
+  const barePort = await startBareProcess(cleanup, 'bare fastify', {
+    ...bareEnv,
+    BARE_MODE: 'http',
+  });
+  const bare = `http://127.0.0.1:${barePort}`;
+
+  const before = process.env.BENCH_BEFORE_DIST;
+  const beforeUrl = before
+    ? await platform.startGatewayVariant('gateway-before', 'apps/gateway/src/main.js', {}, before)
+    : undefined;
 
   sayMachine();
   say(
     `postgres: ${platform.pgSource}, nats: ${platform.natsSource}, body: ${JSON.stringify(body).length} bytes`,
   );
-  sayRuns(RUNS);
+  sayPlan(plan);
+  say('targets: tenant           GET /v1/tenants/:id through the gateway (platform admin, cached)');
+  say('         bare-tenant      the same body from a bare Fastify route');
+  say('         livez            GET /livez of the gateway');
+  say('         bare-livez       the same body from a bare Fastify route');
+  say('         bare-nats        a bare Fastify route asking a bare NATS responder for the body');
+  say('         bare-in-process  a bare Fastify route awaiting an in-process call for the body');
+  if (beforeUrl) say(`         before-*         the same routes on the build in ${before}`);
   say('');
 
-  const rows = await measure([
-    { target: 'gateway', url: tenantUrl, headers: auth },
-    { target: 'bare', url: bareUrl, headers: auth },
+  const targets: Target[] = [
+    { target: 'tenant', url: `${platform.gatewayUrl}${tenantPath}`, headers: auth },
+    { target: 'bare-tenant', url: `${bare}${tenantPath}`, headers: auth },
+    { target: 'livez', url: `${platform.gatewayUrl}/livez`, headers: {} },
+    { target: 'bare-livez', url: `${bare}/livez`, headers: {} },
+    { target: 'bare-nats', url: `${bare}/nats/${tenant.id}`, headers: {} },
+    { target: 'bare-in-process', url: `${bare}/in-process/${tenant.id}`, headers: {} },
+    ...(beforeUrl
+      ? [
+          { target: 'before-tenant', url: `${beforeUrl}${tenantPath}`, headers: auth },
+          { target: 'before-livez', url: `${beforeUrl}/livez`, headers: {} },
+        ]
+      : []),
+  ];
+  const comparisons: Comparison[] = [
+    { a: 'tenant', b: 'bare-tenant', goal: 0.35 },
+    { a: 'livez', b: 'bare-livez', goal: 0.7 },
+    { a: 'bare-nats', b: 'bare-in-process' },
+    ...(beforeUrl
+      ? [
+          { a: 'before-tenant', b: 'bare-tenant', goal: 0.35 },
+          { a: 'before-livez', b: 'bare-livez', goal: 0.7 },
+          { a: 'tenant', b: 'before-tenant' },
+          { a: 'livez', b: 'before-livez' },
+        ]
+      : []),
+  ];
+  const samples = await interleave(targets, comparisons, plan);
+  printTargets(samples, 'at saturation (median of all turns, min-max):');
+  printComparisons(samples, comparisons);
+  printStages(samples, [
+    { stage: 'gateway framework (livez)', with: 'livez', without: 'bare-livez' },
+    { stage: 'guards, route, cache (tenant)', with: 'tenant', without: 'livez' },
+    { stage: 'NATS request/reply hop', with: 'bare-nats', without: 'bare-in-process' },
+    ...(beforeUrl
+      ? [
+          { stage: 'before: framework (livez)', with: 'before-livez', without: 'bare-livez' },
+          { stage: 'before: guards, route, cache', with: 'before-tenant', without: 'before-livez' },
+        ]
+      : []),
   ]);
-  printTable(rows);
-  printRatios(rows, [['gateway', 'bare']]);
+
+  const halfPeak = (t: Target) => ({ ...t, rate: medianRps(samples, t.target) / 2 });
+  const fixed = await atFixedRate(
+    targets.filter((t) => t.target === 'tenant' || t.target === 'before-tenant').map(halfPeak),
+    plan,
+  );
+  printFixedRate(fixed, 10);
 });

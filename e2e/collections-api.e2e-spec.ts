@@ -73,7 +73,12 @@ describe('collections and documents through the gateway', () => {
       json: { ...body, sourceName: 'copy.md' },
     });
     expect(again.status).toBe(200);
-    expect(await again.json()).toEqual(document);
+    // the first document, as its ingest (a job of the embedding queue) has it by now
+    expect(await again.json()).toMatchObject({
+      id: document.id,
+      sourceName: 'travel.md',
+      ingestJobId: document.ingestJobId,
+    });
 
     const listed = await (
       await platform.call(`/v1/collections/${collection.id}/documents`, { token: alice })

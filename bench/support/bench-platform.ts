@@ -1,12 +1,14 @@
 /**
  * What the gateway benches share: PostgreSQL, NATS and Redis found or started, a throw-away
  * database, the platform started from dist/ with the platform admin signed in, HTTP calls that
- * fail loudly, autocannon runs at a fixed rate and at saturation, and cleanup in reverse order.
+ * fail loudly, the baselines' processes, and cleanup in reverse order (the targets are driven by
+ * ./interleave).
  */
 import { KeyRing } from '@lattice/secrets';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import autocannon from 'autocannon';
+import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import {
   LocalNatsServer,
@@ -17,16 +19,7 @@ import {
 } from '@lattice/local-infra';
 import { startPlatform } from '../../tools/launcher/src/platform';
 import { ServiceProcess } from '../../tools/launcher/src/service-process';
-import { say, type Row } from './report';
-
-/** How every target is driven; BENCH_DURATION sets the seconds of each measured run. */
-export const RUNS = {
-  duration: Number(process.env.BENCH_DURATION ?? 10) || 10,
-  warmup: 2,
-  fixedRate: 500,
-  fixedConnections: 10,
-  saturationConnections: 50,
-};
+import { say } from './report';
 
 const LOCAL_PG = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -192,13 +185,20 @@ export interface BenchPlatform {
   namespace: string;
   pgSource: string;
   natsSource: string;
+  natsUrl: string;
   /** The platform admin's `Authorization` header. */
   adminAuth: Record<string, string>;
   /**
    * Starts another gateway process beside the platform's, configured as it is but with the
-   * given entry point (relative to dist/) and extra environment; returns its URL.
+   * given entry point (relative to dist/, or to `distDir` when given: another build of the
+   * project) and extra environment; returns its URL.
    */
-  startGatewayVariant(name: string, entry: string, env: Record<string, string>): Promise<string>;
+  startGatewayVariant(
+    name: string,
+    entry: string,
+    env: Record<string, string>,
+    distDir?: string,
+  ): Promise<string>;
 }
 
 /**
@@ -246,7 +246,12 @@ export async function startBenchPlatform(
   cleanup.add('platform', () => platform.stop());
 
   const gateway = platform.services.find((s) => s.spec.name === 'gateway')!;
-  const startGatewayVariant = async (name: string, entry: string, env: Record<string, string>) => {
+  const startGatewayVariant = async (
+    name: string,
+    entry: string,
+    env: Record<string, string>,
+    variantDist = distDir,
+  ) => {
     const port = await freePort();
     const variant = new ServiceProcess(
       {
@@ -255,7 +260,7 @@ export async function startBenchPlatform(
         env: { ...gateway.spec.env, ...env, GATEWAY_PORT: String(port) },
         readyUrl: `http://127.0.0.1:${port}/readyz`,
       },
-      distDir,
+      variantDist,
       (_service, line) => {
         if (line.includes('"level":50') || line.includes('"level":60')) say(`${name}: ${line}`);
       },
@@ -272,51 +277,38 @@ export async function startBenchPlatform(
     namespace,
     pgSource: pg.source,
     natsSource: nats.source,
+    natsUrl: nats.url,
     adminAuth: await login(platform.gatewayUrl, { tenant: 'platform', ...admin }),
     startGatewayVariant,
   };
 }
 
-export async function drive(
-  url: string,
-  headers: Record<string, string>,
-  mode: Row['mode'],
-  duration: number,
-): Promise<autocannon.Result> {
-  const options: autocannon.Options =
-    mode === 'fixed'
-      ? { url, headers, connections: RUNS.fixedConnections, overallRate: RUNS.fixedRate, duration }
-      : { url, headers, connections: RUNS.saturationConnections, duration };
-  return autocannon(options);
-}
-
-export interface Target {
-  target: string;
-  url: string;
-  headers: Record<string, string>;
-}
-
 /**
- * Checks every target answers 200 once, then drives each in turn: a warm-up at saturation,
- * then a measured run at the fixed rate and one at saturation.
+ * Starts bench/support/bare-server.js (from dist/) in a process of its own with `env`, and
+ * waits for it to say it serves; answers the port it listens on (0 for the NATS responder).
  */
-export async function measure(targets: Target[]): Promise<Row[]> {
-  for (const t of targets) await call(`${t.target} (GET ${t.url})`, t.url, { headers: t.headers });
-  const rows: Row[] = [];
-  for (const t of targets) {
-    await drive(t.url, t.headers, 'saturation', RUNS.warmup);
-    for (const mode of ['fixed', 'saturation'] as const) {
-      const r = await drive(t.url, t.headers, mode, RUNS.duration);
-      rows.push({
-        target: t.target,
-        mode,
-        rps: r.requests.average,
-        p50: r.latency.p50,
-        p99: r.latency.p99,
-        non2xx: r.non2xx,
-        errors: r.errors + r.timeouts,
-      });
-    }
-  }
-  return rows;
+export async function startBareProcess(
+  cleanup: Cleanup,
+  name: string,
+  env: Record<string, string>,
+): Promise<number> {
+  const entry = path.resolve(__dirname, 'bare-server.js');
+  const child = spawn(process.execPath, [entry], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanup.add(name, async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  });
+  const lines = createInterface({ input: child.stdout });
+  return new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it served`)));
+    lines.on('line', (line) => {
+      const ready = /^ready (\d+)$/.exec(line);
+      if (ready) resolve(Number(ready[1]));
+    });
+  });
 }

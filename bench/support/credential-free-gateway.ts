@@ -20,7 +20,7 @@ if (!principal) {
   process.exit(78);
 }
 
-startTelemetry('gateway');
+startTelemetry('gateway', { incomingHttp: false });
 Object.defineProperty(AuthenticationGuard.prototype, 'authenticate', {
   value: (request: { id: string }): Promise<RequestContext> =>
     Promise.resolve({ ...principal, requestId: request.id }),

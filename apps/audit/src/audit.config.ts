@@ -41,8 +41,13 @@ export const auditConfigSpec = {
     'How often each tenant chain that grew gets a signed checkpoint.',
   ),
   AUDIT_BATCH_SIZE: variable(
-    integer(1, 5_000, 500),
-    'Most events written to PostgreSQL in one statement.',
+    integer(1, 5_000, 2_000),
+    'Most events taken from the stream together; each tenant’s share is written in one statement.',
+  ),
+  AUDIT_BATCHES_IN_FLIGHT: variable(
+    integer(1, 16, 2),
+    'Batches written at once: the next is read and sealed while the one before is written. ' +
+      'A tenant’s events still join its chain one batch after another, in the order taken.',
   ),
   AUDIT_ACK_WAIT_SECONDS: variable(
     seconds(30, 3_600),

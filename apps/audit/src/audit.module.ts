@@ -49,6 +49,7 @@ export class AuditModule {
           provide: INGEST_SETTINGS,
           useValue: {
             batchSize: config.AUDIT_BATCH_SIZE,
+            inFlight: config.AUDIT_BATCHES_IN_FLIGHT,
             ackWaitMs: config.AUDIT_ACK_WAIT_SECONDS * 1000,
           },
         },

@@ -36,6 +36,7 @@ import { refuseBodiesThatAreNotUtf8 } from './http/json-body';
 import { describeApi } from './http/openapi.document';
 import { ProblemFilter, frameworkErrorHandler } from './http/problem.filter';
 import { instrumentRequests, requestIdFrom } from './http/request-logging';
+import { traceRequests } from './http/request-tracing';
 import { TENANT_CACHE_TTL_MS, TenantCache } from './tenants/tenant-cache';
 import { TenantsController } from './tenants/tenants.controller';
 import { gatewayConfigSpec, type GatewayConfig } from './gateway.config';
@@ -118,6 +119,7 @@ export async function createGatewayApp(
     logger: new NestPinoLogger(logger),
   });
   const fastify = app.getHttpAdapter().getInstance();
+  traceRequests(fastify);
   instrumentRequests(fastify, logger, app.get(MetricsRegistry).registry);
   app.useGlobalFilters(new ProblemFilter(logger));
   // the API speaks JSON only: anything else is 415 before it reaches a handler

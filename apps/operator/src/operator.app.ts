@@ -20,6 +20,7 @@ import { PolicyReconciler } from './controller/policy.reconciler';
 import { ScaleInDrainer } from './drain/scale-in-drainer';
 import { SchedulerDrains } from './drain/scheduler-drains';
 import { KubeGateway } from './kube/kube.gateway';
+import { TargetScales } from './kube/target-scales';
 import { GpuServiceSource, PrometheusGpuSource } from './metrics/gpu.source';
 import { MetricReader } from './metrics/metric-reader';
 import { QueueSource } from './metrics/queue.source';
@@ -91,8 +92,10 @@ export async function createOperator(
     new SchedulerQueueSource(rpc),
   );
   const drainer = new ScaleInDrainer(kube, new SchedulerDrains(rpc), logger);
+  const scales = new TargetScales(kubeConfig, kube, logger, config.OPERATOR_WATCH_NAMESPACE);
   const reconciler = new PolicyReconciler(
     kube,
+    scales,
     reader,
     drainer,
     metrics,
@@ -106,6 +109,7 @@ export async function createOperator(
     reconciler,
     logger,
     config.OPERATOR_WATCH_NAMESPACE,
+    metrics,
   );
   const elector = new LeaderElector(
     kube,
@@ -137,6 +141,7 @@ export async function createOperator(
     (closing ??= (async () => {
       await elector.stop({ release });
       await controller.stop();
+      await scales.stop();
       await app.close();
     })());
   return {

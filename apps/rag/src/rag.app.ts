@@ -23,7 +23,9 @@ export interface RagAppOptions extends RagModuleOptions {
 }
 
 /**
- * The RAG service: a tenant's collections and documents, and retrieval over their chunks
+ * The RAG service: a tenant's collections and documents, their ingest (a worker of the
+ * `embedding` queue that parses, chunks and embeds each document as a scheduler job), and
+ * retrieval over their chunks
  * (pgvector HNSW fused with full-text search, or an exact scan where the database has no
  * pgvector); plus an HTTP listener for health and metrics. Returned listening.
  */
@@ -40,7 +42,7 @@ export async function createRagApp(
     migrate: options.migrate,
     streams: [
       ensureAuditStream,
-      // the tenants service counts it; answers' tokens are metered to it
+      // the tenants service counts it: stored bytes and answers' tokens are metered to it
       (nats, ns) =>
         ensureStream(nats, ns, UsageStream, { max_age: 30 * 24 * 3600 * 1_000_000_000 }),
     ],

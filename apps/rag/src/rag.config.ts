@@ -36,6 +36,29 @@ export const ragConfigSpec = {
     z.coerce.number().int().min(256).max(128_000).default(4_000),
     'Tokens (cl100k) the whole prompt of an answer may take: instructions, passages and question.',
   ),
+  RAG_INGEST_WORKER: variable(
+    z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
+    'Run the ingest worker (jobs of the embedding queue) in this process; false leaves them to other replicas.',
+  ),
+  RAG_INGEST_CONCURRENCY: variable(
+    z.coerce.number().int().min(1).max(64).default(2),
+    'Documents one replica ingests at once.',
+  ),
+  RAG_CHUNK_TOKENS: variable(
+    z.coerce.number().int().min(16).max(8_000).default(300),
+    'Largest chunk, in tokens (cl100k).',
+  ),
+  RAG_CHUNK_OVERLAP_TOKENS: variable(
+    z.coerce.number().int().min(0).max(4_000).default(40),
+    'Tokens of the end of a chunk that the next chunk of the same section repeats, at most.',
+  ),
+  RAG_INGEST_BATCH_CHUNKS: variable(
+    z.coerce.number().int().min(1).max(2_048).default(32),
+    'Chunks embedded per step of an ingest job; the job reports its progress after each step.',
+  ),
 };
 
 export type RagConfig = ConfigOf<typeof ragConfigSpec>;

@@ -16,13 +16,20 @@ import { CollectionHandlers } from './collections/collection.handlers';
 import { CollectionRepository } from './collections/collection.repository';
 import { CollectionService } from './collections/collection.service';
 import { DocumentIngestStore } from './documents/document-ingest.store';
-import {
-  DocumentIngestQueue,
-  PendingDocumentsIngestQueue,
-} from './documents/document-ingest-queue';
+import { DocumentIngestQueue } from './documents/document-ingest-queue';
 import { DocumentHandlers } from './documents/document.handlers';
 import { DocumentRepository } from './documents/document.repository';
 import { DocumentService } from './documents/document.service';
+import { StorageMetering } from './documents/storage-metering';
+import { createEmbeddingProvider, type EmbeddingProvider } from './embeddings';
+import { EMBEDDING_PROVIDER } from './embeddings/embedding-provider.token';
+import {
+  DocumentIngestJob,
+  INGEST_SETTINGS,
+  type IngestSettings,
+} from './ingest/document-ingest.job';
+import { EmbeddingModelWarmup, ingestWorkerProvider } from './ingest/ingest-worker';
+import { SchedulerIngestQueue } from './ingest/scheduler-ingest-queue';
 import { RetrievalHandlers } from './retrieval/retrieval.handlers';
 import { RetrievalRepository } from './retrieval/retrieval.repository';
 import {
@@ -31,7 +38,6 @@ import {
   type RetrievalSettings,
 } from './retrieval/retrieval.service';
 import { VECTOR_STORAGE, detectVectorStorage, type VectorStorage } from './storage/vector-storage';
-import { createEmbeddingProvider, type EmbeddingProvider } from './embeddings';
 import { PersonalDataHandlers } from './gdpr/personal-data.handlers';
 import { PersonalDataService } from './gdpr/personal-data.service';
 import { PersonalDocumentsRepository } from './gdpr/personal-documents.repository';
@@ -43,20 +49,19 @@ import {
 import { QueryPseudonyms } from './query/query-pseudonyms';
 import { QueryRecordRepository } from './query/query-record.repository';
 import { QueryHandlers } from './query/query.handlers';
-import { EMBEDDING_PROVIDER } from './embeddings/embedding-provider.token';
-import {
-  ANSWER_SETTINGS,
-  QueryService,
-  type AnswerSettings,
-} from './query/query.service';
+import { ANSWER_SETTINGS, QueryService, type AnswerSettings } from './query/query.service';
 import { TokenReconciliationService } from './query/token-reconciliation.service';
 import type { RagConfig } from './rag.config';
 
 export interface RagModuleOptions {
-  /** Where new documents go to be ingested; documents stay pending without one. */
+  /** Where new documents go to be ingested; scheduler jobs on the `embedding` queue by default. */
   ingestQueue?: DocumentIngestQueue;
-  /** Embeds questions; the configured provider when left out. */
+  /** The embedding model; the one the configuration names by default. */
   embeddingProvider?: EmbeddingProvider;
+  /** The ingest worker's identity with the scheduler (tests run several). */
+  workerId?: string;
+  /** How often an idle ingest worker asks for work without a hint (tests shorten it). */
+  pollMs?: number;
   /** How often a silent answer job is read (tests and benches make it short). */
   answerPollMs?: number;
 }
@@ -92,6 +97,12 @@ export class RagModule {
       efSearch: config.RAG_HNSW_EF_SEARCH,
       candidates: config.RAG_RETRIEVAL_CANDIDATES,
     };
+    const ingest: IngestSettings = {
+      chunkTokens: config.RAG_CHUNK_TOKENS,
+      overlapTokens: Math.min(config.RAG_CHUNK_OVERLAP_TOKENS, config.RAG_CHUNK_TOKENS - 1),
+      batchChunks: config.RAG_INGEST_BATCH_CHUNKS,
+    };
+    const embeddings = options.embeddingProvider ?? createEmbeddingProvider(config);
     const generation: GenerationSettings = {
       queue: config.RAG_ANSWER_QUEUE,
       timeoutMs: config.RAG_ANSWER_TIMEOUT_MS,
@@ -121,7 +132,25 @@ export class RagModule {
         { provide: RETRIEVAL_SETTINGS, useValue: retrieval },
         options.ingestQueue
           ? { provide: DocumentIngestQueue, useValue: options.ingestQueue }
-          : { provide: DocumentIngestQueue, useClass: PendingDocumentsIngestQueue },
+          : { provide: DocumentIngestQueue, useClass: SchedulerIngestQueue },
+        { provide: Clock, useValue: new SystemClock() },
+        // stored bytes and answers' tokens, relayed to USAGE
+        usageOutboxProvider({ schema: 'rag', table: 'usage_outbox' }, { label: 'usage reports' }),
+        StorageMetering,
+        { provide: EMBEDDING_PROVIDER, useValue: embeddings },
+        { provide: INGEST_SETTINGS, useValue: ingest },
+        DocumentIngestJob,
+        ...(config.RAG_INGEST_WORKER
+          ? [
+              EmbeddingModelWarmup,
+              ingestWorkerProvider({
+                namespace: config.LATTICE_NAMESPACE,
+                concurrency: config.RAG_INGEST_CONCURRENCY,
+                workerId: options.workerId,
+                pollMs: options.pollMs,
+              }),
+            ]
+          : []),
         CollectionRepository,
         DocumentRepository,
         ChunkRepository,
@@ -131,11 +160,6 @@ export class RagModule {
         DocumentIngestStore,
         RetrievalService,
         VectorSearchReport,
-        { provide: Clock, useClass: SystemClock },
-        {
-          provide: EMBEDDING_PROVIDER,
-          useFactory: () => options.embeddingProvider ?? createEmbeddingProvider(config),
-        },
         {
           provide: QueryPseudonyms,
           useValue: new QueryPseudonyms(
@@ -144,7 +168,6 @@ export class RagModule {
         },
         { provide: GENERATION_SETTINGS, useValue: generation },
         { provide: ANSWER_SETTINGS, useValue: answers },
-        usageOutboxProvider({ schema: 'rag' }, { label: 'RAG token usage reports' }),
         QueryRecordRepository,
         AnswerGenerator,
         QueryService,

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@lattice/config';
-import { PLATFORM_ADMIN_ROLE } from '@lattice/contracts';
+import { PLATFORM_ADMIN_ROLE, TenantsCreate, type Plan } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
@@ -13,6 +13,7 @@ import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
   createTestDatabase,
+  startBuiltService,
   testContextEnv,
   testGatewaySigner,
   testNamespace,
@@ -31,8 +32,8 @@ export interface RagTestBed {
   ownerDb: DataSource;
   /** Connected as the service's runtime role, the one row-level security binds. */
   runtimeDb: DataSource;
-  /** A fresh tenant id. */
-  newTenant(): Promise<string>;
+  /** A tenant made by the real tenants service (which holds its storage quota). */
+  newTenant(plan?: Plan): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -72,7 +73,13 @@ export async function pgvectorAvailable(): Promise<boolean> {
  * that embedded PostgreSQL gets), as `lattice.rag_vector_extension = 'off'` does in production.
  */
 export async function startRagTestBed(
-  options: { vector?: 'auto' | 'off'; app?: RagAppOptions; env?: Record<string, string> } = {},
+  options: {
+    vector?: 'auto' | 'off';
+    app?: RagAppOptions;
+    env?: Record<string, string>;
+    /** Start the scheduler (from the build) too, with these variables; ingest runs as its jobs. */
+    scheduler?: Record<string, string>;
+  } = {},
 ): Promise<RagTestBed> {
   const database = await createTestDatabase(testPostgresUrl());
   if (options.vector === 'off') {
@@ -94,14 +101,27 @@ export async function startRagTestBed(
   const config = loadConfig(ragConfigSpec, {
     ...common,
     RAG_HTTP_PORT: '0',
+    // the ingest worker (and its embedding model) only where a test asks for it
+    RAG_INGEST_WORKER: options.scheduler ? 'true' : 'false',
     ...testContextEnv('rag'),
     ...options.env,
   });
   const logger = createLogger('rag-test', config.LOG_LEVEL);
+  const tenants = await startBuiltService('tenants', 'TENANTS_HTTP_PORT', common);
+  const scheduler = options.scheduler
+    ? await startBuiltService('scheduler', 'SCHEDULER_HTTP_PORT', {
+        ...common,
+        ...options.scheduler,
+      }).catch(async (error: unknown) => {
+        await tenants.stop();
+        throw error;
+      })
+    : undefined;
   const app = await createRagApp(config, logger, { migrate: true, ...options.app });
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
   const nats = await connectNats(config.NATS_URL, 'rag-test-caller');
-  const rpc = new RpcClient(nats, testGatewaySigner(), ns);
+  // a machine under load may take a while to create an index; the calls are not timed here
+  const rpc = new RpcClient(nats, testGatewaySigner(), ns, 15_000);
   const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
   const runtimeUrl = new URL(database.url);
   runtimeUrl.username = 'lattice_rag';
@@ -117,10 +137,15 @@ export async function startRagTestBed(
     nats,
     ownerDb,
     runtimeDb,
-    // the RAG service keeps no directory of tenants: a tenant is the id its callers carry
-    newTenant: () => Promise.resolve(randomUUID()),
+    newTenant: async (plan = 'professional') => {
+      const slug = `t-${randomUUID().slice(0, 8)}`;
+      const tenant = await rpc.request(TenantsCreate, { slug, name: slug, plan }, platformAdmin());
+      return tenant.id;
+    },
     close: async () => {
       await app.close();
+      await scheduler?.stop();
+      await tenants.stop();
       await nats.drain().catch(() => undefined);
       await ownerDb.destroy();
       await runtimeDb.destroy();

@@ -28,6 +28,13 @@ export const schedulerConfigSpec = {
     z.coerce.number().int().min(0).max(3_600).default(30),
     'How long the scheduler keeps a tenant plan quotas before asking the tenants service again.',
   ),
+  SCHEDULER_PLATFORM_QUEUES: variable(
+    z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
+    'Declare the platform queues (embedding, inference-interactive, inference-batch) at start where they are missing; existing queues are left as they are.',
+  ),
 };
 
 export type SchedulerConfig = ConfigOf<typeof schedulerConfigSpec>;

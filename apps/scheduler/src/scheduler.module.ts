@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { CursorCodec } from '@lattice/database';
+import { PLATFORM_QUEUES } from '@lattice/contracts';
 import { deriveKey } from '@lattice/secrets';
 import {
   Clock,
@@ -30,6 +31,10 @@ import { JobRepository } from './jobs/job.repository';
 import { AGING_MS, JobService } from './jobs/job.service';
 import { JobTransitions } from './jobs/job-transitions';
 import { PLAN_CACHE_MS, PlanDirectory } from './plans/plan-directory';
+import {
+  PLATFORM_QUEUE_DECLARATIONS,
+  PlatformQueuesBootstrap,
+} from './queues/platform-queues.bootstrap';
 import { QueueHandlers } from './queues/queue.handlers';
 import { QueueRepository } from './queues/queue.repository';
 import { QueueService } from './queues/queue.service';
@@ -66,6 +71,11 @@ export class SchedulerModule {
         { provide: LEASE_SWEEP_INTERVAL_MS, useValue: config.SCHEDULER_LEASE_SWEEP_SECONDS * 1000 },
         QueueRepository,
         QueueService,
+        {
+          provide: PLATFORM_QUEUE_DECLARATIONS,
+          useValue: config.SCHEDULER_PLATFORM_QUEUES ? PLATFORM_QUEUES : [],
+        },
+        PlatformQueuesBootstrap,
         JobRepository,
         JobTransitions,
         JobService,

@@ -17,8 +17,20 @@ export function principalOf(ctx: RequestContext): Principal {
   };
 }
 
+/** Abilities by the actor object they were worked out for, with the tenant it acted in. */
+const abilities = new WeakMap<object, { tenantId: string | null; ability: LatticeAbility }>();
+
+/**
+ * The ability of a request context's caller. Worked out once per actor object: the contexts
+ * of one caller's requests may share their actor (the gateway makes one per verified
+ * credential), which, like the whole context, is a value that nothing changes once made.
+ */
 export function abilityOf(ctx: RequestContext): LatticeAbility {
-  return abilityFor(principalOf(ctx));
+  const known = abilities.get(ctx.actor);
+  if (known && known.tenantId === ctx.tenantId) return known.ability;
+  const ability = abilityFor(principalOf(ctx));
+  abilities.set(ctx.actor, { tenantId: ctx.tenantId, ability });
+  return ability;
 }
 
 /** The claims of a verified access token that say who is calling. */

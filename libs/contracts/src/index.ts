@@ -29,3 +29,5 @@ export * from './rag/rag.subjects';
 export * from './access';
 export * from './inference/inference.schema';
 export * from './inference/inference.subjects';
+export * from './rag/rag-ingest.schema';
+export * from './scheduler/platform-queues';

@@ -17,16 +17,25 @@ export interface DurableBatchConsumerOptions<
   logger: Logger;
   /** The most messages handled together. */
   batch?: number;
+  /**
+   * How many batches may be in hand at once (default 1). With more, the next batch is read
+   * and handed over while the ones before are still being handled, and each batch is acked on
+   * its own once its call resolved: batches may then finish out of order, so a handler that
+   * needs an order among some messages keeps it itself.
+   */
+  inFlight?: number;
 }
 
 /**
  * A durable pull consumer that takes what has arrived, up to `batch` messages, hands it to
  * one call, and acks every message of it only after that call resolved. A message outside its
  * contract is terminated on its own and never holds up the rest. Under a trickle, batches are
- * as small as what is there: nothing waits for a batch to fill.
+ * as small as what is there: nothing waits for a batch to fill. With `inFlight` above 1, the
+ * next batches are taken and handed over while earlier ones are still being handled.
  */
 export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends PullConsumerLoop {
   private readonly size: number;
+  private readonly inFlight: number;
 
   constructor(
     nc: NatsConnection,
@@ -34,11 +43,20 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends P
     private readonly options: DurableBatchConsumerOptions<C>,
   ) {
     const size = options.batch ?? 500;
-    super(nc, ns, options, size * 2);
+    const inFlight = Math.max(1, options.inFlight ?? 1);
+    // room for the batches in hand and the next one arriving
+    const room = size * (inFlight + 1);
+    super(
+      nc,
+      ns,
+      { ...options, maxAckPending: options.maxAckPending ?? Math.max(1_000, room) },
+      room,
+    );
     this.size = size;
+    this.inFlight = inFlight;
   }
 
-  /** Stops taking messages and waits for the batch in hand to be handled and acked. */
+  /** Stops taking messages and waits for the batches in hand to be handled and acked. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.iterator?.stop();
@@ -56,19 +74,31 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends P
       if (result !== null) waiting = null;
       return result;
     };
-    while (!this.stopped) {
-      const first = await (waiting ??= it.next());
-      waiting = null;
-      if (first.done) break;
-      const batch: JsMsg[] = [first.value];
-      // whatever has already arrived joins the batch; nothing waits for more
-      while (batch.length < this.size) {
-        const next = await arrived();
-        if (next === null || next.done) break;
-        batch.push(next.value);
+    // the batches in hand; a batch that fails to settle its messages ends the session
+    const handling = new Set<Promise<void>>();
+    const session: { failure?: { error: unknown } } = {};
+    try {
+      while (!this.stopped && !session.failure) {
+        const first = await (waiting ??= it.next());
+        waiting = null;
+        if (first.done) break;
+        const batch: JsMsg[] = [first.value];
+        // whatever has already arrived joins the batch; nothing waits for more
+        while (batch.length < this.size) {
+          const next = await arrived();
+          if (next === null || next.done) break;
+          batch.push(next.value);
+        }
+        const handled: Promise<void> = this.process(batch)
+          .catch((error: unknown) => void (session.failure ??= { error }))
+          .finally(() => handling.delete(handled));
+        handling.add(handled);
+        if (handling.size >= this.inFlight) await Promise.race(handling);
       }
-      await this.process(batch);
+    } finally {
+      await Promise.all(handling);
     }
+    if (session.failure) throw session.failure.error;
     // stopping: what was delivered but not handled goes back now, not after the ack wait
     for (let left = await arrived(); left && !left.done; left = await arrived()) {
       left.value.nak();

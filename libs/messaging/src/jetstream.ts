@@ -73,9 +73,17 @@ export interface DurableOptions {
   durable: string;
   ackWaitMs?: number;
   maxDeliver?: number;
+  /** The most messages delivered and not yet acked (JetStream's default, 1,000, when unset). */
+  maxAckPending?: number;
 }
 
-/** Creates the durable pull consumer of a contract's subjects, or leaves the existing one be. */
+/** JetStream's answer to creating a durable that exists with other settings. */
+const CONSUMER_EXISTS = 10148;
+
+/**
+ * Creates the durable pull consumer of a contract's subjects; one that exists already gets its
+ * subject and limits brought up to date (what can change without recreating it).
+ */
 export async function ensureDurableConsumer(
   nc: NatsConnection,
   ns: SubjectNamespace,
@@ -83,14 +91,25 @@ export async function ensureDurableConsumer(
 ): Promise<void> {
   const jsm = await nc.jetstreamManager();
   const { contract, durable } = options;
-  await jsm.consumers.add(ns.stream(contract.stream.name), {
-    durable_name: ns.durable(durable),
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+  const stream = ns.stream(contract.stream.name);
+  const settings = {
     filter_subject: ns.subject(contract.filter),
     ack_wait: (options.ackWaitMs ?? 30_000) * 1_000_000,
     max_deliver: options.maxDeliver ?? -1,
-  });
+    ...(options.maxAckPending ? { max_ack_pending: options.maxAckPending } : {}),
+  };
+  try {
+    await jsm.consumers.add(stream, {
+      durable_name: ns.durable(durable),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ...settings,
+    });
+  } catch (error) {
+    if ((error as { api_error?: { err_code?: number } }).api_error?.err_code !== CONSUMER_EXISTS)
+      throw error;
+    await jsm.consumers.update(stream, ns.durable(durable), settings);
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { startTelemetry } from './telemetry';
+import { startTelemetry, type TelemetryOptions } from './telemetry';
 
 /** What a service's entry point loads: something that runs the service. */
 export interface RunnableService {
@@ -9,8 +9,12 @@ export interface RunnableService {
  * A service process's `main`: tracing starts first and the service loads only after, so http
  * and pg are instrumented before Nest, Fastify or TypeORM require them.
  */
-export function serviceMain(service: string, load: () => Promise<RunnableService>): void {
-  startTelemetry(service);
+export function serviceMain(
+  service: string,
+  load: () => Promise<RunnableService>,
+  telemetry: TelemetryOptions = {},
+): void {
+  startTelemetry(service, telemetry);
   load()
     .then((runnable) => runnable.run())
     .catch((error: unknown) => {

@@ -12,15 +12,31 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 let sdk: NodeSDK | undefined;
 
+export interface TelemetryOptions {
+  /**
+   * Whether the http instrumentation makes a span of every incoming request (true unless
+   * told). A server that traces its requests itself, in its framework's hooks (the gateway),
+   * says false: outgoing requests are still traced.
+   */
+  incomingHttp?: boolean;
+}
+
 /**
  * Starts tracing. Must run before Nest, pg or http are loaded so their instrumentation hooks in.
  * Spans are always created (log lines carry trace ids); they are exported over OTLP/HTTP only
- * when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set.
+ * when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. OpenTelemetry
+ * metrics are kept only where they can go somewhere (an OTLP endpoint, or
+ * OTEL_METRICS_EXPORTER): otherwise every request would be measured for no reader, the
+ * services' metrics being Prometheus's at /metrics.
  */
-export function startTelemetry(serviceName: string): void {
+export function startTelemetry(serviceName: string, options: TelemetryOptions = {}): void {
   if (sdk || process.env.OTEL_SDK_DISABLED === 'true') return;
   const exporting =
     !!process.env.OTEL_EXPORTER_OTLP_ENDPOINT || !!process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const exportingMetrics =
+    !!process.env.OTEL_METRICS_EXPORTER ||
+    !!process.env.OTEL_EXPORTER_OTLP_ENDPOINT ||
+    !!process.env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
   // without an exporter, spans are still made (and sampled) so that logs carry real trace ids
   const spanProcessors: SpanProcessor[] = [
     exporting ? new BatchSpanProcessor(new OTLPTraceExporter()) : new NoopSpanProcessor(),
@@ -30,8 +46,11 @@ export function startTelemetry(serviceName: string): void {
       [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? `lattice-${serviceName}`,
     }),
     spanProcessors,
+    // undefined: the readers OTEL_METRICS_EXPORTER names (OTLP unless it says otherwise)
+    metricReaders: exportingMetrics ? undefined : [],
     instrumentations: [
       new HttpInstrumentation({
+        disableIncomingRequestInstrumentation: options.incomingHttp === false,
         ignoreIncomingRequestHook: (req) => /^\/(livez|readyz|metrics)/.test(req.url ?? ''),
       }),
       new PgInstrumentation({ enhancedDatabaseReporting: false }),

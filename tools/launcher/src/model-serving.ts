@@ -13,9 +13,8 @@ export const DEFAULT_MODEL_SERVING_PORTS: ModelServingPorts = { standIn: 9300, w
  * What answers questions in `npm start`, where no GPU node serves a model: the model-server
  * stand-in (an OpenAI-compatible server that answers from the passages it is given, and says
  * it is a stand-in), and the inference worker, which falls back to it for any model gpu-nodes
- * has no route for. The worker serves `inference-interactive` once platform operators have
- * created that queue; until then it is alive but reports itself not ready, so it is waited on
- * by its liveness.
+ * has no route for. The scheduler, started before them, declares the worker's queue, so the
+ * worker is waited on until it is ready: registered and serving `inference-interactive`.
  */
 export function modelServingServices(
   common: Record<string, string>,
@@ -41,7 +40,7 @@ export function modelServingServices(
         INFERENCE_WORKER_HTTP_PORT: String(ports.worker),
         LATTICE_MODEL_ENDPOINTS: `*=${standInUrl}`,
       },
-      readyUrl: `http://127.0.0.1:${ports.worker}/livez`,
+      readyUrl: `http://127.0.0.1:${ports.worker}/readyz`,
     },
   ];
 }

@@ -1,8 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
 import {
   ChainWalker,
   GENESIS_HASH,
+  chainContent,
   chainHash,
   extendChain,
   type ChainedEvent,
@@ -10,6 +12,8 @@ import {
 } from './hash-chain';
 
 const tenantId = randomUUID();
+/** The hash of the pinned event below, as the first release of the chain computed it. */
+const PINNED_HASH = '10cb9467ffe31decca21f48c3710726d2826d5426019a31c99b4ec065acd6ede';
 const event = (n: number): Omit<ChainedEvent, 'seq'> => ({
   tenantId,
   id: randomUUID(),
@@ -59,6 +63,66 @@ describe('hash chain', () => {
     expect(chainHash({ ...e, outcome: 'denied' }, GENESIS_HASH)).not.toBe(h);
     expect(chainHash({ ...e, seq: 2 }, GENESIS_HASH)).not.toBe(h);
     expect(chainHash(e, 'f'.repeat(64))).not.toBe(h);
+  });
+
+  it('hashes exactly the canonical JSON of the hashed members, so chains stored before still verify', () => {
+    const hashedMembers = (e: ChainedEvent) => {
+      const { tenantId, seq, id, occurredAt, recordedAt, actorType, actorId, actorKey } = e;
+      const { actorRoles, action, resourceType, resourceId, outcome, sourceIp, userAgent } = e;
+      const { requestId, traceId, metadata, personal, subjectKey } = e;
+      return {
+        ...{ tenantId, seq, id, occurredAt, recordedAt, actorType, actorId, actorKey },
+        ...{ actorRoles, action, resourceType, resourceId, outcome, sourceIp, userAgent },
+        ...{ requestId, traceId, metadata, personal, subjectKey },
+      };
+    };
+    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const orNull = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null });
+    const stored = fc.record({
+      tenantId: fc.uuid(),
+      seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      id: fc.uuid(),
+      occurredAt: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      recordedAt: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      actorType: text,
+      actorId: text,
+      actorKey: orNull(fc.uuid()),
+      actorRoles: fc.array(text, { maxLength: 4 }),
+      action: text,
+      resourceType: text,
+      resourceId: orNull(text),
+      outcome: text,
+      sourceIp: orNull(text),
+      userAgent: orNull(text),
+      requestId: orNull(text),
+      traceId: orNull(text),
+      metadata: fc.dictionary(text, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }),
+      personal: fc.array(text, { maxLength: 3 }),
+      subjectKey: orNull(fc.uuid()),
+      // members outside the hash, as a stored row has them
+      prevHash: fc.constant('a'.repeat(64)),
+      hash: fc.constant('b'.repeat(64)),
+    });
+    fc.assert(
+      fc.property(stored, (e) => {
+        const canonical = canonicalJson(hashedMembers(e));
+        expect(chainContent(e)).toBe(canonical);
+        const hash = createHash('sha256').update(e.prevHash).update('\n').update(canonical);
+        expect(chainHash(e, e.prevHash)).toBe(hash.digest('hex'));
+      }),
+      { numRuns: 500 },
+    );
+    // one event's hash pinned: a change to the serialisation would strand every stored chain
+    const pinned: ChainedEvent = {
+      ...event(7),
+      tenantId: '5c4e7f0e-8a3b-4d55-9b7e-0f8a2f7c1d11',
+      id: '0b6f3a43-2f2c-4b8e-9d8b-6d1e6c2d9a01',
+      seq: 7,
+      actorRoles: ['developer', 'ops'],
+      metadata: { z: 'zoë ✓ 𝄞', a: [1.5, null, { y: true, x: 'é"' }] },
+      personal: ['z'],
+    };
+    expect(chainHash(pinned, GENESIS_HASH)).toBe(PINNED_HASH);
   });
 
   it('numbers and links a batch after the head, and the walk accepts it', () => {

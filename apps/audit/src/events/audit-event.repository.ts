@@ -33,11 +33,31 @@ const COLUMNS = `tenant_id, seq, id, occurred_at, recorded_at, actor_type, actor
   actor_roles, action, resource_type, resource_id, outcome, source_ip, user_agent, request_id,
   trace_id, metadata, personal, subject_key, prev_hash, hash`;
 
-const RECORD_TYPES = `tenant_id uuid, seq bigint, id uuid, occurred_at timestamptz,
-  recorded_at timestamptz, actor_type text, actor_id text, actor_key uuid, actor_roles jsonb,
-  action text, resource_type text, resource_id text, outcome text, source_ip text,
-  user_agent text, request_id text, trace_id text, metadata jsonb, personal jsonb,
-  subject_key uuid, prev_hash text, hash text`;
+/** Each column an append writes: its name, its type, and its value from the event. */
+const APPEND_COLUMNS: { name: string; type: string; value: (e: StoredEvent) => unknown }[] = [
+  { name: 'tenant_id', type: 'uuid', value: (e) => e.tenantId },
+  { name: 'seq', type: 'int8', value: (e) => e.seq },
+  { name: 'id', type: 'uuid', value: (e) => e.id },
+  { name: 'occurred_at', type: 'timestamptz', value: (e) => e.occurredAt },
+  { name: 'recorded_at', type: 'timestamptz', value: (e) => e.recordedAt },
+  { name: 'actor_type', type: 'text', value: (e) => e.actorType },
+  { name: 'actor_id', type: 'text', value: (e) => e.actorId },
+  { name: 'actor_key', type: 'uuid', value: (e) => e.actorKey },
+  { name: 'actor_roles', type: 'jsonb', value: (e) => JSON.stringify(e.actorRoles) },
+  { name: 'action', type: 'text', value: (e) => e.action },
+  { name: 'resource_type', type: 'text', value: (e) => e.resourceType },
+  { name: 'resource_id', type: 'text', value: (e) => e.resourceId },
+  { name: 'outcome', type: 'text', value: (e) => e.outcome },
+  { name: 'source_ip', type: 'text', value: (e) => e.sourceIp },
+  { name: 'user_agent', type: 'text', value: (e) => e.userAgent },
+  { name: 'request_id', type: 'text', value: (e) => e.requestId },
+  { name: 'trace_id', type: 'text', value: (e) => e.traceId },
+  { name: 'metadata', type: 'jsonb', value: (e) => JSON.stringify(e.metadata) },
+  { name: 'personal', type: 'jsonb', value: (e) => JSON.stringify(e.personal) },
+  { name: 'subject_key', type: 'uuid', value: (e) => e.subjectKey },
+  { name: 'prev_hash', type: 'text', value: (e) => e.prevHash },
+  { name: 'hash', type: 'text', value: (e) => e.hash },
+];
 
 /** Where the filters narrow a query: an actor is matched by their key when they have one. */
 export interface EventQuery extends AuditEventFilters {
@@ -49,22 +69,67 @@ export interface EventQuery extends AuditEventFilters {
 export class AuditEventRepository {
   /** The tenant's chain head, locked until the transaction ends: one writer per chain. */
   async lockHead(em: EntityManager, tenantId: string): Promise<ChainPosition> {
-    await em.query(
-      `INSERT INTO audit.chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2)
-       ON CONFLICT (tenant_id) DO NOTHING`,
-      [tenantId, GENESIS_HASH],
-    );
-    const [row]: { seq: string; hash: string }[] = await em.query(
-      `SELECT seq, hash FROM audit.chain_heads WHERE tenant_id = $1 FOR UPDATE`,
-      [tenantId],
-    );
+    const locked = () =>
+      em.query(`SELECT seq, hash FROM audit.chain_heads WHERE tenant_id = $1 FOR UPDATE`, [
+        tenantId,
+      ]) as Promise<{ seq: string; hash: string }[]>;
+    let [row] = await locked();
+    if (!row) {
+      // a tenant's first events: its head starts at the genesis
+      await em.query(
+        `INSERT INTO audit.chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2)
+         ON CONFLICT (tenant_id) DO NOTHING`,
+        [tenantId, GENESIS_HASH],
+      );
+      [row] = await locked();
+    }
     return { seq: Number(row!.seq), hash: row!.hash };
   }
 
-  async moveHead(em: EntityManager, tenantId: string, head: ChainPosition): Promise<void> {
+  /**
+   * What a writer holding the head's lock needs to know before it extends the chain, read in
+   * one statement: the highest sequence number stored (0 when there is none), whether events
+   * are parked, and which of `ids` are stored already.
+   */
+  async beforeAppend(
+    em: EntityManager,
+    tenantId: string,
+    ids: string[],
+  ): Promise<{ lastSeq: number; parked: boolean; stored: Set<string> }> {
+    const [row]: { last_seq: string | null; parked: boolean; stored: string[] }[] = await em.query(
+      `SELECT (SELECT max(seq) FROM audit.events WHERE tenant_id = $1) AS last_seq,
+                EXISTS (SELECT 1 FROM audit.parked_events WHERE tenant_id = $1) AS parked,
+                ARRAY(SELECT id::text FROM audit.events
+                       WHERE tenant_id = $1 AND id = ANY($2::uuid[])) AS stored`,
+      [tenantId, ids],
+    );
+    return {
+      lastSeq: row?.last_seq ? Number(row.last_seq) : 0,
+      parked: row?.parked ?? false,
+      stored: new Set(row?.stored ?? []),
+    };
+  }
+
+  /**
+   * Appends linked events to the tenant's chain and moves its head to the last of them, in
+   * one statement. The events go in as one array per column, which PostgreSQL reads faster
+   * than one JSON document of rows; a duplicate id fails the whole statement.
+   */
+  async append(
+    em: EntityManager,
+    tenantId: string,
+    events: StoredEvent[],
+    head: ChainPosition,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    const columns = APPEND_COLUMNS.map(({ value }) => events.map(value));
     await em.query(
-      `UPDATE audit.chain_heads SET seq = $2, hash = $3, updated_at = now() WHERE tenant_id = $1`,
-      [tenantId, head.seq, head.hash],
+      `WITH head AS (
+         UPDATE audit.chain_heads SET seq = $1, hash = $2, updated_at = now() WHERE tenant_id = $3
+       )
+       INSERT INTO audit.events (${APPEND_COLUMNS.map((c) => c.name).join(', ')})
+       SELECT * FROM unnest(${APPEND_COLUMNS.map((c, j) => `$${j + 4}::${c.type}[]`).join(', ')})`,
+      [head.seq, head.hash, tenantId, ...columns],
     );
   }
 
@@ -103,66 +168,12 @@ export class AuditEventRepository {
     };
   }
 
-  /** The highest sequence number stored for the tenant; 0 when there is none. */
-  async lastSeq(em: EntityManager, tenantId: string): Promise<number> {
-    const [row]: { seq: string | null }[] = await em.query(
-      `SELECT max(seq) AS seq FROM audit.events WHERE tenant_id = $1`,
-      [tenantId],
-    );
-    return row?.seq ? Number(row.seq) : 0;
-  }
-
   /** The tenants that have a trail, for platform-scoped jobs. */
   async tenants(em: EntityManager): Promise<string[]> {
     const rows: { tenant_id: string }[] = await em.query(
       `SELECT tenant_id FROM audit.chain_heads WHERE seq > 0 ORDER BY tenant_id`,
     );
     return rows.map((r) => r.tenant_id);
-  }
-
-  async existingIds(em: EntityManager, tenantId: string, ids: string[]): Promise<Set<string>> {
-    const rows: { id: string }[] = await em.query(
-      `SELECT id FROM audit.events WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
-      [tenantId, ids],
-    );
-    return new Set(rows.map((r) => r.id));
-  }
-
-  /** Writes many events in one statement. Returns how many went in. */
-  async insertMany(em: EntityManager, events: StoredEvent[]): Promise<number> {
-    if (events.length === 0) return 0;
-    const rows = events.map((e) => ({
-      tenant_id: e.tenantId,
-      seq: e.seq,
-      id: e.id,
-      occurred_at: e.occurredAt,
-      recorded_at: e.recordedAt,
-      actor_type: e.actorType,
-      actor_id: e.actorId,
-      actor_key: e.actorKey,
-      actor_roles: e.actorRoles,
-      action: e.action,
-      resource_type: e.resourceType,
-      resource_id: e.resourceId,
-      outcome: e.outcome,
-      source_ip: e.sourceIp,
-      user_agent: e.userAgent,
-      request_id: e.requestId,
-      trace_id: e.traceId,
-      metadata: e.metadata,
-      personal: e.personal,
-      subject_key: e.subjectKey,
-      prev_hash: e.prevHash,
-      hash: e.hash,
-    }));
-    const inserted: unknown[] = await em.query(
-      `INSERT INTO audit.events (${COLUMNS})
-       SELECT ${COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS r(${RECORD_TYPES})
-       ON CONFLICT (tenant_id, id) DO NOTHING
-       RETURNING 1`,
-      [JSON.stringify(rows)],
-    );
-    return inserted.length;
   }
 
   /**

@@ -14,10 +14,15 @@ import { AuditIngestService } from './audit-ingest.service';
 export const INGEST_SETTINGS = Symbol('INGEST_SETTINGS');
 export interface IngestSettings {
   batchSize: number;
+  /** Batches handled at once; the ingest service keeps each tenant's in order. */
+  inFlight: number;
   ackWaitMs: number;
 }
 
-/** Reads the AUDIT stream in batches; acks a batch only once it is committed. */
+/**
+ * Reads the AUDIT stream in batches, the next ones while earlier ones are written; acks a
+ * batch only once it is committed.
+ */
 @Injectable()
 export class AuditEventConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: DurableBatchConsumer<typeof AuditEvents>;
@@ -36,6 +41,7 @@ export class AuditEventConsumer implements OnApplicationBootstrap, BeforeApplica
       durable: 'audit-events',
       logger: this.logger,
       batch: this.settings.batchSize,
+      inFlight: this.settings.inFlight,
       ackWaitMs: this.settings.ackWaitMs,
       handleBatch: async (events) => {
         await this.ingest.ingest(events);

@@ -76,6 +76,20 @@ describe(AuditIngestService.name, () => {
     expect(await verify(tenantId)).toMatchObject({ valid: true, headSeq: 2 });
   });
 
+  it('takes ids in upper case as the same ids, so a duplicate is still written once and the chain verifies', async () => {
+    const tenantId = randomUUID();
+    const event = auditEvent(tenantId);
+    const shouted = { ...event, id: event.id.toUpperCase(), tenantId: tenantId.toUpperCase() };
+    await bed.publish(shouted, `shouted-${randomUUID()}`);
+    await bed.publish(event, `quiet-${randomUUID()}`);
+    await bed.publish(auditEvent(tenantId));
+    await bed.caughtUp();
+    const stored = await ids(tenantId);
+    expect(stored).toHaveLength(2);
+    expect(stored[0]).toBe(event.id);
+    expect(await verify(tenantId)).toMatchObject({ valid: true, headSeq: 2 });
+  });
+
   /** Counts the events an instance stores, as its ingest service reports them. */
   const tally = (app: INestApplication) => {
     const service = app.get(AuditIngestService);
@@ -109,6 +123,49 @@ describe(AuditIngestService.name, () => {
     } finally {
       jest.restoreAllMocks();
       await second.close();
+    }
+  });
+
+  it('keeps every chain intact and in the order sent when many tenants’ batches are written at once', async () => {
+    await bed.stopApp();
+    const tenants = Array.from({ length: 6 }, () => randomUUID());
+    const sent = Array.from({ length: 900 }, (_, i) => auditEvent(tenants[(i % 7) % 6]!));
+    for (let i = 0; i < sent.length; i += 100) {
+      await Promise.all(sent.slice(i, i + 100).map((e) => bed.publish(e)));
+    }
+    // small batches, several in flight: batches overtake nothing, tenants run side by side
+    const app = await createAuditApp(
+      loadConfig(auditConfigSpec, {
+        ...bed.env,
+        AUDIT_BATCH_SIZE: '20',
+        AUDIT_BATCHES_IN_FLIGHT: '4',
+      }),
+      createLogger('audit-parallel', 'silent'),
+    );
+    const service = app.get(AuditIngestService);
+    const ingest = service.ingest.bind(service);
+    const inFlight = { now: 0, most: 0 };
+    jest.spyOn(service, 'ingest').mockImplementation(async (batch) => {
+      inFlight.most = Math.max(inFlight.most, ++inFlight.now);
+      try {
+        return await ingest(batch);
+      } finally {
+        inFlight.now--;
+      }
+    });
+    try {
+      await bed.caughtUp();
+      // the premise: batches were in hand together
+      expect(inFlight.most).toBeGreaterThan(1);
+      for (const tenantId of tenants) {
+        const own = sent.filter((e) => e.tenantId === tenantId);
+        expect(await ids(tenantId)).toEqual(own.map((e) => e.id));
+        expect(await verify(tenantId)).toMatchObject({ valid: true, headSeq: own.length });
+      }
+    } finally {
+      jest.restoreAllMocks();
+      await app.close();
+      await bed.startApp();
     }
   });
 

@@ -9,6 +9,18 @@ import { extendChain } from '../chain/hash-chain';
 import { EventSealer, subjectsOf } from '../privacy/event-sealer';
 import { SubjectKeyRepository } from '../privacy/subject-keys.repository';
 import { ParkedEventRepository } from './parked-event.repository';
+import { SerialByKey } from './serial-by-key';
+
+/**
+ * The event with its ids as PostgreSQL gives them back (a uuid reads back in lower case): what
+ * is hashed, grouped and compared with stored ids must be what is read back later, or the
+ * chain would not verify and a duplicate would not be recognised.
+ */
+function asStored(event: AuditEvent): AuditEvent {
+  const id = event.id.toLowerCase();
+  const tenantId = event.tenantId.toLowerCase();
+  return id === event.id && tenantId === event.tenantId ? event : { ...event, id, tenantId };
+}
 
 /** Why a chain takes no events: rows stored past its head, which nothing but a hand wrote. */
 const PAST_HEAD = 'rows-past-head';
@@ -19,6 +31,10 @@ const PAST_HEAD = 'rows-past-head';
  * writes them all in one statement: concurrent batches queue on the lock instead of forking
  * the chain, and a duplicate never takes a sequence number.
  *
+ * Batches may be handed over while earlier ones are still being written. Within this process
+ * a tenant's share of a batch waits for its share of the batches before (its events join the
+ * chain in the order they came); different tenants' chains are written side by side.
+ *
  * A chain with rows stored past its head was written to by hand: extending it would collide
  * with those rows and fail the batch on every redelivery. Its events are parked instead
  * (logged and counted), and join the chain, in order, with the first batch after a repair.
@@ -26,6 +42,8 @@ const PAST_HEAD = 'rows-past-head';
 @Injectable()
 export class AuditIngestService {
   private readonly parkedTotal: Counter<'reason'>;
+  /** One writer per tenant chain in this process, batches in the order they were handed over. */
+  private readonly chains = new SerialByKey();
 
   constructor(
     private readonly scope: TenantScope,
@@ -48,14 +66,17 @@ export class AuditIngestService {
   /** Stores a batch of events. Returns how many were new. */
   async ingest(batch: AuditEvent[]): Promise<number> {
     const byTenant = new Map<string, AuditEvent[]>();
-    for (const event of batch) {
+    for (const given of batch) {
+      const event = asStored(given);
       const list = byTenant.get(event.tenantId) ?? [];
       list.push(event);
       byTenant.set(event.tenantId, list);
     }
     // tenants' chains are independent: their transactions run side by side
     const written = await Promise.all(
-      [...byTenant].map(([tenantId, events]) => this.ingestTenant(tenantId, events)),
+      [...byTenant].map(([tenantId, events]) =>
+        this.chains.run(tenantId, () => this.ingestTenant(tenantId, events)),
+      ),
     );
     return written.reduce((a, b) => a + b, 0);
   }
@@ -63,14 +84,14 @@ export class AuditIngestService {
   private async ingestTenant(tenantId: string, batch: AuditEvent[]): Promise<number> {
     const outcome = await this.scope.run(tenantId, async (em) => {
       const head = await this.events.lockHead(em, tenantId);
-      const lastSeq = await this.events.lastSeq(em, tenantId);
-      const jammed = lastSeq > head.seq;
-      const waiting = jammed ? [] : await this.parked.takeAll(em, tenantId);
-      const stored = await this.events.existingIds(
+      const state = await this.events.beforeAppend(
         em,
         tenantId,
         batch.map((e) => e.id),
       );
+      const { lastSeq, stored } = state;
+      const jammed = lastSeq > head.seq;
+      const waiting = jammed || !state.parked ? [] : await this.parked.takeAll(em, tenantId);
       for (const event of waiting) stored.add(event.id);
       const fresh: AuditEvent[] = [];
       for (const event of batch) {
@@ -92,21 +113,17 @@ export class AuditIngestService {
         const parked = await this.parked.park(em, tenantId, sealed, PAST_HEAD);
         return { written: 0, parked, head, lastSeq };
       }
+      // under the head's lock nothing else writes this chain: every id was checked above, so
+      // a collision means something wrote around the lock, and the whole batch is rolled back
       const chained = extendChain(head, [...waiting, ...sealed]);
-      const inserted = await this.events.insertMany(em, chained.events);
-      // under the head's lock nothing else can have written these ids; if something did,
-      // the chain would have a hole, so the whole batch is rolled back and retried
-      if (inserted !== chained.events.length) {
-        throw new Error(`expected to write ${chained.events.length} events, wrote ${inserted}`);
-      }
-      await this.events.moveHead(em, tenantId, chained.head);
+      await this.events.append(em, tenantId, chained.events, chained.head);
       if (waiting.length > 0) {
         this.logger.warn(
           { tenantId, events: waiting.length, fromSeq: head.seq + 1 },
           'parked audit events joined their repaired chain',
         );
       }
-      return { written: inserted, parked: 0, head, lastSeq };
+      return { written: chained.events.length, parked: 0, head, lastSeq };
     });
     if (outcome.parked > 0) {
       this.parkedTotal.inc({ reason: PAST_HEAD }, outcome.parked);

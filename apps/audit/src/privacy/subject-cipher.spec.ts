@@ -18,6 +18,16 @@ describe(SubjectCipher.name, () => {
     expect(cipher.seal(key, 'alice@example.com', 'ctx-1')).not.toBe(sealed);
   });
 
+  it('never seals two values under the same IV', () => {
+    const key = cipher.newKey();
+    const ivs = Array.from({ length: 2_000 }, () =>
+      Buffer.from(cipher.seal(key, 'x', 'ctx').slice('enc:v1:'.length), 'base64url')
+        .subarray(0, 12)
+        .toString('hex'),
+    );
+    expect(new Set(ivs).size).toBe(ivs.length);
+  });
+
   it('wraps subject keys under the key-encryption key, bound to their id', () => {
     const key = cipher.newKey();
     const wrapped = cipher.wrap(key, 'k1');

@@ -57,8 +57,23 @@ export function isSealed(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(SEALED);
 }
 
+/**
+ * Fresh IVs, cut from a block of random bytes drawn a few hundred at a time (one draw per IV
+ * costs as much as the sealing itself); every IV is used once and never handed out again.
+ */
+const ivs = { block: Buffer.alloc(0), next: 0 };
+function freshIv(): Buffer {
+  if (ivs.next + IV_BYTES > ivs.block.length) {
+    ivs.block = randomBytes(IV_BYTES * 341);
+    ivs.next = 0;
+  }
+  const iv = ivs.block.subarray(ivs.next, ivs.next + IV_BYTES);
+  ivs.next += IV_BYTES;
+  return iv;
+}
+
 function seal(key: Buffer, plaintext: Buffer, context: string): string {
-  const iv = randomBytes(IV_BYTES);
+  const iv = freshIv();
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(context, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);

@@ -17,6 +17,7 @@ export class SubjectKeyRepository {
   /**
    * The keys of these subjects, creating those that do not exist yet. A subject erased
    * before gets a key that is never stored, so what is sealed for them cannot be read.
+   * Subjects seen before cost one read; only new ones get a key made, wrapped and stored.
    */
   async resolve(
     em: EntityManager,
@@ -27,20 +28,27 @@ export class SubjectKeyRepository {
     const keys = new Map<string, SubjectKey>();
     if (unique.length === 0) return keys;
     const lookups = unique.map((s) => this.cipher.lookup(tenantId, s));
-    const fresh = unique.map(() => randomUUID());
-    const freshKeys = unique.map(() => this.cipher.newKey());
-    await em.query(
-      `INSERT INTO audit.subject_keys (tenant_id, key_id, lookup, wrapped_key)
-       SELECT $1, k, l, w FROM unnest($2::uuid[], $3::text[], $4::text[]) AS t(k, l, w)
-       ON CONFLICT (tenant_id, lookup) DO NOTHING`,
-      [tenantId, fresh, lookups, fresh.map((id, i) => this.cipher.wrap(freshKeys[i]!, id))],
-    );
-    const rows: { key_id: string; lookup: string; wrapped_key: string | null }[] = await em.query(
-      `SELECT key_id, lookup, wrapped_key FROM audit.subject_keys
-          WHERE tenant_id = $1 AND lookup = ANY($2::text[])`,
-      [tenantId, lookups],
-    );
-    const byLookup = new Map(rows.map((r) => [r.lookup, r]));
+    const stored = async (wanted: string[]) => {
+      const rows: { key_id: string; lookup: string; wrapped_key: string | null }[] = await em.query(
+        `SELECT key_id, lookup, wrapped_key FROM audit.subject_keys
+            WHERE tenant_id = $1 AND lookup = ANY($2::text[])`,
+        [tenantId, wanted],
+      );
+      return rows;
+    };
+    const byLookup = new Map((await stored(lookups)).map((r) => [r.lookup, r]));
+    const missing = lookups.filter((l) => !byLookup.has(l));
+    if (missing.length > 0) {
+      const fresh = missing.map(() => randomUUID());
+      await em.query(
+        `INSERT INTO audit.subject_keys (tenant_id, key_id, lookup, wrapped_key)
+         SELECT $1, k, l, w FROM unnest($2::uuid[], $3::text[], $4::text[]) AS t(k, l, w)
+         ON CONFLICT (tenant_id, lookup) DO NOTHING`,
+        [tenantId, fresh, missing, fresh.map((id) => this.cipher.wrap(this.cipher.newKey(), id))],
+      );
+      // what another writer stored first wins over ours
+      for (const row of await stored(missing)) byLookup.set(row.lookup, row);
+    }
     unique.forEach((subject, i) => {
       const row = byLookup.get(lookups[i]!)!;
       keys.set(subject, {

@@ -159,6 +159,7 @@ describe(ApiKeysService.name, () => {
       expect(apiKey.permissions).toEqual(
         [
           'manage:ApiKey:own',
+          'manage:Collection:tenant',
           'manage:Document:tenant',
           'manage:GpuLease:tenant',
           'manage:Job:own',

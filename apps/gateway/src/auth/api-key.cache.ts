@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { Subscription } from 'nats';
@@ -8,7 +8,7 @@ import { serviceContext } from '@lattice/request-context';
 
 export const API_KEY_CACHE_TTL_MS = Symbol('API_KEY_CACHE_TTL_MS');
 
-const digest = (key: string) => createHash('sha256').update(key).digest('base64url');
+const digest = (key: string) => hash('sha256', key, 'base64url');
 
 /**
  * API keys as the auth service vouched for them, kept briefly so a busy key does not cross

@@ -16,10 +16,14 @@ const notUtf8 = () =>
  * it streams in, ahead of the parser (which stays Nest's and Fastify's own).
  */
 export function refuseBodiesThatAreNotUtf8(fastify: FastifyInstance): void {
-  fastify.addHook('preParsing', async (request, _reply, payload) => {
-    if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) return payload;
+  // a hook that takes `done`: every request passes here, most of them without a body
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
+      done(null, payload);
+      return;
+    }
     const decoder = new TextDecoder('utf-8', { fatal: true });
-    return payload.pipe(
+    const checked = payload.pipe(
       new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           try {
@@ -39,5 +43,6 @@ export function refuseBodiesThatAreNotUtf8(fastify: FastifyInstance): void {
         },
       }),
     );
+    done(null, checked);
   });
 }

@@ -84,6 +84,13 @@ export function frameworkErrorHandler(logger: Logger) {
   };
 }
 
+const FAILURE = Symbol('lattice.failure');
+
+/** What a request's handling threw, once the filter has answered it (for the audit trail). */
+export function failureOf(request: FastifyRequest): unknown {
+  return (request as FastifyRequest & { [FAILURE]?: unknown })[FAILURE];
+}
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
@@ -91,6 +98,7 @@ export class ProblemFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
+    (request as FastifyRequest & { [FAILURE]?: unknown })[FAILURE] = exception;
     sendProblem(http.getResponse<FastifyReply>(), toProblem(exception, request, this.logger));
   }
 }

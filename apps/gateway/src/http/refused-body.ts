@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
  * kept, so the client reads the 413 once it has finished sending.
  */
 export function answerRefusedBodies(fastify: FastifyInstance): void {
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     const raw = request.raw;
     if (reply.statusCode === 413 && !raw.complete) {
       reply.removeHeader('connection');
@@ -16,6 +16,6 @@ export function answerRefusedBodies(fastify: FastifyInstance): void {
       raw.removeAllListeners('data');
       raw.resume();
     }
-    return payload;
+    done(null, payload);
   });
 }

@@ -6,10 +6,13 @@ import {
   CollectionView,
   CreateCollectionRequest,
   CreateDocumentRequest,
+  DOCUMENT_MAX_BYTES,
   DeletedReply,
   DocumentPage,
   DocumentView,
+  DomainError,
   ErrorCode,
+  RagErrorReason,
   ListCollectionsQuery,
   ListDocumentsQuery,
   RagCollectionsCreate,
@@ -21,6 +24,7 @@ import {
   RagDocumentsGet,
   RagDocumentsList,
   Uuid,
+  text,
 } from '@lattice/contracts';
 import { RpcClient } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
@@ -31,7 +35,15 @@ import { Route } from '../http/route';
 
 const IdParam = { id: Uuid };
 const DocumentParams = { id: Uuid, docId: Uuid };
-const NewDocument = CreateDocumentRequest.omit({ collectionId: true });
+/**
+ * The content may be longer here than over NATS: a document over the limit is answered 413
+ * for its decoded size (or, larger still, for the gateway's body limit), never 400.
+ */
+const NewDocument = CreateDocumentRequest.omit({ collectionId: true }).extend({
+  content: text({ min: 1, max: 16 * 1024 * 1024, multiline: true }).describe(
+    `The document: text as it is, or its bytes (a PDF) in base64 with contentEncoding "base64"; at most ${DOCUMENT_MAX_BYTES} bytes once decoded, else 413.`,
+  ),
+});
 const DocumentsQuery = ListDocumentsQuery.omit({ collectionId: true });
 
 /** Collections of documents to retrieve from, and their documents (stored, then ingested). */
@@ -106,14 +118,18 @@ export class CollectionsController {
 
   @Post('collections/:id/documents')
   @Route({
-    summary:
-      'Add a document (text, Markdown, HTML, or a PDF in base64) for ingest; the same content again returns the first',
+    summary: `Add a document (text, Markdown, HTML, or a PDF in base64; at most ${DOCUMENT_MAX_BYTES / 1024} KiB decoded) for ingest as a job of the embedding queue; the same content again returns the first`,
     permission: { action: 'create', resource: 'Document' },
     params: IdParam,
     body: NewDocument,
     response: DocumentView,
     status: 201,
-    errors: [ErrorCode.NotFound, ErrorCode.Conflict],
+    errors: [
+      ErrorCode.NotFound,
+      ErrorCode.Conflict,
+      ErrorCode.PayloadTooLarge,
+      ErrorCode.QuotaExceeded,
+    ],
   })
   async createDocument(
     @Param('id') collectionId: string,
@@ -121,6 +137,13 @@ export class CollectionsController {
     @Caller() ctx: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
+    const bytes = Buffer.byteLength(body.content, body.contentEncoding);
+    if (bytes > DOCUMENT_MAX_BYTES)
+      throw new DomainError(
+        ErrorCode.PayloadTooLarge,
+        `content is ${bytes} bytes; at most ${DOCUMENT_MAX_BYTES} are accepted`,
+        { field: 'content', reason: RagErrorReason.DocumentTooLarge, limit: DOCUMENT_MAX_BYTES },
+      );
     const { document, created } = await this.rpc.request(
       RagDocumentsCreate,
       { ...body, collectionId },

@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export class OperatorMetrics {
   readonly reconciles: Counter<'result'>;
   readonly duration: Histogram;
+  readonly lateness: Histogram;
+  readonly statusWrites: Counter<'outcome'>;
   readonly desired: Gauge<'namespace' | 'policy'>;
   readonly current: Gauge<'namespace' | 'policy'>;
   readonly rescales: Counter<'direction'>;
@@ -21,6 +23,18 @@ export class OperatorMetrics {
       name: 'lattice_operator_reconcile_duration_seconds',
       help: 'Time to reconcile one ScalingPolicy: read scale and metrics, decide, patch, write status.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.lateness = new Histogram({
+      name: 'lattice_operator_reconcile_lateness_seconds',
+      help: 'How long after it was due a reconcile of a ScalingPolicy started (its polling interval honoured: near 0).',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.statusWrites = new Counter({
+      name: 'lattice_operator_status_writes_total',
+      help: 'Status a reconcile arrived at, by outcome: written, or unchanged (and so not written).',
+      labelNames: ['outcome'],
       registers,
     });
     this.desired = new Gauge({

@@ -14,9 +14,21 @@ import {
   type StatusPatch,
   type TargetScale,
 } from '../kube/kube.gateway';
+import type { TargetScales } from '../kube/target-scales';
 import type { MetricReader } from '../metrics/metric-reader';
-import { behaviorOf, scalingPolicyOf, statusAfter } from '../policy/policy-status';
-import type { DrainStatus, ScalingPolicy, StatusCondition } from '../policy/scaling-policy.types';
+import {
+  behaviorOf,
+  scalingPolicyOf,
+  statusAfter,
+  statusAfterPatch,
+  statusChanges,
+} from '../policy/policy-status';
+import type {
+  DrainStatus,
+  ScalingPolicy,
+  ScalingPolicyStatus,
+  StatusCondition,
+} from '../policy/scaling-policy.types';
 import { ConditionReason, EventReason } from '../policy/reasons';
 import type { OperatorMetrics } from './operator.metrics';
 
@@ -34,18 +46,25 @@ interface PolicyMemory {
   drain?: DrainStatus | null;
   /** The last Draining condition, kept on the status until another replaces it. */
   drainCondition?: Condition;
+  /**
+   * The status this replica last wrote, and the policy's resourceVersion it was written over:
+   * until the watch delivers the write, the policy it hands out still shows the status before.
+   */
+  written?: { over?: string; status: ScalingPolicyStatus };
 }
 
 /**
  * One reconcile of one ScalingPolicy: read the target's scale and the metrics, decide, patch
- * the scale subresource when the size changes, write status and record Events. Failures
- * propagate so the controller requeues with backoff.
+ * the scale subresource when the size changes, write status when it changed and record
+ * Events. A reconcile that finds nothing changed writes nothing. Failures propagate so the
+ * controller requeues with backoff.
  */
 export class PolicyReconciler {
   private readonly memory = new Map<string, PolicyMemory>();
 
   constructor(
     private readonly kube: KubeGateway,
+    private readonly scales: TargetScales,
     private readonly reader: MetricReader,
     private readonly drainer: ScaleInDrainer,
     private readonly metrics: OperatorMetrics,
@@ -78,7 +97,7 @@ export class PolicyReconciler {
   async reconcile(policy: ScalingPolicy): Promise<Decision | undefined> {
     const stop = this.metrics.duration.startTimer();
     try {
-      const decision = await this.reconcileOnce(policy);
+      const decision = await this.reconcileOnce(this.withLatestStatus(policy));
       this.metrics.reconciles.inc({ result: 'success' });
       return decision;
     } catch (error) {
@@ -89,6 +108,18 @@ export class PolicyReconciler {
     }
   }
 
+  /**
+   * The policy with the status this replica last wrote, while the watch has not delivered that
+   * write yet (the policy still has the resourceVersion the write was made over).
+   */
+  private withLatestStatus(policy: ScalingPolicy): ScalingPolicy {
+    const written = this.memory.get(policyKey(policy))?.written;
+    const over = policy.metadata.resourceVersion;
+    return written && over !== undefined && written.over === over
+      ? { ...policy, status: written.status }
+      : policy;
+  }
+
   private async reconcileOnce(policy: ScalingPolicy): Promise<Decision | undefined> {
     const key = policyKey(policy);
     const { namespace, name } = policy.metadata;
@@ -96,10 +127,11 @@ export class PolicyReconciler {
 
     let scale: TargetScale;
     try {
-      scale = await this.kube.getScale(namespace, target);
+      scale = await this.scales.scale(namespace, target);
     } catch (error) {
       const message = `the operator could not read the scale of ${target.kind} ${target.name}: ${describe(error)}`;
       await this.event(policy, 'Warning', EventReason.FailedGetScale, message);
+      const before = policy.status?.conditions?.find((c) => c.type === 'AbleToScale');
       await this.writeStatusIfPresent(policy, {
         observedGeneration: policy.metadata.generation,
         conditions: [
@@ -108,7 +140,10 @@ export class PolicyReconciler {
             status: 'False',
             reason: ConditionReason.FailedGetScale,
             message,
-            lastTransitionTime: this.clock.now().toISOString(),
+            lastTransitionTime:
+              before?.status === 'False' && before.lastTransitionTime
+                ? before.lastTransitionTime
+                : this.clock.now().toISOString(),
           },
         ],
       });
@@ -142,19 +177,6 @@ export class PolicyReconciler {
           : { value: m.value, target: m.target, proposal: m.proposal, gateOpen: m.gateOpen },
       ]),
     );
-    this.logger.info(
-      {
-        policy: key,
-        current: scale.replicas,
-        desired: decision.desiredReplicas,
-        rescale: decision.rescale,
-        reason: decision.reason,
-        metrics: values,
-        gates: decision.gates,
-      },
-      decision.rescale ? 'scaling decision: rescale' : 'scaling decision: hold',
-    );
-
     const failed = decision.metrics.filter((m) => m.error !== undefined);
     if (failed.length > 0 && firstFailure) {
       await this.event(
@@ -181,7 +203,7 @@ export class PolicyReconciler {
     let scaled = false;
     if (decision.rescale && step.scale) {
       try {
-        await this.kube.setReplicas(namespace, target, decision.desiredReplicas);
+        await this.scales.setReplicas(namespace, target, decision.desiredReplicas);
       } catch (error) {
         const message = `failed to set the replica count of ${target.kind} ${target.name} to ${decision.desiredReplicas}: ${describe(error)}`;
         await this.event(policy, 'Warning', EventReason.FailedRescale, message);
@@ -208,11 +230,25 @@ export class PolicyReconciler {
 
     const current = scaled ? decision.desiredReplicas : scale.replicas;
     const status = statusAfter(policy, decision, current, decision.desiredReplicas, scaled, now);
-    await this.writeStatusIfPresent(policy, {
+    const written = await this.writeStatusIfPresent(policy, {
       ...status,
       conditions: withDrainCondition(status.conditions, policy, memory.drainCondition, now),
       drain: memory.drain,
     });
+    // a decision that changed nothing is not news: logged at debug, so a steady state is quiet
+    this.logger[scaled || written ? 'info' : 'debug'](
+      {
+        policy: key,
+        current: scale.replicas,
+        desired: decision.desiredReplicas,
+        rescale: decision.rescale,
+        reason: decision.reason,
+        metrics: values,
+        gates: decision.gates,
+      },
+      decision.rescale ? 'scaling decision: rescale' : 'scaling decision: hold',
+    );
+
     this.metrics.desired.set({ namespace, policy: name }, decision.desiredReplicas);
     this.metrics.current.set({ namespace, policy: name }, current);
     return decision;
@@ -243,12 +279,27 @@ export class PolicyReconciler {
     }
   }
 
-  private async writeStatusIfPresent(policy: ScalingPolicy, status: StatusPatch): Promise<void> {
+  /**
+   * Writes the status when it differs from the policy's (see withLatestStatus); returns whether
+   * it wrote.
+   */
+  private async writeStatusIfPresent(policy: ScalingPolicy, status: StatusPatch): Promise<boolean> {
+    const memory = this.memory.get(policyKey(policy));
+    const over = policy.metadata.resourceVersion;
+    const stored = policy.status;
+    if (!statusChanges(stored, status)) {
+      this.metrics.statusWrites.inc({ outcome: 'unchanged' });
+      return false;
+    }
     try {
       await this.kube.writeStatus(policy, status);
+      this.metrics.statusWrites.inc({ outcome: 'written' });
+      if (memory) memory.written = { over, status: statusAfterPatch(stored, status) };
+      return true;
     } catch (error) {
       // deleted while we worked: nothing left to report on
       if (!isNotFound(error)) throw error;
+      return false;
     }
   }
 

@@ -126,8 +126,13 @@ export class KubeGateway {
     };
   }
 
-  async setReplicas(namespace: string, ref: TargetRef, replicas: number): Promise<void> {
-    await this.custom.patchNamespacedCustomObjectScale(
+  /** Sets the target's replica count; returns the target's resourceVersion after the write. */
+  async setReplicas(
+    namespace: string,
+    ref: TargetRef,
+    replicas: number,
+  ): Promise<string | undefined> {
+    const scale = (await this.custom.patchNamespacedCustomObjectScale(
       {
         ...(await this.locate(ref)),
         namespace,
@@ -136,7 +141,8 @@ export class KubeGateway {
         fieldManager: 'lattice-operator',
       },
       mergePatch,
-    );
+    )) as { metadata?: { resourceVersion?: string } };
+    return scale.metadata?.resourceVersion;
   }
 
   async listPolicies(
@@ -172,28 +178,26 @@ export class KubeGateway {
     );
   }
 
-  /** The target's pods and their CPU use over the last metrics window, for the CPU metric. */
-  async podCpu(
-    namespace: string,
-    selector: string,
-  ): Promise<{ pods: PodSample[]; usage: Map<string, PodUsage> }> {
-    const [pods, metrics] = await Promise.all([
-      this.core.listNamespacedPod({ namespace, labelSelector: selector }),
-      this.custom.listNamespacedCustomObject({
-        group: 'metrics.k8s.io',
-        version: 'v1beta1',
-        namespace,
-        plural: 'pods',
-        labelSelector: selector,
-      }) as Promise<{
-        items: {
-          metadata: { name: string };
-          timestamp: string;
-          window: string;
-          containers: { usage: { cpu?: string } }[];
-        }[];
-      }>,
-    ]);
+  /** Every pod of a namespace, for the level metrics of all its targets (one list, shared). */
+  async namespacePods(namespace: string): Promise<V1Pod[]> {
+    return (await this.core.listNamespacedPod({ namespace })).items;
+  }
+
+  /** The CPU use of every pod of a namespace over the last metrics window (metrics.k8s.io). */
+  async namespacePodCpu(namespace: string): Promise<Map<string, PodUsage>> {
+    const metrics = (await this.custom.listNamespacedCustomObject({
+      group: 'metrics.k8s.io',
+      version: 'v1beta1',
+      namespace,
+      plural: 'pods',
+    })) as {
+      items: {
+        metadata: { name: string };
+        timestamp: string;
+        window: string;
+        containers: { usage: { cpu?: string } }[];
+      }[];
+    };
     const usage = new Map<string, PodUsage>();
     for (const m of metrics.items) {
       usage.set(m.metadata.name, {
@@ -202,18 +206,7 @@ export class KubeGateway {
         windowMs: durationMs(m.window),
       });
     }
-    return { pods: pods.items.map(podSample), usage };
-  }
-
-  /** The target's pods and how many of them run and are ready, for level metrics. */
-  async podCount(namespace: string, selector: string): Promise<PodCount> {
-    const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
-    const ready = pods.items.filter(
-      (pod) =>
-        pod.status?.phase === 'Running' &&
-        pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    ).length;
-    return { total: pods.items.length, ready };
+    return usage;
   }
 
   /** The target's pods, with what a ReplicaSet ranks them by when it removes some. */
@@ -319,7 +312,17 @@ function targetPod(pod: V1Pod): TargetPod {
   };
 }
 
-function podSample(pod: V1Pod): PodSample {
+/** How many of `pods` there are, and how many of them run and are ready. */
+export function podCountOf(pods: V1Pod[]): PodCount {
+  const ready = pods.filter(
+    (pod) =>
+      pod.status?.phase === 'Running' &&
+      pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
+  return { total: pods.length, ready };
+}
+
+export function podSample(pod: V1Pod): PodSample {
   const containers = pod.spec?.containers ?? [];
   const requests = containers.map((c) => c.resources?.requests?.cpu);
   const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');

@@ -1,6 +1,6 @@
 import { decide, type MetricInput } from '../scaling/autoscaler';
 import { emptyHistory } from '../scaling/behavior';
-import { scalingPolicyOf, statusAfter } from './policy-status';
+import { scalingPolicyOf, statusAfter, statusAfterPatch, statusChanges } from './policy-status';
 import type { ScalingPolicy } from './scaling-policy.types';
 
 const policy = (status?: ScalingPolicy['status']): ScalingPolicy => ({
@@ -99,5 +99,55 @@ describe(statusAfter.name, () => {
       lastTransitionTime: later.toISOString(),
     });
     expect(failed.metricsSummary).toBe('jobs: <unknown>/-');
+  });
+});
+
+describe(statusChanges.name, () => {
+  const at = new Date('2025-01-01T00:00:00Z');
+  const decided = (backlog: number, now: Date) =>
+    decide({
+      policy: scalingPolicyOf(policy()),
+      currentReplicas: 2,
+      metrics: [jobs(backlog)],
+      history: emptyHistory(),
+      failures: 0,
+      now: now.getTime(),
+    });
+
+  it('sees nothing to write when a later reconcile decides the same, whatever the time', () => {
+    const first = statusAfter(policy(), decided(20, at), 2, 2, false, at);
+    const stored = statusAfterPatch(undefined, { ...first, drain: null });
+    const later = new Date(at.getTime() + 60_000);
+    const again = statusAfter(policy(stored), decided(20, later), 2, 2, false, later);
+    expect(statusChanges(stored, { ...again, drain: null })).toBe(false);
+  });
+
+  it('sees a change of a metric value, a replica count or a condition', () => {
+    const stored = statusAfterPatch(
+      undefined,
+      statusAfter(policy(), decided(20, at), 2, 2, false, at),
+    );
+    const more = statusAfter(policy(stored), decided(25, at), 2, 2, false, at);
+    expect(statusChanges(stored, more)).toBe(true);
+    expect(statusChanges(stored, { ...stored, currentReplicas: 3 })).toBe(true);
+    const failed = { ...stored, conditions: [...(stored.conditions ?? [])].slice(1) };
+    expect(statusChanges(stored, failed)).toBe(true);
+  });
+
+  it('applies a patch as the API server merges it: null removes, an absent field stays', () => {
+    const drain = {
+      queue: 'inference',
+      fromReplicas: 3,
+      toReplicas: 2,
+      startedAt: at.toISOString(),
+      deadline: at.toISOString(),
+      workers: [{ pod: 'w-1', heldJobs: 1 }],
+    };
+    const stored = { currentReplicas: 3, drain };
+    expect(statusChanges(stored, { currentReplicas: 3 })).toBe(false);
+    expect(statusChanges(stored, { currentReplicas: 3, drain: null })).toBe(true);
+    expect(statusAfterPatch(stored, { drain: null })).toEqual({ currentReplicas: 3 });
+    expect(statusChanges({ currentReplicas: 3 }, { currentReplicas: 3, drain: null })).toBe(false);
+    expect(statusChanges(undefined, { desiredReplicas: 1 })).toBe(true);
   });
 });

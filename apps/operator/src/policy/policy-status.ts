@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Decision } from '../scaling/autoscaler';
 import { resolveBehavior, type Behavior } from '../scaling/behavior';
 import type { PolicyForScaling } from '../scaling/autoscaler';
@@ -98,3 +99,45 @@ export function statusAfter(
     conditions: mergeConditions(policy.status?.conditions, decision, now),
   };
 }
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** What a JSON merge patch (RFC 7386) of `patch` onto `target` gives. */
+function mergePatch(target: Json | undefined, patch: Json): Json | undefined {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const base =
+    target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete base[key];
+    else base[key] = mergePatch(base[key], value) as Json;
+  }
+  return base;
+}
+
+/**
+ * The status a merge patch of `patch` leaves, given the status before: what the API server
+ * would store, so a reconcile can tell whether writing it would change anything.
+ */
+export function statusAfterPatch(
+  before: ScalingPolicyStatus | undefined,
+  patch: StatusPatchLike,
+): ScalingPolicyStatus {
+  // as sent: fields left undefined are not in the JSON at all
+  const sent = JSON.parse(JSON.stringify(patch)) as Json;
+  const base = before === undefined ? undefined : (JSON.parse(JSON.stringify(before)) as Json);
+  return (mergePatch(base, sent) ?? {}) as ScalingPolicyStatus;
+}
+
+/** Whether writing `patch` would change the stored status (compared by value, not by text). */
+export function statusChanges(
+  before: ScalingPolicyStatus | undefined,
+  patch: StatusPatchLike,
+): boolean {
+  const stored = before === undefined ? {} : (JSON.parse(JSON.stringify(before)) as Json);
+  return !isDeepStrictEqual(statusAfterPatch(before, patch), stored);
+}
+
+/** A status patch: a status whose fields may be null to remove them. */
+export type StatusPatchLike = {
+  [K in keyof ScalingPolicyStatus]?: ScalingPolicyStatus[K] | null;
+};

@@ -13,6 +13,11 @@ import {
 import { CursorCodec, TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
+import { DocumentIngestQueue } from '../documents/document-ingest-queue';
+import type { EmbeddingProvider } from '../embeddings/embedding-provider';
+import { EMBEDDING_PROVIDER } from '../embeddings/embedding-provider.token';
+import { DocumentRepository } from '../documents/document.repository';
+import { StorageMetering } from '../documents/storage-metering';
 import { ragAccess } from '../rag-access';
 import { VECTOR_STORAGE, type VectorStorage } from '../storage/vector-storage';
 import { CollectionRepository, type CollectionRow } from './collection.repository';
@@ -26,10 +31,15 @@ export class CollectionService {
     private readonly cursors: CursorCodec,
     private readonly audit: AuditRecorder,
     @Inject(VECTOR_STORAGE) private readonly storage: VectorStorage,
+    private readonly documents: DocumentRepository,
+    private readonly metering: StorageMetering,
+    @Inject(DocumentIngestQueue) private readonly ingest: DocumentIngestQueue,
+    @Inject(EMBEDDING_PROVIDER) private readonly embeddings: EmbeddingProvider,
   ) {}
 
   async create(ctx: RequestContext, req: CreateCollectionRequest): Promise<CollectionView> {
     const actor = ragAccess.collections(ctx, 'create', req.tenantId);
+    const embedding = this.embeddingOf(req);
     const id = randomUUID();
     const row = await this.scope
       .run(actor.tenantId, async (em) => {
@@ -41,8 +51,8 @@ export class CollectionService {
           ownerId: actor.ownerId,
           name: req.name,
           description: req.description ?? null,
-          embeddingModel: req.embeddingModel,
-          embeddingDimension: req.embeddingDimension,
+          embeddingModel: embedding.model,
+          embeddingDimension: embedding.dimension,
         });
         if (this.storage.mode === 'pgvector-hnsw') await this.collections.createVectorIndex(em, id);
         return (await this.collections.get(em, id))!;
@@ -86,16 +96,38 @@ export class CollectionService {
   /** Deletes the collection, its documents, chunks and vector index. */
   async delete(ctx: RequestContext, id: string, tenantId?: string): Promise<DeletedReply> {
     const actor = ragAccess.collections(ctx, 'delete', tenantId);
-    const row = await this.scope.run(actor.tenantId, async (em) => {
-      const found = await this.collections.get(em, id);
+    const gone = await this.scope.run(actor.tenantId, async (em) => {
+      const found = await this.collections.get(em, id, true);
       if (!found) return undefined;
+      const documents = await this.documents.ofCollection(em, id);
       if (this.storage.mode === 'pgvector-hnsw') await this.collections.dropVectorIndex(em, id);
       await this.collections.delete(em, id);
-      return found;
+      await this.metering.removed(em, documents);
+      return { row: found, documents };
     });
-    if (!row) throw ragAccess.hiddenCollection();
+    if (!gone) throw ragAccess.hiddenCollection();
+    const { row, documents } = gone;
+    this.metering.kick();
+    for (const doc of documents)
+      if (doc.ingestJobId && (doc.status === 'pending' || doc.status === 'processing'))
+        await this.ingest.cancel(doc.ingestJobId, doc.tenantId, ctx);
     this.record(ctx, 'collection.delete', row);
     return { id, deleted: true };
+  }
+
+  /** The model the request names, or the service's own; another model must name its dimension. */
+  private embeddingOf(req: CreateCollectionRequest): { model: string; dimension: number } {
+    const model = req.embeddingModel ?? this.embeddings.model;
+    const dimension =
+      req.embeddingDimension ??
+      (model === this.embeddings.model ? this.embeddings.dimension : undefined);
+    if (dimension === undefined)
+      throw new DomainError(
+        ErrorCode.ValidationFailed,
+        `embeddingDimension is required for ${model}, which is not this service's model (${this.embeddings.model})`,
+        { field: 'embeddingDimension' },
+      );
+    return { model, dimension };
   }
 
   private record(ctx: RequestContext, action: string, row: CollectionRow): void {

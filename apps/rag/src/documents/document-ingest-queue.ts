@@ -1,6 +1,3 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Logger } from 'pino';
-import { LOGGER } from '@lattice/service-runtime';
 import type { RequestContext } from '@lattice/request-context';
 
 /** A stored document that waits to be parsed, chunked and embedded. */
@@ -10,32 +7,22 @@ export interface IngestRequest {
   documentId: string;
 }
 
+/** The job that ingests a document. */
+export interface IngestTicket {
+  jobId: string;
+}
+
 /**
  * Where a new document goes to be ingested, after the transaction that stored it committed.
  * The ingest job (parse, chunk, embed on the `embedding` scheduler queue) implements it and
  * then writes its results through `DocumentIngestStore`.
  */
 export abstract class DocumentIngestQueue {
-  abstract enqueue(request: IngestRequest, ctx: RequestContext): Promise<void>;
-}
+  /** Queues the document's ingest once: asked again for the same document, the same job. */
+  abstract enqueue(request: IngestRequest, ctx: RequestContext): Promise<IngestTicket | undefined>;
 
-/**
- * The queue while no ingest job is connected: documents stay `pending` (what their status
- * says), and the service says so once in its log.
- */
-@Injectable()
-export class PendingDocumentsIngestQueue extends DocumentIngestQueue {
-  private told = false;
-
-  constructor(@Inject(LOGGER) private readonly logger: Logger) {
-    super();
-  }
-
-  enqueue(): Promise<void> {
-    if (!this.told) {
-      this.told = true;
-      this.logger.warn('no ingest job is connected: new documents stay pending');
-    }
+  /** Stops the job of a document that is gone, should it not have ended. */
+  cancel(_jobId: string, _tenantId: string, _ctx: RequestContext): Promise<void> {
     return Promise.resolve();
   }
 }

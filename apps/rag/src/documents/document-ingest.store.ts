@@ -10,6 +10,7 @@ import { DocumentRepository } from './document.repository';
 export interface IngestWork {
   documentId: string;
   collectionId: string;
+  sourceName: string;
   mediaType: DocumentMediaType;
   body: Buffer;
   embeddingModel: string;
@@ -47,6 +48,7 @@ export class DocumentIngestStore {
       return {
         documentId,
         collectionId,
+        sourceName: doc.sourceName,
         mediaType: doc.mediaType,
         body,
         embeddingModel: collection.embeddingModel,
@@ -100,6 +102,13 @@ export class DocumentIngestStore {
         dropBody: true,
       });
     });
+  }
+
+  /** Puts the document back to `pending`, saying why its last attempt failed; another follows. */
+  async retrying(tenantId: string, documentId: string, error: string): Promise<void> {
+    await this.scope.run(tenantId, (em) =>
+      this.documents.setStatus(em, documentId, { status: 'pending', error: error.slice(0, 1000) }),
+    );
   }
 
   /** Marks the document `failed` with a reason its owner can read; its content stays for a retry. */

@@ -18,20 +18,22 @@ export interface DocumentRow {
   sizeBytes: number;
   chunkCount: number;
   error: string | null;
+  /** The scheduler job that ingests it, once submitted. */
+  ingestJobId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
 export type NewDocument = Omit<
   DocumentRow,
-  'status' | 'chunkCount' | 'error' | 'createdAt' | 'updatedAt'
+  'status' | 'chunkCount' | 'error' | 'ingestJobId' | 'createdAt' | 'updatedAt'
 > & { body: Buffer };
 
 const COLUMNS = `
   id, tenant_id AS "tenantId", collection_id AS "collectionId", owner_id AS "ownerId",
   source_name AS "sourceName", media_type AS "mediaType", content_hash AS "contentHash",
   classification, metadata, status, size_bytes::int AS "sizeBytes", chunk_count AS "chunkCount",
-  error, created_at AS "createdAt", updated_at AS "updatedAt"`;
+  error, ingest_job_id AS "ingestJobId", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** Documents. Every statement runs in a tenant's scope: row-level security shows it its own. */
 @Injectable()
@@ -122,6 +124,18 @@ export class DocumentRepository {
         id,
       ])) > 0
     );
+  }
+
+  /** Every document of the collection, locked: what a collection's deletion takes with it. */
+  async ofCollection(em: EntityManager, collectionId: string): Promise<DocumentRow[]> {
+    return (await em.query(
+      `SELECT ${COLUMNS} FROM rag.documents WHERE collection_id = $1 FOR UPDATE`,
+      [collectionId],
+    )) as DocumentRow[];
+  }
+
+  async setIngestJob(em: EntityManager, id: string, jobId: string): Promise<void> {
+    await em.query(`UPDATE rag.documents SET ingest_job_id = $2 WHERE id = $1`, [id, jobId]);
   }
 
   /** The content kept for ingest; null once ingest has chunked it. */

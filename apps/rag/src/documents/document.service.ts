@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   DOCUMENT_MAX_BYTES,
@@ -15,11 +16,13 @@ import {
 import { CursorCodec, TenantScope } from '@lattice/database';
 import { AuditRecorder, auditActorOf } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
+import { LOGGER } from '@lattice/service-runtime';
 import { CollectionRepository } from '../collections/collection.repository';
 import { ragAccess } from '../rag-access';
 import { readableClassifications } from '../retrieval/clearance';
 import { DocumentIngestQueue } from './document-ingest-queue';
 import { DocumentRepository, type DocumentRow } from './document.repository';
+import { StorageMetering } from './storage-metering';
 
 /**
  * A collection's documents: stored once per content (the same bytes again answer the first
@@ -35,6 +38,8 @@ export class DocumentService {
     private readonly cursors: CursorCodec,
     private readonly audit: AuditRecorder,
     @Inject(DocumentIngestQueue) private readonly ingest: DocumentIngestQueue,
+    private readonly storage: StorageMetering,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async create(ctx: RequestContext, req: CreateDocumentRequest): Promise<CreateDocumentReply> {
@@ -48,11 +53,12 @@ export class DocumentService {
       );
     const body = decodeContent(req.content, req.contentEncoding);
     const contentHash = createHash('sha256').update(body).digest('hex');
+    await this.storage.hold(actor.tenantId, body.length);
     const { row, created } = await this.scope.run(actor.tenantId, async (em) => {
       // held while the document goes in, so a concurrent delete cannot orphan it
       if (!(await this.collections.get(em, req.collectionId, true)))
         throw ragAccess.hiddenCollection();
-      return this.documents.insertOnce(em, {
+      const stored = await this.documents.insertOnce(em, {
         id: randomUUID(),
         tenantId: actor.tenantId,
         collectionId: req.collectionId,
@@ -65,18 +71,38 @@ export class DocumentService {
         sizeBytes: body.length,
         body,
       });
+      if (stored.created) await this.storage.stored(em, stored.row);
+      return stored;
     });
     if (created) {
+      this.storage.kick();
       this.record(ctx, 'document.create', row);
-      await this.ingest.enqueue(
-        { tenantId: row.tenantId, collectionId: row.collectionId, documentId: row.id },
-        ctx,
-      );
     } else if (!readableClassifications(actor.clearance).includes(row.classification)) {
       // the same content filed under a classification above the caller's: not shown
       throw new DomainError(ErrorCode.Conflict, 'the collection holds this content already');
     }
+    // the same content again queues what a first call could not (the scheduler was away)
+    if (row.ingestJobId === null && (row.status === 'pending' || row.status === 'processing'))
+      row.ingestJobId = await this.enqueue(ctx, row);
     return { document: toDocumentView(row), created };
+  }
+
+  /** Submits the document's ingest and remembers its job; it stays pending when that fails. */
+  private async enqueue(ctx: RequestContext, row: DocumentRow): Promise<string | null> {
+    const ticket = await this.ingest
+      .enqueue({ tenantId: row.tenantId, collectionId: row.collectionId, documentId: row.id }, ctx)
+      .catch((error: unknown) => {
+        this.logger.warn(
+          { err: error, documentId: row.id },
+          'ingest not queued: the document stays pending until its content is posted again',
+        );
+        return undefined;
+      });
+    if (!ticket) return null;
+    await this.scope.run(row.tenantId, (em) =>
+      this.documents.setIngestJob(em, row.id, ticket.jobId),
+    );
+    return ticket.jobId;
   }
 
   async get(
@@ -133,9 +159,13 @@ export class DocumentService {
       if (!found || !readableClassifications(actor.clearance).includes(found.classification))
         return undefined;
       await this.documents.delete(em, collectionId, id);
+      await this.storage.removed(em, [found]);
       return found;
     });
     if (!row) throw ragAccess.hiddenDocument();
+    this.storage.kick();
+    if (row.ingestJobId && (row.status === 'pending' || row.status === 'processing'))
+      await this.ingest.cancel(row.ingestJobId, row.tenantId, ctx);
     this.record(ctx, 'document.delete', row);
     return { id, deleted: true };
   }
@@ -166,14 +196,19 @@ export function decodeContent(content: string, encoding: 'utf8' | 'base64'): Buf
       field: 'content',
       reason: RagErrorReason.DocumentContentInvalid,
     });
+  const tooLarge = (bytes: number) =>
+    new DomainError(
+      ErrorCode.PayloadTooLarge,
+      `content is ${bytes} bytes; at most ${DOCUMENT_MAX_BYTES} are accepted`,
+      { field: 'content', reason: RagErrorReason.DocumentTooLarge, limit: DOCUMENT_MAX_BYTES },
+    );
   if (encoding === 'base64') {
     const compact = content.replace(/\s+/g, '');
     if (!BASE64.test(compact) || compact.length % 4 !== 0)
       throw invalid('content is not valid base64');
     const bytes = Buffer.from(compact, 'base64');
     if (bytes.length === 0) throw invalid('content is empty');
-    if (bytes.length > DOCUMENT_MAX_BYTES)
-      throw invalid(`content is over ${DOCUMENT_MAX_BYTES} bytes`);
+    if (bytes.length > DOCUMENT_MAX_BYTES) throw tooLarge(bytes.length);
     return bytes;
   }
   if (
@@ -182,8 +217,7 @@ export function decodeContent(content: string, encoding: 'utf8' | 'base64'): Buf
   )
     throw invalid('content holds text that cannot be stored');
   const bytes = Buffer.from(content, 'utf8');
-  if (bytes.length > DOCUMENT_MAX_BYTES)
-    throw invalid(`content is over ${DOCUMENT_MAX_BYTES} bytes`);
+  if (bytes.length > DOCUMENT_MAX_BYTES) throw tooLarge(bytes.length);
   return bytes;
 }
 
@@ -201,6 +235,7 @@ export function toDocumentView(row: DocumentRow): DocumentView {
     sizeBytes: row.sizeBytes,
     chunkCount: row.chunkCount,
     error: row.error,
+    ingestJobId: row.ingestJobId,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -8,6 +8,7 @@ import {
   type Classification,
 } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
+import { eventually } from '@lattice/testing';
 import { DocumentIngestStore } from '../documents/document-ingest.store';
 import {
   pgvectorAvailableSync,
@@ -177,6 +178,33 @@ function retrievalBehaviour(vector: 'auto' | 'off', expectedMode: string) {
     const mean = recalls.reduce((a, b) => a + b, 0) / recalls.length;
     expect(mean).toBeGreaterThanOrEqual(0.9);
   });
+
+  if (expectedMode === 'pgvector-hnsw')
+    it('searches the large tenant through its collection’s own HNSW index', async () => {
+      const index = `chunks_hnsw_${bigSeed.collectionId.replace(/-/g, '')}`;
+      const scans = async () =>
+        Number(
+          (
+            (await bed.ownerDb.query(
+              `SELECT coalesce(sum(idx_scan), 0) AS n FROM pg_stat_user_indexes
+                WHERE schemaname = 'rag' AND indexrelname = $1`,
+              [index],
+            )) as [{ n: string }]
+          )[0].n,
+        );
+      const before = await scans();
+      for (let q = 0; q < 3; q++)
+        await bed.rpc.request(
+          RagRetrieve,
+          { collectionId: bigSeed.collectionId, vector: unitVector(DIM, 9_000 + q), topK: 10 },
+          tenantMember(big),
+        );
+      // a backend reports its index scans when it goes idle, within about ten seconds
+      await eventually(async () => expect(await scans()).toBeGreaterThanOrEqual(before + 3), {
+        timeoutMs: 25_000,
+        intervalMs: 250,
+      });
+    }, 30_000);
 
   it('ranks by distance: the first hit is the nearest chunk, its distance as computed here', async () => {
     const query = unitVector(DIM, 4242);

@@ -74,6 +74,18 @@ export class RetrievalRepository {
       const distance = exact
         ? `embedding <=> $1::public.vector`
         : `(embedding::public.vector(${dimension})) <=> $1::public.vector(${dimension})`;
+      const jitSetting = exact
+        ? ''
+        : ((await em.query(`SELECT current_setting('jit') AS jit`)) as [{ jit: string }])[0].jit;
+      // The tenant's btree (tenant_id, collection_id) would also serve this WHERE, then sort
+      // every chunk of the collection: the planner, which cannot estimate the row-security
+      // qual, takes it for small. Without sorts the ordered HNSW scan is the plan; the
+      // setting lasts for this statement only, as does `jit = off`: the cost that keeps sorts
+      // out would otherwise send the plan to JIT compilation (hundreds of milliseconds).
+      if (!exact)
+        await em.query(
+          `SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`,
+        );
       const rows = (await em.query(
         `WITH nearest AS MATERIALIZED (
            SELECT ${CANDIDATE_COLUMNS}, ${distance} AS distance
@@ -84,6 +96,11 @@ export class RetrievalRepository {
          SELECT * FROM nearest ORDER BY distance, id`,
         [vectorLiteral(vector), ...params],
       )) as ChunkCandidate[];
+      if (!exact)
+        await em.query(
+          `SELECT set_config('enable_sort', 'on', true), set_config('jit', $1, true)`,
+          [jitSetting],
+        );
       return rows;
     }
     return (await em.query(

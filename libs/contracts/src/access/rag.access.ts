@@ -8,18 +8,27 @@ import {
   SchedulerJobsSubmit,
 } from '../scheduler/jobs.subjects';
 import { TenantsQuotaCheck, UsageReports, UsageStream } from '../tenants/tenants.subjects';
+import { WORKER_CALLS, WORKER_EVENTS } from './job-worker.access';
 import { serviceAccess, rpcContractsOf } from './service-access';
 
 /**
  * Collections, documents, retrieval and answers: answers `rag.v1.*` and the GDPR gathering,
- * submits answers as inference jobs and hears their deltas, relays them to the gateway, and
- * records its changes in AUDIT and the tokens answers use in USAGE.
+ * records its changes in AUDIT, holds documents to the tenant's storage quota and answers to its
+ * token quota, meters both to USAGE, submits each document's ingest to the scheduler and runs
+ * those jobs as a worker of the `embedding` queue, submits answers as inference jobs, hears
+ * their deltas and relays them to the gateway.
  */
 export const ragAccess = serviceAccess({
   service: 'rag',
   handles: [...rpcContractsOf(Rag), ...rpcContractsOf(Gdpr)],
-  calls: [TenantsQuotaCheck, SchedulerJobsSubmit, SchedulerJobsGet, SchedulerJobsCancel],
-  listens: [InferenceStream],
+  calls: [
+    ...WORKER_CALLS,
+    SchedulerJobsSubmit,
+    SchedulerJobsGet,
+    SchedulerJobsCancel,
+    TenantsQuotaCheck,
+  ],
+  listens: [...WORKER_EVENTS, InferenceStream],
   emits: [Rag.RagAnswerStream],
   streams: [AuditStream, UsageStream],
   publishes: [AuditEvents, UsageReports],

@@ -41,8 +41,10 @@ export const RagErrorReason = {
   EmbeddingModelMismatch: 'embedding_model_mismatch',
   /** Another collection of the tenant has that name (CONFLICT). */
   CollectionNameTaken: 'collection_name_taken',
-  /** Content that is not valid in its encoding or over DOCUMENT_MAX_BYTES (VALIDATION_FAILED). */
+  /** Content that is not valid in its encoding (VALIDATION_FAILED). */
   DocumentContentInvalid: 'document_content_invalid',
+  /** Content over DOCUMENT_MAX_BYTES once decoded (PAYLOAD_TOO_LARGE). */
+  DocumentTooLarge: 'document_too_large',
 } as const;
 export type RagErrorReason = (typeof RagErrorReason)[keyof typeof RagErrorReason];
 
@@ -67,9 +69,12 @@ export const CreateCollectionRequest = z
   .object({
     name: Text(200),
     description: text({ max: 1_000, multiline: true }).optional(),
-    /** Every chunk of the collection is embedded by this model, at this dimension. */
-    embeddingModel: EmbeddingModelName,
-    embeddingDimension: EmbeddingDimension,
+    /**
+     * Every chunk of the collection is embedded by this model, at this dimension: the RAG
+     * service's configured model when left out. Ingest refuses to mix in another.
+     */
+    embeddingModel: EmbeddingModelName.optional(),
+    embeddingDimension: EmbeddingDimension.optional(),
     /** The tenant a platform operator creates it for; a tenant's callers leave it out. */
     tenantId: Uuid.optional(),
   })
@@ -136,7 +141,10 @@ export const DocumentView = z.object({
   status: DocumentStatus,
   sizeBytes: z.number().int().min(0),
   chunkCount: z.number().int().min(0),
+  /** Why ingest failed, as `<code>: <message>` (a parse or embedding error code); else null. */
   error: storedText().nullable(),
+  /** The scheduler job (`GET /v1/jobs/{id}`) that ingests it, with its progress; null before one is queued. */
+  ingestJobId: Uuid.nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

@@ -1,0 +1,290 @@
+/**
+ * Comparisons a noisy machine cannot decide: the two targets of each comparison are driven in
+ * adjacent turns (A B, then B A the next round), each turn a short run at saturation, for
+ * several rounds, so the noise of any moment falls on both alike. A ratio is taken from each
+ * pair of adjacent turns and reported as its median with the spread of the rounds; a goal is
+ * said to be met only when every round meets it, and a spread that covers both sides of it
+ * says so.
+ */
+import autocannon from 'autocannon';
+import { call } from './bench-platform';
+import { say } from './report';
+
+export interface Target {
+  target: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** How the targets are driven: BENCH_ROUNDS and BENCH_DURATION override the defaults. */
+export interface Plan {
+  /** Rounds of turns; each round drives every target once. */
+  rounds: number;
+  /** Seconds of each measured turn. */
+  duration: number;
+  /** Seconds of the warm-up each target gets once, before the first round. */
+  warmup: number;
+  /** Connections at saturation. */
+  connections: number;
+  /** Connections of the fixed-rate runs. */
+  fixedConnections: number;
+}
+
+export function planFromEnv(defaults: Partial<Plan> = {}): Plan {
+  const positive = (name: string, fallback: number) => {
+    const value = Number(process.env[name]);
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  return {
+    rounds: positive('BENCH_ROUNDS', defaults.rounds ?? 5),
+    duration: positive('BENCH_DURATION', defaults.duration ?? 2),
+    warmup: defaults.warmup ?? 2,
+    connections: defaults.connections ?? 50,
+    fixedConnections: defaults.fixedConnections ?? 10,
+  };
+}
+
+export function sayPlan(plan: Plan): void {
+  say(
+    `runs: ${plan.rounds} rounds; in each, the two targets of every comparison driven in ` +
+      `adjacent turns of ${plan.duration}s at saturation (${plan.connections} connections), ` +
+      `A B then B A the next round; ${plan.warmup}s warm-up per target first`,
+  );
+}
+
+/** One turn: a target driven once. */
+export interface Sample {
+  target: string;
+  round: number;
+  /** The comparison the turn was driven for (its index), if any. */
+  pair?: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function drive(
+  t: Target,
+  seconds: number,
+  connections: number,
+  overallRate?: number,
+): Promise<Sample & { round: -1 }> {
+  const r = await autocannon({
+    url: t.url,
+    headers: t.headers,
+    connections,
+    duration: seconds,
+    ...(overallRate ? { overallRate } : {}),
+  });
+  return {
+    target: t.target,
+    round: -1,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
+/**
+ * Checks that every target answers 200 and warms each up; then, for `plan.rounds` rounds,
+ * drives each target no comparison names once, and the two targets of every comparison in
+ * adjacent turns, the order of the two and of the comparisons reversed every other round.
+ */
+export async function interleave(
+  targets: Target[],
+  comparisons: Comparison[],
+  plan: Plan,
+): Promise<Sample[]> {
+  const named = (name: string) => {
+    const t = targets.find((x) => x.target === name);
+    if (!t) throw new Error(`no target ${name}`);
+    return t;
+  };
+  for (const t of targets) await call(`${t.target} (GET ${t.url})`, t.url, { headers: t.headers });
+  for (const t of targets) await drive(t, plan.warmup, plan.connections);
+  const compared = new Set(comparisons.flatMap((c) => [c.a, c.b]));
+  const alone = targets.filter((t) => !compared.has(t.target));
+  const samples: Sample[] = [];
+  for (let round = 0; round < plan.rounds; round++) {
+    const forward = round % 2 === 0;
+    for (const t of alone) {
+      samples.push({ ...(await drive(t, plan.duration, plan.connections)), round });
+    }
+    const pairs = comparisons.map((c, pair) => ({ ...c, pair }));
+    for (const { a, b, pair } of forward ? pairs : pairs.reverse()) {
+      for (const name of forward ? [a, b] : [b, a]) {
+        samples.push({
+          ...(await drive(named(name), plan.duration, plan.connections)),
+          round,
+          pair,
+        });
+      }
+    }
+  }
+  return samples;
+}
+
+/**
+ * Each target driven at a fixed rate (half its median peak unless given), in turns as above,
+ * for the latency a user sees when the gateway is busy but not saturated.
+ */
+export async function atFixedRate(
+  targets: (Target & { rate: number })[],
+  plan: Plan,
+  rounds = Math.min(plan.rounds, 3),
+): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const t of order) {
+      const rate = Math.max(1, Math.round(t.rate));
+      samples.push({ ...(await drive(t, plan.duration, plan.fixedConnections, rate)), round });
+    }
+  }
+  return samples;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const of = (samples: Sample[], target: string) => {
+  const mine = samples.filter((s) => s.target === target);
+  if (mine.length === 0) throw new Error(`no runs of ${target}`);
+  return mine;
+};
+
+/** The median saturation throughput of a target. */
+export const medianRps = (samples: Sample[], target: string) =>
+  median(of(samples, target).map((s) => s.rps));
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+const spread = (values: number[], digits = 0) =>
+  `${fmt(Math.min(...values), digits)}-${fmt(Math.max(...values), digits)}`;
+
+function table(header: string[], lines: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  say(line(header));
+  say(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const l of lines) say(line(l));
+  say('');
+}
+
+/** Per target: median req/s and the spread of the rounds, median p50 and p99, failures. */
+export function printTargets(samples: Sample[], title: string): void {
+  const targets = [...new Set(samples.map((s) => s.target))];
+  say(title);
+  table(
+    ['target', 'req/s', '(min-max)', 'p50 ms', 'p99 ms', '(min-max)', 'non-2xx', 'errors'],
+    targets.map((target) => {
+      const mine = of(samples, target);
+      const p99 = mine.map((s) => s.p99);
+      return [
+        target,
+        fmt(median(mine.map((s) => s.rps))),
+        spread(mine.map((s) => s.rps)),
+        fmt(median(mine.map((s) => s.p50)), 2),
+        fmt(median(p99), 2),
+        spread(p99, 2),
+        String(mine.reduce((n, s) => n + s.non2xx, 0)),
+        String(mine.reduce((n, s) => n + s.errors, 0)),
+      ];
+    }),
+  );
+}
+
+export interface Comparison {
+  /** The target measured, and the one it is measured against. */
+  a: string;
+  b: string;
+  /** A ratio of saturation throughput to reach (a/b at least this much), if the issue set one. */
+  goal?: number;
+}
+
+/** The goal against the rounds: met in every one, in none, or a spread covering both sides. */
+function verdict(ratios: number[], goal: number | undefined): string {
+  if (goal === undefined) return '';
+  const met = ratios.filter((r) => r >= goal).length;
+  if (met === ratios.length) return `goal ${goal}x: met in every round`;
+  if (met === 0) return `goal ${goal}x: not met in any round`;
+  return `goal ${goal}x: spread covers both sides (${met} of ${ratios.length} rounds)`;
+}
+
+/**
+ * For each comparison (in the order given to `interleave`), the ratio a/b of saturation
+ * throughput in each round's adjacent turns: its median and spread, and what it says of the
+ * goal.
+ */
+export function printComparisons(samples: Sample[], comparisons: Comparison[]): void {
+  const rounds = [...new Set(samples.map((s) => s.round))];
+  say('throughput ratios, a/b of adjacent turns (median, min-max over the rounds):');
+  table(
+    ['a/b', 'median', '(min-max)', ''],
+    comparisons.map(({ a, b, goal }, pair) => {
+      const ratios = rounds.map((round) => {
+        const rpsOf = (t: string) =>
+          of(samples, t).find((s) => s.round === round && s.pair === pair)!.rps;
+        return rpsOf(a) / rpsOf(b);
+      });
+      return [`${a}/${b}`, `${fmt(median(ratios), 2)}x`, spread(ratios, 2), verdict(ratios, goal)];
+    }),
+  );
+}
+
+/**
+ * What each stage adds to a request, in CPU-bound microseconds: the difference of the median
+ * times per request (1/throughput) of a target and the one without that stage.
+ */
+export function printStages(
+  samples: Sample[],
+  stages: { stage: string; with: string; without: string }[],
+): void {
+  say('where the time goes: microseconds per request a stage adds at saturation (medians):');
+  const usOf = (target: string) => 1e6 / medianRps(samples, target);
+  table(
+    ['stage', 'us/request', 'with', 'without'],
+    stages.map((s) => [
+      s.stage,
+      fmt(usOf(s.with) - usOf(s.without), 1),
+      `${s.with} ${fmt(usOf(s.with), 1)}`,
+      `${s.without} ${fmt(usOf(s.without), 1)}`,
+    ]),
+  );
+}
+
+/** p99 at a fixed rate against a limit the issue set (`p99 under N ms`). */
+export function printFixedRate(samples: Sample[], limitMs?: number): void {
+  const targets = [...new Set(samples.map((s) => s.target))];
+  say('at half the median peak rate (median, min-max over the rounds):');
+  table(
+    ['target', 'req/s', 'p99 ms', '(min-max)', ''],
+    targets.map((target) => {
+      const mine = of(samples, target);
+      const p99 = mine.map((s) => s.p99);
+      const met = p99.filter((p) => p < (limitMs ?? Infinity)).length;
+      const verdictText =
+        limitMs === undefined
+          ? ''
+          : met === p99.length
+            ? `goal p99 < ${limitMs} ms: met in every round`
+            : met === 0
+              ? `goal p99 < ${limitMs} ms: not met in any round`
+              : `goal p99 < ${limitMs} ms: spread covers both sides (${met} of ${p99.length})`;
+      return [
+        target,
+        fmt(median(mine.map((s) => s.rps))),
+        fmt(median(p99), 2),
+        spread(p99, 2),
+        verdictText,
+      ];
+    }),
+  );
+}
