@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   GpuAgentHeartbeat,
+  INFERENCE_QUEUES,
   SchedulerJobsFail,
   SchedulerJobsLease,
   SchedulerWorkersRegister,
@@ -88,6 +89,17 @@ const COLLECTION_READERS: Role[] = [
 ];
 const COLLECTION_WRITERS: Role[] = ['platform-admin', 'tenant-owner', 'tenant-admin', 'developer'];
 const DOCUMENT_CREATORS: Role[] = [...COLLECTION_WRITERS, 'service-account'];
+/** Asking a collection: those who may query it (and so submit its answer job). */
+const COLLECTION_ASKERS: Role[] = [...COLLECTION_WRITERS, 'service-account'];
+const USAGE_READERS: Role[] = [
+  'platform-admin',
+  'platform-operator',
+  'tenant-owner',
+  'tenant-admin',
+  'developer',
+  'analyst',
+  'billing',
+];
 /**
  * Who may call what, written out from the role definitions: each route either lets a role
  * through (whatever the service then answers) or refuses it with 403 at the gateway.
@@ -424,6 +436,21 @@ const PROBES: Probe[] = [
     allowed: DOCUMENT_CREATORS,
   },
   {
+    name: 'ask a collection',
+    route: 'POST /v1/rag/query',
+    method: 'POST',
+    path: () => '/v1/rag/query',
+    json: {},
+    allowed: COLLECTION_ASKERS,
+  },
+  {
+    name: 'read the token reconciliation',
+    route: 'GET /v1/rag/usage/reconciliation',
+    method: 'GET',
+    path: () => '/v1/rag/usage/reconciliation?from=not-a-day',
+    allowed: USAGE_READERS,
+  },
+  {
     name: 'list documents',
     route: 'GET /v1/collections/{id}/documents',
     method: 'GET',
@@ -679,6 +706,24 @@ describe('every role on every route', () => {
     });
     expect(seededDocument.status).toBe(201);
     const documentId = (await seededDocument.json()).id as string;
+    // a collection embedded by the model the RAG service embeds questions with, and the
+    // interactive inference queue its answers go to: an empty collection is answered "not known"
+    const answerQueue = await platform.call('/v1/queues', {
+      method: 'POST',
+      json: INFERENCE_QUEUES[0],
+    });
+    expect([201, 409]).toContain(answerQueue.status);
+    const askedCollection = await platform.call('/v1/collections', {
+      method: 'POST',
+      json: {
+        name: unique('rbac-asked'),
+        embeddingModel: 'universal-sentence-encoder-lite',
+        embeddingDimension: 512,
+        tenantId: ids.own,
+      },
+    });
+    expect(askedCollection.status).toBe(201);
+    const askedCollectionId = (await askedCollection.json()).id as string;
     /** The query naming the tenant a platform role's job call acts on. */
     const onTenant = (role: Role) => (isPlatform(role) ? `?tenantId=${ids.own}` : '');
     const submitJob = (role: Role, extra: Record<string, unknown> = {}): Step => ({
@@ -958,6 +1003,16 @@ describe('every role on every route', () => {
           method: 'DELETE',
           path: `/v1/collections/${collectionId}/documents/{created}${onTenant(role)}`,
         },
+      ],
+      'ask a collection': (role) => [
+        {
+          method: 'POST',
+          path: '/v1/rag/query',
+          json: { collection: askedCollectionId, question: 'What is noted?', ...aim(role) },
+        },
+      ],
+      'read the token reconciliation': (role) => [
+        { method: 'GET', path: `/v1/rag/usage/reconciliation${onTenant(role)}` },
       ],
       'delete its tenant': (role) => [
         {

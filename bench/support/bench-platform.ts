@@ -179,6 +179,8 @@ export async function login(
 
 export interface BenchPlatform {
   gatewayUrl: string;
+  /** The run's own database, for seeding under the services' feet. */
+  databaseUrl: string;
   /** LATTICE_NAMESPACE of this run (prefixes its NATS subjects and rate-limit keys). */
   namespace: string;
   pgSource: string;
@@ -227,6 +229,15 @@ export async function startBenchPlatform(
     tenantsPort: await freePort(),
     authPort: await freePort(),
     auditPort: await freePort(),
+    // every port free, so a bench runs beside anything else on the machine
+    schedulerPort: await freePort(),
+    gpuNodesPort: await freePort(),
+    ragPort: await freePort(),
+    simulatedGpuPorts: {
+      exporters: [await freePort(), await freePort()],
+      agents: [await freePort(), await freePort()],
+    },
+    modelServingPorts: { standIn: await freePort(), worker: await freePort() },
     logLevel: 'warn',
     env: options.env,
     log: () => undefined,
@@ -262,6 +273,7 @@ export async function startBenchPlatform(
 
   return {
     gatewayUrl: platform.gatewayUrl,
+    databaseUrl,
     namespace,
     pgSource: pg.source,
     natsSource: nats.source,

@@ -24,6 +24,7 @@ import { GpuController } from './gpu/gpu.controller';
 import { IdentityController } from './identity/identity.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { CollectionsController } from './rag/collections.controller';
+import { RAG_QUERY_TIMEOUT_MS, RagQueryController } from './rag/rag-query.controller';
 import { QueuesController } from './jobs/queues.controller';
 import { RateLimitGuard } from './rate-limits/rate-limit.guard';
 import { TenantStandingGuard } from './tenants/tenant-standing.guard';
@@ -73,12 +74,14 @@ export async function createGatewayApp(
       JobsController,
       GpuController,
       CollectionsController,
+      RagQueryController,
       ClusterController,
     ],
     providers: [
       TenantCache,
       DependenciesHealth,
       { provide: TENANT_CACHE_TTL_MS, useValue: config.GATEWAY_TENANT_CACHE_TTL_SECONDS * 1000 },
+      { provide: RAG_QUERY_TIMEOUT_MS, useValue: config.GATEWAY_RAG_QUERY_TIMEOUT_SECONDS * 1000 },
       {
         provide: TOKEN_EXPECTATIONS,
         useValue: { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE },

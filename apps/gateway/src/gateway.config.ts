@@ -24,6 +24,10 @@ export const gatewayConfigSpec = {
       .transform((v) => v === 'true'),
     'Trust X-Forwarded-* headers from a load balancer in front of the gateway.',
   ),
+  GATEWAY_RAG_QUERY_TIMEOUT_SECONDS: variable(
+    integer(5, 900, 150),
+    'Longest the gateway waits for a RAG answer (JSON or stream); keep it above RAG_ANSWER_TIMEOUT_MS.',
+  ),
   GATEWAY_TENANT_CACHE_TTL_SECONDS: variable(
     integer(1, 3_600, 30),
     'Longest a tenant stays in the gateway cache if no change event evicts it first.',

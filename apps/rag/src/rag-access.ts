@@ -35,6 +35,11 @@ export const ragAccess = {
     return acting(ctx, action, 'Document', tenantId, hiddenDocument);
   },
 
+  /** Asking a collection a question: the `query` action on collections. */
+  asking(ctx: RequestContext, tenantId?: string): RagActor {
+    return acting(ctx, 'query', 'Collection', tenantId, hiddenCollection);
+  },
+
   hiddenCollection: () => new DomainError(hiddenCollection.code, hiddenCollection.message),
   hiddenDocument: () => new DomainError(hiddenDocument.code, hiddenDocument.message),
 };

@@ -42,7 +42,7 @@ export async function createRagApp(
     migrate: options.migrate,
     streams: [
       ensureAuditStream,
-      // the tenants service counts it; the RAG service publishes stored bytes to it
+      // the tenants service counts it: stored bytes and answers' tokens are metered to it
       (nats, ns) =>
         ensureStream(nats, ns, UsageStream, { max_age: 30 * 24 * 3600 * 1_000_000_000 }),
     ],

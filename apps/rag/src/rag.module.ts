@@ -38,6 +38,19 @@ import {
   type RetrievalSettings,
 } from './retrieval/retrieval.service';
 import { VECTOR_STORAGE, detectVectorStorage, type VectorStorage } from './storage/vector-storage';
+import { PersonalDataHandlers } from './gdpr/personal-data.handlers';
+import { PersonalDataService } from './gdpr/personal-data.service';
+import { PersonalDocumentsRepository } from './gdpr/personal-documents.repository';
+import {
+  AnswerGenerator,
+  GENERATION_SETTINGS,
+  type GenerationSettings,
+} from './query/answer-generator';
+import { QueryPseudonyms } from './query/query-pseudonyms';
+import { QueryRecordRepository } from './query/query-record.repository';
+import { QueryHandlers } from './query/query.handlers';
+import { ANSWER_SETTINGS, QueryService, type AnswerSettings } from './query/query.service';
+import { TokenReconciliationService } from './query/token-reconciliation.service';
 import type { RagConfig } from './rag.config';
 
 export interface RagModuleOptions {
@@ -49,6 +62,8 @@ export interface RagModuleOptions {
   workerId?: string;
   /** How often an idle ingest worker asks for work without a hint (tests shorten it). */
   pollMs?: number;
+  /** How often a silent answer job is read (tests and benches make it short). */
+  answerPollMs?: number;
 }
 
 /** Says how vectors are searched, in the log at start and in `/readyz` details. */
@@ -88,9 +103,24 @@ export class RagModule {
       batchChunks: config.RAG_INGEST_BATCH_CHUNKS,
     };
     const embeddings = options.embeddingProvider ?? createEmbeddingProvider(config);
+    const generation: GenerationSettings = {
+      queue: config.RAG_ANSWER_QUEUE,
+      timeoutMs: config.RAG_ANSWER_TIMEOUT_MS,
+      pollMs: options.answerPollMs ?? 1_000,
+    };
+    const answers: AnswerSettings = {
+      models: config.RAG_ANSWER_MODELS,
+      budgetTokens: config.RAG_CONTEXT_BUDGET_TOKENS,
+    };
     return {
       module: RagModule,
-      controllers: [CollectionHandlers, DocumentHandlers, RetrievalHandlers],
+      controllers: [
+        CollectionHandlers,
+        DocumentHandlers,
+        RetrievalHandlers,
+        QueryHandlers,
+        PersonalDataHandlers,
+      ],
       providers: [
         ...databaseProviders(dataSource),
         {
@@ -104,8 +134,8 @@ export class RagModule {
           ? { provide: DocumentIngestQueue, useValue: options.ingestQueue }
           : { provide: DocumentIngestQueue, useClass: SchedulerIngestQueue },
         { provide: Clock, useValue: new SystemClock() },
-        // stored bytes, relayed to USAGE
-        usageOutboxProvider({ schema: 'rag', table: 'usage_outbox' }, { label: 'storage reports' }),
+        // stored bytes and answers' tokens, relayed to USAGE
+        usageOutboxProvider({ schema: 'rag', table: 'usage_outbox' }, { label: 'usage reports' }),
         StorageMetering,
         { provide: EMBEDDING_PROVIDER, useValue: embeddings },
         { provide: INGEST_SETTINGS, useValue: ingest },
@@ -130,8 +160,28 @@ export class RagModule {
         DocumentIngestStore,
         RetrievalService,
         VectorSearchReport,
+        {
+          provide: QueryPseudonyms,
+          useValue: new QueryPseudonyms(
+            deriveKey(config.LATTICE_INTERNAL_SECRET, 'rag-query-pseudonyms'),
+          ),
+        },
+        { provide: GENERATION_SETTINGS, useValue: generation },
+        { provide: ANSWER_SETTINGS, useValue: answers },
+        QueryRecordRepository,
+        AnswerGenerator,
+        QueryService,
+        TokenReconciliationService,
+        PersonalDocumentsRepository,
+        PersonalDataService,
       ],
-      exports: [CollectionService, DocumentService, DocumentIngestStore, RetrievalService],
+      exports: [
+        CollectionService,
+        DocumentService,
+        DocumentIngestStore,
+        RetrievalService,
+        QueryService,
+      ],
     };
   }
 }

@@ -109,6 +109,7 @@ export const SYSTEM_ROLES: readonly RoleDefinition[] = [
       'create:Job:tenant',
       'read:Job:own',
       'read:Collection:tenant',
+      'query:Collection:tenant',
       'create:Document:tenant',
       'read:Document:tenant',
       'manage:GpuLease:tenant',

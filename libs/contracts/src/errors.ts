@@ -14,6 +14,8 @@ export enum ErrorCode {
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   QuotaExceeded = 'QUOTA_EXCEEDED',
+  /** Content refused for what it says (a question screened as prompt injection, an answer that leaked). */
+  ContentRefused = 'CONTENT_REFUSED',
   RateLimited = 'RATE_LIMITED',
   Unavailable = 'UNAVAILABLE',
   Timeout = 'TIMEOUT',

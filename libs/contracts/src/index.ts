@@ -24,6 +24,7 @@ export * from './scheduler/jobs.subjects';
 export * from './scheduler/drain.schema';
 export * from './scheduler/drain.subjects';
 export * from './rag/rag.schema';
+export * from './rag/rag-query.schema';
 export * from './rag/rag.subjects';
 export * from './access';
 export * from './inference/inference.schema';

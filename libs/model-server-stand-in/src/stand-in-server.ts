@@ -34,6 +34,8 @@ export interface StandInCall {
   stream: boolean;
   outcome: StandInOutcome | 'in-progress';
   status: number;
+  /** The messages it was sent, so a test can say what reached the model (and what did not). */
+  messages: readonly ChatTurn[];
 }
 
 export interface RunningStandIn {
@@ -136,6 +138,7 @@ export async function startModelServerStandIn(
     }
     call.model = request.model;
     call.stream = request.stream;
+    call.messages = request.messages;
     if (!models.includes(request.model)) {
       call.outcome = 'unknown-model';
       call.status = 404;
@@ -293,6 +296,7 @@ export async function startModelServerStandIn(
         stream: false,
         outcome: 'in-progress',
         status: 0,
+        messages: [],
       };
       calls.push(call);
       chat(req, res, call).catch((error: unknown) => {

@@ -11,6 +11,7 @@ import { GpuController } from '../gpu/gpu.controller';
 import { IdentityController } from '../identity/identity.controller';
 import { JobsController } from '../jobs/jobs.controller';
 import { CollectionsController } from '../rag/collections.controller';
+import { RagQueryController } from '../rag/rag-query.controller';
 import { QueuesController } from '../jobs/queues.controller';
 import { TenantsController } from '../tenants/tenants.controller';
 import { PROBLEM_SCHEMA } from './openapi';
@@ -33,6 +34,7 @@ export const GATEWAY_API_CONTROLLERS: Type[] = [
   JobsController,
   GpuController,
   CollectionsController,
+  RagQueryController,
   ClusterController,
   AuditController,
   HealthController,

@@ -31,6 +31,7 @@ const MAPPING: Record<ErrorCode, { status: number; title: string }> = {
   [ErrorCode.PayloadTooLarge]: { status: 413, title: 'Payload too large' },
   [ErrorCode.UnsupportedMediaType]: { status: 415, title: 'Unsupported media type' },
   [ErrorCode.QuotaExceeded]: { status: 429, title: 'Quota exceeded' },
+  [ErrorCode.ContentRefused]: { status: 422, title: 'Content refused' },
   [ErrorCode.RateLimited]: { status: 429, title: 'Too many requests' },
   [ErrorCode.Internal]: { status: 500, title: 'Internal error' },
   [ErrorCode.Unavailable]: { status: 503, title: 'Service unavailable' },

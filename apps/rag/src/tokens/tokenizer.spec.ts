@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { countTokens, decode, encode, TOKEN_ENCODING } from './tokenizer';
+import { countTokens, decode, encode, TOKEN_ENCODING, truncateToTokens } from './tokenizer';
 
 describe('tokenizer', () => {
   it('uses cl100k_base, the encoding of the OpenAI embedding models', () => {
@@ -28,6 +28,24 @@ describe('tokenizer', () => {
         expect(decode(encode(text))).toBe(text);
         expect(countTokens(text)).toBe(encode(text).length);
       }),
+    );
+  });
+});
+
+describe(truncateToTokens.name, () => {
+  it('keeps a text within the tokens asked, as a prefix of it', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), fc.integer({ min: 0, max: 80 }), (text, max) => {
+        const cut = truncateToTokens(text, max);
+        expect(countTokens(cut)).toBeLessThanOrEqual(Math.max(0, max));
+        expect(text.startsWith(cut)).toBe(true);
+      }),
+    );
+  });
+
+  it('leaves a text that fits as it is', () => {
+    expect(truncateToTokens('The gateway listens on port 8080.', 100)).toBe(
+      'The gateway listens on port 8080.',
     );
   });
 });

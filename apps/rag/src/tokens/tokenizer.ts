@@ -32,3 +32,12 @@ export function countTokens(text: string): number {
 
 /** A function that counts tokens, for the modules that take one (budgets, chunking). */
 export type CountTokens = (text: string) => number;
+
+/** The text cut to at most `maxTokens` tokens, at a token boundary (context assembly's `truncate`). */
+export function truncateToTokens(text: string, maxTokens: number): string {
+  if (maxTokens <= 0) return '';
+  const tokens = encode(text);
+  if (tokens.length <= maxTokens) return text;
+  // a cut inside a multi-byte character decodes to U+FFFD: drop it
+  return decode(tokens.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
+}

@@ -76,8 +76,15 @@ export const gatewayAccess = serviceAccess({
     Rag.RagDocumentsList,
     Rag.RagDocumentsGet,
     Rag.RagDocumentsDelete,
+    Rag.RagQuery,
+    Rag.RagUsageReconciliation,
   ],
-  listens: [Auth.AuthApiKeyRevoked, Auth.AuthSigningKeyRotated, Tenants.TenantLifecycle],
+  listens: [
+    Auth.AuthApiKeyRevoked,
+    Auth.AuthSigningKeyRotated,
+    Tenants.TenantLifecycle,
+    Rag.RagAnswerStream,
+  ],
   streams: [AuditStream],
   publishes: [AuditEvents],
 });

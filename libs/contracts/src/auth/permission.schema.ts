@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-export const ACTIONS = ['read', 'create', 'update', 'delete', 'manage'] as const;
+/** `query`: ask a collection a question (an answer the model writes, on the tenant's tokens). */
+export const ACTIONS = ['read', 'create', 'update', 'delete', 'query', 'manage'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 export const RESOURCES = [
