@@ -68,7 +68,7 @@ export const auditConfigSpec = {
   AUDIT_GDPR_SERVICES: variable(
     z
       .string()
-      .default('audit,auth')
+      .default('audit,auth,rag')
       .transform((v) => [...new Set(v.split(',').map((s) => s.trim()))].filter(Boolean))
       .pipe(z.array(ServiceName).min(1)),
     'Services (comma-separated) that hold personal data and must answer subject access and ' +

@@ -95,6 +95,8 @@ export function auditTestEnv(overrides: Record<string, string> = {}): Record<str
     AUDIT_CHECKPOINT_KEY: checkpointKeyPem(),
     LATTICE_KEK: KeyRing.generateSpec('audit-test'),
     AUDIT_GDPR_WAIT_MS: '500',
+    // the bed answers for auth with a responder; the RAG service is not part of it
+    AUDIT_GDPR_SERVICES: 'audit,auth',
     LOG_LEVEL: process.env.AUDIT_TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   };

@@ -74,6 +74,12 @@ The environment of a component, as its config module reads it:
   value: {{ $values.checkpointIntervalSeconds | int64 | quote }}
 - name: AUDIT_PLATFORM_RETENTION_DAYS
   value: {{ $values.platformRetentionDays | int64 | quote }}
+{{- /* the services of this release that hold personal data answer subject access and erasure */}}
+{{- $gdpr := list "audit" }}
+{{- if $root.Values.auth.enabled }}{{ $gdpr = append $gdpr "auth" }}{{ end }}
+{{- if $root.Values.rag.enabled }}{{ $gdpr = append $gdpr "rag" }}{{ end }}
+- name: AUDIT_GDPR_SERVICES
+  value: {{ join "," $gdpr | quote }}
 {{- else if eq .key "gpuAgent" }}
 - name: NODE_NAME
   valueFrom:
