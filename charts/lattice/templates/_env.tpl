@@ -91,6 +91,44 @@ The environment of a component, as its config module reads it:
       fieldPath: status.hostIP
 - name: LATTICE_GPU_AGENT_DCGM_URL
   value: {{ $values.dcgmExporterUrl | quote }}
+{{- else if eq .key "rag" }}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- with $values.embeddings }}
+{{- if .url }}
+- name: LATTICE_EMBEDDINGS_URL
+  value: {{ .url | quote }}
+- name: LATTICE_EMBEDDINGS_MODEL
+  value: {{ required "rag.embeddings.model is required with rag.embeddings.url" .model | quote }}
+{{- if .dimension }}
+- name: LATTICE_EMBEDDINGS_DIMENSION
+  value: {{ .dimension | int64 | quote }}
+{{- end }}
+{{- if .apiKeySecret.name }}
+- name: LATTICE_EMBEDDINGS_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .apiKeySecret.name | quote }}
+      key: {{ .apiKeySecret.key | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with $values.answerModels }}
+- name: RAG_ANSWER_MODELS
+  value: {{ join "," . | quote }}
+{{- end }}
+- name: RAG_CONTEXT_BUDGET_TOKENS
+  value: {{ $values.contextBudgetTokens | int64 | quote }}
+- name: RAG_ANSWER_TIMEOUT_MS
+  value: {{ mul $values.answerTimeoutSeconds 1000 | int64 | quote }}
+- name: RAG_INGEST_CONCURRENCY
+  value: {{ $values.ingest.concurrency | int64 | quote }}
+- name: RAG_CHUNK_TOKENS
+  value: {{ $values.ingest.chunkTokens | int64 | quote }}
+- name: RAG_CHUNK_OVERLAP_TOKENS
+  value: {{ $values.ingest.chunkOverlapTokens | int64 | quote }}
 {{- else if eq .key "inferenceWorker" }}
 - name: POD_NAME
   valueFrom:

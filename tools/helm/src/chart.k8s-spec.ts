@@ -341,6 +341,56 @@ describe('the Helm chart', () => {
     });
   });
 
+  describe('the RAG service', () => {
+    const ragEnv = (docs: Manifest[]) =>
+      (named(docs, 'Deployment', 'lattice-rag') as Workload).spec.template.spec.containers[0]!;
+
+    it('embeds offline unless an embeddings server is named, then sends its model, size and key', () => {
+      const offline = ragEnv(renderChart([], home));
+      expect(envOf(offline, 'LATTICE_EMBEDDINGS_URL')).toBeUndefined();
+      expect(envOf(offline, 'RAG_CONTEXT_BUDGET_TOKENS')?.value).toBe('4000');
+      const served = ragEnv(
+        renderChart(
+          [
+            '--set',
+            'rag.embeddings.url=http://tei.models:8080',
+            '--set',
+            'rag.embeddings.model=bge-base-en',
+            '--set',
+            'rag.embeddings.dimension=768',
+            '--set',
+            'rag.embeddings.apiKeySecret.name=embeddings',
+            '--set',
+            'rag.answerModels={llama-3-8b,mistral-7b}',
+            '--set',
+            'rag.answerTimeoutSeconds=30',
+          ],
+          home,
+        ),
+      );
+      expect(envOf(served, 'LATTICE_EMBEDDINGS_URL')?.value).toBe('http://tei.models:8080');
+      expect(envOf(served, 'LATTICE_EMBEDDINGS_MODEL')?.value).toBe('bge-base-en');
+      expect(envOf(served, 'LATTICE_EMBEDDINGS_DIMENSION')?.value).toBe('768');
+      expect(envOf(served, 'LATTICE_EMBEDDINGS_API_KEY')?.valueFrom?.secretKeyRef).toEqual({
+        name: 'embeddings',
+        key: 'api-key',
+      });
+      expect(envOf(served, 'RAG_ANSWER_MODELS')?.value).toBe('llama-3-8b,mistral-7b');
+      expect(envOf(served, 'RAG_ANSWER_TIMEOUT_MS')?.value).toBe('30000');
+    });
+
+    it('is among the services a GDPR request waits for only while the release runs it', () => {
+      const gdpr = (args: string[]) =>
+        envOf(
+          (named(renderChart(args, home), 'Deployment', 'lattice-audit') as Workload).spec.template
+            .spec.containers[0]!,
+          'AUDIT_GDPR_SERVICES',
+        )?.value;
+      expect(gdpr([])).toBe('audit,auth,rag');
+      expect(gdpr(['--set', 'rag.enabled=false'])).toBe('audit,auth');
+    });
+  });
+
   describe('images', () => {
     it('names each image <registry>/<repository>:<tag>, a service overriding its own', () => {
       const docs = renderChart(
