@@ -110,3 +110,22 @@ const refused = (action: Action, resource: Resource) =>
     action,
     resource,
   });
+
+/**
+ * Subject access or erasure of a person's data in a service that holds some: the subjects
+ * themselves, or a caller whose permissions on that user allow the action, in that tenant.
+ */
+export function assertMayActOnPersonalData(
+  ctx: RequestContext,
+  action: 'manage' | 'delete',
+  request: { tenantId: string; subjectId: string },
+): void {
+  actingTenant(ctx, {
+    tenantId: request.tenantId,
+    action,
+    resource: 'User',
+    reach: { id: request.subjectId },
+    subjectId: request.subjectId,
+    refusal: { code: ErrorCode.Forbidden, message: `not allowed to ${action} this user's data` },
+  });
+}

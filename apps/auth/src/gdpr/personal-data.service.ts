@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { ErrorCode, type GdprServiceRequest } from '@lattice/contracts';
-import { actingTenant } from '@lattice/authz';
+import type { GdprServiceRequest } from '@lattice/contracts';
+import { assertMayActOnPersonalData } from '@lattice/authz';
 import { TenantScope } from '@lattice/database';
 import type { RequestContext } from '@lattice/request-context';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
@@ -9,18 +9,6 @@ import { RefreshTokenRepository } from '../sessions/refresh-token.repository';
 import { UserRepository } from '../users/user.repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The subjects themselves, or a caller whose permissions on that user allow the action. */
-function assertMay(ctx: RequestContext, action: 'manage' | 'delete', request: GdprServiceRequest) {
-  actingTenant(ctx, {
-    tenantId: request.tenantId,
-    action,
-    resource: 'User',
-    reach: { id: request.subjectId },
-    subjectId: request.subjectId,
-    refusal: { code: ErrorCode.Forbidden, message: `not allowed to ${action} this user's data` },
-  });
-}
 
 /**
  * What the auth service holds about a user, for subject access (Article 15/20), and its
@@ -38,7 +26,7 @@ export class PersonalDataService {
   ) {}
 
   async export(ctx: RequestContext, request: GdprServiceRequest): Promise<unknown> {
-    assertMay(ctx, 'manage', request);
+    assertMayActOnPersonalData(ctx, 'manage', request);
     if (!UUID.test(request.subjectId)) return null;
     return this.scope.run(request.tenantId, async (em) => {
       const user = await this.users.personalData(em, request.subjectId);
@@ -54,7 +42,7 @@ export class PersonalDataService {
 
   /** Removes the account and everything hanging off it; returns how many records went. */
   async erase(ctx: RequestContext, request: GdprServiceRequest): Promise<number> {
-    assertMay(ctx, 'delete', request);
+    assertMayActOnPersonalData(ctx, 'delete', request);
     if (!UUID.test(request.subjectId)) return 0;
     return this.scope.run(request.tenantId, async (em) => {
       const counts = await Promise.all([

@@ -1,23 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { actingTenant } from '@lattice/authz';
-import { ErrorCode, type GdprServiceRequest } from '@lattice/contracts';
+import { assertMayActOnPersonalData } from '@lattice/authz';
+import type { GdprServiceRequest } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
 import type { RequestContext } from '@lattice/request-context';
 import { QueryPseudonyms } from '../query/query-pseudonyms';
 import { QueryRecordRepository } from '../query/query-record.repository';
 import { PersonalDocumentsRepository } from './personal-documents.repository';
-
-/** The subjects themselves, or a caller whose permissions on that user allow the action. */
-function assertMay(ctx: RequestContext, action: 'manage' | 'delete', request: GdprServiceRequest) {
-  actingTenant(ctx, {
-    tenantId: request.tenantId,
-    action,
-    resource: 'User',
-    reach: { id: request.subjectId },
-    subjectId: request.subjectId,
-    refusal: { code: ErrorCode.Forbidden, message: `not allowed to ${action} this user's data` },
-  });
-}
 
 /**
  * What the RAG service holds about a person, for subject access (Article 15/20) and erasure
@@ -36,7 +24,7 @@ export class PersonalDataService {
   ) {}
 
   async export(ctx: RequestContext, request: GdprServiceRequest): Promise<unknown> {
-    assertMay(ctx, 'manage', request);
+    assertMayActOnPersonalData(ctx, 'manage', request);
     const pseudonym = this.pseudonyms.actor(request.tenantId, request.subjectId);
     return this.scope.run(request.tenantId, async (em) => {
       const queries = await this.records.byActor(em, pseudonym);
@@ -47,7 +35,7 @@ export class PersonalDataService {
   }
 
   async erase(ctx: RequestContext, request: GdprServiceRequest): Promise<number> {
-    assertMay(ctx, 'delete', request);
+    assertMayActOnPersonalData(ctx, 'delete', request);
     const pseudonym = this.pseudonyms.actor(request.tenantId, request.subjectId);
     return this.scope.run(request.tenantId, async (em) => {
       const queries = await this.records.removeByActor(em, pseudonym);
