@@ -1,16 +1,17 @@
-import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
 import { DocumentBuilder } from './document-builder';
 import { DocumentParseError, type ParsedDocument, type ParseLimits } from './parsed-document';
 
 /**
- * Runs in a worker thread: PDF.js (through unpdf, pure JavaScript, no native addon) reads the
- * pages' text. A thread of its own lets a hostile PDF (a decompression bomb, a page tree that
- * loops, an object graph that eats memory) be stopped from outside: it is terminated at the time
- * limit and dies at its heap limit, and the service carries on.
+ * Runs in a child process: PDF.js (through unpdf, pure JavaScript, no native addon) reads the
+ * pages' text. A process of its own lets a hostile PDF (a decompression bomb, a page tree that
+ * loops, an object graph that eats memory) be stopped from outside: it is killed at the time
+ * limit and dies at its heap limit, and the service carries on. (A worker thread's heap limit
+ * is not a safe wall: V8 may abort the whole process when a thread reaches it.)
  */
-const PDF_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-(async () => {
+const PDF_READER = `
+const parentPort = { postMessage: (m) => process.send(m) };
+process.once('message', (workerData) => (async () => {
   const { getDocumentProxy } = require(workerData.unpdf);
   let pdf;
   try {
@@ -44,10 +45,10 @@ const { parentPort, workerData } = require('node:worker_threads');
     page.cleanup();
   }
   parentPort.postMessage({ done: true });
-})().catch((e) => parentPort.postMessage({ failed: (e && e.name) || 'Error', message: String((e && e.message) || e) }));
+})().catch((e) => parentPort.postMessage({ failed: (e && e.name) || 'Error', message: String((e && e.message) || e) })));
 `;
 
-type WorkerMessage =
+type ReaderMessage =
   | { pageCount: number }
   | { page: number; text: string }
   | { done: true }
@@ -64,25 +65,23 @@ export async function parsePdf(body: Buffer, limits: ParseLimits): Promise<Parse
   bytes.set(body);
 
   await new Promise<void>((resolve, reject) => {
-    const worker = new Worker(PDF_WORKER, {
-      eval: true,
-      workerData: {
-        bytes,
-        unpdf: require.resolve('unpdf'),
-        maxPages: limits.maxPdfPages,
-        maxTextChars: limits.maxTextChars,
-      },
-      transferList: [bytes.buffer],
-      resourceLimits: { maxOldGenerationSizeMb: limits.pdfMemoryMb },
-      stdout: true,
-      stderr: true,
+    const reader = spawn(
+      process.execPath,
+      [`--max-old-space-size=${limits.pdfMemoryMb}`, '-e', PDF_READER],
+      { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced' },
+    );
+    reader.send({
+      bytes,
+      unpdf: require.resolve('unpdf'),
+      maxPages: limits.maxPdfPages,
+      maxTextChars: limits.maxTextChars,
     });
     let settled = false;
     const finish = (error?: DocumentParseError) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      if (reader.exitCode === null && reader.signalCode === null) reader.kill('SIGKILL');
       if (error) reject(error);
       else resolve();
     };
@@ -96,7 +95,7 @@ export async function parsePdf(body: Buffer, limits: ParseLimits): Promise<Parse
         ),
       limits.pdfTimeoutMs,
     );
-    worker.on('message', (message: WorkerMessage) => {
+    reader.on('message', (message: ReaderMessage) => {
       if (settled) return;
       try {
         if ('failed' in message) finish(pdfError(message.failed, message.message));
@@ -122,15 +121,16 @@ export async function parsePdf(body: Buffer, limits: ParseLimits): Promise<Parse
         );
       }
     });
-    worker.on('error', (error: Error & { code?: string }) =>
-      finish(
-        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new DocumentParseError('too_complex', 'the PDF needs too much memory to read')
-          : new DocumentParseError('malformed', 'the PDF could not be read'),
-      ),
+    reader.on('error', () =>
+      finish(new DocumentParseError('malformed', 'the PDF reader could not be started')),
     );
-    worker.on('exit', () =>
-      finish(new DocumentParseError('malformed', 'the PDF reader stopped before the end')),
+    reader.on('exit', (code, signal) =>
+      finish(
+        // V8 aborts a process that reaches its heap limit
+        signal === 'SIGABRT' || code === 134
+          ? new DocumentParseError('too_complex', 'the PDF needs too much memory to read')
+          : new DocumentParseError('malformed', 'the PDF reader stopped before the end'),
+      ),
     );
   });
   return { ...builder.build(), pageCount };
