@@ -76,6 +76,19 @@ export class DocumentRepository {
     return { row: existing, created: false };
   }
 
+  /** Whether the collection holds a document of this content. */
+  async holdsContent(
+    em: EntityManager,
+    collectionId: string,
+    contentHash: string,
+  ): Promise<boolean> {
+    const rows = (await em.query(
+      `SELECT 1 FROM rag.documents WHERE collection_id = $1 AND content_hash = $2`,
+      [collectionId, contentHash],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+
   async get(
     em: EntityManager,
     collectionId: string,

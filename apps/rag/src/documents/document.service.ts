@@ -53,7 +53,12 @@ export class DocumentService {
       );
     const body = decodeContent(req.content, req.contentEncoding);
     const contentHash = createHash('sha256').update(body).digest('hex');
-    await this.storage.hold(actor.tenantId, body.length);
+    // content stored already takes no more room: posting it again answers the stored document
+    // even where the plan is full
+    const known = await this.scope.run(actor.tenantId, (em) =>
+      this.documents.holdsContent(em, req.collectionId, contentHash),
+    );
+    if (!known) await this.storage.hold(actor.tenantId, body.length);
     const { row, created } = await this.scope.run(actor.tenantId, async (em) => {
       // held while the document goes in, so a concurrent delete cannot orphan it
       if (!(await this.collections.get(em, req.collectionId, true)))

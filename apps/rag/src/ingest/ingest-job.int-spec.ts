@@ -274,6 +274,26 @@ describe('ingest as scheduler jobs', () => {
       ).toEqual([]);
     });
 
+    it('answers content stored already with its document when the plan has no room left', async () => {
+      const slug = `t-${randomUUID().slice(0, 8)}`;
+      const content = 'y'.repeat(80);
+      const { id: full } = await bed.rpc.request(
+        TenantsCreate,
+        { slug, name: slug, plan: 'custom', quotaOverrides: { storageBytes: 100 } },
+        platformAdmin(),
+      );
+      const collection = await newCollection(full);
+      const first = await post({ mediaType: 'text/plain', content }, full, collection.id);
+      await eventually(async () => expect(await usedStorage(full)).toBe(80));
+      // the plan has 20 bytes left: the same 80 bytes again are the stored document, not a 429
+      const again = await post({ mediaType: 'text/plain', content }, full, collection.id);
+      expect(again).toMatchObject({ created: false, document: { id: first.document.id } });
+      const other = await failure(
+        post({ mediaType: 'text/plain', content: 'z'.repeat(80) }, full, collection.id),
+      );
+      expect(other.code).toBe(ErrorCode.QuotaExceeded);
+    });
+
     it('meters stored bytes once when stored and once when deleted', async () => {
       const t = await bed.newTenant();
       const collection = await newCollection(t);
