@@ -50,7 +50,14 @@ export async function createGatewayApp(
   const nats = await connectNats(config.NATS_URL, 'lattice-gateway', natsCredentials(config));
   await ensureAuditStream(nats, new SubjectNamespace(config.LATTICE_NAMESPACE));
   const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    ? new Redis(config.REDIS_URL, {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        // every counted request sends one command: those of requests handled in the same turn of
+        // the event loop go out in one write instead of a system call each (a third of the
+        // gateway's time under load went to writing them one by one)
+        enableAutoPipelining: true,
+      })
     : undefined;
 
   @Module({
