@@ -1,30 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { startE2EPlatform, type E2EPlatform } from './support/platform.harness';
 
 jest.setTimeout(120_000);
 
 describe('collections and documents through the gateway', () => {
   let platform: E2EPlatform;
-  const password = 'a-password-long-enough';
   let alice: string;
   let bob: string;
 
   /** A tenant with one user of these roles; returns the user's access token. */
-  async function member(roles: string[]): Promise<string> {
-    const slug = `rag-${randomUUID().slice(0, 8)}`;
-    const tenant = await platform.call('/v1/tenants', {
-      method: 'POST',
-      json: { slug, name: slug, plan: 'professional' },
-    });
-    expect(tenant.status).toBe(201);
-    const email = `user-${randomUUID().slice(0, 6)}@example.com`;
-    const user = await platform.call('/v1/users', {
-      method: 'POST',
-      json: { tenantId: (await tenant.json()).id, email, password, roles },
-    });
-    expect(user.status).toBe(201);
-    return (await platform.login(slug, email, password)).accessToken;
-  }
+  const member = async (roles: string[]): Promise<string> =>
+    (await platform.newMember(await platform.newTenant({ slugPrefix: 'rag' }), roles)).token;
 
   beforeAll(async () => {
     platform = await startE2EPlatform();

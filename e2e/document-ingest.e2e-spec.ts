@@ -16,25 +16,12 @@ async function pdf(lines: string[]): Promise<Buffer> {
 
 describe('document ingest through the gateway', () => {
   let platform: E2EPlatform;
-  const password = 'a-password-long-enough';
   let alice: string;
   let bob: string;
 
-  async function member(roles: string[]): Promise<string> {
-    const slug = `ing-${randomUUID().slice(0, 8)}`;
-    const tenant = await platform.call('/v1/tenants', {
-      method: 'POST',
-      json: { slug, name: slug, plan: 'professional' },
-    });
-    expect(tenant.status).toBe(201);
-    const email = `user-${randomUUID().slice(0, 6)}@example.com`;
-    const user = await platform.call('/v1/users', {
-      method: 'POST',
-      json: { tenantId: (await tenant.json()).id, email, password, roles },
-    });
-    expect(user.status).toBe(201);
-    return (await platform.login(slug, email, password)).accessToken;
-  }
+  /** A tenant with one user of these roles; returns the user's access token. */
+  const member = async (roles: string[]): Promise<string> =>
+    (await platform.newMember(await platform.newTenant({ slugPrefix: 'ing' }), roles)).token;
 
   beforeAll(async () => {
     platform = await startE2EPlatform();

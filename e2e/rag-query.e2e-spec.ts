@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { INFERENCE_QUEUES } from '@lattice/contracts';
 import { eventually } from '@lattice/testing';
@@ -11,27 +10,15 @@ const EMBEDDING_MODEL = 'universal-sentence-encoder-lite';
 
 describe('questions answered through the gateway', () => {
   let platform: E2EPlatform;
-  const password = 'a-password-long-enough';
   let alice: string;
   let aliceTenant: string;
   let bob: string;
   let collection: string;
 
+  /** A tenant with one user of these roles: the user's access token and the tenant. */
   async function member(roles: string[]): Promise<{ token: string; tenantId: string }> {
-    const slug = `ask-${randomUUID().slice(0, 8)}`;
-    const tenant = await platform.call('/v1/tenants', {
-      method: 'POST',
-      json: { slug, name: slug, plan: 'professional' },
-    });
-    expect(tenant.status).toBe(201);
-    const tenantId = (await tenant.json()).id as string;
-    const email = `user-${randomUUID().slice(0, 6)}@example.com`;
-    const user = await platform.call('/v1/users', {
-      method: 'POST',
-      json: { tenantId, email, password, roles },
-    });
-    expect(user.status).toBe(201);
-    return { token: (await platform.login(slug, email, password)).accessToken, tenantId };
+    const tenant = await platform.newTenant({ slugPrefix: 'ask' });
+    return { token: (await platform.newMember(tenant, roles)).token, tenantId: tenant.id };
   }
 
   async function document(token: string, name: string, text: string) {

@@ -10,7 +10,13 @@ import { createLogger } from '@lattice/logging';
 import { EventBus, RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
 import { serviceContext } from '@lattice/request-context';
 import { testGatewaySigner } from '@lattice/testing';
-import { E2E_WORKER, startE2EPlatform, type E2EPlatform } from './support/platform.harness';
+import {
+  E2E_MEMBER_PASSWORD,
+  E2E_WORKER,
+  startE2EPlatform,
+  type E2EPlatform,
+  type E2ETenant,
+} from './support/platform.harness';
 
 jest.setTimeout(120_000);
 
@@ -537,27 +543,12 @@ describe('every role on every route', () => {
   const keys = new Map<Role, string>();
   const ids = { own: '', other: '' };
   const slugs = { own: '', other: '' };
-  const password = 'a-password-long-enough';
+  const password = E2E_MEMBER_PASSWORD;
 
-  async function tenant(plan = 'enterprise') {
-    const slug = `rbac-${randomUUID().slice(0, 8)}`;
-    const response = await platform.call('/v1/tenants', {
-      method: 'POST',
-      json: { slug, name: slug, plan },
-    });
-    expect(response.status).toBe(201);
-    return { id: (await response.json()).id as string, slug };
-  }
+  const tenant = (plan = 'enterprise') => platform.newTenant({ plan, slugPrefix: 'rbac' });
 
-  async function member(t: { id: string; slug: string }, role: string): Promise<string> {
-    const email = `${role}-${randomUUID().slice(0, 6)}@example.com`;
-    const created = await platform.call('/v1/users', {
-      method: 'POST',
-      json: { tenantId: t.id, email, password, roles: [role] },
-    });
-    expect(created.status).toBe(201);
-    return (await platform.login(t.slug, email, password)).accessToken;
-  }
+  const member = async (t: E2ETenant, role: string): Promise<string> =>
+    (await platform.newMember(t, [role])).token;
 
   beforeAll(async () => {
     platform = await startE2EPlatform();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { freePort } from '@lattice/local-infra';
@@ -63,7 +64,19 @@ export interface E2EPlatform extends RunningPlatform {
     email: string,
     password: string,
   ): Promise<{ accessToken: string; refreshToken: string }>;
+  /** A new tenant, created by the platform admin (on the professional plan unless told). */
+  newTenant(options?: { plan?: string; slugPrefix?: string }): Promise<E2ETenant>;
+  /** A new user of `tenant` with `roles`, signed in: their access token and address. */
+  newMember(tenant: E2ETenant, roles: string[]): Promise<{ token: string; email: string }>;
 }
+
+export interface E2ETenant {
+  id: string;
+  slug: string;
+}
+
+/** The password of every user the harness creates. */
+export const E2E_MEMBER_PASSWORD = 'a-password-long-enough';
 
 /** A worker of the scheduler's, as tests stand one in: its NATS user may make worker calls only. */
 export const E2E_WORKER = serviceAccess({
@@ -132,11 +145,37 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     return (await response.json()) as { accessToken: string; refreshToken: string };
   };
   const adminToken = (await login('platform', E2E_ADMIN.email, E2E_ADMIN.password)).accessToken;
+  const asAdmin = async (path: string, json: unknown) => {
+    const response = await fetch(platform.gatewayUrl + path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(json),
+    });
+    if (response.status !== 201)
+      throw new Error(`POST ${path} failed: ${response.status} ${await response.text()}`);
+    return (await response.json()) as { id: string };
+  };
   return {
     ...platform,
     logs,
     adminToken,
     login,
+    newTenant: async ({ plan = 'professional', slugPrefix = 't' } = {}) => {
+      const slug = `${slugPrefix}-${randomUUID().slice(0, 8)}`;
+      const { id } = await asAdmin('/v1/tenants', { slug, name: slug, plan });
+      return { id, slug };
+    },
+    newMember: async (tenant, roles) => {
+      const email = `${roles[0] ?? 'user'}-${randomUUID().slice(0, 6)}@example.com`;
+      await asAdmin('/v1/users', {
+        tenantId: tenant.id,
+        email,
+        password: E2E_MEMBER_PASSWORD,
+        roles,
+      });
+      const { accessToken } = await login(tenant.slug, email, E2E_MEMBER_PASSWORD);
+      return { token: accessToken, email };
+    },
     databaseUrl: database.url,
     kek,
     natsUrl: nats.url,
