@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from 'nats';
+import pino from 'pino';
+import {
+  DomainError,
+  ErrorCode,
+  PLATFORM_ADMIN_ROLE,
+  SchedulerJobsGet,
+  SchedulerQueuesCreate,
+  TenantsCreate,
+} from '@lattice/contracts';
+import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
+import type { RequestContext } from '@lattice/request-context';
+import {
+  TEST_APP_PASSWORD,
+  TEST_INTERNAL_SECRET,
+  createTestDatabase,
+  eventually,
+  startBuiltService,
+  testGatewaySigner,
+  testNamespace,
+  testNatsUrl,
+  testPostgresUrl,
+  type BuiltService,
+} from '@lattice/testing';
+import { AnswerGenerator, type GenerationRequest } from './answer-generator';
+
+jest.setTimeout(120_000);
+
+const admin = (): RequestContext => ({
+  tenantId: null,
+  actor: { type: 'bootstrap', id: 'test-admin', roles: [PLATFORM_ADMIN_ROLE] },
+  requestId: randomUUID(),
+});
+const developer = (tenantId: string): RequestContext => ({
+  tenantId,
+  actor: { type: 'user', id: `dev-of-${tenantId}`, roles: ['developer'] },
+  requestId: randomUUID(),
+});
+
+/**
+ * How an answer fails when nothing writes it, against the real scheduler and tenants service
+ * (from the build): a queue nobody declared, and a queue whose workers never come.
+ */
+describe(`${AnswerGenerator.name} when no answer comes`, () => {
+  const namespace = testNamespace();
+  const ns = new SubjectNamespace(namespace);
+  const services: BuiltService[] = [];
+  let dropDatabase: () => Promise<void>;
+  let nats: NatsConnection;
+  let rpc: RpcClient;
+  let tenantId: string;
+  /** A queue declared for this file that no worker serves. */
+  const unserved = `inference-${randomUUID().slice(0, 8)}`;
+
+  const generator = (queue: string, timeoutMs: number) =>
+    new AnswerGenerator(
+      rpc,
+      nats,
+      ns,
+      { queue, timeoutMs, pollMs: 100 },
+      pino({ level: 'silent' }),
+    );
+  const request = (onSubmitted?: (jobId: string) => void): GenerationRequest => ({
+    tenantId,
+    payload: {
+      messages: [{ role: 'user', content: 'Is anyone there?' }],
+      models: ['stand-in-small'],
+      maxTokens: 16,
+    },
+    onSubmitted,
+  });
+  const refusal = async (promise: Promise<unknown>): Promise<DomainError> => {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DomainError);
+    return error as DomainError;
+  };
+
+  beforeAll(async () => {
+    const database = await createTestDatabase(testPostgresUrl());
+    dropDatabase = () => database.drop();
+    const common = {
+      NATS_URL: testNatsUrl(),
+      LATTICE_NAMESPACE: namespace,
+      LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+      DATABASE_URL: database.url,
+      DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
+      LOG_LEVEL: 'silent',
+    };
+    services.push(await startBuiltService('tenants', 'TENANTS_HTTP_PORT', common));
+    services.push(await startBuiltService('scheduler', 'SCHEDULER_HTTP_PORT', common));
+    nats = await connectNats(testNatsUrl(), 'answer-generator-test');
+    rpc = new RpcClient(nats, testGatewaySigner(), ns);
+    const slug = `t-${randomUUID().slice(0, 8)}`;
+    ({ id: tenantId } = await rpc.request(
+      TenantsCreate,
+      { slug, name: slug, plan: 'professional' },
+      admin(),
+    ));
+    await rpc.request(
+      SchedulerQueuesCreate,
+      { name: unserved, workerPool: 'inference-worker', maxTenantShare: 1 },
+      admin(),
+    );
+  });
+  afterAll(async () => {
+    for (const s of services.reverse()) await s.stop();
+    await nats?.drain().catch(() => undefined);
+    await dropDatabase?.();
+  });
+
+  it('answers UNAVAILABLE, naming the queue, when the answer queue is not declared', async () => {
+    const missing = `inference-${randomUUID().slice(0, 8)}`;
+    const error = await refusal(
+      generator(missing, 10_000).generate(developer(tenantId), request()),
+    );
+    expect(error.code).toBe(ErrorCode.Unavailable);
+    expect(error.details).toMatchObject({ queue: missing });
+  });
+
+  it('answers TIMEOUT once the answer takes longer than allowed, and cancels its job', async () => {
+    let jobId: string | undefined;
+    const error = await refusal(
+      generator(unserved, 1_500).generate(
+        developer(tenantId),
+        request((id) => (jobId = id)),
+      ),
+    );
+    expect(error.code).toBe(ErrorCode.Timeout);
+    expect(jobId).toBeDefined();
+    // the job does not linger for a worker that turns up later
+    await eventually(async () =>
+      expect(
+        (await rpc.request(SchedulerJobsGet, { id: jobId!, tenantId }, developer(tenantId))).state,
+      ).toBe('cancelled'),
+    );
+  });
+});
