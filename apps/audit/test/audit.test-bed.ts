@@ -6,7 +6,6 @@ import { KeyRing } from '@lattice/secrets';
 import {
   AuditStream,
   AuditEvents,
-  PLATFORM_ADMIN_ROLE,
   type AuditEvent,
   type AuditEventInput,
 } from '@lattice/contracts';
@@ -19,11 +18,13 @@ import {
   TEST_INTERNAL_SECRET,
   createTestDatabase,
   eventually,
+  openServiceDatabases,
+  testContextEnv,
+  testGatewaySigner,
   testNamespace,
   testNatsUrl,
+  testPlatformAdmin,
   testPostgresUrl,
-  testGatewaySigner,
-  testContextEnv,
 } from '@lattice/testing';
 import { DataSource } from 'typeorm';
 import { createAuditApp } from '../src/audit.app';
@@ -54,11 +55,7 @@ export interface AuditTestBed {
 export const checkpointKeyPem = (): string =>
   generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
-export const platformAdmin = (): RequestContext => ({
-  tenantId: null,
-  actor: { type: 'bootstrap', id: 'test-admin', roles: [PLATFORM_ADMIN_ROLE] },
-  requestId: randomUUID(),
-});
+export const platformAdmin = testPlatformAdmin;
 
 export const tenantMember = (tenantId: string, roles: string[] = ['auditor']): RequestContext => ({
   tenantId,
@@ -115,14 +112,7 @@ export async function startAuditTestBed(
   const nats = await connectNats(config.NATS_URL, 'audit-test-caller');
   const rpc = new RpcClient(nats, testGatewaySigner(), ns);
   const publisher = new JetStreamPublisher(nats, ns);
-  const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
-  const runtimeUrl = new URL(database.url);
-  runtimeUrl.username = 'lattice_audit';
-  runtimeUrl.password = TEST_APP_PASSWORD;
-  const runtimeDb = await new DataSource({
-    type: 'postgres',
-    url: runtimeUrl.toString(),
-  }).initialize();
+  const { ownerDb, runtimeDb } = await openServiceDatabases(database.url, 'lattice_audit');
   let running = true;
   return {
     get app() {

@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { JSONCodec, type NatsConnection } from 'nats';
+import { type NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@lattice/config';
 import {
   AuditStream,
   GpuAgentHeartbeat,
   GpuLeaseEvents,
-  PLATFORM_ADMIN_ROLE,
-  TenantsCreate,
   UsageStream,
   type AuditEvent,
   type GpuLeaseChanged,
@@ -25,11 +23,15 @@ import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
   createTestDatabase,
+  createTestTenant,
+  openServiceDatabases,
   startBuiltService,
+  streamContents,
   testContextEnv,
   testGatewaySigner,
   testNamespace,
   testNatsUrl,
+  testPlatformAdmin,
   testPostgresUrl,
 } from '@lattice/testing';
 import { createGpuNodesApp } from '../src/gpu-nodes.app';
@@ -65,11 +67,7 @@ export const platformOperator = (): RequestContext => ({
   requestId: randomUUID(),
 });
 
-export const platformAdmin = (): RequestContext => ({
-  tenantId: null,
-  actor: { type: 'bootstrap', id: 'test-admin', roles: [PLATFORM_ADMIN_ROLE] },
-  requestId: randomUUID(),
-});
+export const platformAdmin = testPlatformAdmin;
 
 export const tenantMember = (
   tenantId: string,
@@ -177,14 +175,7 @@ export async function startGpuNodesTestBed(
     leaseEvents.push(event);
   });
   await nats.flush();
-  const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
-  const runtimeUrl = new URL(database.url);
-  runtimeUrl.username = 'lattice_gpu';
-  runtimeUrl.password = TEST_APP_PASSWORD;
-  const runtimeDb = await new DataSource({
-    type: 'postgres',
-    url: runtimeUrl.toString(),
-  }).initialize();
+  const { ownerDb, runtimeDb } = await openServiceDatabases(database.url, 'lattice_gpu');
 
   return {
     app,
@@ -195,11 +186,7 @@ export async function startGpuNodesTestBed(
     ownerDb,
     runtimeDb,
     leaseEvents,
-    newTenant: async (plan = 'professional') => {
-      const slug = `t-${randomUUID().slice(0, 8)}`;
-      const tenant = await rpc.request(TenantsCreate, { slug, name: slug, plan }, platformAdmin());
-      return tenant.id;
-    },
+    newTenant: (plan) => createTestTenant(rpc, plan),
     startReplica: async () => {
       const replica = await start();
       replicas.push(replica);
@@ -222,14 +209,4 @@ export async function startGpuNodesTestBed(
       await database.drop();
     },
   };
-}
-
-async function streamContents<T>(nats: NatsConnection, stream: string): Promise<T[]> {
-  const jsm = await nats.jetstreamManager();
-  const { state } = await jsm.streams.info(stream);
-  const messages: T[] = [];
-  const json = JSONCodec<T>();
-  for (let seq = state.first_seq; seq > 0 && seq <= state.last_seq; seq++)
-    messages.push(json.decode((await jsm.streams.getMessage(stream, { seq })).data));
-  return messages;
 }

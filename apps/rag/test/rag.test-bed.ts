@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@lattice/config';
-import { PLATFORM_ADMIN_ROLE, TenantsCreate, type Plan } from '@lattice/contracts';
+import { type Plan } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
@@ -13,11 +13,14 @@ import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
   createTestDatabase,
+  createTestTenant,
+  openServiceDatabases,
   startBuiltService,
   testContextEnv,
   testGatewaySigner,
   testNamespace,
   testNatsUrl,
+  testPlatformAdmin,
   testPostgresUrl,
 } from '@lattice/testing';
 import { createRagApp, type RagAppOptions } from '../src/rag.app';
@@ -47,11 +50,7 @@ export const tenantMember = (
   requestId: randomUUID(),
 });
 
-export const platformAdmin = (): RequestContext => ({
-  tenantId: null,
-  actor: { type: 'bootstrap', id: 'test-admin', roles: [PLATFORM_ADMIN_ROLE] },
-  requestId: randomUUID(),
-});
+export const platformAdmin = testPlatformAdmin;
 
 /** Whether the server the tests use offers pgvector (tools/pgvector/ensure-pgvector.sh). */
 export async function pgvectorAvailable(): Promise<boolean> {
@@ -122,14 +121,7 @@ export async function startRagTestBed(
   const nats = await connectNats(config.NATS_URL, 'rag-test-caller');
   // a machine under load may take a while to create an index; the calls are not timed here
   const rpc = new RpcClient(nats, testGatewaySigner(), ns, 15_000);
-  const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
-  const runtimeUrl = new URL(database.url);
-  runtimeUrl.username = 'lattice_rag';
-  runtimeUrl.password = TEST_APP_PASSWORD;
-  const runtimeDb = await new DataSource({
-    type: 'postgres',
-    url: runtimeUrl.toString(),
-  }).initialize();
+  const { ownerDb, runtimeDb } = await openServiceDatabases(database.url, 'lattice_rag');
   return {
     app,
     config,
@@ -137,11 +129,7 @@ export async function startRagTestBed(
     nats,
     ownerDb,
     runtimeDb,
-    newTenant: async (plan = 'professional') => {
-      const slug = `t-${randomUUID().slice(0, 8)}`;
-      const tenant = await rpc.request(TenantsCreate, { slug, name: slug, plan }, platformAdmin());
-      return tenant.id;
-    },
+    newTenant: (plan) => createTestTenant(rpc, plan),
     close: async () => {
       await app.close();
       await scheduler?.stop();

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { JSONCodec, type NatsConnection } from 'nats';
+import { type NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@lattice/config';
 import {
   AuditStream,
   JobEventsStream,
   type AuditEvent,
-  PLATFORM_ADMIN_ROLE,
   SchedulerQueuesCreate,
-  TenantsCreate,
   type CreateQueueRequest,
   type JobChanged,
   type Plan,
@@ -23,12 +21,16 @@ import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
   createTestDatabase,
+  createTestTenant,
+  openServiceDatabases,
   startBuiltService,
+  streamContents,
+  testContextEnv,
+  testGatewaySigner,
   testNamespace,
   testNatsUrl,
+  testPlatformAdmin,
   testPostgresUrl,
-  testGatewaySigner,
-  testContextEnv,
 } from '@lattice/testing';
 import { createSchedulerApp } from '../src/scheduler.app';
 import { schedulerConfigSpec, type SchedulerConfig } from '../src/scheduler.config';
@@ -56,11 +58,7 @@ export interface SchedulerTestBed {
   close(): Promise<void>;
 }
 
-export const platformAdmin = (): RequestContext => ({
-  tenantId: null,
-  actor: { type: 'bootstrap', id: 'test-admin', roles: [PLATFORM_ADMIN_ROLE] },
-  requestId: randomUUID(),
-});
+export const platformAdmin = testPlatformAdmin;
 
 export const platformOperator = (): RequestContext => ({
   tenantId: null,
@@ -118,14 +116,7 @@ export async function startSchedulerTestBed(
   const ns = new SubjectNamespace(config.LATTICE_NAMESPACE);
   const nats = await connectNats(config.NATS_URL, 'scheduler-test-caller');
   const rpc = new RpcClient(nats, testGatewaySigner(), ns);
-  const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
-  const runtimeUrl = new URL(database.url);
-  runtimeUrl.username = 'lattice_scheduler';
-  runtimeUrl.password = TEST_APP_PASSWORD;
-  const runtimeDb = await new DataSource({
-    type: 'postgres',
-    url: runtimeUrl.toString(),
-  }).initialize();
+  const { ownerDb, runtimeDb } = await openServiceDatabases(database.url, 'lattice_scheduler');
 
   return {
     app,
@@ -135,11 +126,7 @@ export async function startSchedulerTestBed(
     ns,
     ownerDb,
     runtimeDb,
-    newTenant: async (plan = 'professional') => {
-      const slug = `t-${randomUUID().slice(0, 8)}`;
-      const tenant = await rpc.request(TenantsCreate, { slug, name: slug, plan }, platformAdmin());
-      return tenant.id;
-    },
+    newTenant: (plan) => createTestTenant(rpc, plan),
     newQueue: (overrides = {}) =>
       rpc.request(
         SchedulerQueuesCreate,
@@ -170,14 +157,4 @@ export async function startSchedulerTestBed(
       await database.drop();
     },
   };
-}
-
-async function streamContents<T>(nats: NatsConnection, stream: string): Promise<T[]> {
-  const jsm = await nats.jetstreamManager();
-  const { state } = await jsm.streams.info(stream);
-  const messages: T[] = [];
-  const json = JSONCodec<T>();
-  for (let seq = state.first_seq; seq > 0 && seq <= state.last_seq; seq++)
-    messages.push(json.decode((await jsm.streams.getMessage(stream, { seq })).data));
-  return messages;
 }

@@ -1,7 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { loadConfig } from '@lattice/config';
-import { PLATFORM_ADMIN_ROLE } from '@lattice/contracts';
 import { createLogger } from '@lattice/logging';
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
 import { type RequestContext } from '@lattice/request-context';
@@ -9,11 +8,13 @@ import {
   TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
   createTestDatabase,
+  openServiceDatabases,
+  testContextEnv,
+  testGatewaySigner,
   testNamespace,
   testNatsUrl,
+  testPlatformAdmin,
   testPostgresUrl,
-  testGatewaySigner,
-  testContextEnv,
 } from '@lattice/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -34,11 +35,7 @@ export interface TenantsTestBed {
   close(): Promise<void>;
 }
 
-export const platformAdmin = (): RequestContext => ({
-  tenantId: null,
-  actor: { type: 'bootstrap', id: 'test-admin', roles: [PLATFORM_ADMIN_ROLE] },
-  requestId: randomUUID(),
-});
+export const platformAdmin = testPlatformAdmin;
 
 export const tenantMember = (
   tenantId: string,
@@ -77,15 +74,9 @@ export async function startTenantsTestBed(
   const nats = await connectNats(config.NATS_URL, 'tenants-test-caller');
   const rpc = new RpcClient(nats, testGatewaySigner(), ns);
   const db = tenantsDatabase(config);
-  const ownerDb = await new DataSource({ type: 'postgres', url: database.url }).initialize();
-  const runtimeUrl = new URL(database.url);
-  runtimeUrl.username = 'lattice_tenants';
-  runtimeUrl.password = TEST_APP_PASSWORD;
-  const runtimeDb = await new DataSource({
-    type: 'postgres',
-    url: runtimeUrl.toString(),
+  const { ownerDb, runtimeDb } = await openServiceDatabases(database.url, 'lattice_tenants', {
     entities: db.entities,
-  }).initialize();
+  });
   return {
     app,
     config,

@@ -8,3 +8,4 @@ export * from './nats-responder';
 export * from './built-service';
 export * from './context-keys';
 export * from './service-users';
+export * from './service-beds';

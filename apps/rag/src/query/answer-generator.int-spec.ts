@@ -4,7 +4,6 @@ import pino from 'pino';
 import {
   DomainError,
   ErrorCode,
-  PLATFORM_ADMIN_ROLE,
   SchedulerJobsGet,
   SchedulerQueuesCreate,
   TenantsCreate,
@@ -20,6 +19,7 @@ import {
   testGatewaySigner,
   testNamespace,
   testNatsUrl,
+  testPlatformAdmin,
   testPostgresUrl,
   type BuiltService,
 } from '@lattice/testing';
@@ -27,11 +27,6 @@ import { AnswerGenerator, type GenerationRequest } from './answer-generator';
 
 jest.setTimeout(120_000);
 
-const admin = (): RequestContext => ({
-  tenantId: null,
-  actor: { type: 'bootstrap', id: 'test-admin', roles: [PLATFORM_ADMIN_ROLE] },
-  requestId: randomUUID(),
-});
 const developer = (tenantId: string): RequestContext => ({
   tenantId,
   actor: { type: 'user', id: `dev-of-${tenantId}`, roles: ['developer'] },
@@ -98,12 +93,12 @@ describe(`${AnswerGenerator.name} when no answer comes`, () => {
     ({ id: tenantId } = await rpc.request(
       TenantsCreate,
       { slug, name: slug, plan: 'professional' },
-      admin(),
+      testPlatformAdmin(),
     ));
     await rpc.request(
       SchedulerQueuesCreate,
       { name: unserved, workerPool: 'inference-worker', maxTenantShare: 1 },
-      admin(),
+      testPlatformAdmin(),
     );
   });
   afterAll(async () => {
