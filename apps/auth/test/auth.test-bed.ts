@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { decodeJwt } from 'jose';
-import { JSONCodec, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@lattice/config';
 import {
@@ -30,6 +30,7 @@ import {
   testPostgresUrl,
   testGatewaySigner,
   testContextEnv,
+  streamContents,
 } from '@lattice/testing';
 import { createAuthApp } from '../src/auth.app';
 import { authConfigSpec, type AuthConfig } from '../src/auth.config';
@@ -141,16 +142,7 @@ export async function startAuthTestBed(
       );
       return { ...adminContext, requestId: randomUUID() };
     },
-    auditEvents: async () => {
-      const jsm = await nats.jetstreamManager();
-      const stream = ns.stream(AuditStream.name);
-      const { state } = await jsm.streams.info(stream);
-      const events: AuditEvent[] = [];
-      const json = JSONCodec<AuditEvent>();
-      for (let seq = state.first_seq; seq > 0 && seq <= state.last_seq; seq++)
-        events.push(json.decode((await jsm.streams.getMessage(stream, { seq })).data));
-      return events;
-    },
+    auditEvents: () => streamContents<AuditEvent>(nats, ns.stream(AuditStream.name)),
     close: async () => {
       await auth.close();
       await tenants.stop();
