@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -23,6 +23,20 @@ export interface RateDecision {
 }
 
 const WINDOW_SECONDS = 60;
+
+/**
+ * The gateway's connection to the Redis its replicas count in. A call fails at once while Redis
+ * is away (the limiter then counts in memory) instead of queueing. Every counted request sends
+ * one command: those of the requests handled in the same turn of the event loop go out in one
+ * write, where a system call each took a third of the gateway's time under load.
+ */
+export function rateLimitRedis(url: string): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+  });
+}
 
 /**
  * Requests per minute per tenant, counted in Redis so the limit holds across gateway
