@@ -61,7 +61,12 @@ export class TenantRateLimiter implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.store.redis?.quit().catch(() => undefined);
+    const redis = this.store.redis;
+    if (!redis) return;
+    // QUIT needs a connection: one still trying to reach Redis is dropped, or it would keep
+    // trying (and the process waiting) for ever
+    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+    else redis.disconnect();
   }
 
   private limiterFor(points: number): RateLimiterAbstract {
