@@ -32,25 +32,10 @@ export interface DurableBatchConsumerOptions<
  * contract is terminated on its own and never holds up the rest. Under a trickle, batches are
  * as small as what is there: nothing waits for a batch to fill. With `inFlight` above 1, the
  * next batches are taken and handed over while earlier ones are still being handled.
- *
- * Messages are taken in the call that reads them from the connection (the client's callback
- * mode), not one awaited iterator step each: for a consumer that takes thousands of messages a
- * second, the promise and timer per message cost more than deciding what to do with it. What
- * is read while every slot is busy waits, and the server stops sending once the messages not
- * yet acked reach the consumer's limit.
  */
 export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends PullConsumerLoop {
   private readonly size: number;
   private readonly inFlight: number;
-  /** Read and not yet in a batch. */
-  private pending: JsMsg[] = [];
-  /** Full batches waiting for a free slot. */
-  private readonly ready: JsMsg[][] = [];
-  /** The batches being handled. */
-  private readonly handling = new Set<Promise<void>>();
-  private tickScheduled = false;
-  /** The consuming session now running, and why it must end, if it must. */
-  private session: { messages: ConsumerMessages; failure?: { error: unknown } } | null = null;
 
   constructor(
     nc: NatsConnection,
@@ -79,66 +64,44 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends P
     await this.iterator?.close().catch(() => undefined);
   }
 
-  protected override onMessage = (msg: JsMsg): void => {
-    if (this.stopped || this.session?.failure) {
-      // read after the session was told to end: back to the stream now, not after the ack wait
-      msg.nak();
-      return;
-    }
-    this.pending.push(msg);
-    if (this.pending.length >= this.size) {
-      this.ready.push(this.pending);
-      this.pending = [];
-      this.dispatch();
-    }
-    // what arrives in the same read joins this batch; the next turn hands over what there is
-    if (!this.tickScheduled) {
-      this.tickScheduled = true;
-      setImmediate(() => {
-        this.tickScheduled = false;
-        this.dispatch();
-      });
-    }
-  };
-
   protected async drain(messages: ConsumerMessages): Promise<void> {
-    const session: NonNullable<typeof this.session> = { messages };
-    this.session = session;
-    this.dispatch();
-    const closed = await messages.closed();
-    // the batches in hand finish (and are acked or handed back) before the session ends
-    while (this.handling.size > 0) await Promise.all(this.handling);
-    this.session = null;
-    // what was read but not handed over goes back now, not after the ack wait
-    for (const batch of [...this.ready.splice(0), this.pending]) for (const msg of batch) msg.nak();
-    this.pending = [];
-    if (session.failure) throw session.failure.error;
-    if (closed instanceof Error && !this.stopped) throw closed;
-  }
-
-  /** Hands over full batches, then what is pending, while a slot is free. */
-  private dispatch(): void {
-    const session = this.session;
-    // stopping or failed: the batches in hand finish, nothing more is handed over
-    if (!session || session.failure || this.stopped) return;
-    while (this.handling.size < this.inFlight) {
-      let batch = this.ready.shift();
-      if (!batch && this.pending.length > 0) {
-        batch = this.pending;
-        this.pending = [];
+    const it = messages[Symbol.asyncIterator]();
+    // one call to next() may be left waiting for a message; it is kept for the next turn
+    let waiting: Promise<IteratorResult<JsMsg>> | null = null;
+    const arrived = async (): Promise<IteratorResult<JsMsg> | null> => {
+      waiting ??= it.next();
+      const result = await Promise.race([waiting, nextTick()]);
+      if (result !== null) waiting = null;
+      return result;
+    };
+    // the batches in hand; a batch that fails to settle its messages ends the session
+    const handling = new Set<Promise<void>>();
+    const session: { failure?: { error: unknown } } = {};
+    try {
+      while (!this.stopped && !session.failure) {
+        const first = await (waiting ??= it.next());
+        waiting = null;
+        if (first.done) break;
+        const batch: JsMsg[] = [first.value];
+        // whatever has already arrived joins the batch; nothing waits for more
+        while (batch.length < this.size) {
+          const next = await arrived();
+          if (next === null || next.done) break;
+          batch.push(next.value);
+        }
+        const handled: Promise<void> = this.process(batch)
+          .catch((error: unknown) => void (session.failure ??= { error }))
+          .finally(() => handling.delete(handled));
+        handling.add(handled);
+        if (handling.size >= this.inFlight) await Promise.race(handling);
       }
-      if (!batch) return;
-      const handled: Promise<void> = this.process(batch)
-        .catch((error: unknown) => {
-          // a batch that could not settle its messages ends the session; the loop resumes
-          session.failure ??= { error };
-          session.messages.stop();
-        })
-        .finally(() => {
-          this.handling.delete(handled);
-          this.dispatch();
-        });
-      this.handling.add(handled);
+    } finally {
+      await Promise.all(handling);
+    }
+    if (session.failure) throw session.failure.error;
+    // stopping: what was delivered but not handled goes back now, not after the ack wait
+    for (let left = await arrived(); left && !left.done; left = await arrived()) {
+      left.value.nak();
     }
   }
 
@@ -165,3 +128,6 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends P
     await this.nc.flush().catch(() => undefined);
   }
 }
+
+/** Resolves with null once the messages already buffered have had their turn. */
+const nextTick = () => new Promise<null>((resolve) => setImmediate(() => resolve(null)));

@@ -172,13 +172,6 @@ export abstract class PullConsumerLoop {
   /** Handles the messages of one consuming session until it ends or the consumer stops. */
   protected abstract drain(messages: ConsumerMessages): Promise<void>;
 
-  /**
-   * Where a subclass takes each message as it is read, in the call that read it, instead of
-   * through the session's async iterator (no promise per message); its `drain` then waits for
-   * the session to close.
-   */
-  protected onMessage?: (msg: JsMsg) => void;
-
   private async loop(): Promise<void> {
     let backoffMs = 250;
     while (!this.stopped) {
@@ -189,11 +182,7 @@ export abstract class PullConsumerLoop {
             this.ns.stream(this.target.contract.stream.name),
             this.ns.durable(this.target.durable),
           );
-        const onMessage = this.onMessage;
-        const messages = await consumer.consume({
-          max_messages: this.maxMessages,
-          ...(onMessage ? { callback: (msg: JsMsg) => onMessage.call(this, msg) } : {}),
-        });
+        const messages = await consumer.consume({ max_messages: this.maxMessages });
         this.iterator = messages;
         if (this.stopped) messages.stop();
         backoffMs = 250;
