@@ -22,17 +22,14 @@ import { EventBus, RpcClient, SubjectNamespace, connectNats } from '@lattice/mes
 import { startModelServerStandIn, type RunningStandIn } from '@lattice/model-server-stand-in';
 import type { RequestContext } from '@lattice/request-context';
 import {
-  TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
-  createTestDatabase,
   eventually,
-  startBuiltService,
   testContextEnv,
   testGatewaySigner,
   testNamespace,
   testNatsUrl,
-  testPostgresUrl,
-  type BuiltService,
+  startBuiltServices,
+  type BuiltServices,
 } from '@lattice/testing';
 import { createInferenceWorkerApp } from './inference-worker.app';
 import { inferenceWorkerConfigSpec } from './inference-worker.config';
@@ -95,8 +92,7 @@ function heartbeat(node: string): GpuNodeHeartbeat {
 describe('inference worker routed by gpu-nodes', () => {
   const namespace = testNamespace();
   const ns = new SubjectNamespace(namespace);
-  const services: BuiltService[] = [];
-  let dropDatabase: () => Promise<void>;
+  let services: BuiltServices;
   let nats: NatsConnection;
   let rpc: RpcClient;
   let worker: INestApplication;
@@ -108,19 +104,7 @@ describe('inference worker routed by gpu-nodes', () => {
   let tenant: string;
 
   beforeAll(async () => {
-    const database = await createTestDatabase(testPostgresUrl());
-    dropDatabase = () => database.drop();
-    const common = {
-      NATS_URL: testNatsUrl(),
-      LATTICE_NAMESPACE: namespace,
-      LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
-      DATABASE_URL: database.url,
-      DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
-      LOG_LEVEL: 'silent',
-    };
-    services.push(await startBuiltService('tenants', 'TENANTS_HTTP_PORT', common));
-    services.push(await startBuiltService('scheduler', 'SCHEDULER_HTTP_PORT', common));
-    services.push(await startBuiltService('gpu-nodes', 'GPU_NODES_HTTP_PORT', common));
+    services = await startBuiltServices(namespace, ['tenants', 'scheduler', 'gpu-nodes']);
     nats = await connectNats(testNatsUrl(), 'inference-routing-test');
     rpc = new RpcClient(nats, testGatewaySigner(), ns);
 
@@ -179,9 +163,8 @@ describe('inference worker routed by gpu-nodes', () => {
     await worker?.close();
     await leasing?.close();
     for (const s of Object.values(servers)) await s.close();
-    for (const s of services.reverse()) await s.stop();
+    await services?.stop();
     await nats?.drain().catch(() => undefined);
-    await dropDatabase?.();
   });
 
   const run = async (on = queue): Promise<JobView> => {

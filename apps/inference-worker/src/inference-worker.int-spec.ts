@@ -25,17 +25,14 @@ import {
 } from '@lattice/model-server-stand-in';
 import type { RequestContext } from '@lattice/request-context';
 import {
-  TEST_APP_PASSWORD,
   TEST_INTERNAL_SECRET,
-  createTestDatabase,
   eventually,
-  startBuiltService,
   testContextEnv,
   testGatewaySigner,
   testNamespace,
   testNatsUrl,
-  testPostgresUrl,
-  type BuiltService,
+  startBuiltServices,
+  type BuiltServices,
 } from '@lattice/testing';
 import { createInferenceWorkerApp } from './inference-worker.app';
 import { inferenceWorkerConfigSpec } from './inference-worker.config';
@@ -73,8 +70,7 @@ const question = (text: string, passages: Record<string, string>) => [
 describe('inference worker', () => {
   const namespace = testNamespace();
   const ns = new SubjectNamespace(namespace);
-  let services: BuiltService[] = [];
-  let dropDatabase: () => Promise<void>;
+  let services: BuiltServices;
   let nats: NatsConnection;
   let rpc: RpcClient;
   let worker: INestApplication;
@@ -112,18 +108,7 @@ describe('inference worker', () => {
   };
 
   beforeAll(async () => {
-    const database = await createTestDatabase(testPostgresUrl());
-    dropDatabase = () => database.drop();
-    const common = {
-      NATS_URL: testNatsUrl(),
-      LATTICE_NAMESPACE: namespace,
-      LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
-      DATABASE_URL: database.url,
-      DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
-      LOG_LEVEL: 'silent',
-    };
-    services = [await startBuiltService('tenants', 'TENANTS_HTTP_PORT', common)];
-    services.push(await startBuiltService('scheduler', 'SCHEDULER_HTTP_PORT', common));
+    services = await startBuiltServices(namespace, ['tenants', 'scheduler']);
     nats = await connectNats(testNatsUrl(), 'inference-worker-test');
     rpc = new RpcClient(nats, testGatewaySigner(), ns);
     queue = `inference-${randomUUID().slice(0, 8)}`;
@@ -162,9 +147,8 @@ describe('inference worker', () => {
   afterAll(async () => {
     await worker?.close();
     for (const s of [small, large, flaky]) await s?.close();
-    for (const s of services.reverse()) await s.stop();
+    await services?.stop();
     await nats?.drain().catch(() => undefined);
-    await dropDatabase?.();
   });
   afterEach(() => {
     for (const s of [small, large, flaky]) s.clearFailures();

@@ -11,17 +11,13 @@ import {
 import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import {
-  TEST_APP_PASSWORD,
-  TEST_INTERNAL_SECRET,
-  createTestDatabase,
   eventually,
-  startBuiltService,
   testGatewaySigner,
   testNamespace,
   testNatsUrl,
   testPlatformAdmin,
-  testPostgresUrl,
-  type BuiltService,
+  startBuiltServices,
+  type BuiltServices,
 } from '@lattice/testing';
 import { AnswerGenerator, type GenerationRequest } from './answer-generator';
 
@@ -40,8 +36,7 @@ const developer = (tenantId: string): RequestContext => ({
 describe(`${AnswerGenerator.name} when no answer comes`, () => {
   const namespace = testNamespace();
   const ns = new SubjectNamespace(namespace);
-  const services: BuiltService[] = [];
-  let dropDatabase: () => Promise<void>;
+  let services: BuiltServices;
   let nats: NatsConnection;
   let rpc: RpcClient;
   let tenantId: string;
@@ -75,18 +70,7 @@ describe(`${AnswerGenerator.name} when no answer comes`, () => {
   };
 
   beforeAll(async () => {
-    const database = await createTestDatabase(testPostgresUrl());
-    dropDatabase = () => database.drop();
-    const common = {
-      NATS_URL: testNatsUrl(),
-      LATTICE_NAMESPACE: namespace,
-      LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
-      DATABASE_URL: database.url,
-      DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
-      LOG_LEVEL: 'silent',
-    };
-    services.push(await startBuiltService('tenants', 'TENANTS_HTTP_PORT', common));
-    services.push(await startBuiltService('scheduler', 'SCHEDULER_HTTP_PORT', common));
+    services = await startBuiltServices(namespace, ['tenants', 'scheduler']);
     nats = await connectNats(testNatsUrl(), 'answer-generator-test');
     rpc = new RpcClient(nats, testGatewaySigner(), ns);
     const slug = `t-${randomUUID().slice(0, 8)}`;
@@ -102,9 +86,8 @@ describe(`${AnswerGenerator.name} when no answer comes`, () => {
     );
   });
   afterAll(async () => {
-    for (const s of services.reverse()) await s.stop();
+    await services?.stop();
     await nats?.drain().catch(() => undefined);
-    await dropDatabase?.();
   });
 
   it('answers UNAVAILABLE, naming the queue, when the answer queue is not declared', async () => {

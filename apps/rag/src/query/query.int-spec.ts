@@ -23,16 +23,12 @@ import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
 import { startModelServerStandIn, type RunningStandIn } from '@lattice/model-server-stand-in';
 import type { RequestContext } from '@lattice/request-context';
 import {
-  TEST_APP_PASSWORD,
-  TEST_INTERNAL_SECRET,
-  createTestDatabase,
   eventually,
-  startBuiltService,
   testGatewaySigner,
   testNamespace,
   testNatsUrl,
-  testPostgresUrl,
-  type BuiltService,
+  startBuiltServices,
+  type BuiltServices,
 } from '@lattice/testing';
 import { startRagTestBed, type RagTestBed } from '../../test/rag.test-bed';
 import { ChunkRepository } from '../chunks/chunk.repository';
@@ -65,8 +61,7 @@ describe('RAG query path', () => {
   const namespace = testNamespace();
   const ns = new SubjectNamespace(namespace);
   const embeddings = new UniversalSentenceEncoderProvider();
-  let services: BuiltService[] = [];
-  let dropDatabase: () => Promise<void>;
+  let services: BuiltServices;
   let nats: NatsConnection;
   let rpc: RpcClient;
   let bed: RagTestBed;
@@ -152,18 +147,7 @@ describe('RAG query path', () => {
       .join('\n');
 
   beforeAll(async () => {
-    const database = await createTestDatabase(testPostgresUrl());
-    dropDatabase = () => database.drop();
-    const common = {
-      NATS_URL: testNatsUrl(),
-      LATTICE_NAMESPACE: namespace,
-      LATTICE_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
-      DATABASE_URL: database.url,
-      DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
-      LOG_LEVEL: 'silent',
-    };
-    services = [await startBuiltService('tenants', 'TENANTS_HTTP_PORT', common)];
-    services.push(await startBuiltService('scheduler', 'SCHEDULER_HTTP_PORT', common));
+    services = await startBuiltServices(namespace, ['tenants', 'scheduler']);
     nats = await connectNats(testNatsUrl(), 'rag-query-test');
     rpc = new RpcClient(nats, testGatewaySigner(), ns);
     nats.subscribe(ns.subject('audit.v1.events.>'), {
@@ -177,13 +161,10 @@ describe('RAG query path', () => {
       admin(),
     );
     standIn = await startModelServerStandIn({ models: ['stand-in-small'], tokenDelayMs: 1 });
-    services.push(
-      await startBuiltService('inference-worker', 'INFERENCE_WORKER_HTTP_PORT', {
-        ...common,
-        INFERENCE_WORKER_QUEUE: queue,
-        LATTICE_MODEL_ENDPOINTS: `stand-in-small=${standIn.url}`,
-      }),
-    );
+    await services.add('inference-worker', {
+      INFERENCE_WORKER_QUEUE: queue,
+      LATTICE_MODEL_ENDPOINTS: `stand-in-small=${standIn.url}`,
+    });
     bed = await startRagTestBed({
       env: {
         LATTICE_NAMESPACE: namespace,
@@ -196,10 +177,9 @@ describe('RAG query path', () => {
   });
   afterAll(async () => {
     await bed?.close();
-    for (const s of services.reverse()) await s.stop();
+    await services?.stop();
     await standIn?.close();
     await nats?.drain().catch(() => undefined);
-    await dropDatabase?.();
   });
 
   it('answers from the collection with citations of the documents it used, and the tokens both ways', async () => {
