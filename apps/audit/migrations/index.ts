@@ -1,5 +1,10 @@
 import { AuditInitial1764000000000 } from './1764000000000-audit-initial';
 import { AuditCheckpointKinds1765000000000 } from './1765000000000-audit-checkpoint-kinds';
+import { AuditStagingGrant1766000000000 } from './1766000000000-audit-staging-grant';
 
 /** Every migration of the audit schema, in order. */
-export const auditMigrations = [AuditInitial1764000000000, AuditCheckpointKinds1765000000000];
+export const auditMigrations = [
+  AuditInitial1764000000000,
+  AuditCheckpointKinds1765000000000,
+  AuditStagingGrant1766000000000,
+];

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { ChainBreak } from '@lattice/contracts';
 import { canonicalJson } from './canonical-json';
 
@@ -86,11 +86,12 @@ export function chainContent(event: ChainedEvent): string {
   return out ? `${out}}` : '{}';
 }
 
-/** SHA-256 over the previous hash and the canonical form of the event. */
+/**
+ * SHA-256 over the previous hash and the canonical form of the event (in one call: a hash
+ * object per event costs as much again as the digest).
+ */
 export function chainHash(event: ChainedEvent, prevHash: string): string {
-  return createHash('sha256')
-    .update(`${prevHash}\n${chainContent(event)}`)
-    .digest('hex');
+  return digest('sha256', `${prevHash}\n${chainContent(event)}`, 'hex');
 }
 
 /** Numbers and links events after the chain's head, in the order given. */

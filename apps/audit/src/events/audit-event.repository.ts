@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuditEventFilters } from '@lattice/contracts';
+import { copyRows, type CopyValue } from '@lattice/database';
 import type { EntityManager } from 'typeorm';
 import type { ChainPosition, StoredEvent } from '../chain/hash-chain';
 import { GENESIS_HASH } from '../chain/hash-chain';
@@ -33,31 +34,39 @@ const COLUMNS = `tenant_id, seq, id, occurred_at, recorded_at, actor_type, actor
   actor_roles, action, resource_type, resource_id, outcome, source_ip, user_agent, request_id,
   trace_id, metadata, personal, subject_key, prev_hash, hash`;
 
-/** Each column an append writes: its name, its type, and its value from the event. */
-const APPEND_COLUMNS: { name: string; type: string; value: (e: StoredEvent) => unknown }[] = [
-  { name: 'tenant_id', type: 'uuid', value: (e) => e.tenantId },
-  { name: 'seq', type: 'int8', value: (e) => e.seq },
-  { name: 'id', type: 'uuid', value: (e) => e.id },
-  { name: 'occurred_at', type: 'timestamptz', value: (e) => e.occurredAt },
-  { name: 'recorded_at', type: 'timestamptz', value: (e) => e.recordedAt },
-  { name: 'actor_type', type: 'text', value: (e) => e.actorType },
-  { name: 'actor_id', type: 'text', value: (e) => e.actorId },
-  { name: 'actor_key', type: 'uuid', value: (e) => e.actorKey },
-  { name: 'actor_roles', type: 'jsonb', value: (e) => JSON.stringify(e.actorRoles) },
-  { name: 'action', type: 'text', value: (e) => e.action },
-  { name: 'resource_type', type: 'text', value: (e) => e.resourceType },
-  { name: 'resource_id', type: 'text', value: (e) => e.resourceId },
-  { name: 'outcome', type: 'text', value: (e) => e.outcome },
-  { name: 'source_ip', type: 'text', value: (e) => e.sourceIp },
-  { name: 'user_agent', type: 'text', value: (e) => e.userAgent },
-  { name: 'request_id', type: 'text', value: (e) => e.requestId },
-  { name: 'trace_id', type: 'text', value: (e) => e.traceId },
-  { name: 'metadata', type: 'jsonb', value: (e) => JSON.stringify(e.metadata) },
-  { name: 'personal', type: 'jsonb', value: (e) => JSON.stringify(e.personal) },
-  { name: 'subject_key', type: 'uuid', value: (e) => e.subjectKey },
-  { name: 'prev_hash', type: 'text', value: (e) => e.prevHash },
-  { name: 'hash', type: 'text', value: (e) => e.hash },
+/** Each column an append writes, and its value from the event as COPY carries it. */
+const APPEND_COLUMNS: { name: string; value: (e: StoredEvent) => CopyValue }[] = [
+  { name: 'tenant_id', value: (e) => e.tenantId },
+  { name: 'seq', value: (e) => e.seq },
+  { name: 'id', value: (e) => e.id },
+  { name: 'occurred_at', value: (e) => e.occurredAt },
+  { name: 'recorded_at', value: (e) => e.recordedAt },
+  { name: 'actor_type', value: (e) => e.actorType },
+  { name: 'actor_id', value: (e) => e.actorId },
+  { name: 'actor_key', value: (e) => e.actorKey },
+  { name: 'actor_roles', value: (e) => JSON.stringify(e.actorRoles) },
+  { name: 'action', value: (e) => e.action },
+  { name: 'resource_type', value: (e) => e.resourceType },
+  { name: 'resource_id', value: (e) => e.resourceId },
+  { name: 'outcome', value: (e) => e.outcome },
+  { name: 'source_ip', value: (e) => e.sourceIp },
+  { name: 'user_agent', value: (e) => e.userAgent },
+  { name: 'request_id', value: (e) => e.requestId },
+  { name: 'trace_id', value: (e) => e.traceId },
+  { name: 'metadata', value: (e) => JSON.stringify(e.metadata) },
+  { name: 'personal', value: (e) => JSON.stringify(e.personal) },
+  { name: 'subject_key', value: (e) => e.subjectKey },
+  { name: 'prev_hash', value: (e) => e.prevHash },
+  { name: 'hash', value: (e) => e.hash },
 ];
+const APPEND_NAMES = APPEND_COLUMNS.map((c) => c.name);
+
+/**
+ * Where an append stages its rows: a temporary table of the connection's own, emptied at
+ * every commit. PostgreSQL refuses COPY into a table under row-level security, so the rows are
+ * copied here and moved with one INSERT, which the tenant's policy checks row by row.
+ */
+const STAGING = 'audit_events_staging';
 
 /** Where the filters narrow a query: an actor is matched by their key when they have one. */
 export interface EventQuery extends AuditEventFilters {
@@ -111,9 +120,9 @@ export class AuditEventRepository {
   }
 
   /**
-   * Appends linked events to the tenant's chain and moves its head to the last of them, in
-   * one statement. The events go in as one array per column, which PostgreSQL reads faster
-   * than one JSON document of rows; a duplicate id fails the whole statement.
+   * Appends linked events to the tenant's chain and moves its head to the last of them: the
+   * rows are copied into the connection's staging table, then moved into the trail and the
+   * head moved in one statement. A duplicate id fails the whole statement.
    */
   async append(
     em: EntityManager,
@@ -122,14 +131,24 @@ export class AuditEventRepository {
     head: ChainPosition,
   ): Promise<void> {
     if (events.length === 0) return;
-    const columns = APPEND_COLUMNS.map(({ value }) => events.map(value));
+    // made once per connection; a transaction that rolled back took it with it, so it is
+    // asked for every time (a catalogue lookup when it is there)
+    await em.query(
+      `CREATE TEMPORARY TABLE IF NOT EXISTS ${STAGING} (LIKE audit.events) ON COMMIT DELETE ROWS`,
+    );
+    await copyRows(
+      em,
+      `pg_temp.${STAGING}`,
+      APPEND_NAMES,
+      events.map((event) => APPEND_COLUMNS.map(({ value }) => value(event))),
+    );
     await em.query(
       `WITH head AS (
          UPDATE audit.chain_heads SET seq = $1, hash = $2, updated_at = now() WHERE tenant_id = $3
        )
-       INSERT INTO audit.events (${APPEND_COLUMNS.map((c) => c.name).join(', ')})
-       SELECT * FROM unnest(${APPEND_COLUMNS.map((c, j) => `$${j + 4}::${c.type}[]`).join(', ')})`,
-      [head.seq, head.hash, tenantId, ...columns],
+       INSERT INTO audit.events (${APPEND_NAMES.join(', ')})
+       SELECT ${APPEND_NAMES.join(', ')} FROM pg_temp.${STAGING}`,
+      [head.seq, head.hash, tenantId],
     );
   }
 

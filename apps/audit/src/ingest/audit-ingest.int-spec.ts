@@ -203,24 +203,34 @@ describe(AuditIngestService.name, () => {
     const event = auditEvent(tenantId, {
       occurredAt: '2031-02-03T04:05:06.789+02:00',
       actor: { type: 'api-key', id: 'key-1', roles: ['developer', 'ops'] },
-      resource: { type: 'Job' },
+      resource: { type: 'Job', id: 'C:\\jobs\\new' },
       outcome: 'denied',
-      requestId: 'req-1',
+      // what COPY's text format reads as NULL or an escape, as plain text
+      requestId: '\\N',
+      userAgent: 'agent\\t"quoted"\\',
       traceId: 'ab'.repeat(16),
       metadata: {
         unicode: 'zoë ✓ 𝄞',
         numbers: [0, -1.5, 1e21, 0.1 + 0.2],
         nested: { z: null, a: { b: [true, false] } },
+        text: 'two\nlines\tand a tab\r\n\\.',
+        'key\\with\\backslashes': '\\N',
       },
     });
     await bed.publish(event);
     await eventually(async () => expect(await ids(tenantId)).toEqual([event.id]));
     expect((await verify(tenantId)).valid).toBe(true);
     const [row] = await bed.ownerDb.query(
-      `SELECT occurred_at, metadata FROM audit.events WHERE tenant_id = $1`,
+      `SELECT occurred_at, metadata, resource_id, request_id, user_agent
+         FROM audit.events WHERE tenant_id = $1`,
       [tenantId],
     );
     expect((row.occurred_at as Date).toISOString()).toBe('2031-02-03T02:05:06.789Z');
     expect(row.metadata).toEqual(event.metadata);
+    expect(row).toMatchObject({
+      resource_id: event.resource.id,
+      request_id: event.requestId,
+      user_agent: event.userAgent,
+    });
   });
 });
