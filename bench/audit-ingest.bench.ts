@@ -19,8 +19,11 @@
  *   commit before a change, built with `npm run build`); its audit service then runs beside
  *   this build's in every round, on the same database, and the ratio of the two is printed.
  * BENCH_AUDIT_SINGLE=0 leaves the per-event run out.
+ * BENCH_AUDIT_REPLICAS: audit service processes sharing the durable consumer in every ingest
+ *   run (default 1), as a deployment scaled out on its backlog runs them; their CPU is summed.
  */
 import { KeyRing } from '@lattice/secrets';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -52,6 +55,7 @@ const BASELINE = process.env.BENCH_AUDIT_BASELINE
   ? path.resolve(process.env.BENCH_AUDIT_BASELINE)
   : null;
 const SINGLE = process.env.BENCH_AUDIT_SINGLE !== '0';
+const REPLICAS = Math.max(1, Number(process.env.BENCH_AUDIT_REPLICAS ?? 1) || 1);
 const THIS_BUILD = path.resolve(__dirname, '..');
 const RECORD_CALLS = 50_000;
 const TENANTS = 4;
@@ -140,6 +144,8 @@ function backendsDelta(before: Map<number, number> | null, after: Map<number, nu
 
 interface IngestRun {
   events: number;
+  /** The events written once every replica was ready: what `seconds` and the CPU cover. */
+  timed: number;
   seconds: number;
   tenants: string[];
   /** CPU microseconds per event of the audit service's process, and of its PostgreSQL backends. */
@@ -148,15 +154,18 @@ interface IngestRun {
 }
 
 /**
- * Fills the stream while no audit service runs, then starts one (of the build in `distDir`)
- * and times it from its first written row to its last: the sustained rate of the consumer and
- * PostgreSQL together.
+ * Fills the stream while no audit service runs, migrates the database, starts `replicas` of
+ * the service (of the build in `distDir`) at once and, from the moment every one is ready,
+ * times them to the last written row: the sustained rate of the consumers and PostgreSQL
+ * together, with none of the start-up in the time or the CPU (what the first replicas wrote
+ * before the last was ready is left out of the count).
  */
 async function ingestRun(
   distDir: string,
   batchSize: number | null,
   n: number,
   infra: Infra,
+  replicas: number,
 ): Promise<IngestRun> {
   const namespace = `bench${hex(4)}`;
   const ns = new SubjectNamespace(namespace);
@@ -172,64 +181,76 @@ async function ingestRun(
       }),
     );
   }
-
-  const port = await freePort();
-  const service = new ServiceProcess(
-    {
-      name: 'audit',
-      entry: path.join('apps', 'audit', 'src', 'main.js'),
-      args: ['--migrate'],
-      env: {
-        NATS_URL: infra.natsUrl,
-        LATTICE_NAMESPACE: namespace,
-        LATTICE_INTERNAL_SECRET: hex(24),
-        ...auditContextEnv(),
-        DATABASE_URL: infra.databaseUrl,
-        DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
-        AUDIT_HTTP_PORT: String(port),
-        // unset: the service's own default
-        ...(batchSize !== null ? { AUDIT_BATCH_SIZE: String(batchSize) } : {}),
-        AUDIT_CHECKPOINT_KEY: generateKeyPairSync('ed25519')
-          .privateKey.export({ type: 'pkcs8', format: 'pem' })
-          .toString(),
-        LATTICE_KEK: KeyRing.generateSpec('bench'),
-        LOG_LEVEL: 'warn',
+  const env = {
+    NATS_URL: infra.natsUrl,
+    LATTICE_NAMESPACE: namespace,
+    LATTICE_INTERNAL_SECRET: hex(24),
+    ...auditContextEnv(),
+    DATABASE_URL: infra.databaseUrl,
+    DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
+    // unset: the service's own default
+    ...(batchSize !== null ? { AUDIT_BATCH_SIZE: String(batchSize) } : {}),
+    AUDIT_CHECKPOINT_KEY: generateKeyPairSync('ed25519')
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
+    LATTICE_KEK: KeyRing.generateSpec('bench'),
+    LOG_LEVEL: 'warn',
+  };
+  const entry = path.join(distDir, 'apps', 'audit', 'src', 'main.js');
+  execFileSync(process.execPath, [entry, '--migrate-only'], {
+    env: { ...process.env, ...env, AUDIT_HTTP_PORT: '0' },
+    stdio: 'ignore',
+  });
+  const services: ServiceProcess[] = [];
+  const spawn = async () => {
+    const port = await freePort();
+    const service = new ServiceProcess(
+      {
+        name: 'audit',
+        entry: path.join('apps', 'audit', 'src', 'main.js'),
+        env: { ...env, AUDIT_HTTP_PORT: String(port) },
+        readyUrl: `http://127.0.0.1:${port}/readyz`,
       },
-      readyUrl: `http://127.0.0.1:${port}/readyz`,
-    },
-    distDir,
-    (_, line) => say(`  audit: ${line}`),
-  );
-  service.start();
+      distDir,
+      (_, line) => say(`  audit: ${line}`),
+    );
+    services.push(service);
+    service.start();
+    await service.waitReady();
+  };
   try {
-    let first = 0;
-    let cpuAtFirst: { service: number | null; backends: Map<number, number> | null } | null = null;
-    const serviceCpu = () => (service.pid ? cpuSeconds(service.pid) : null);
-    for (;;) {
-      const written = await count(infra.db, tenants);
-      if (written > 0 && !first) {
-        first = performance.now();
-        cpuAtFirst = { service: serviceCpu(), backends: await backendsCpu(infra.db) };
+    await Promise.all(Array.from({ length: replicas }, () => spawn()));
+    const serviceCpu = () => {
+      let total = 0;
+      for (const service of services) {
+        const used = service.pid ? cpuSeconds(service.pid) : null;
+        if (used === null) return null;
+        total += used;
       }
-      if (written >= n) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const seconds = (performance.now() - first) / 1000;
+      return total;
+    };
+    const before = await count(infra.db, tenants);
+    const atStart = { service: serviceCpu(), backends: await backendsCpu(infra.db) };
+    const started = performance.now();
+    while ((await count(infra.db, tenants)) < n) await new Promise((r) => setTimeout(r, 20));
+    const seconds = (performance.now() - started) / 1000;
     const serviceAtEnd = serviceCpu();
-    const postgres = backendsDelta(cpuAtFirst!.backends, await backendsCpu(infra.db));
-    const perEvent = (cpu: number | null) => (cpu === null ? null : (cpu * 1e6) / n);
+    const postgres = backendsDelta(atStart.backends, await backendsCpu(infra.db));
+    const timed = n - before;
+    const perEvent = (cpu: number | null) => (cpu === null ? null : (cpu * 1e6) / timed);
     return {
       events: n,
+      timed,
       seconds,
       tenants,
       serviceCpu:
-        serviceAtEnd === null || cpuAtFirst!.service === null
+        serviceAtEnd === null || atStart.service === null
           ? null
-          : perEvent(serviceAtEnd - cpuAtFirst!.service),
+          : perEvent(serviceAtEnd - atStart.service),
       postgresCpu: perEvent(postgres),
     };
   } finally {
-    await service.stop();
+    await Promise.all(services.map((service) => service.stop()));
     const jsm = await nc.jetstreamManager();
     await jsm.streams.delete(ns.stream(AuditStream.name)).catch(() => undefined);
     await nc.drain();
@@ -377,7 +398,8 @@ async function main(): Promise<number> {
       `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, ${os.platform()} ${os.release()}`,
     );
     say(
-      `events: ${EVENTS} per ingest run over ${TENANTS} tenants, ${ROUNDS} rounds; batch size: the service's default`,
+      `events: ${EVENTS} per ingest run over ${TENANTS} tenants, ${ROUNDS} rounds; batch size: the service's default; ` +
+        `${REPLICAS} audit service process${REPLICAS > 1 ? 'es' : ''} per run`,
     );
     if (BASELINE) say(`baseline build: ${BASELINE}`);
     say('');
@@ -407,7 +429,7 @@ async function main(): Promise<number> {
       const runs = new Map<string, IngestRun>();
       let last: IngestRun | null = null;
       for (const build of order) {
-        last = await ingestRun(build.dist, null, EVENTS, ctx);
+        last = await ingestRun(build.dist, null, EVENTS, ctx, REPLICAS);
         runs.set(build.label, last);
       }
       const copy = await copyRuns(db, last!);
@@ -415,7 +437,7 @@ async function main(): Promise<number> {
       bare.push(copy.bare.rate);
       if (copy.indexed.cpu !== null) copyCpu.push(copy.indexed.cpu);
       if (copy.bare.cpu !== null) bareCpu.push(copy.bare.cpu);
-      const rate = (r: IngestRun) => r.events / r.seconds;
+      const rate = (r: IngestRun) => r.timed / r.seconds;
       const allCpu = (r: IngestRun) =>
         r.serviceCpu === null || r.postgresCpu === null ? null : r.serviceCpu + r.postgresCpu;
       for (const [label, run] of runs) {
@@ -471,10 +493,10 @@ async function main(): Promise<number> {
 
     if (SINGLE) {
       const n = Math.round(EVENTS / 4);
-      const single = await ingestRun(THIS_BUILD, 1, n, ctx);
-      const rate = single.events / single.seconds;
+      const single = await ingestRun(THIS_BUILD, 1, n, ctx, 1);
+      const rate = single.timed / single.seconds;
       say(
-        `one INSERT per event (AUDIT_BATCH_SIZE=1), this build: ${n} events in ${single.seconds.toFixed(2)} s = ${fmtRate(rate)} events/s; ` +
+        `one INSERT per event (AUDIT_BATCH_SIZE=1), this build: ${single.timed} events in ${single.seconds.toFixed(2)} s = ${fmtRate(rate)} events/s; ` +
           `batched ${(summary(ingest.get('this build')!).median / rate).toFixed(1)}x that`,
       );
       say('');
