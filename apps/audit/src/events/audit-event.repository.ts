@@ -30,12 +30,8 @@ interface EventRow {
   hash: string;
 }
 
-const COLUMNS = `tenant_id, seq, id, occurred_at, recorded_at, actor_type, actor_id, actor_key,
-  actor_roles, action, resource_type, resource_id, outcome, source_ip, user_agent, request_id,
-  trace_id, metadata, personal, subject_key, prev_hash, hash`;
-
-/** Each column an append writes, and its value from the event as COPY carries it. */
-const APPEND_COLUMNS: { name: string; value: (e: StoredEvent) => CopyValue }[] = [
+/** Each column of an event's row, and its value from the event as COPY carries it. */
+const EVENT_COLUMNS: { name: string; value: (e: StoredEvent) => CopyValue }[] = [
   { name: 'tenant_id', value: (e) => e.tenantId },
   { name: 'seq', value: (e) => e.seq },
   { name: 'id', value: (e) => e.id },
@@ -59,7 +55,8 @@ const APPEND_COLUMNS: { name: string; value: (e: StoredEvent) => CopyValue }[] =
   { name: 'prev_hash', value: (e) => e.prevHash },
   { name: 'hash', value: (e) => e.hash },
 ];
-const APPEND_NAMES = APPEND_COLUMNS.map((c) => c.name);
+const EVENT_NAMES = EVENT_COLUMNS.map((c) => c.name);
+const COLUMNS = EVENT_NAMES.join(', ');
 
 /**
  * Where an append stages its rows: a temporary table of the connection's own, emptied at
@@ -139,15 +136,15 @@ export class AuditEventRepository {
     await copyRows(
       em,
       `pg_temp.${STAGING}`,
-      APPEND_NAMES,
-      events.map((event) => APPEND_COLUMNS.map(({ value }) => value(event))),
+      EVENT_NAMES,
+      events.map((event) => EVENT_COLUMNS.map(({ value }) => value(event))),
     );
     await em.query(
       `WITH head AS (
          UPDATE audit.chain_heads SET seq = $1, hash = $2, updated_at = now() WHERE tenant_id = $3
        )
-       INSERT INTO audit.events (${APPEND_NAMES.join(', ')})
-       SELECT ${APPEND_NAMES.join(', ')} FROM pg_temp.${STAGING}`,
+       INSERT INTO audit.events (${COLUMNS})
+       SELECT ${COLUMNS} FROM pg_temp.${STAGING}`,
       [head.seq, head.hash, tenantId],
     );
   }

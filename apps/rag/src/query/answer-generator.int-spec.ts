@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import pino from 'pino';
 import {
-  DomainError,
   ErrorCode,
   SchedulerJobsGet,
   SchedulerQueuesCreate,
@@ -12,6 +11,7 @@ import { RpcClient, SubjectNamespace, connectNats } from '@lattice/messaging';
 import type { RequestContext } from '@lattice/request-context';
 import {
   eventually,
+  failure,
   testGatewaySigner,
   testNamespace,
   testNatsUrl,
@@ -60,14 +60,6 @@ describe(`${AnswerGenerator.name} when no answer comes`, () => {
     },
     onSubmitted,
   });
-  const refusal = async (promise: Promise<unknown>): Promise<DomainError> => {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(DomainError);
-    return error as DomainError;
-  };
 
   beforeAll(async () => {
     services = await startBuiltServices(namespace, ['tenants', 'scheduler']);
@@ -92,7 +84,7 @@ describe(`${AnswerGenerator.name} when no answer comes`, () => {
 
   it('answers UNAVAILABLE, naming the queue, when the answer queue is not declared', async () => {
     const missing = `inference-${randomUUID().slice(0, 8)}`;
-    const error = await refusal(
+    const error = await failure(
       generator(missing, 10_000).generate(developer(tenantId), request()),
     );
     expect(error.code).toBe(ErrorCode.Unavailable);
@@ -101,7 +93,7 @@ describe(`${AnswerGenerator.name} when no answer comes`, () => {
 
   it('answers TIMEOUT once the answer takes longer than allowed, and cancels its job', async () => {
     let jobId: string | undefined;
-    const error = await refusal(
+    const error = await failure(
       generator(unserved, 1_500).generate(
         developer(tenantId),
         request((id) => (jobId = id)),
