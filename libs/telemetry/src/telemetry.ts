@@ -3,6 +3,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
+  AlwaysOffSampler,
   BatchSpanProcessor,
   NoopSpanProcessor,
   type SpanProcessor,
@@ -23,8 +24,11 @@ export interface TelemetryOptions {
 
 /**
  * Starts tracing. Must run before Nest, pg or http are loaded so their instrumentation hooks in.
- * Spans are always created (log lines carry trace ids); they are exported over OTLP/HTTP only
- * when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. OpenTelemetry
+ * Spans are recorded and exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. Without an exporter every span is decided
+ * unsampled as it starts: it still has its ids, continues the caller's trace and is carried on
+ * over NATS, so log lines and audit events name real traces, but nothing is recorded for no
+ * one (a span's attributes, times and end cost a request more than its ids). OpenTelemetry
  * metrics are kept only where they can go somewhere (an OTLP endpoint, or
  * OTEL_METRICS_EXPORTER): otherwise every request would be measured for no reader, the
  * services' metrics being Prometheus's at /metrics.
@@ -37,7 +41,7 @@ export function startTelemetry(serviceName: string, options: TelemetryOptions = 
     !!process.env.OTEL_METRICS_EXPORTER ||
     !!process.env.OTEL_EXPORTER_OTLP_ENDPOINT ||
     !!process.env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
-  // without an exporter, spans are still made (and sampled) so that logs carry real trace ids
+  // a provider is registered either way: without one, spans would have no ids at all
   const spanProcessors: SpanProcessor[] = [
     exporting ? new BatchSpanProcessor(new OTLPTraceExporter()) : new NoopSpanProcessor(),
   ];
@@ -46,6 +50,8 @@ export function startTelemetry(serviceName: string, options: TelemetryOptions = 
       [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? `lattice-${serviceName}`,
     }),
     spanProcessors,
+    // undefined: the sampler OTEL_TRACES_SAMPLER names (parent-based, always on, unless said)
+    sampler: exporting ? undefined : new AlwaysOffSampler(),
     // undefined: the readers OTEL_METRICS_EXPORTER names (OTLP unless it says otherwise)
     metricReaders: exportingMetrics ? undefined : [],
     instrumentations: [

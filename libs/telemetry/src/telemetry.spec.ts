@@ -1,0 +1,51 @@
+import { ROOT_CONTEXT, propagation, trace } from '@opentelemetry/api';
+import { startTelemetry, stopTelemetry } from './telemetry';
+
+describe('startTelemetry without an exporter', () => {
+  const headers = (traceparent?: string): Record<string, string> =>
+    traceparent ? { traceparent } : {};
+  const extract = (carrier: Record<string, string>) =>
+    propagation.extract(ROOT_CONTEXT, carrier, {
+      get: (c, key) => c[key],
+      keys: (c) => Object.keys(c),
+    });
+  const traceparentOf = (span: ReturnType<ReturnType<typeof trace.getTracer>['startSpan']>) => {
+    const carrier: Record<string, string> = {};
+    propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
+    return carrier.traceparent;
+  };
+
+  beforeAll(() => {
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    startTelemetry('telemetry-spec');
+  });
+  afterAll(() => stopTelemetry());
+
+  it("continues the caller's trace, with a span id of its own, and carries it on", () => {
+    const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const callerSpan = '00f067aa0ba902b7';
+    const span = trace
+      .getTracer('spec')
+      .startSpan('GET /things', {}, extract(headers(`00-${callerTrace}-${callerSpan}-01`)));
+    expect(span.spanContext().traceId).toBe(callerTrace);
+    expect(span.spanContext().spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(span.spanContext().spanId).not.toBe(callerSpan);
+    expect(traceparentOf(span)).toMatch(new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-0[01]$`));
+    span.end();
+  });
+
+  it('starts a trace of its own for a caller that sent none', () => {
+    const tracer = trace.getTracer('spec');
+    const first = tracer.startSpan('one', {}, extract(headers()));
+    const second = tracer.startSpan('two', {}, extract(headers()));
+    for (const span of [first, second])
+      expect(span.spanContext().traceId).toMatch(/^(?!0{32})[0-9a-f]{32}$/);
+    expect(first.spanContext().traceId).not.toBe(second.spanContext().traceId);
+  });
+
+  it('records nothing, since nothing would receive it', () => {
+    const span = trace.getTracer('spec').startSpan('unrecorded');
+    expect(span.isRecording()).toBe(false);
+  });
+});
