@@ -25,7 +25,6 @@
 import { KeyRing } from '@lattice/secrets';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -45,6 +44,7 @@ import {
 import { TEST_APP_PASSWORD, provideInfrastructure } from '@lattice/testing';
 import { platformIdentities } from '../tools/launcher/src/platform';
 import { ServiceProcess } from '../tools/launcher/src/service-process';
+import { cpuSeconds } from './support/process-cpu';
 
 /** A context key of the audit service's own, for this run. */
 const auditContextEnv = () => platformIdentities({})('audit');
@@ -101,23 +101,6 @@ interface Infra {
   natsUrl: string;
   databaseUrl: string;
   db: Client;
-}
-
-/** Clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 on Linux). */
-const USER_HZ = 100;
-
-/**
- * CPU seconds a process of this machine has used so far, from /proc (Linux only); null where
- * it cannot be read (another OS, or a PostgreSQL on another machine).
- */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-  } catch {
-    return null;
-  }
 }
 
 /** CPU seconds used so far by every other PostgreSQL backend connected to this database. */

@@ -24,6 +24,7 @@ import {
 } from './support/bench-platform';
 import {
   interleave,
+  pinServers,
   planFromEnv,
   printComparisons,
   printStages,
@@ -159,15 +160,18 @@ runBench(async (cleanup) => {
     me: (base: string) => `${base}/v1/auth/me`,
     tenant: (base: string) => `${base}/v1/tenants/${tenant.id}`,
   };
-  const targetsOf = (gatewayUrl: string, bareUrl: string, prefix = ''): Target[] => [
-    { target: `${prefix}livez`, url: `${gatewayUrl}/livez`, headers: {} },
-    { target: `${prefix}me-none`, url: route.me(bareUrl), headers: {} },
-    { target: `${prefix}me-jwt`, url: route.me(gatewayUrl), headers: jwt },
-    { target: `${prefix}me-apikey`, url: route.me(gatewayUrl), headers: apiKey },
-    { target: `${prefix}tenant-none`, url: route.tenant(bareUrl), headers: {} },
-    { target: `${prefix}tenant-jwt`, url: route.tenant(gatewayUrl), headers: jwt },
-    { target: `${prefix}tenant-apikey`, url: route.tenant(gatewayUrl), headers: apiKey },
-  ];
+  const targetsOf = (gatewayUrl: string, bareUrl: string, prefix = ''): Target[] => {
+    const [pid, barePid] = [platform.pidOf(gatewayUrl), platform.pidOf(bareUrl)];
+    return [
+      { target: `${prefix}livez`, url: `${gatewayUrl}/livez`, headers: {}, pid },
+      { target: `${prefix}me-none`, url: route.me(bareUrl), headers: {}, pid: barePid },
+      { target: `${prefix}me-jwt`, url: route.me(gatewayUrl), headers: jwt, pid },
+      { target: `${prefix}me-apikey`, url: route.me(gatewayUrl), headers: apiKey, pid },
+      { target: `${prefix}tenant-none`, url: route.tenant(bareUrl), headers: {}, pid: barePid },
+      { target: `${prefix}tenant-jwt`, url: route.tenant(gatewayUrl), headers: jwt, pid },
+      { target: `${prefix}tenant-apikey`, url: route.tenant(gatewayUrl), headers: apiKey, pid },
+    ];
+  };
   const authComparisons = (prefix = ''): Comparison[] => [
     { a: `${prefix}me-jwt`, b: `${prefix}me-none`, goal: 0.9 },
     { a: `${prefix}me-apikey`, b: `${prefix}me-none`, goal: 0.9 },
@@ -186,14 +190,12 @@ runBench(async (cleanup) => {
         ]
       : []),
   ];
-  const samples = await interleave(
-    [
-      ...targetsOf(gateway, bare),
-      ...(before ? targetsOf(before.gateway, before.bare, 'before-') : []),
-    ],
-    comparisons,
-    plan,
-  );
+  const targets = [
+    ...targetsOf(gateway, bare),
+    ...(before ? targetsOf(before.gateway, before.bare, 'before-') : []),
+  ];
+  pinServers(targets);
+  const samples = await interleave(targets, comparisons, plan);
   printTargets(samples, 'at saturation (median of all turns, min-max):');
   printComparisons(samples, comparisons);
   const stagesOf = (prefix = '') => [

@@ -21,6 +21,7 @@ import {
   atFixedRate,
   interleave,
   medianRps,
+  pinServers,
   planFromEnv,
   printComparisons,
   printFixedRate,
@@ -60,11 +61,11 @@ runBench(async (cleanup) => {
     NATS_URL: platform.natsUrl,
   };
   await startBareProcess(cleanup, 'bare nats responder', { ...bareEnv, BARE_MODE: 'responder' });
-  const barePort = await startBareProcess(cleanup, 'bare fastify', {
+  const bareHttp = await startBareProcess(cleanup, 'bare fastify', {
     ...bareEnv,
     BARE_MODE: 'http',
   });
-  const bare = `http://127.0.0.1:${barePort}`;
+  const bare = `http://127.0.0.1:${bareHttp.port}`;
 
   const before = process.env.BENCH_BEFORE_DIST;
   const beforeUrl = before
@@ -85,17 +86,31 @@ runBench(async (cleanup) => {
   if (beforeUrl) say(`         before-*         the same routes on the build in ${before}`);
   say('');
 
+  const gatewayPid = platform.pidOf(platform.gatewayUrl);
+  const beforePid = beforeUrl ? platform.pidOf(beforeUrl) : undefined;
   const targets: Target[] = [
-    { target: 'tenant', url: `${platform.gatewayUrl}${tenantPath}`, headers: auth },
-    { target: 'bare-tenant', url: `${bare}${tenantPath}`, headers: auth },
-    { target: 'livez', url: `${platform.gatewayUrl}/livez`, headers: {} },
-    { target: 'bare-livez', url: `${bare}/livez`, headers: {} },
+    {
+      target: 'tenant',
+      url: `${platform.gatewayUrl}${tenantPath}`,
+      headers: auth,
+      pid: gatewayPid,
+    },
+    { target: 'bare-tenant', url: `${bare}${tenantPath}`, headers: auth, pid: bareHttp.pid },
+    { target: 'livez', url: `${platform.gatewayUrl}/livez`, headers: {}, pid: gatewayPid },
+    { target: 'bare-livez', url: `${bare}/livez`, headers: {}, pid: bareHttp.pid },
+    // the NATS hop's cost is the responder's and nats-server's as much as this process's:
+    // compared by throughput only
     { target: 'bare-nats', url: `${bare}/nats/${tenant.id}`, headers: {} },
     { target: 'bare-in-process', url: `${bare}/in-process/${tenant.id}`, headers: {} },
     ...(beforeUrl
       ? [
-          { target: 'before-tenant', url: `${beforeUrl}${tenantPath}`, headers: auth },
-          { target: 'before-livez', url: `${beforeUrl}/livez`, headers: {} },
+          {
+            target: 'before-tenant',
+            url: `${beforeUrl}${tenantPath}`,
+            headers: auth,
+            pid: beforePid,
+          },
+          { target: 'before-livez', url: `${beforeUrl}/livez`, headers: {}, pid: beforePid },
         ]
       : []),
   ];
@@ -112,6 +127,7 @@ runBench(async (cleanup) => {
         ]
       : []),
   ];
+  pinServers(targets);
   const samples = await interleave(targets, comparisons, plan);
   printTargets(samples, 'at saturation (median of all turns, min-max):');
   printComparisons(samples, comparisons);

@@ -199,6 +199,8 @@ export interface BenchPlatform {
     env: Record<string, string>,
     distDir?: string,
   ): Promise<string>;
+  /** The process of the platform's gateway, or of a variant, that serves `url`. */
+  pidOf(url: string): number | undefined;
 }
 
 /**
@@ -246,6 +248,7 @@ export async function startBenchPlatform(
   cleanup.add('platform', () => platform.stop());
 
   const gateway = platform.services.find((s) => s.spec.name === 'gateway')!;
+  const gateways = new Map([[platform.gatewayUrl, gateway]]);
   const startGatewayVariant = async (
     name: string,
     entry: string,
@@ -268,7 +271,9 @@ export async function startBenchPlatform(
     variant.start();
     cleanup.add(name, () => variant.stop());
     await variant.waitReady();
-    return `http://127.0.0.1:${port}`;
+    const url = `http://127.0.0.1:${port}`;
+    gateways.set(url, variant);
+    return url;
   };
 
   return {
@@ -280,18 +285,20 @@ export async function startBenchPlatform(
     natsUrl: nats.url,
     adminAuth: await login(platform.gatewayUrl, { tenant: 'platform', ...admin }),
     startGatewayVariant,
+    pidOf: (url) => gateways.get(url)?.pid,
   };
 }
 
 /**
  * Starts bench/support/bare-server.js (from dist/) in a process of its own with `env`, and
- * waits for it to say it serves; answers the port it listens on (0 for the NATS responder).
+ * waits for it to say it serves; answers the port it listens on (0 for the NATS responder)
+ * and its process.
  */
 export async function startBareProcess(
   cleanup: Cleanup,
   name: string,
   env: Record<string, string>,
-): Promise<number> {
+): Promise<{ port: number; pid: number | undefined }> {
   const entry = path.resolve(__dirname, 'bare-server.js');
   const child = spawn(process.execPath, [entry], {
     env: { ...process.env, ...env },
@@ -304,11 +311,11 @@ export async function startBareProcess(
     await exited;
   });
   const lines = createInterface({ input: child.stdout });
-  return new Promise<number>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it served`)));
     lines.on('line', (line) => {
       const ready = /^ready (\d+)$/.exec(line);
-      if (ready) resolve(Number(ready[1]));
+      if (ready) resolve({ port: Number(ready[1]), pid: child.pid });
     });
   });
 }

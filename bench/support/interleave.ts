@@ -4,16 +4,26 @@
  * several rounds, so the noise of any moment falls on both alike. A ratio is taken from each
  * pair of adjacent turns and reported as its median with the spread of the rounds; a goal is
  * said to be met only when every round meets it, and a spread that covers both sides of it
- * says so.
+ * says so. The load generator runs in this process, on the same cores as the servers it
+ * drives, so a saturation figure is partly its own; where a target names the process that
+ * answers it, that process's CPU per request is measured in the same turns and compared too.
  */
+import os from 'node:os';
 import autocannon from 'autocannon';
 import { call } from './bench-platform';
+import { cpuSeconds, pinToCore } from './process-cpu';
 import { say } from './report';
 
 export interface Target {
   target: string;
   url: string;
   headers: Record<string, string>;
+  /**
+   * The process that answers it, when it runs on this machine: its CPU time over each turn,
+   * divided by the requests answered, is the target's cost per request whatever the load
+   * generator (which shares the machine) could drive.
+   */
+  pid?: number;
 }
 
 /** How the targets are driven: BENCH_ROUNDS and BENCH_DURATION override the defaults. */
@@ -52,6 +62,23 @@ export function sayPlan(plan: Plan): void {
   );
 }
 
+/**
+ * Binds the load generator (this process) to one core and every server the targets name to
+ * another, unless BENCH_PIN=0 or the machine has one core. Left to the scheduler, two runs of
+ * the same build in two processes differed by a quarter in CPU per request, by where each
+ * happened to run beside the load generator; bound, the same comparison read 0.98-1.00x.
+ */
+export function pinServers(targets: Target[]): void {
+  if (process.env.BENCH_PIN === '0' || os.cpus().length < 2) return;
+  const servers = [...new Set(targets.flatMap((t) => (t.pid ? [t.pid] : [])))];
+  const pinned = pinToCore(process.pid, 0) && servers.every((pid) => pinToCore(pid, 1));
+  say(
+    pinned
+      ? `pinned: the load generator to core 0, the ${servers.length} servers measured to core 1 (BENCH_PIN=0: not)`
+      : 'not pinned: taskset could not bind the processes to cores',
+  );
+}
+
 /** One turn: a target driven once. */
 export interface Sample {
   target: string;
@@ -63,6 +90,8 @@ export interface Sample {
   p99: number;
   non2xx: number;
   errors: number;
+  /** CPU microseconds the answering process spent per request (see `Target.pid`). */
+  cpuPerRequest?: number;
 }
 
 async function drive(
@@ -71,6 +100,7 @@ async function drive(
   connections: number,
   overallRate?: number,
 ): Promise<Sample & { round: -1 }> {
+  const cpuBefore = t.pid ? cpuSeconds(t.pid) : null;
   const r = await autocannon({
     url: t.url,
     headers: t.headers,
@@ -78,6 +108,7 @@ async function drive(
     duration: seconds,
     ...(overallRate ? { overallRate } : {}),
   });
+  const cpuAfter = t.pid ? cpuSeconds(t.pid) : null;
   return {
     target: t.target,
     round: -1,
@@ -86,6 +117,9 @@ async function drive(
     p99: r.latency.p99,
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
+    ...(cpuBefore !== null && cpuAfter !== null && r.requests.total > 0
+      ? { cpuPerRequest: ((cpuAfter - cpuBefore) * 1e6) / r.requests.total }
+      : {}),
   };
 }
 
@@ -178,15 +212,36 @@ function table(header: string[], lines: string[][]): void {
   say('');
 }
 
-/** Per target: median req/s and the spread of the rounds, median p50 and p99, failures. */
+/** The CPU per request of each of a target's turns, where every turn measured it. */
+const cpuOf = (samples: Sample[]): number[] | undefined => {
+  const cpu = samples.map((s) => s.cpuPerRequest);
+  return cpu.every((c) => c !== undefined) ? (cpu as number[]) : undefined;
+};
+
+/**
+ * Per target: median req/s and the spread of the rounds, median p50 and p99, failures, and
+ * the answering process's CPU per request where it was measured.
+ */
 export function printTargets(samples: Sample[], title: string): void {
   const targets = [...new Set(samples.map((s) => s.target))];
   say(title);
   table(
-    ['target', 'req/s', '(min-max)', 'p50 ms', 'p99 ms', '(min-max)', 'non-2xx', 'errors'],
+    [
+      'target',
+      'req/s',
+      '(min-max)',
+      'p50 ms',
+      'p99 ms',
+      '(min-max)',
+      'non-2xx',
+      'errors',
+      'cpu us/req',
+      '(min-max)',
+    ],
     targets.map((target) => {
       const mine = of(samples, target);
       const p99 = mine.map((s) => s.p99);
+      const cpu = cpuOf(mine);
       return [
         target,
         fmt(median(mine.map((s) => s.rps))),
@@ -196,6 +251,8 @@ export function printTargets(samples: Sample[], title: string): void {
         spread(p99, 2),
         String(mine.reduce((n, s) => n + s.non2xx, 0)),
         String(mine.reduce((n, s) => n + s.errors, 0)),
+        cpu ? fmt(median(cpu), 1) : '-',
+        cpu ? spread(cpu, 1) : '',
       ];
     }),
   );
@@ -221,27 +278,42 @@ function verdict(ratios: number[], goal: number | undefined): string {
 /**
  * For each comparison (in the order given to `interleave`), the ratio a/b of saturation
  * throughput in each round's adjacent turns: its median and spread, and what it says of the
- * goal.
+ * goal. Where both processes' CPU was measured, also the ratio of their costs, b's CPU per
+ * request over a's: the throughput a would reach against b's on a core of its own, which the
+ * load generator sharing this machine's cores does not cap.
  */
 export function printComparisons(samples: Sample[], comparisons: Comparison[]): void {
   const rounds = [...new Set(samples.map((s) => s.round))];
   say('throughput ratios, a/b of adjacent turns (median, min-max over the rounds):');
   table(
-    ['a/b', 'median', '(min-max)', ''],
+    ['a/b', 'median', '(min-max)', '', 'per cpu', '(min-max)', ''],
     comparisons.map(({ a, b, goal }, pair) => {
-      const ratios = rounds.map((round) => {
-        const rpsOf = (t: string) =>
-          of(samples, t).find((s) => s.round === round && s.pair === pair)!.rps;
-        return rpsOf(a) / rpsOf(b);
+      const turns = rounds.map((round) => {
+        const turnOf = (t: string) =>
+          of(samples, t).find((s) => s.round === round && s.pair === pair)!;
+        return { a: turnOf(a), b: turnOf(b) };
       });
-      return [`${a}/${b}`, `${fmt(median(ratios), 2)}x`, spread(ratios, 2), verdict(ratios, goal)];
+      const ratios = turns.map((t) => t.a.rps / t.b.rps);
+      const costs = cpuOf(turns.flatMap((t) => [t.a, t.b]))
+        ? turns.map((t) => t.b.cpuPerRequest! / t.a.cpuPerRequest!)
+        : undefined;
+      return [
+        `${a}/${b}`,
+        `${fmt(median(ratios), 2)}x`,
+        spread(ratios, 2),
+        verdict(ratios, goal),
+        costs ? `${fmt(median(costs), 2)}x` : '-',
+        costs ? spread(costs, 2) : '',
+        costs ? verdict(costs, goal) : '',
+      ];
     }),
   );
 }
 
 /**
- * What each stage adds to a request, in CPU-bound microseconds: the difference of the median
- * times per request (1/throughput) of a target and the one without that stage.
+ * What each stage adds to a request: the difference of the median times per request
+ * (1/throughput) of a target and the one without that stage, and, where both were measured,
+ * of the answering processes' median CPU per request.
  */
 export function printStages(
   samples: Sample[],
@@ -249,14 +321,25 @@ export function printStages(
 ): void {
   say('where the time goes: microseconds per request a stage adds at saturation (medians):');
   const usOf = (target: string) => 1e6 / medianRps(samples, target);
+  const cpuUsOf = (target: string) => {
+    const cpu = cpuOf(of(samples, target));
+    return cpu ? median(cpu) : undefined;
+  };
   table(
-    ['stage', 'us/request', 'with', 'without'],
-    stages.map((s) => [
-      s.stage,
-      fmt(usOf(s.with) - usOf(s.without), 1),
-      `${s.with} ${fmt(usOf(s.with), 1)}`,
-      `${s.without} ${fmt(usOf(s.without), 1)}`,
-    ]),
+    ['stage', 'us/request', 'with', 'without', 'cpu us/request', 'with', 'without'],
+    stages.map((s) => {
+      const [withCpu, withoutCpu] = [cpuUsOf(s.with), cpuUsOf(s.without)];
+      const cpu = withCpu !== undefined && withoutCpu !== undefined;
+      return [
+        s.stage,
+        fmt(usOf(s.with) - usOf(s.without), 1),
+        `${s.with} ${fmt(usOf(s.with), 1)}`,
+        `${s.without} ${fmt(usOf(s.without), 1)}`,
+        cpu ? fmt(withCpu - withoutCpu, 1) : '-',
+        cpu ? `${s.with} ${fmt(withCpu, 1)}` : '',
+        cpu ? `${s.without} ${fmt(withoutCpu, 1)}` : '',
+      ];
+    }),
   );
 }
 
