@@ -20,16 +20,31 @@ describe('startTelemetry without an exporter', () => {
   });
   afterAll(() => stopTelemetry());
 
-  it("continues the caller's trace, with a span id of its own, and carries it on", () => {
-    const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const callerSpan = '00f067aa0ba902b7';
-    const span = trace
+  const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const callerSpan = '00f067aa0ba902b7';
+  const fromCaller = (flags: '00' | '01') =>
+    trace
       .getTracer('spec')
-      .startSpan('GET /things', {}, extract({ traceparent: `00-${callerTrace}-${callerSpan}-01` }));
+      .startSpan(
+        'GET /things',
+        {},
+        extract({ traceparent: `00-${callerTrace}-${callerSpan}-${flags}` }),
+      );
+
+  it("continues the caller's trace, with a span id of its own, and carries it on", () => {
+    const span = fromCaller('00');
     expect(span.spanContext().traceId).toBe(callerTrace);
     expect(span.spanContext().spanId).toMatch(/^[0-9a-f]{16}$/);
     expect(span.spanContext().spanId).not.toBe(callerSpan);
-    expect(traceparentOf(span)).toMatch(new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-0[01]$`));
+    expect(traceparentOf(span)).toMatch(new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-00$`));
+    expect(span.isRecording()).toBe(false);
+    span.end();
+  });
+
+  it("keeps a caller's decision to sample, so the services after it that export see the trace", () => {
+    const span = fromCaller('01');
+    expect(span.spanContext().traceId).toBe(callerTrace);
+    expect(traceparentOf(span)).toMatch(new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-01$`));
     span.end();
   });
 
@@ -42,8 +57,8 @@ describe('startTelemetry without an exporter', () => {
     expect(first.spanContext().traceId).not.toBe(second.spanContext().traceId);
   });
 
-  it('records nothing, since nothing would receive it', () => {
-    const span = trace.getTracer('spec').startSpan('unrecorded');
+  it('records nothing of a trace that starts here, since nothing would receive it', () => {
+    const span = trace.getTracer('spec').startSpan('unrecorded', {}, extract({}));
     expect(span.isRecording()).toBe(false);
   });
 });

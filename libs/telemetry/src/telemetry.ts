@@ -6,6 +6,7 @@ import {
   AlwaysOffSampler,
   BatchSpanProcessor,
   NoopSpanProcessor,
+  ParentBasedSampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -25,10 +26,12 @@ export interface TelemetryOptions {
 /**
  * Starts tracing. Must run before Nest, pg or http are loaded so their instrumentation hooks in.
  * Spans are recorded and exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT or
- * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. Without an exporter every span is decided
- * unsampled as it starts: it still has its ids, continues the caller's trace and is carried on
- * over NATS, so log lines and audit events name real traces, but nothing is recorded for no
- * one (a span's attributes, times and end cost a request more than its ids). OpenTelemetry
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. Without an exporter a trace that starts here is
+ * decided unsampled: its spans still have their ids, continue the caller's trace and are
+ * carried on over NATS, so log lines and audit events name real traces, but nothing is
+ * recorded for no one (a span's attributes, times and end cost a request more than its ids).
+ * A caller's decision is kept either way: a trace that arrives sampled goes on sampled, so the
+ * services after this one that do export still see it whole. OpenTelemetry
  * metrics are kept only where they can go somewhere (an OTLP endpoint, or
  * OTEL_METRICS_EXPORTER): otherwise every request would be measured for no reader, the
  * services' metrics being Prometheus's at /metrics.
@@ -51,7 +54,7 @@ export function startTelemetry(serviceName: string, options: TelemetryOptions = 
     }),
     spanProcessors,
     // undefined: the sampler OTEL_TRACES_SAMPLER names (parent-based, always on, unless said)
-    sampler: exporting ? undefined : new AlwaysOffSampler(),
+    sampler: exporting ? undefined : new ParentBasedSampler({ root: new AlwaysOffSampler() }),
     // undefined: the readers OTEL_METRICS_EXPORTER names (OTLP unless it says otherwise)
     metricReaders: exportingMetrics ? undefined : [],
     instrumentations: [
