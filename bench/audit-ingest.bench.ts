@@ -13,7 +13,10 @@
  * run of one INSERT and commit per event (AUDIT_BATCH_SIZE=1), and what
  * `AuditRecorder.record` adds to a request path. Prints figures only, never pass/fail.
  *
- * BENCH_AUDIT_EVENTS: events per ingest run (default 20000; a quarter for the per-event run).
+ * BENCH_AUDIT_EVENTS: events timed per ingest run (default 20000; a quarter for the per-event run).
+ * BENCH_AUDIT_WARMUP: events every ingest run writes before its timing starts (default 10000;
+ *   a twentieth for the per-event run), so that the figures are of a service whose code is
+ *   compiled: a fresh process spends about a third more CPU per event on its first 20,000.
  * BENCH_AUDIT_ROUNDS: rounds (default 3).
  * BENCH_AUDIT_BASELINE: the dist/ folder of another build of this repository (say, the
  *   commit before a change, built with `npm run build`); its audit service then runs beside
@@ -50,6 +53,7 @@ import { cpuSeconds } from './support/process-cpu';
 const auditContextEnv = () => platformIdentities({})('audit');
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 20_000) || 20_000;
+const WARMUP = Math.max(0, Number(process.env.BENCH_AUDIT_WARMUP ?? 10_000) || 0);
 const ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 3) || 3;
 const BASELINE = process.env.BENCH_AUDIT_BASELINE
   ? path.resolve(process.env.BENCH_AUDIT_BASELINE)
@@ -126,8 +130,9 @@ function backendsDelta(before: Map<number, number> | null, after: Map<number, nu
 }
 
 interface IngestRun {
+  /** Every event of the run, the warm-up's included. */
   events: number;
-  /** The events written once every replica was ready: what `seconds` and the CPU cover. */
+  /** The events written after the warm-up: what `seconds` and the CPU cover. */
   timed: number;
   seconds: number;
   tenants: string[];
@@ -137,28 +142,30 @@ interface IngestRun {
 }
 
 /**
- * Fills the stream while no audit service runs, migrates the database, starts `replicas` of
- * the service (of the build in `distDir`) at once and, from the moment every one is ready,
- * times them to the last written row: the sustained rate of the consumers and PostgreSQL
- * together, with none of the start-up in the time or the CPU (what the first replicas wrote
- * before the last was ready is left out of the count).
+ * Fills the stream while no audit service runs (`warmup` events, then `n`), migrates the
+ * database, starts `replicas` of the service (of the build in `distDir`) at once and, from the
+ * moment the warm-up's events are written, times them to the last written row: the sustained
+ * rate of the consumers and PostgreSQL together, with neither the start-up nor the first
+ * events (run before the code is compiled) in the time or the CPU.
  */
 async function ingestRun(
   distDir: string,
   batchSize: number | null,
   n: number,
+  warmup: number,
   infra: Infra,
   replicas: number,
 ): Promise<IngestRun> {
+  const total = warmup + n;
   const namespace = `bench${hex(4)}`;
   const ns = new SubjectNamespace(namespace);
   const nc = await connectNats(infra.natsUrl, 'audit-bench');
   await ensureAuditStream(nc, ns);
   const publisher = new JetStreamPublisher(nc, ns);
   const tenants = Array.from({ length: TENANTS }, () => randomUUID());
-  for (let i = 0; i < n; i += 500) {
+  for (let i = 0; i < total; i += 500) {
     await Promise.all(
-      Array.from({ length: Math.min(500, n - i) }, (_, j) => {
+      Array.from({ length: Math.min(500, total - i) }, (_, j) => {
         const e = event(tenants[(i + j) % tenants.length]!, i + j);
         return publisher.publish(AuditEvents, e, e.id, e.tenantId);
       }),
@@ -212,17 +219,21 @@ async function ingestRun(
       }
       return total;
     };
+    const waitFor = async (rows: number) => {
+      while ((await count(infra.db, tenants)) < rows) await new Promise((r) => setTimeout(r, 20));
+    };
+    await waitFor(warmup);
     const before = await count(infra.db, tenants);
     const atStart = { service: serviceCpu(), backends: await backendsCpu(infra.db) };
     const started = performance.now();
-    while ((await count(infra.db, tenants)) < n) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(total);
     const seconds = (performance.now() - started) / 1000;
     const serviceAtEnd = serviceCpu();
     const postgres = backendsDelta(atStart.backends, await backendsCpu(infra.db));
-    const timed = n - before;
+    const timed = total - before;
     const perEvent = (cpu: number | null) => (cpu === null ? null : (cpu * 1e6) / timed);
     return {
-      events: n,
+      events: total,
       timed,
       seconds,
       tenants,
@@ -381,7 +392,8 @@ async function main(): Promise<number> {
       `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, ${os.platform()} ${os.release()}`,
     );
     say(
-      `events: ${EVENTS} per ingest run over ${TENANTS} tenants, ${ROUNDS} rounds; batch size: the service's default; ` +
+      `events: ${EVENTS} timed per ingest run, after ${WARMUP} to warm up, over ${TENANTS} tenants, ${ROUNDS} rounds; ` +
+        `batch size: the service's default; ` +
         `${REPLICAS} audit service process${REPLICAS > 1 ? 'es' : ''} per run`,
     );
     if (BASELINE) say(`baseline build: ${BASELINE}`);
@@ -412,7 +424,7 @@ async function main(): Promise<number> {
       const runs = new Map<string, IngestRun>();
       let last: IngestRun | null = null;
       for (const build of order) {
-        last = await ingestRun(build.dist, null, EVENTS, ctx, REPLICAS);
+        last = await ingestRun(build.dist, null, EVENTS, WARMUP, ctx, REPLICAS);
         runs.set(build.label, last);
       }
       const copy = await copyRuns(db, last!);
@@ -476,7 +488,7 @@ async function main(): Promise<number> {
 
     if (SINGLE) {
       const n = Math.round(EVENTS / 4);
-      const single = await ingestRun(THIS_BUILD, 1, n, ctx, 1);
+      const single = await ingestRun(THIS_BUILD, 1, n, Math.round(WARMUP / 20), ctx, 1);
       const rate = single.timed / single.seconds;
       say(
         `one INSERT per event (AUDIT_BATCH_SIZE=1), this build: ${single.timed} events in ${single.seconds.toFixed(2)} s = ${fmtRate(rate)} events/s; ` +
