@@ -2,7 +2,9 @@
  * `npm run bench`: where a request's time goes at the gateway. A cached GET /v1/tenants/:id
  * through the gateway against a bare Fastify route answering the same body; the gateway's own
  * `/livez` against bare Fastify's (the framework's share); and a bare NATS responder's round
- * trip against an in-process call, each behind a bare Fastify route (the NATS hop's share).
+ * trip against an in-process call, each behind a bare Fastify route (the NATS hop's share);
+ * and the tenant read through a second gateway that logs every request, as a deployment at
+ * the default level (info) does, against the platform's, which logs at warn (the log line's).
  * Every baseline runs in a process of its own, as the gateway does. The two targets of each
  * comparison are driven in adjacent turns, for several rounds (bench/support/interleave.ts);
  * each ratio is printed as the median of the rounds with its spread. With BENCH_BEFORE_DIST naming another build's dist/
@@ -67,6 +69,11 @@ runBench(async (cleanup) => {
   });
   const bare = `http://127.0.0.1:${bareHttp.port}`;
 
+  // the platform's gateway logs at warn; a deployment at its default level writes one line per
+  // request, which this second gateway of the same build does
+  const loggedUrl = await platform.startGatewayVariant('gateway-info', 'apps/gateway/src/main.js', {
+    LOG_LEVEL: 'info',
+  });
   const before = process.env.BENCH_BEFORE_DIST;
   const beforeUrl = before
     ? await platform.startGatewayVariant('gateway-before', 'apps/gateway/src/main.js', {}, before)
@@ -83,6 +90,9 @@ runBench(async (cleanup) => {
   say('         bare-livez       the same body from a bare Fastify route');
   say('         bare-nats        a bare Fastify route asking a bare NATS responder for the body');
   say('         bare-in-process  a bare Fastify route awaiting an in-process call for the body');
+  say(
+    '         logged-tenant    GET /v1/tenants/:id through a gateway logging each request (info)',
+  );
   if (beforeUrl) say(`         before-*         the same routes on the build in ${before}`);
   say('');
 
@@ -102,6 +112,12 @@ runBench(async (cleanup) => {
     // compared by throughput only
     { target: 'bare-nats', url: `${bare}/nats/${tenant.id}`, headers: {} },
     { target: 'bare-in-process', url: `${bare}/in-process/${tenant.id}`, headers: {} },
+    {
+      target: 'logged-tenant',
+      url: `${loggedUrl}${tenantPath}`,
+      headers: auth,
+      pid: platform.pidOf(loggedUrl),
+    },
     ...(beforeUrl
       ? [
           {
@@ -118,6 +134,7 @@ runBench(async (cleanup) => {
     { a: 'tenant', b: 'bare-tenant', goal: 0.35 },
     { a: 'livez', b: 'bare-livez', goal: 0.7 },
     { a: 'bare-nats', b: 'bare-in-process' },
+    { a: 'logged-tenant', b: 'tenant' },
     ...(beforeUrl
       ? [
           { a: 'before-tenant', b: 'bare-tenant', goal: 0.35 },
@@ -135,6 +152,7 @@ runBench(async (cleanup) => {
     { stage: 'gateway framework (livez)', with: 'livez', without: 'bare-livez' },
     { stage: 'guards, route, cache (tenant)', with: 'tenant', without: 'livez' },
     { stage: 'NATS request/reply hop', with: 'bare-nats', without: 'bare-in-process' },
+    { stage: 'request log line (info)', with: 'logged-tenant', without: 'tenant' },
     ...(beforeUrl
       ? [
           { stage: 'before: framework (livez)', with: 'before-livez', without: 'bare-livez' },

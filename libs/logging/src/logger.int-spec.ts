@@ -36,6 +36,18 @@ function run(script: string): Promise<{ code: number | null; lines: string[] }> 
     expect(parsed[5000]).toMatchObject({ level: 'fatal', msg: 'stopping' });
   });
 
+  it('loses no line written before an uncaught error ends the process', async () => {
+    const { code, lines } = await run(`
+      const logger = createLogger('crash-test', 'info');
+      for (let i = 0; i < 100; i++) logger.info({ i }, 'line');
+      logger.error('about to fail');
+      setImmediate(() => { throw new Error('boom'); });
+    `);
+    expect(code).toBe(1);
+    expect(lines).toHaveLength(101);
+    expect(JSON.parse(lines[100]!)).toMatchObject({ level: 'error', msg: 'about to fail' });
+  });
+
   it('writes a lone line while the process runs, without waiting for more to fill a buffer', async () => {
     const child = spawn(
       process.execPath,
