@@ -55,6 +55,7 @@ describe(ChainService.name, () => {
     actorType: row.actor_type as string,
     actorId: row.actor_id as string,
     actorKey: row.actor_key as string | null,
+    ...(row.actor_sealed !== null ? { actorSealed: row.actor_sealed as string } : {}),
     actorRoles: row.actor_roles as string[],
     action: row.action as string,
     resourceType: row.resource_type as string,
@@ -87,10 +88,10 @@ describe(ChainService.name, () => {
     };
     await bed.ownerDb.query(
       `INSERT INTO audit.events (tenant_id, seq, id, occurred_at, recorded_at, actor_type, actor_id,
-         actor_key, actor_roles, action, resource_type, resource_id, outcome, source_ip, user_agent,
-         request_id, trace_id, metadata, personal, subject_key, prev_hash, hash)
+         actor_key, actor_sealed, actor_roles, action, resource_type, resource_id, outcome,
+         source_ip, user_agent, request_id, trace_id, metadata, personal, subject_key, prev_hash, hash)
        SELECT tenant_id, $2, $3, occurred_at, recorded_at, actor_type, actor_id, actor_key,
-              actor_roles, $4, resource_type, resource_id, outcome, source_ip, user_agent,
+              actor_sealed, actor_roles, $4, resource_type, resource_id, outcome, source_ip, user_agent,
               request_id, trace_id, metadata, personal, subject_key, $5, $6
          FROM audit.events WHERE tenant_id = $1 AND seq = $7`,
       [

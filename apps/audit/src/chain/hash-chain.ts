@@ -18,6 +18,11 @@ export interface ChainedEvent {
   actorType: string;
   actorId: string;
   actorKey: string | null;
+  /**
+   * What identifies the person acting, sealed as one envelope under their key; absent where
+   * nothing is sealed, and in rows written before the envelope (whose hashes it is not part of).
+   */
+  actorSealed?: string;
   actorRoles: string[];
   action: string;
   resourceType: string;
@@ -53,6 +58,7 @@ const HASHED = (
     'actorType',
     'actorId',
     'actorKey',
+    'actorSealed',
     'actorRoles',
     'action',
     'resourceType',

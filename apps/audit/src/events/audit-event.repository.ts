@@ -14,6 +14,7 @@ interface EventRow {
   actor_type: string;
   actor_id: string;
   actor_key: string | null;
+  actor_sealed: string | null;
   actor_roles: string[];
   action: string;
   resource_type: string;
@@ -40,6 +41,7 @@ const EVENT_COLUMNS: { name: string; value: (e: StoredEvent) => CopyValue }[] = 
   { name: 'actor_type', value: (e) => e.actorType },
   { name: 'actor_id', value: (e) => e.actorId },
   { name: 'actor_key', value: (e) => e.actorKey },
+  { name: 'actor_sealed', value: (e) => e.actorSealed ?? null },
   { name: 'actor_roles', value: (e) => JSON.stringify(e.actorRoles) },
   { name: 'action', value: (e) => e.action },
   { name: 'resource_type', value: (e) => e.resourceType },
@@ -319,6 +321,8 @@ function toStored(r: EventRow): StoredEvent {
     actorType: r.actor_type,
     actorId: r.actor_id,
     actorKey: r.actor_key,
+    // absent, not null, where there is none: the hash covers it only where it is there
+    ...(r.actor_sealed !== null ? { actorSealed: r.actor_sealed } : {}),
     actorRoles: r.actor_roles,
     action: r.action,
     resourceType: r.resource_type,

@@ -80,7 +80,7 @@ describe(AuditQueryService.name, () => {
     });
     // while at rest, what identifies alice is sealed
     const [row] = await bed.ownerDb.query(
-      `SELECT actor_id, source_ip, user_agent FROM audit.events WHERE id = $1`,
+      `SELECT actor_id, actor_sealed, source_ip, user_agent FROM audit.events WHERE id = $1`,
       [byAlice.id],
     );
     expect(JSON.stringify(row)).not.toMatch(/203\.0\.113\.7|curl|user-/);

@@ -18,11 +18,26 @@ export function subjectsOf(event: AuditEvent): { actor: string | null; subject: 
   return { actor, subject: personal ? (event.subjectId ?? actor) : null };
 }
 
+/** What the envelope of the person acting holds: each field only where the event had it. */
+interface ActorEnvelope {
+  id?: string;
+  sourceIp?: string;
+  userAgent?: string;
+}
+
+/** In a row with an envelope, a field the envelope holds reads this in its own column. */
+const IN_ENVELOPE = '';
+
 /**
- * Turns an event into the row that is stored and hashed, and back. The acting user's id, the
- * source IP and user agent (under the acting person's key: the user's, or for an API key its
- * owner's) and the personal metadata fields (under their subject's key) are sealed; everything
- * else, an API key's own id included, is stored as it came.
+ * Turns an event into the row that is stored and hashed, and back. What identifies the person
+ * acting (a user's id, the source IP and the user agent) is sealed as one envelope under their
+ * key (the user's, or for an API key its owner's) in `actorSealed`, its fields' own columns
+ * reading the empty string where the envelope holds them (NULL where the event had none); the
+ * personal metadata fields are sealed under their subject's key. Everything else, an API key's
+ * own id included, is stored as it came.
+ *
+ * Rows written before the envelope have those fields sealed one by one (no `actorSealed`):
+ * they are opened, and read as erased, field by field as before.
  */
 export class EventSealer {
   constructor(private readonly cipher: SubjectCipher) {}
@@ -36,12 +51,15 @@ export class EventSealer {
     const actorKey = actor ? keys.get(actor)! : null;
     const subjectKey = subject ? keys.get(subject)! : null;
     const at = (field: string) => `${event.tenantId}:${event.id}:${field}`;
-    const personalOf = (value: string | undefined, field: string) =>
-      value === undefined
-        ? null
-        : actorKey
-          ? this.cipher.seal(actorKey.key!, value, at(field))
-          : value;
+    // one seal for all that identifies the person acting: a seal costs as much as the rest
+    // of the event's work together
+    const envelope: ActorEnvelope = {};
+    if (event.actor.type === 'user') envelope.id = event.actor.id;
+    if (event.sourceIp !== undefined) envelope.sourceIp = event.sourceIp;
+    if (event.userAgent !== undefined) envelope.userAgent = event.userAgent;
+    const sealing = actorKey !== null && Object.keys(envelope).length > 0;
+    const column = (value: string | undefined) =>
+      value === undefined ? null : sealing ? IN_ENVELOPE : value;
     // with nobody to erase them for, personal fields are kept as they came
     const personal = subjectKey ? [...new Set(event.personal ?? [])].sort() : [];
     // copied only where a field is sealed: the event's own metadata is never changed
@@ -60,16 +78,18 @@ export class EventSealer {
       occurredAt: new Date(event.occurredAt).toISOString(),
       recordedAt: recordedAt.toISOString(),
       actorType: event.actor.type,
-      actorId:
-        event.actor.type === 'user' ? personalOf(event.actor.id, 'actor.id')! : event.actor.id,
+      actorId: event.actor.type === 'user' ? column(event.actor.id)! : event.actor.id,
       actorKey: actorKey?.keyId ?? null,
+      ...(sealing
+        ? { actorSealed: this.cipher.seal(actorKey!.key!, JSON.stringify(envelope), at('actor')) }
+        : {}),
       actorRoles: event.actor.roles,
       action: event.action,
       resourceType: event.resource.type,
       resourceId: event.resource.id ?? null,
       outcome: event.outcome,
-      sourceIp: personalOf(event.sourceIp, 'sourceIp'),
-      userAgent: personalOf(event.userAgent, 'userAgent'),
+      sourceIp: column(event.sourceIp),
+      userAgent: column(event.userAgent),
       requestId: event.requestId ?? null,
       traceId: event.traceId ?? null,
       metadata,
@@ -84,12 +104,13 @@ export class EventSealer {
     const at = (field: string) => `${stored.tenantId}:${stored.id}:${field}`;
     const actorKey = stored.actorKey ? keys.get(stored.actorKey) : undefined;
     const subjectKey = stored.subjectKey ? keys.get(stored.subjectKey) : undefined;
-    const personalOf = (value: string | null, field: string): string | null => {
-      if (value === null || !isSealed(value)) return value;
-      if (actorKey) return this.cipher.open(actorKey, value, at(field));
-      erased.push(field);
-      return null;
-    };
+    const actor = stored.actorSealed
+      ? this.openEnvelope(stored, actorKey, erased)
+      : {
+          id: this.openField(stored, 'actor.id', stored.actorId, actorKey, erased),
+          sourceIp: this.openField(stored, 'sourceIp', stored.sourceIp, actorKey, erased),
+          userAgent: this.openField(stored, 'userAgent', stored.userAgent, actorKey, erased),
+        };
     const metadata: Record<string, unknown> = { ...stored.metadata };
     for (const field of stored.personal) {
       if (subjectKey) {
@@ -109,7 +130,7 @@ export class EventSealer {
       recordedAt: stored.recordedAt,
       actor: {
         type: stored.actorType as AuditEventView['actor']['type'],
-        id: personalOf(stored.actorId, 'actor.id'),
+        id: actor.id,
         roles: stored.actorRoles,
       },
       action: stored.action,
@@ -118,13 +139,57 @@ export class EventSealer {
         ...(stored.resourceId !== null ? { id: stored.resourceId } : {}),
       },
       outcome: stored.outcome as AuditEventView['outcome'],
-      sourceIp: personalOf(stored.sourceIp, 'sourceIp'),
-      userAgent: personalOf(stored.userAgent, 'userAgent'),
+      sourceIp: actor.sourceIp,
+      userAgent: actor.userAgent,
       requestId: stored.requestId,
       traceId: stored.traceId,
       metadata,
       erased,
       hash: stored.hash,
     };
+  }
+
+  /**
+   * The acting person's fields from their envelope; without their key, those the envelope
+   * held (as their columns say) are listed as erased.
+   */
+  private openEnvelope(
+    stored: StoredEvent,
+    key: Buffer | undefined,
+    erased: string[],
+  ): { id: string | null; sourceIp: string | null; userAgent: string | null } {
+    const held = (value: string | null) => value === IN_ENVELOPE;
+    if (!key) {
+      if (held(stored.actorId)) erased.push('actor.id');
+      if (held(stored.sourceIp)) erased.push('sourceIp');
+      if (held(stored.userAgent)) erased.push('userAgent');
+      return {
+        id: held(stored.actorId) ? null : stored.actorId,
+        sourceIp: null,
+        userAgent: null,
+      };
+    }
+    const opened = JSON.parse(
+      this.cipher.open(key, stored.actorSealed!, `${stored.tenantId}:${stored.id}:actor`),
+    ) as ActorEnvelope;
+    return {
+      id: held(stored.actorId) ? (opened.id ?? null) : stored.actorId,
+      sourceIp: opened.sourceIp ?? null,
+      userAgent: opened.userAgent ?? null,
+    };
+  }
+
+  /** A field sealed on its own, as rows before the envelope have them. */
+  private openField(
+    stored: StoredEvent,
+    field: string,
+    value: string | null,
+    key: Buffer | undefined,
+    erased: string[],
+  ): string | null {
+    if (value === null || !isSealed(value)) return value;
+    if (key) return this.cipher.open(key, value, `${stored.tenantId}:${stored.id}:${field}`);
+    erased.push(field);
+    return null;
   }
 }
