@@ -161,6 +161,13 @@ describe(AuditIngestService.name, () => {
         const own = sent.filter((e) => e.tenantId === tenantId);
         expect(await ids(tenantId)).toEqual(own.map((e) => e.id));
         expect(await verify(tenantId)).toMatchObject({ valid: true, headSeq: own.length });
+        // batches are sealed side by side, yet along a chain the time recorded never goes back
+        const recorded: { at: Date }[] = await bed.ownerDb.query(
+          `SELECT recorded_at AS at FROM audit.events WHERE tenant_id = $1 ORDER BY seq`,
+          [tenantId],
+        );
+        const times = recorded.map((r) => r.at.getTime());
+        expect(times).toEqual([...times].sort((a, b) => a - b));
       }
     } finally {
       jest.restoreAllMocks();

@@ -7,8 +7,8 @@ import { Clock, LOGGER, MetricsRegistry } from '@lattice/service-runtime';
 import { AuditEventRepository } from '../events/audit-event.repository';
 import { extendChain } from '../chain/hash-chain';
 import { EventSealer, subjectsOf } from '../privacy/event-sealer';
-import { SubjectKeyRepository } from '../privacy/subject-keys.repository';
-import { ParkedEventRepository } from './parked-event.repository';
+import { SubjectKeyRepository, type SubjectKey } from '../privacy/subject-keys.repository';
+import { ParkedEventRepository, type SealedEvent } from './parked-event.repository';
 import { SerialByKey } from './serial-by-key';
 
 /**
@@ -27,13 +27,19 @@ const PAST_HEAD = 'rows-past-head';
 
 /**
  * Writes events to their tenants' chains. Per tenant, one transaction holds the chain head's
- * lock, drops what is already stored (a redelivery), seals, numbers and links the rest, and
- * writes them all in one statement: concurrent batches queue on the lock instead of forking
- * the chain, and a duplicate never takes a sequence number.
+ * lock, drops what is already stored (a redelivery), numbers and links the rest, and writes
+ * them all in one statement: concurrent batches queue on the lock instead of forking the
+ * chain, and a duplicate never takes a sequence number.
+ *
+ * Events are sealed before that, in a transaction of their own that finds (or makes) their
+ * subjects' keys: a tenant's next batch is sealed while the one before it is still being
+ * written, so sealing, the largest part of an event's work here, is not spent while the
+ * chain waits. A key made for a batch that then fails stays, and serves the redelivery.
  *
  * Batches may be handed over while earlier ones are still being written. Within this process
- * a tenant's share of a batch waits for its share of the batches before (its events join the
- * chain in the order they came); different tenants' chains are written side by side.
+ * a tenant's share of a batch joins its chain after its share of the batches before (its
+ * events join the chain in the order they came); different tenants' chains are written side
+ * by side.
  *
  * A chain with rows stored past its head was written to by hand: extending it would collide
  * with those rows and fail the batch on every redelivery. Its events are parked instead
@@ -72,16 +78,39 @@ export class AuditIngestService {
       list.push(event);
       byTenant.set(event.tenantId, list);
     }
+    // taken as the batch is handed over, so that along a chain it never goes back in time
+    const recordedAt = this.clock.now();
     // tenants' chains are independent: their transactions run side by side
     const written = await Promise.all(
-      [...byTenant].map(([tenantId, events]) =>
-        this.chains.run(tenantId, () => this.ingestTenant(tenantId, events)),
-      ),
+      [...byTenant].map(([tenantId, events]) => {
+        // sealed at once, side by side with the tenant's batches before this one
+        const sealing = this.sealAll(tenantId, events, recordedAt);
+        // awaited in its turn below; until then its failure is not an unhandled one
+        sealing.catch(() => undefined);
+        return this.chains.run(tenantId, async () => this.ingestTenant(tenantId, await sealing));
+      }),
     );
     return written.reduce((a, b) => a + b, 0);
   }
 
-  private async ingestTenant(tenantId: string, batch: AuditEvent[]): Promise<number> {
+  /** The events as they will be stored, their personal data sealed under their subjects' keys. */
+  private async sealAll(
+    tenantId: string,
+    batch: AuditEvent[],
+    recordedAt: Date,
+  ): Promise<SealedEvent[]> {
+    const subjects = batch.flatMap((e) => {
+      const { actor, subject } = subjectsOf(e);
+      return [actor, subject].filter((s): s is string => s !== null);
+    });
+    const keys =
+      subjects.length === 0
+        ? new Map<string, SubjectKey>()
+        : await this.scope.run(tenantId, (em) => this.keys.resolve(em, tenantId, subjects));
+    return batch.map((e) => this.sealer.seal(e, keys, recordedAt));
+  }
+
+  private async ingestTenant(tenantId: string, batch: SealedEvent[]): Promise<number> {
     const outcome = await this.scope.run(tenantId, async (em) => {
       const head = await this.events.lockHead(em, tenantId);
       const state = await this.events.beforeAppend(
@@ -93,21 +122,14 @@ export class AuditIngestService {
       const jammed = lastSeq > head.seq;
       const waiting = jammed || !state.parked ? [] : await this.parked.takeAll(em, tenantId);
       for (const event of waiting) stored.add(event.id);
-      const fresh: AuditEvent[] = [];
+      const sealed: SealedEvent[] = [];
       for (const event of batch) {
         if (stored.has(event.id)) continue;
         stored.add(event.id);
-        fresh.push(event);
+        sealed.push(event);
       }
-      if (fresh.length === 0 && waiting.length === 0)
+      if (sealed.length === 0 && waiting.length === 0)
         return { written: 0, parked: 0, head, lastSeq };
-      const subjects = fresh.flatMap((e) => {
-        const { actor, subject } = subjectsOf(e);
-        return [actor, subject].filter((s): s is string => s !== null);
-      });
-      const keys = await this.keys.resolve(em, tenantId, subjects);
-      const recordedAt = this.clock.now();
-      const sealed = fresh.map((e) => this.sealer.seal(e, keys, recordedAt));
       if (jammed) {
         // a redelivery of what is parked already is not parked twice
         const parked = await this.parked.park(em, tenantId, sealed, PAST_HEAD);
