@@ -41,18 +41,16 @@ export function traceRequests(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, _reply, done) => {
     if (UNTRACED.test(request.url)) return done();
     const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
-    const span = tracer.startSpan(
-      request.method,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': request.method,
-          'url.path': request.url.split('?', 1)[0]!,
-          'network.protocol.version': request.raw.httpVersion,
-        },
-      },
-      parent,
-    );
+    // described only when it is recorded: an unsampled span is its ids and nothing else (the
+    // samplers OTEL_TRACES_SAMPLER can name decide on the parent and the trace id alone)
+    const span = tracer.startSpan(request.method, { kind: SpanKind.SERVER }, parent);
+    if (span.isRecording()) {
+      span.setAttributes({
+        'http.request.method': request.method,
+        'url.path': request.url.split('?', 1)[0]!,
+        'network.protocol.version': request.raw.httpVersion,
+      });
+    }
     const active = trace.setSpan(parent, span);
     const traced = request as TracedRequest;
     traced[SPAN] = span;
@@ -68,7 +66,7 @@ export function traceRequests(fastify: FastifyInstance): void {
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const span = (request as TracedRequest)[SPAN];
-    if (span) {
+    if (span?.isRecording()) {
       const route = request.routeOptions?.url;
       if (route) {
         span.updateName(`${request.method} ${route}`);
