@@ -18,6 +18,14 @@ export function subjectsOf(event: AuditEvent): { actor: string | null; subject: 
   return { actor, subject: personal ? (event.subjectId ?? actor) : null };
 }
 
+/** An instant as `toISOString` writes it (UTC, milliseconds), which most events carry already. */
+const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** The instant in its one stored form: an offset or other precision is rewritten in UTC. */
+function canonicalInstant(value: string): string {
+  return CANONICAL_INSTANT.test(value) ? value : new Date(value).toISOString();
+}
+
 /** What the envelope of the person acting holds: each field only where the event had it. */
 interface ActorEnvelope {
   id?: string;
@@ -40,6 +48,9 @@ const IN_ENVELOPE = '';
  * they are opened, and read as erased, field by field as before.
  */
 export class EventSealer {
+  /** The last time recorded, as text: a batch's events all share one. */
+  private recorded: { at: Date | null; text: string } = { at: null, text: '' };
+
   constructor(private readonly cipher: SubjectCipher) {}
 
   seal(
@@ -75,14 +86,15 @@ export class EventSealer {
     return {
       tenantId: event.tenantId,
       id: event.id,
-      occurredAt: new Date(event.occurredAt).toISOString(),
-      recordedAt: recordedAt.toISOString(),
+      occurredAt: canonicalInstant(event.occurredAt),
+      recordedAt: this.recordedText(recordedAt),
       actorType: event.actor.type,
       actorId: event.actor.type === 'user' ? column(event.actor.id)! : event.actor.id,
       actorKey: actorKey?.keyId ?? null,
-      ...(sealing
-        ? { actorSealed: this.cipher.seal(actorKey!.key!, JSON.stringify(envelope), at('actor')) }
-        : {}),
+      // every row has the member, so every row has one shape; undefined is neither hashed nor stored
+      actorSealed: sealing
+        ? this.cipher.seal(actorKey!.key!, JSON.stringify(envelope), at('actor'))
+        : undefined,
       actorRoles: event.actor.roles,
       action: event.action,
       resourceType: event.resource.type,
@@ -96,6 +108,11 @@ export class EventSealer {
       personal,
       subjectKey: subjectKey?.keyId ?? null,
     };
+  }
+
+  private recordedText(at: Date): string {
+    if (this.recorded.at !== at) this.recorded = { at, text: at.toISOString() };
+    return this.recorded.text;
   }
 
   /** The event as callers see it: sealed fields opened where their key still exists. */
