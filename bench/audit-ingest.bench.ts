@@ -17,7 +17,8 @@
  * BENCH_AUDIT_WARMUP: events every ingest run writes before its timing starts (default 10000;
  *   a twentieth for the per-event run), so that the figures are of a service whose code is
  *   compiled: a fresh process spends about a third more CPU per event on its first 20,000.
- * BENCH_AUDIT_ROUNDS: rounds (default 3).
+ * BENCH_AUDIT_ROUNDS: rounds (default 3), after one untimed run (the first run against a fresh
+ *   database was the slowest of every invocation, whichever build ran it).
  * BENCH_AUDIT_BASELINE: the dist/ folder of another build of this repository (say, the
  *   commit before a change, built with `npm run build`); its audit service then runs beside
  *   this build's in every round, on the same database, and the ratio of the two is printed.
@@ -419,6 +420,9 @@ async function main(): Promise<number> {
         ? ''
         : ` [cpu/event: service ${r.serviceCpu.toFixed(0)} µs` +
           (r.postgresCpu === null ? ']' : `, postgres ${r.postgresCpu.toFixed(0)} µs]`);
+    // the first run against a fresh database and stream was the slowest of every invocation,
+    // whichever build it was: one run, untimed, takes that place
+    await ingestRun(THIS_BUILD, null, EVENTS / 10, WARMUP, ctx, REPLICAS);
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 ? builds : [...builds].reverse();
       const runs = new Map<string, IngestRun>();

@@ -7,7 +7,9 @@
  * the default level (info) does, against the platform's, which logs at warn (the log line's).
  * Every baseline runs in a process of its own, as the gateway does. The two targets of each
  * comparison are driven in adjacent turns, for several rounds (bench/support/interleave.ts);
- * each ratio is printed as the median of the rounds with its spread. With BENCH_BEFORE_DIST naming another build's dist/
+ * each ratio is printed as the median of the rounds with its spread. Then the tenant read at half
+ * its peak, open loop (bench/support/open-loop.ts), for its p99, beside bare Fastify at the same
+ * rate: the latency the machine itself gives at that load. With BENCH_BEFORE_DIST naming another build's dist/
  * (say of the commit before a change), that build's gateway is driven in the same turns.
  * Prints figures only, never pass/fail. BENCH_ROUNDS and BENCH_DURATION (seconds per turn)
  * override the plan.
@@ -162,8 +164,15 @@ runBench(async (cleanup) => {
   ]);
 
   const halfPeak = (t: Target) => ({ ...t, rate: medianRps(samples, t.target) / 2 });
+  const tenantRate = medianRps(samples, 'tenant') / 2;
   const fixed = await atFixedRate(
-    targets.filter((t) => t.target === 'tenant' || t.target === 'before-tenant').map(halfPeak),
+    [
+      ...targets.filter((t) => t.target === 'tenant' || t.target === 'before-tenant').map(halfPeak),
+      // the same body from bare Fastify at the gateway's rate: the latency this machine gives
+      // any server at that load (its other processes, the load generator), for the p99 to be
+      // read against
+      { ...targets.find((t) => t.target === 'bare-tenant')!, rate: tenantRate },
+    ],
     plan,
   );
   printFixedRate(fixed, 10);
