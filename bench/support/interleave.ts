@@ -92,26 +92,40 @@ export interface Sample {
   cpuPerRequest?: number;
 }
 
-async function drive(
+/** What one turn of a load generator gives, before the answering process's CPU is added. */
+type TurnResult = Omit<Sample, 'target' | 'round' | 'cpuPerRequest'> & { answered: number };
+
+/** A turn against `t`, with the CPU its answering process spent per request answered. */
+async function measured(
   t: Target,
-  seconds: number,
-  connections: number,
+  turn: () => Promise<TurnResult>,
 ): Promise<Sample & { round: -1 }> {
   const cpuBefore = t.pid ? cpuSeconds(t.pid) : null;
-  const r = await autocannon({ url: t.url, headers: t.headers, connections, duration: seconds });
+  const { answered, ...r } = await turn();
   const cpuAfter = t.pid ? cpuSeconds(t.pid) : null;
   return {
     target: t.target,
     round: -1,
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    non2xx: r.non2xx,
-    errors: r.errors + r.timeouts,
-    ...(cpuBefore !== null && cpuAfter !== null && r.requests.total > 0
-      ? { cpuPerRequest: ((cpuAfter - cpuBefore) * 1e6) / r.requests.total }
+    ...r,
+    ...(cpuBefore !== null && cpuAfter !== null && answered > 0
+      ? { cpuPerRequest: ((cpuAfter - cpuBefore) * 1e6) / answered }
       : {}),
   };
+}
+
+/** A target driven at saturation by `connections` closed-loop connections. */
+function drive(t: Target, seconds: number, connections: number) {
+  return measured(t, async () => {
+    const r = await autocannon({ url: t.url, headers: t.headers, connections, duration: seconds });
+    return {
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+      answered: r.requests.total,
+    };
+  });
 }
 
 /**
@@ -157,26 +171,8 @@ export async function interleave(
  * A target driven open loop at `rate` (bench/support/open-loop.ts): requests due at even
  * intervals, each one's latency counted from when it was due.
  */
-async function driveAtRate(
-  t: Target,
-  seconds: number,
-  rate: number,
-): Promise<Sample & { round: -1 }> {
-  const cpuBefore = t.pid ? cpuSeconds(t.pid) : null;
-  const r = await openLoop(t.url, t.headers, rate, seconds);
-  const cpuAfter = t.pid ? cpuSeconds(t.pid) : null;
-  return {
-    target: t.target,
-    round: -1,
-    rps: r.rps,
-    p50: r.p50,
-    p99: r.p99,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    ...(cpuBefore !== null && cpuAfter !== null && r.answered > 0
-      ? { cpuPerRequest: ((cpuAfter - cpuBefore) * 1e6) / r.answered }
-      : {}),
-  };
+function driveAtRate(t: Target, seconds: number, rate: number) {
+  return measured(t, () => openLoop(t.url, t.headers, rate, seconds));
 }
 
 /**
