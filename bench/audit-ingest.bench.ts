@@ -22,6 +22,10 @@
  * BENCH_AUDIT_BASELINE: the dist/ folder of another build of this repository (say, the
  *   commit before a change, built with `npm run build`); its audit service then runs beside
  *   this build's in every round, on the same database, and the ratio of the two is printed.
+ * BENCH_AUDIT_TRAIL: events each tenant's trail holds before one more run per build (default
+ *   100000; 0 leaves that run out), with the planner's statistics from before those trails were
+ *   written, as for a tenant whose trail grew since the last ANALYZE: whether a batch costs more
+ *   as the trail it extends grows.
  * BENCH_AUDIT_SINGLE=0 leaves the per-event run out.
  * BENCH_AUDIT_REPLICAS: audit service processes sharing the durable consumer in every ingest
  *   run (default 1), as a deployment scaled out on its backlog runs them; their CPU is summed.
@@ -60,6 +64,7 @@ const BASELINE = process.env.BENCH_AUDIT_BASELINE
   ? path.resolve(process.env.BENCH_AUDIT_BASELINE)
   : null;
 const SINGLE = process.env.BENCH_AUDIT_SINGLE !== '0';
+const TRAIL = Math.max(0, Number(process.env.BENCH_AUDIT_TRAIL ?? 100_000) || 0);
 const REPLICAS = Math.max(1, Number(process.env.BENCH_AUDIT_REPLICAS ?? 1) || 1);
 const THIS_BUILD = path.resolve(__dirname, '..');
 const RECORD_CALLS = 50_000;
@@ -88,10 +93,14 @@ function event(tenantId: string, i: number): AuditEvent {
   });
 }
 
+/**
+ * Events stored in these tenants' chains: their heads' positions, which a batch moves in the
+ * transaction that writes its rows (counting the rows would scan every trail, 50 times a second).
+ */
 async function count(db: Client, tenants: string[]): Promise<number> {
   try {
     const { rows } = await db.query(
-      `SELECT count(*)::int AS n FROM audit.events WHERE tenant_id = ANY($1::uuid[])`,
+      `SELECT coalesce(sum(seq), 0)::int AS n FROM audit.chain_heads WHERE tenant_id = ANY($1::uuid[])`,
       [tenants],
     );
     return rows[0].n as number;
@@ -143,6 +152,32 @@ interface IngestRun {
 }
 
 /**
+ * Gives each tenant a trail of `length` events stored before the run, written as the owner in
+ * one statement per tenant (their hashes are not linked: ingest reads only the head), and moves
+ * its chain head to the last of them.
+ */
+async function writeTrails(db: Client, tenants: string[], length: number): Promise<void> {
+  for (const tenant of tenants) {
+    await db.query(
+      `INSERT INTO audit.events (tenant_id, seq, id, occurred_at, recorded_at, actor_type,
+         actor_id, actor_roles, action, resource_type, resource_id, outcome, metadata, personal,
+         prev_hash, hash)
+       SELECT $1, s, gen_random_uuid(), now(), now(), 'user', 'actor-' || s % 50, '["developer"]',
+              'jobs.create', 'Job', 'job-' || s, 'success', '{"queue":"default"}', '[]',
+              md5((s - 1)::text), md5(s::text)
+         FROM generate_series(1, $2::bigint) AS s`,
+      [tenant, length],
+    );
+    await db.query(
+      `INSERT INTO audit.chain_heads (tenant_id, seq, hash) VALUES ($1, $2::bigint, md5($2::text))`,
+      [tenant, length],
+    );
+  }
+  // their pages written out now, not by a checkpoint during the timed run
+  await db.query('CHECKPOINT');
+}
+
+/**
  * Fills the stream while no audit service runs (`warmup` events, then `n`), migrates the
  * database, starts `replicas` of the service (of the build in `distDir`) at once and, from the
  * moment the warm-up's events are written, times them to the last written row: the sustained
@@ -156,6 +191,7 @@ async function ingestRun(
   warmup: number,
   infra: Infra,
   replicas: number,
+  trail = 0,
 ): Promise<IngestRun> {
   const total = warmup + n;
   const namespace = `bench${hex(4)}`;
@@ -192,6 +228,7 @@ async function ingestRun(
     env: { ...process.env, ...env, AUDIT_HTTP_PORT: '0' },
     stdio: 'ignore',
   });
+  if (trail > 0) await writeTrails(infra.db, tenants, trail);
   const services: ServiceProcess[] = [];
   const spawn = async () => {
     const port = await freePort();
@@ -223,15 +260,16 @@ async function ingestRun(
     const waitFor = async (rows: number) => {
       while ((await count(infra.db, tenants)) < rows) await new Promise((r) => setTimeout(r, 20));
     };
-    await waitFor(warmup);
+    const stored = trail * tenants.length;
+    await waitFor(stored + warmup);
     const before = await count(infra.db, tenants);
     const atStart = { service: serviceCpu(), backends: await backendsCpu(infra.db) };
     const started = performance.now();
-    await waitFor(total);
+    await waitFor(stored + total);
     const seconds = (performance.now() - started) / 1000;
     const serviceAtEnd = serviceCpu();
     const postgres = backendsDelta(atStart.backends, await backendsCpu(infra.db));
-    const timed = total - before;
+    const timed = stored + total - before;
     const perEvent = (cpu: number | null) => (cpu === null ? null : (cpu * 1e6) / timed);
     return {
       events: total,
@@ -488,6 +526,23 @@ async function main(): Promise<number> {
       if (cpuSaving.length > 0) say(ratioLine('CPU per event, baseline / this build', cpuSaving));
     }
     say('');
+
+    if (TRAIL > 0) {
+      // autovacuum would analyze the table while the trails are written
+      await db.query(`ALTER TABLE audit.events SET (autovacuum_enabled = false)`);
+      say(
+        `tenants whose trails already hold ${TRAIL} events each, statistics from before they were written`,
+      );
+      // the baseline first: the order of the rounds above ended with this build
+      for (const build of [...builds].reverse()) {
+        const run = await ingestRun(build.dist, null, EVENTS, WARMUP, ctx, REPLICAS, TRAIL);
+        say(
+          `  ingest (${build.label}) ${fmtRate(run.timed / run.seconds)} events/s${cpuText(run)}`,
+        );
+      }
+      await db.query(`ALTER TABLE audit.events RESET (autovacuum_enabled)`);
+      say('');
+    }
 
     if (SINGLE) {
       const n = Math.round(EVENTS / 4);

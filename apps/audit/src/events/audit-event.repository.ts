@@ -67,6 +67,13 @@ const COLUMNS = EVENT_NAMES.join(', ');
  */
 const STAGING = 'audit_events_staging';
 
+/** Whether `append` failed because an event's id is stored already (a redelivery, say). */
+export function isDuplicateId(error: unknown): boolean {
+  const driverError = (error as { driverError?: { code?: string; constraint?: string } })
+    .driverError;
+  return driverError?.code === '23505' && driverError.constraint === 'events_id_key';
+}
+
 /** Where the filters narrow a query: an actor is matched by their key when they have one. */
 export interface EventQuery extends AuditEventFilters {
   actorKeyId?: string | null;
@@ -96,32 +103,44 @@ export class AuditEventRepository {
 
   /**
    * What a writer holding the head's lock needs to know before it extends the chain, read in
-   * one statement: the highest sequence number stored (0 when there is none), whether events
-   * are parked, and which of `ids` are stored already.
+   * one statement: the highest sequence number stored (0 when there is none), and whether
+   * events are parked.
    */
   async beforeAppend(
     em: EntityManager,
     tenantId: string,
-    ids: string[],
-  ): Promise<{ lastSeq: number; parked: boolean; stored: Set<string> }> {
-    const [row]: { last_seq: string | null; parked: boolean; stored: string[] }[] = await em.query(
+  ): Promise<{ lastSeq: number; parked: boolean }> {
+    const [row]: { last_seq: string | null; parked: boolean }[] = await em.query(
       `SELECT (SELECT max(seq) FROM audit.events WHERE tenant_id = $1) AS last_seq,
-                EXISTS (SELECT 1 FROM audit.parked_events WHERE tenant_id = $1) AS parked,
-                ARRAY(SELECT id::text FROM audit.events
-                       WHERE tenant_id = $1 AND id = ANY($2::uuid[])) AS stored`,
-      [tenantId, ids],
+                EXISTS (SELECT 1 FROM audit.parked_events WHERE tenant_id = $1) AS parked`,
+      [tenantId],
     );
     return {
       lastSeq: row?.last_seq ? Number(row.last_seq) : 0,
       parked: row?.parked ?? false,
-      stored: new Set(row?.stored ?? []),
     };
+  }
+
+  /**
+   * Which of `ids` the tenant's trail holds already, one index probe per id whatever the
+   * planner believes of the trail: given `id = ANY(...)`, it scanned every row of a trail its
+   * statistics thought short (a tenant new since the last ANALYZE), so a batch cost as much
+   * as the trail was long.
+   */
+  async storedIds(em: EntityManager, tenantId: string, ids: string[]): Promise<Set<string>> {
+    const rows: { id: string }[] = await em.query(
+      `SELECT x.id::text AS id FROM unnest($2::uuid[]) AS x(id),
+              LATERAL (SELECT 1 FROM audit.events WHERE tenant_id = $1 AND id = x.id LIMIT 1) AS hit`,
+      [tenantId, ids],
+    );
+    return new Set(rows.map((r) => r.id));
   }
 
   /**
    * Appends linked events to the tenant's chain and moves its head to the last of them: the
    * rows are copied into the connection's staging table, then moved into the trail and the
-   * head moved in one statement. A duplicate id fails the whole statement.
+   * head moved in one statement. A duplicate id fails the whole statement, with an error that
+   * `isDuplicateId` recognises.
    */
   async append(
     em: EntityManager,

@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import type { AuditEvent } from '@lattice/contracts';
 import { TenantScope } from '@lattice/database';
 import { Clock, LOGGER, MetricsRegistry } from '@lattice/service-runtime';
-import { AuditEventRepository } from '../events/audit-event.repository';
-import { extendChain } from '../chain/hash-chain';
+import { AuditEventRepository, isDuplicateId } from '../events/audit-event.repository';
+import { extendChain, type ChainPosition } from '../chain/hash-chain';
 import { EventSealer, subjectsOf } from '../privacy/event-sealer';
 import { SubjectKeyRepository, type SubjectKey } from '../privacy/subject-keys.repository';
 import { ParkedEventRepository, type SealedEvent } from './parked-event.repository';
@@ -22,14 +22,24 @@ function asStored(event: AuditEvent): AuditEvent {
   return id === event.id && tenantId === event.tenantId ? event : { ...event, id, tenantId };
 }
 
+/** What one tenant's transaction did with its share of a batch. */
+interface TenantOutcome {
+  written: number;
+  parked: number;
+  head: ChainPosition;
+  lastSeq: number;
+}
+
 /** Why a chain takes no events: rows stored past its head, which nothing but a hand wrote. */
 const PAST_HEAD = 'rows-past-head';
 
 /**
  * Writes events to their tenants' chains. Per tenant, one transaction holds the chain head's
- * lock, drops what is already stored (a redelivery), numbers and links the rest, and writes
- * them all in one statement: concurrent batches queue on the lock instead of forking the
- * chain, and a duplicate never takes a sequence number.
+ * lock, numbers and links the events, and writes them all in one statement: concurrent
+ * batches queue on the lock instead of forking the chain. An event whose id is stored already
+ * (a redelivery) fails that statement on the trail's unique index; the transaction then runs
+ * again, dropping the stored events first, so a duplicate never takes a sequence number. Ids
+ * are not looked up before that: the index looks every one up anyway, and a redelivery is rare.
  *
  * Events are sealed before that, in a transaction of their own that finds (or makes) their
  * subjects' keys: a tenant's next batch is sealed while the one before it is still being
@@ -111,15 +121,52 @@ export class AuditIngestService {
   }
 
   private async ingestTenant(tenantId: string, batch: SealedEvent[]): Promise<number> {
-    const outcome = await this.scope.run(tenantId, async (em) => {
-      const head = await this.events.lockHead(em, tenantId);
-      const state = await this.events.beforeAppend(
-        em,
-        tenantId,
-        batch.map((e) => e.id),
+    let outcome: TenantOutcome;
+    try {
+      outcome = await this.writeTenant(tenantId, batch, false);
+    } catch (error) {
+      if (!isDuplicateId(error)) throw error;
+      // the trail holds one of the batch's ids (a redelivery): again, dropping what is stored
+      outcome = await this.writeTenant(tenantId, batch, true);
+    }
+    if (outcome.parked > 0) {
+      this.parkedTotal.inc({ reason: PAST_HEAD }, outcome.parked);
+      this.logger.error(
+        {
+          tenantId,
+          parked: outcome.parked,
+          headSeq: outcome.head.seq,
+          lastStoredSeq: outcome.lastSeq,
+        },
+        'audit chain has rows past its head (tampered?): events parked until it is repaired',
       );
-      const { lastSeq, stored } = state;
+    }
+    return outcome.written;
+  }
+
+  /**
+   * One transaction extending the tenant's chain with the batch. The trail's unique index
+   * refuses an id it holds already, failing the whole statement: the stored ids are looked up
+   * first only when `lookUpIds` (the index refused one before) or before events are parked.
+   */
+  private async writeTenant(
+    tenantId: string,
+    batch: SealedEvent[],
+    lookUpIds: boolean,
+  ): Promise<TenantOutcome> {
+    return this.scope.run(tenantId, async (em) => {
+      const head = await this.events.lockHead(em, tenantId);
+      const state = await this.events.beforeAppend(em, tenantId);
+      const lastSeq = state.lastSeq;
       const jammed = lastSeq > head.seq;
+      const stored =
+        lookUpIds || jammed
+          ? await this.events.storedIds(
+              em,
+              tenantId,
+              batch.map((e) => e.id),
+            )
+          : new Set<string>();
       const waiting = jammed || !state.parked ? [] : await this.parked.takeAll(em, tenantId);
       for (const event of waiting) stored.add(event.id);
       const sealed: SealedEvent[] = [];
@@ -135,8 +182,8 @@ export class AuditIngestService {
         const parked = await this.parked.park(em, tenantId, sealed, PAST_HEAD);
         return { written: 0, parked, head, lastSeq };
       }
-      // under the head's lock nothing else writes this chain: every id was checked above, so
-      // a collision means something wrote around the lock, and the whole batch is rolled back
+      // under the head's lock nothing else writes this chain: a collision on a sequence
+      // number means something wrote around the lock, and the whole batch is rolled back
       const chained = extendChain(head, [...waiting, ...sealed]);
       await this.events.append(em, tenantId, chained.events, chained.head);
       if (waiting.length > 0) {
@@ -147,18 +194,5 @@ export class AuditIngestService {
       }
       return { written: chained.events.length, parked: 0, head, lastSeq };
     });
-    if (outcome.parked > 0) {
-      this.parkedTotal.inc({ reason: PAST_HEAD }, outcome.parked);
-      this.logger.error(
-        {
-          tenantId,
-          parked: outcome.parked,
-          headSeq: outcome.head.seq,
-          lastStoredSeq: outcome.lastSeq,
-        },
-        'audit chain has rows past its head (tampered?): events parked until it is repaired',
-      );
-    }
-    return outcome.written;
   }
 }

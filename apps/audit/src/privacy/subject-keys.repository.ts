@@ -28,10 +28,13 @@ export class SubjectKeyRepository {
     const keys = new Map<string, SubjectKey>();
     if (unique.length === 0) return keys;
     const lookups = unique.map((s) => this.cipher.lookup(tenantId, s));
+    // one index probe per subject: given `lookup = ANY(...)` the planner may scan every key
+    // of a tenant its statistics think has few
     const stored = async (wanted: string[]) => {
       const rows: { key_id: string; lookup: string; wrapped_key: string | null }[] = await em.query(
-        `SELECT key_id, lookup, wrapped_key FROM audit.subject_keys
-            WHERE tenant_id = $1 AND lookup = ANY($2::text[])`,
+        `SELECT k.key_id, k.lookup, k.wrapped_key FROM unnest($2::text[]) AS x(lookup),
+                LATERAL (SELECT key_id, lookup, wrapped_key FROM audit.subject_keys
+                          WHERE tenant_id = $1 AND lookup = x.lookup LIMIT 1) AS k`,
         [tenantId, wanted],
       );
       return rows;
@@ -75,9 +78,12 @@ export class SubjectKeyRepository {
   async load(em: EntityManager, tenantId: string, keyIds: string[]): Promise<Map<string, Buffer>> {
     const unique = [...new Set(keyIds)];
     if (unique.length === 0) return new Map();
+    // one index probe per key, as in `resolve`
     const rows: { key_id: string; wrapped_key: string }[] = await em.query(
-      `SELECT key_id, wrapped_key FROM audit.subject_keys
-        WHERE tenant_id = $1 AND key_id = ANY($2::uuid[]) AND wrapped_key IS NOT NULL`,
+      `SELECT k.key_id, k.wrapped_key FROM unnest($2::uuid[]) AS x(key_id),
+              LATERAL (SELECT key_id, wrapped_key FROM audit.subject_keys
+                        WHERE tenant_id = $1 AND key_id = x.key_id AND wrapped_key IS NOT NULL
+                        LIMIT 1) AS k`,
       [tenantId, unique],
     );
     return new Map(rows.map((r) => [r.key_id, this.cipher.unwrap(r.wrapped_key, r.key_id)]));
