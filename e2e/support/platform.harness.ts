@@ -30,6 +30,19 @@ import { KeyRing } from '@lattice/secrets';
 export const E2E_ADMIN = { email: 'admin@e2e.lattice.dev', password: 'e2e-admin-password-0123' };
 const DIST = resolve(__dirname, '../../dist');
 
+/** The launcher's line for a service that stopped while the platform was up. */
+const CRASHED = /; restarting it in |: giving up on it/;
+
+/**
+ * A service that stops under a test fails that test in ways its assertions cannot explain (a
+ * 503 while it restarts); its last lines go to stderr when it happens, so a run's output says why.
+ */
+function reportCrash(logs: readonly string[], line: string): void {
+  const service = line.split(' ')[0];
+  const own = logs.filter((entry) => entry.startsWith(`${service} `)).slice(-40);
+  process.stderr.write(`[e2e platform] ${line}\n${own.map((entry) => `  ${entry}`).join('\n')}\n`);
+}
+
 /** A fetch Response whose JSON body the tests read loosely; their assertions check its shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type E2EResponse = Omit<Response, 'json'> & { json(): Promise<any> };
@@ -132,7 +145,10 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
     // the gateway's rate limits count in Redis as in production, where the harness has one
     env: { ...(testRedisUrl() ? { REDIS_URL: testRedisUrl()! } : {}), ...env },
     distDir: DIST,
-    log: (service, line) => logs.push(`${service} ${line}`),
+    log: (service, line) => {
+      logs.push(`${service} ${line}`);
+      if (service === 'launcher' && CRASHED.test(line)) reportCrash(logs, line);
+    },
   });
   const login = async (tenant: string, email: string, password: string) => {
     const response = await fetch(`${platform.gatewayUrl}/v1/auth/login`, {
