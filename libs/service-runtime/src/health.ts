@@ -89,6 +89,10 @@ const HealthReply: SchemaObject = {
   required: ['service', 'status'],
   properties: {
     service: { type: 'string' },
+    instance: {
+      type: 'string',
+      description: 'Which start of the service answers (LATTICE_INSTANCE_ID), where one is named',
+    },
     status: { type: 'string', enum: ['ok', 'unavailable'] },
     checks: { type: 'object', additionalProperties: { type: 'string' } },
   },
@@ -99,17 +103,29 @@ const HealthReply: SchemaObject = {
 @Controller()
 @SetMetadata(PUBLIC_ROUTE, true)
 export class HealthController {
+  /**
+   * Who answers, where the process was given a name for this start of it: a supervisor that
+   * chose the port can tell its own process from another that holds the port.
+   */
+  private readonly named: { service: string; instance?: string };
+  /** The same answer every time. */
+  private readonly alive: object;
+
   constructor(
     private readonly health: HealthRegistry,
-    @Inject(SERVICE_NAME) private readonly service: string,
-  ) {}
+    @Inject(SERVICE_NAME) service: string,
+  ) {
+    const instance = process.env.LATTICE_INSTANCE_ID;
+    this.named = instance ? { service, instance } : { service };
+    this.alive = { ...this.named, status: 'ok' };
+  }
 
   @Get('livez')
   @HttpCode(200)
   @ApiOperation({ summary: 'Whether the process is up' })
   @ApiResponse({ status: 200, description: 'Up', schema: HealthReply })
   live() {
-    return { service: this.service, status: 'ok' };
+    return this.alive;
   }
 
   @Get('readyz')
@@ -122,7 +138,7 @@ export class HealthController {
       .status(ready ? 200 : 503)
       .header('content-type', 'application/json')
       .send({
-        service: this.service,
+        ...this.named,
         status: ready ? 'ok' : 'unavailable',
         checks,
         ...(this.health.details() ? { details: this.health.details() } : {}),

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { RestartPolicy } from './restart-policy';
 
@@ -35,6 +36,8 @@ export class ServiceProcess {
   private stopping = false;
   private failure?: Error;
   private readonly policy: RestartPolicy;
+  /** The name of the current start, which its health replies echo (LATTICE_INSTANCE_ID). */
+  private instance = '';
 
   constructor(
     readonly spec: ServiceSpec,
@@ -60,11 +63,12 @@ export class ServiceProcess {
 
   start(): void {
     if (this.stopping) return;
+    this.instance = `${this.name}-${randomUUID()}`;
     const child = spawn(
       process.execPath,
       ['--enable-source-maps', join(this.distDir, this.spec.entry), ...(this.spec.args ?? [])],
       {
-        env: { ...process.env, ...this.spec.env },
+        env: { ...process.env, ...this.spec.env, LATTICE_INSTANCE_ID: this.instance },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -121,17 +125,21 @@ export class ServiceProcess {
    * is given up on or stopped, or when one start of it is not ready in time.
    */
   async waitReady(timeoutMs = 60_000): Promise<void> {
+    let foreign: string | undefined;
     for (;;) {
       if (this.failure) throw this.failure;
       if (this.stopping) throw new Error(`${this.name} was stopped before it was ready`);
       if (this.running) {
         if (Date.now() - this.startedAt > timeoutMs)
           throw new Error(
-            `${this.name} was not ready within ${seconds(timeoutMs)} (${this.spec.readyUrl})`,
+            `${this.name} was not ready within ${seconds(timeoutMs)} (${this.spec.readyUrl}` +
+              `${foreign ? `, where another process answers: ${foreign}` : ''})`,
           );
         try {
           const response = await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(2_000) });
-          if (response.ok && this.running) return;
+          const answered = await this.answeredBy(response);
+          if (response.ok && answered === this.instance && this.running) return;
+          if (answered !== this.instance) foreign = answered;
         } catch {
           // not listening yet
         }
@@ -139,6 +147,18 @@ export class ServiceProcess {
       // between a crash and its restart, the restart decides
       await new Promise((r) => setTimeout(r, 150));
     }
+  }
+
+  /**
+   * Which process a health reply came from: the instance it names, or the current start's own
+   * where it names none (a process whose replies carry no name is taken at its port's word).
+   * Another process on the port (say a service of another platform that was handed the same
+   * free port) would otherwise pass for this one while this one cannot listen.
+   */
+  private async answeredBy(response: Response): Promise<string> {
+    const body = (await response.json().catch(() => undefined)) as
+      { instance?: unknown } | undefined;
+    return typeof body?.instance === 'string' ? body.instance : this.instance;
   }
 
   /** No restarts from now on: the platform is stopping, and a service that exits stays down. */

@@ -16,13 +16,19 @@ export interface RunningSimulator extends Closable {
   urls: Map<string, string>;
 }
 
+/** What /livez and /readyz answer, naming this start of the process where it was named. */
+const HEALTHY = JSON.stringify({
+  status: 'ok',
+  ...(process.env.LATTICE_INSTANCE_ID ? { instance: process.env.LATTICE_INSTANCE_ID } : {}),
+});
+
 function serve(node: SimulatedNode, port: number, host: string): Promise<Server> {
   let tick = 0;
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(node.render(tick++));
     } else if (req.url === '/livez' || req.url === '/readyz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(HEALTHY);
     } else {
       res.writeHead(404).end();
     }
