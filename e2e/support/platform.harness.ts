@@ -118,37 +118,45 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
   const kek = KeyRing.generateSpec('e2e');
   const namespace = testNamespace();
   const nats = await startNatsWithServiceUsers(namespace, [E2E_WORKER]);
-  const platform = await startPlatform({
-    databaseUrl: database.url,
-    natsUrl: nats.url,
-    natsPasswords: nats.passwords,
-    // the keys tests sign with too (`testGatewaySigner`)
-    contextKeys: testContextKeySet(),
-    internalSecret: TEST_INTERNAL_SECRET,
-    kek,
-    admin: E2E_ADMIN,
-    appPassword: TEST_APP_PASSWORD,
-    namespace,
-    gatewayPort: await freePort(),
-    tenantsPort: await freePort(),
-    authPort: await freePort(),
-    auditPort: await freePort(),
-    schedulerPort: await freePort(),
-    gpuNodesPort: await freePort(),
-    ragPort: await freePort(),
-    simulatedGpuPorts: {
-      exporters: [await freePort(), await freePort()],
-      agents: [await freePort(), await freePort()],
-    },
-    modelServingPorts: { standIn: await freePort(), worker: await freePort() },
-    logLevel: 'info',
-    // the gateway's rate limits count in Redis as in production, where the harness has one
-    env: { ...(testRedisUrl() ? { REDIS_URL: testRedisUrl()! } : {}), ...env },
-    distDir: DIST,
-    log: (service, line) => {
-      logs.push(`${service} ${line}`);
-      if (service === 'launcher' && CRASHED.test(line)) reportCrash(logs, line);
-    },
+  const start = async () =>
+    startPlatform({
+      databaseUrl: database.url,
+      natsUrl: nats.url,
+      natsPasswords: nats.passwords,
+      // the keys tests sign with too (`testGatewaySigner`)
+      contextKeys: testContextKeySet(),
+      internalSecret: TEST_INTERNAL_SECRET,
+      kek,
+      admin: E2E_ADMIN,
+      appPassword: TEST_APP_PASSWORD,
+      namespace,
+      gatewayPort: await freePort(),
+      tenantsPort: await freePort(),
+      authPort: await freePort(),
+      auditPort: await freePort(),
+      schedulerPort: await freePort(),
+      gpuNodesPort: await freePort(),
+      ragPort: await freePort(),
+      simulatedGpuPorts: {
+        exporters: [await freePort(), await freePort()],
+        agents: [await freePort(), await freePort()],
+      },
+      modelServingPorts: { standIn: await freePort(), worker: await freePort() },
+      logLevel: 'info',
+      // the gateway's rate limits count in Redis as in production, where the harness has one
+      env: { ...(testRedisUrl() ? { REDIS_URL: testRedisUrl()! } : {}), ...env },
+      distDir: DIST,
+      log: (service, line) => {
+        logs.push(`${service} ${line}`);
+        if (service === 'launcher' && CRASHED.test(line)) reportCrash(logs, line);
+      },
+    });
+  // a port handed out as free can be taken by another process before its service listens on
+  // it (the service then cannot start): the platform starts once more, on other ports
+  const platform = await start().catch((error: unknown) => {
+    if (!logs.some((line) => line.includes('EADDRINUSE'))) throw error;
+    process.stderr.write('[e2e platform] a port was taken before its service listened: again\n');
+    return start();
   });
   const login = async (tenant: string, email: string, password: string) => {
     const response = await fetch(`${platform.gatewayUrl}/v1/auth/login`, {
