@@ -11,7 +11,7 @@
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { call } from './bench-platform';
-import { openLoop } from './open-loop';
+import { openLoopApart } from './open-loop';
 import { cpuSeconds, pinToCore } from './process-cpu';
 import { say } from './report';
 
@@ -171,8 +171,16 @@ export async function interleave(
  * A target driven open loop at `rate` (bench/support/open-loop.ts): requests due at even
  * intervals, each one's latency counted from when it was due.
  */
-function driveAtRate(t: Target, seconds: number, rate: number) {
-  return measured(t, () => openLoop(t.url, t.headers, rate, seconds));
+async function driveAtRate(t: Target, plan: Plan, rate: number): Promise<Sample & { round: -1 }> {
+  const { answered: _answered, ...r } = await openLoopApart({
+    url: t.url,
+    headers: t.headers,
+    rate,
+    seconds: plan.duration,
+    warmupSeconds: plan.warmup,
+  });
+  // no CPU per request: the server's CPU over the turn includes the driver's warm-up
+  return { target: t.target, round: -1, ...r };
 }
 
 /**
@@ -186,14 +194,13 @@ export async function atFixedRate(
   rounds = Math.min(plan.rounds, 3),
 ): Promise<Sample[]> {
   const samples: Sample[] = [];
-  // the open-loop driver's own first run was its slowest (code not yet compiled, connections
-  // not yet open): each target gets one, unmeasured, first
-  for (const t of targets) await openLoop(t.url, t.headers, Math.max(1, t.rate), plan.warmup);
+  // each driver warms itself up; each server is warmed up at its rate once, unmeasured, first
+  for (const t of targets) await driveAtRate(t, plan, Math.max(1, Math.round(t.rate)));
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse();
     for (const t of order) {
       const rate = Math.max(1, Math.round(t.rate));
-      samples.push({ ...(await driveAtRate(t, plan.duration, rate)), round });
+      samples.push({ ...(await driveAtRate(t, plan, rate)), round });
     }
   }
   return samples;
