@@ -1,6 +1,54 @@
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 
-export function freePort(): Promise<number> {
+/** The lowest port chosen from. */
+const LOWEST_PORT = 10_000;
+
+/**
+ * Where the kernel's range for the local ports of outgoing connections begins (Linux says in
+ * /proc; 32768 is its default and the common floor elsewhere).
+ */
+export function outgoingPortFloor(): number {
+  try {
+    const low = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    return Number.isInteger(low) && low > 0 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * A port free to listen on at 127.0.0.1, for a process started next to listen on. It is chosen
+ * at random below the range the kernel takes the ports of outgoing connections from: a port the
+ * kernel chose (listening on port 0) lies in that range, where any connection made before the
+ * process listens (a service loads for seconds first, while tests and benches open connections
+ * by the thousand) can take it, and the service then cannot start. Another chooser may still
+ * pick the same port; whoever listens second is told EADDRINUSE.
+ */
+export async function freePort(): Promise<number> {
+  const ceiling = outgoingPortFloor();
+  if (ceiling - LOWEST_PORT >= 1_000) {
+    for (let tries = 0; tries < 100; tries++) {
+      const port = randomInt(LOWEST_PORT, ceiling);
+      if (await canListen(port)) return port;
+    }
+  }
+  return kernelChosenPort();
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function kernelChosenPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
