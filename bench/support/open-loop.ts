@@ -26,7 +26,7 @@ export interface OpenLoopRun {
  * `openLoop` in a fresh process of its own, with a young generation large enough that its
  * garbage dies there. Run inside the bench's own process, whose heap holds the saturation
  * turns' results and the launcher's state, the driver stalled in its own mark-compacts: bare
- * Fastify at 11,000 requests/s read a p99 of 31-74 ms there against 3-4 ms from a process of
+ * Fastify at 11,000 requests/s read a p99 of 25-31 ms there against 3-5 ms from a process of
  * its own, so the machine's floor, not the server's, set the figure. The process inherits
  * this one's core binding (`pinServers`), and warms itself up (compiling its code, opening its
  * connections) for `warmupSeconds` at the same rate before it measures.
