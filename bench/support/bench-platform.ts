@@ -17,7 +17,7 @@ import {
   postgresAnswers,
   startEmbeddedPostgres,
 } from '@lattice/local-infra';
-import { startPlatform } from '../../tools/launcher/src/platform';
+import { freePlatformPorts, startPlatform } from '../../tools/launcher/src/platform';
 import { ServiceProcess } from '../../tools/launcher/src/service-process';
 import { say } from './report';
 
@@ -227,19 +227,8 @@ export async function startBenchPlatform(
     admin,
     appPassword: hex(12),
     namespace,
-    gatewayPort: await freePort(),
-    tenantsPort: await freePort(),
-    authPort: await freePort(),
-    auditPort: await freePort(),
     // every port free, so a bench runs beside anything else on the machine
-    schedulerPort: await freePort(),
-    gpuNodesPort: await freePort(),
-    ragPort: await freePort(),
-    simulatedGpuPorts: {
-      exporters: [await freePort(), await freePort()],
-      agents: [await freePort(), await freePort()],
-    },
-    modelServingPorts: { standIn: await freePort(), worker: await freePort() },
+    ...(await freePlatformPorts()),
     logLevel: 'warn',
     env: options.env,
     log: () => undefined,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { freePort } from '@lattice/local-infra';
 import {
   SchedulerJobsComplete,
   SchedulerJobsFail,
@@ -23,7 +22,11 @@ import {
   testRedisUrl,
   testPostgresUrl,
 } from '@lattice/testing';
-import { startPlatform, type RunningPlatform } from '../../tools/launcher/src/platform';
+import {
+  freePlatformPorts,
+  startPlatform,
+  type RunningPlatform,
+} from '../../tools/launcher/src/platform';
 
 import { KeyRing } from '@lattice/secrets';
 
@@ -130,18 +133,7 @@ export async function startE2EPlatform(env: Record<string, string> = {}): Promis
       admin: E2E_ADMIN,
       appPassword: TEST_APP_PASSWORD,
       namespace,
-      gatewayPort: await freePort(),
-      tenantsPort: await freePort(),
-      authPort: await freePort(),
-      auditPort: await freePort(),
-      schedulerPort: await freePort(),
-      gpuNodesPort: await freePort(),
-      ragPort: await freePort(),
-      simulatedGpuPorts: {
-        exporters: [await freePort(), await freePort()],
-        agents: [await freePort(), await freePort()],
-      },
-      modelServingPorts: { standIn: await freePort(), worker: await freePort() },
+      ...(await freePlatformPorts()),
       logLevel: 'info',
       // the gateway's rate limits count in Redis as in production, where the harness has one
       env: { ...(testRedisUrl() ? { REDIS_URL: testRedisUrl()! } : {}), ...env },

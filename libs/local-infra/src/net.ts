@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { createServer, Socket, type AddressInfo } from 'node:net';
 
 /** The lowest port chosen from. */
 const LOWEST_PORT = 10_000;
@@ -32,30 +32,24 @@ export async function freePort(): Promise<number> {
   const ceiling = outgoingPortFloor();
   if (ceiling - LOWEST_PORT >= 1_000) {
     for (let tries = 0; tries < 100; tries++) {
-      const port = randomInt(LOWEST_PORT, ceiling);
-      if (await canListen(port)) return port;
+      const port = await listenedOn(randomInt(LOWEST_PORT, ceiling));
+      if (port) return port;
     }
   }
-  return kernelChosenPort();
+  const port = await listenedOn(0);
+  if (!port) throw new Error('no port is free to listen on at 127.0.0.1');
+  return port;
 }
 
-function canListen(port: number): Promise<boolean> {
+/** The port a listener at 127.0.0.1 got, given `port` (0: the kernel's choice), once closed. */
+function listenedOn(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-function kernelChosenPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
+      const bound = (server.address() as AddressInfo).port;
+      server.close(() => resolve(bound));
     });
   });
 }

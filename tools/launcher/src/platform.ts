@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { simulatedGpuServices, type SimulatedGpuPorts } from './gpu-simulation';
 import { modelServingServices, type ModelServingPorts } from './model-serving';
 import { SERVICE_NAMES } from '@lattice/contracts';
+import { freePort } from '@lattice/local-infra';
 import { newContextKeySet, type ContextKeySet } from '@lattice/request-context';
 import { newCheckpointKey } from './local-state';
 import { RestartPolicy, type RestartPolicyOptions } from './restart-policy';
@@ -57,6 +58,40 @@ export interface PlatformOptions {
   env?: Record<string, string>;
   log: LogSink;
   distDir?: string;
+}
+
+/** Every port a platform's processes listen on. */
+export type PlatformPorts = Required<
+  Pick<
+    PlatformOptions,
+    | 'gatewayPort'
+    | 'tenantsPort'
+    | 'authPort'
+    | 'auditPort'
+    | 'schedulerPort'
+    | 'gpuNodesPort'
+    | 'ragPort'
+    | 'simulatedGpuPorts'
+    | 'modelServingPorts'
+  >
+>;
+
+/** A free port for each of a platform's processes, so it runs beside anything else (tests, benches). */
+export async function freePlatformPorts(): Promise<PlatformPorts> {
+  return {
+    gatewayPort: await freePort(),
+    tenantsPort: await freePort(),
+    authPort: await freePort(),
+    auditPort: await freePort(),
+    schedulerPort: await freePort(),
+    gpuNodesPort: await freePort(),
+    ragPort: await freePort(),
+    simulatedGpuPorts: {
+      exporters: [await freePort(), await freePort()],
+      agents: [await freePort(), await freePort()],
+    },
+    modelServingPorts: { standIn: await freePort(), worker: await freePort() },
+  };
 }
 
 export interface RunningPlatform {
