@@ -1,7 +1,7 @@
 import { Module, type INestApplication } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { NestFactory } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { NestPinoLogger, type Logger } from '@lattice/logging';
@@ -32,6 +32,7 @@ import { GatewayAuditModule } from './audit/gateway-audit.module';
 import { DependenciesHealth } from './health/dependencies.health';
 import { answerRefusedBodies } from './http/refused-body';
 import { refuseBodiesThatAreNotUtf8 } from './http/json-body';
+import { DirectRoutes, DirectRoutesAdapter } from './http/direct-routes';
 import { describeApi } from './http/openapi.document';
 import { ProblemFilter, frameworkErrorHandler } from './http/problem.filter';
 import { instrumentRequests, requestIdFrom } from './http/request-logging';
@@ -94,16 +95,14 @@ export async function createGatewayApp(
       JwtGuard,
       ApiKeyCache,
       TenantRateLimiter,
-      // in this order: who is calling, whether their tenant is in good standing, then
-      // whether it is within its rate
-      { provide: APP_GUARD, useClass: AuthenticationGuard },
-      { provide: APP_GUARD, useClass: TenantStandingGuard },
-      { provide: APP_GUARD, useClass: RateLimitGuard },
+      AuthenticationGuard,
+      TenantStandingGuard,
+      RateLimitGuard,
     ],
   })
   class GatewayModule {}
 
-  const adapter = new FastifyAdapter({
+  const adapter = new DirectRoutesAdapter({
     bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
     trustProxy: config.GATEWAY_TRUST_PROXY,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
@@ -120,7 +119,8 @@ export async function createGatewayApp(
   const fastify = app.getHttpAdapter().getInstance();
   traceRequests(fastify);
   instrumentRequests(fastify, logger, app.get(MetricsRegistry).registry);
-  app.useGlobalFilters(new ProblemFilter(logger));
+  const problems = new ProblemFilter(logger);
+  app.useGlobalFilters(problems);
   // the API speaks JSON only: anything else is 415 before it reaches a handler
   fastify.removeContentTypeParser(['text/plain']);
   refuseBodiesThatAreNotUtf8(fastify);
@@ -132,6 +132,17 @@ export async function createGatewayApp(
     yamlDocumentUrl: 'docs/yaml',
   });
 
+  const routes = new DirectRoutes(app, {
+    // in this order: who is calling, whether their tenant is in good standing, then whether
+    // it is within its rate
+    callerChecks: [
+      app.get(AuthenticationGuard),
+      app.get(TenantStandingGuard),
+      app.get(RateLimitGuard),
+    ],
+    filter: problems,
+  });
+  await adapter.initWith(app, routes);
   await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST ?? config.LATTICE_BIND_HOST);
   return app;
 }
