@@ -58,9 +58,16 @@ runBench(async (cleanup) => {
     { headers: auth },
   );
 
-  // the baselines answer the same object, so every target sends a body of the same size
+  const livez = await call<Record<string, unknown>>(
+    "the gateway's /livez",
+    `${platform.gatewayUrl}/livez`,
+    {},
+  );
+
+  // the baselines answer the same objects, so every target sends a body of the same size
   const bareEnv = {
     BENCH_BODY: JSON.stringify(body),
+    BENCH_LIVEZ_BODY: JSON.stringify(livez),
     BENCH_SUBJECT: `${platform.namespace}.bench.bare`,
     NATS_URL: platform.natsUrl,
   };

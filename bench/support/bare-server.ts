@@ -2,7 +2,8 @@
  * The baselines of `npm run bench`, each in a process of its own as the gateway is, so that
  * no baseline shares an event loop with the load generator:
  *
- * - BARE_MODE=http: a bare Fastify server answering `/livez` as the gateway does,
+ * - BARE_MODE=http: a bare Fastify server answering `/livez` as the gateway does (the body in
+ *   BENCH_LIVEZ_BODY),
  *   `/v1/tenants/:id` with the body in BENCH_BODY, `/in-process/:id` with that body from an
  *   async call in the process, and `/nats/:id` with that body from a bare NATS responder
  *   (request/reply on BENCH_SUBJECT at NATS_URL, the reply parsed as the gateway parses one).
@@ -15,6 +16,9 @@ import Fastify from 'fastify';
 import { connect } from 'nats';
 
 const body = JSON.parse(process.env.BENCH_BODY ?? '{}') as Record<string, unknown>;
+const livez = JSON.parse(
+  process.env.BENCH_LIVEZ_BODY ?? '{"service":"gateway","status":"ok"}',
+) as Record<string, unknown>;
 const subject = process.env.BENCH_SUBJECT ?? 'bench.bare';
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -31,7 +35,7 @@ async function http(): Promise<void> {
   const nc = await connect({ servers: natsUrl, name: 'bench-bare-http' });
   const answer = async (id: string) => ({ ...body, id });
   const bare = Fastify({ logger: false });
-  bare.get('/livez', async () => ({ service: 'gateway', status: 'ok' }));
+  bare.get('/livez', async () => livez);
   bare.get('/v1/tenants/:id', async () => body);
   bare.get<{ Params: { id: string } }>('/in-process/:id', (request) => answer(request.params.id));
   bare.get<{ Params: { id: string } }>('/nats/:id', async (request) => {

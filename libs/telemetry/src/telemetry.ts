@@ -1,18 +1,41 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { context, metrics, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  hostDetector,
+  processDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import {
   AlwaysOffSampler,
   BatchSpanProcessor,
   NoopSpanProcessor,
   ParentBasedSampler,
-  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
-let sdk: NodeSDK | undefined;
+/** What a started process holds: shut down, in order, on the way out. */
+interface Running {
+  tracerProvider: NodeTracerProvider;
+  meterProvider?: MeterProvider;
+  disable: () => void;
+}
+
+let running: Running | undefined;
 
 export interface TelemetryOptions {
   /**
@@ -37,26 +60,44 @@ export interface TelemetryOptions {
  * services' metrics being Prometheus's at /metrics.
  */
 export function startTelemetry(serviceName: string, options: TelemetryOptions = {}): void {
-  if (sdk || process.env.OTEL_SDK_DISABLED === 'true') return;
+  if (running || process.env.OTEL_SDK_DISABLED === 'true') return;
   const exporting =
     !!process.env.OTEL_EXPORTER_OTLP_ENDPOINT || !!process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   const exportingMetrics =
     !!process.env.OTEL_METRICS_EXPORTER ||
     !!process.env.OTEL_EXPORTER_OTLP_ENDPOINT ||
     !!process.env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
+  const resource = defaultResource()
+    .merge(detectResources({ detectors: [envDetector, processDetector, hostDetector] }))
+    .merge(
+      resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? `lattice-${serviceName}`,
+      }),
+    );
   // a provider is registered either way: without one, spans would have no ids at all
-  const spanProcessors: SpanProcessor[] = [
-    exporting ? new BatchSpanProcessor(new OTLPTraceExporter()) : new NoopSpanProcessor(),
-  ];
-  sdk = new NodeSDK({
-    resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? `lattice-${serviceName}`,
-    }),
-    spanProcessors,
+  const tracerProvider = new NodeTracerProvider({
+    resource,
     // undefined: the sampler OTEL_TRACES_SAMPLER names (parent-based, always on, unless said)
     sampler: exporting ? undefined : new ParentBasedSampler({ root: new AlwaysOffSampler() }),
-    // undefined: the readers OTEL_METRICS_EXPORTER names (OTLP unless it says otherwise)
-    metricReaders: exportingMetrics ? undefined : [],
+    spanProcessors: [
+      exporting ? new BatchSpanProcessor(new OTLPTraceExporter()) : new NoopSpanProcessor(),
+    ],
+  });
+  tracerProvider.register({
+    contextManager: new AsyncLocalStorageContextManager(),
+    propagator: new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+  });
+  // OpenTelemetry's own metrics only where a reader takes them (see above)
+  const meterProvider = exportingMetrics
+    ? new MeterProvider({
+        resource,
+        readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() })],
+      })
+    : undefined;
+  if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
+  const disable = registerInstrumentations({
     instrumentations: [
       new HttpInstrumentation({
         disableIncomingRequestInstrumentation: options.incomingHttp === false,
@@ -65,12 +106,21 @@ export function startTelemetry(serviceName: string, options: TelemetryOptions = 
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
     ],
   });
-  sdk.start();
+  running = { tracerProvider, meterProvider, disable };
 }
 
 /** Flushes and stops the exporter; part of a clean shutdown. */
 export async function stopTelemetry(): Promise<void> {
-  const running = sdk;
-  sdk = undefined;
-  await running?.shutdown().catch(() => undefined);
+  const stopping = running;
+  running = undefined;
+  if (!stopping) return;
+  stopping.disable();
+  await Promise.all([
+    stopping.tracerProvider.shutdown().catch(() => undefined),
+    stopping.meterProvider?.shutdown().catch(() => undefined),
+  ]);
+  trace.disable();
+  propagation.disable();
+  context.disable();
+  metrics.disable();
 }

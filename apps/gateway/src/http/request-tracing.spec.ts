@@ -1,25 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { context, trace } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { spanOf, traceRequests } from './request-tracing';
 
 describe('traceRequests', () => {
   const exporter = new InMemorySpanExporter();
-  const sdk = new NodeSDK({
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-    metricReaders: [],
-    instrumentations: [],
-  });
+  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   let app: FastifyInstance;
   /** The trace a handler found active, by request id. */
   const seen = new Map<string, string | undefined>();
   const activeTrace = () => trace.getSpan(context.active())?.spanContext().traceId;
 
   beforeAll(async () => {
-    sdk.start();
+    provider.register({ contextManager: new AsyncLocalStorageContextManager() });
     app = Fastify({ logger: false });
     traceRequests(app);
     app.get('/livez', async () => ({ status: 'ok' }));
@@ -37,7 +34,10 @@ describe('traceRequests', () => {
   });
   afterAll(async () => {
     await app.close();
-    await sdk.shutdown();
+    await provider.shutdown();
+    trace.disable();
+    propagation.disable();
+    context.disable();
   });
   beforeEach(() => exporter.reset());
 
