@@ -110,8 +110,6 @@ export async function createGatewayApp(
     requestIdHeader: false,
     logger: false,
     frameworkErrors: frameworkErrorHandler(logger),
-    // no Nest middleware is used: without @fastify/middie no request passes through it
-    skipMiddie: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule, adapter, {
     logger: new NestPinoLogger(logger),

@@ -192,3 +192,13 @@ describe(DirectRoutes.name, () => {
     await bare.close();
   });
 });
+
+describe(DirectRoutesAdapter.name, () => {
+  it('adds no hook of its own to a request, and refuses the features those hooks served', async () => {
+    const app = await start(ThingsController);
+    const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+    expect(fastify.printRoutes({ includeHooks: true })).not.toMatch(/onRequest|onResponse/);
+    expect(() => (app.getHttpAdapter() as DirectRoutesAdapter).enableCors()).toThrow(/CORS/);
+    await app.close();
+  });
+});

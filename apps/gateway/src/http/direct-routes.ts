@@ -30,7 +30,11 @@ import { ModulesContainer, Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { PUBLIC_ROUTE } from '@lattice/service-runtime';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import fastify, {
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 
 /** How the gateway's routes are served: what runs around every handler. */
 export interface DirectRouteOptions {
@@ -299,12 +303,50 @@ function argumentsOf(where: string, controller: Type, name: string): Argument[] 
   });
 }
 
+/** The hooks Nest's Fastify adapter adds as it is made, for features the gateway does not use. */
+const ADAPTER_HOOKS = ['onRequest', 'onRequest', 'onRequest', 'onRequest', 'onResponse'];
+
 /**
  * Nest's Fastify adapter, registering each route Nest's router resolves with the handler
  * `DirectRoutes` made for it. Routes registered outside `init` (the OpenAPI document's) are
  * registered as given.
+ *
+ * It also leaves out the five hooks the adapter adds to every request, all for features the
+ * gateway does not use: Nest middleware (which it does not load), CORS, the check that
+ * middleware could match a request's target, custom versioning, and a response hook of Nest's
+ * own. Each is a function call per request that only finds it has nothing to do; together they
+ * cost more than a tenth of `/livez`. Asking for any of those features fails outright, rather
+ * than being quietly ignored, and so does an adapter that adds hooks other than these.
  */
 export class DirectRoutesAdapter extends FastifyAdapter {
+  constructor(options: FastifyServerOptions = {}) {
+    const instance = fastify(options);
+    const addHook = instance.addHook;
+    const dropped: string[] = [];
+    instance.addHook = ((name: string) => {
+      dropped.push(name);
+      return instance;
+    }) as typeof instance.addHook;
+    // the adapter registers no Nest middleware (`@fastify/middie`) on an instance saying so
+    super(Object.assign(instance, { skipMiddie: true }));
+    instance.addHook = addHook;
+    if (dropped.join() !== ADAPTER_HOOKS.join())
+      throw new Error(
+        `Nest's Fastify adapter added the hooks ${dropped.join(', ')}, not those this knows ` +
+          `(${ADAPTER_HOOKS.join(', ')}): check what they are for before leaving them out`,
+      );
+  }
+
+  override enableCors(): never {
+    throw new Error('the gateway serves no CORS (its adapter leaves out the hook)');
+  }
+  override setOnRequestHook(): never {
+    throw new Error('the gateway runs no Nest request hook (its adapter leaves it out)');
+  }
+  override setOnResponseHook(): never {
+    throw new Error('the gateway runs no Nest response hook (its adapter leaves it out)');
+  }
+
   private routes?: DirectRoutes;
 
   /** Initialises the application, its routes served by `routes`; each declared route once. */
