@@ -116,6 +116,13 @@ describe('traceRequests', () => {
 
   it('leaves the probes untraced', async () => {
     await app.inject({ method: 'GET', url: '/livez' });
+    await app.inject({ method: 'GET', url: '/livez?verbose=1' });
     expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it('makes one span of a HEAD request, answered by the GET route', async () => {
+    const response = await app.inject({ method: 'HEAD', url: '/things/7' });
+    expect(response.statusCode).toBe(200);
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
   });
 });

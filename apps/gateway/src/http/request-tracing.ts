@@ -9,11 +9,17 @@ import {
   type Span,
   type TextMapGetter,
 } from '@opentelemetry/api';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyRequest,
+  onRequestHookHandler,
+  onResponseHookHandler,
+  preValidationHookHandler,
+} from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Probes and scrapes are not traced, as they never were. */
-const UNTRACED = /^\/(livez|readyz|metrics)(\/|\?|$)/;
+const UNTRACED = /^\/(livez|readyz|metrics)$/;
 
 const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
   get: (headers, key) => headers[key],
@@ -30,16 +36,17 @@ export function spanOf(request: FastifyRequest): Span | undefined {
 }
 
 /**
- * A server span for every request but the probes, in Fastify's own hooks: the caller's W3C
- * trace context (`traceparent`) is its parent, everything the request does runs in its
- * context (the calls over NATS carry it on), and it ends with the status once the response
- * is out. This replaces the http instrumentation's span for incoming requests, which binds
- * the request's and the response's event emitters and measures every request for metrics.
+ * A server span for every request to a route but the probes, in Fastify's own hooks: the
+ * caller's W3C trace context (`traceparent`) is its parent, everything the request does runs
+ * in its context (the calls over NATS carry it on), and it ends with the status once the
+ * response is out. The hooks are the traced routes' own, added as each route is declared, so
+ * a probe runs none of them. This replaces the http instrumentation's span for incoming
+ * requests, which binds the request's and the response's event emitters and measures every
+ * request for metrics. A request no route matches is answered 404 untraced.
  */
 export function traceRequests(fastify: FastifyInstance): void {
   const tracer = trace.getTracer('lattice-gateway');
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    if (UNTRACED.test(request.url)) return done();
+  const start: onRequestHookHandler = (request, _reply, done) => {
     const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
     // described only when it is recorded: an unsampled span is its ids and nothing else (the
     // samplers OTEL_TRACES_SAMPLER can name decide on the parent and the trace id alone)
@@ -56,15 +63,15 @@ export function traceRequests(fastify: FastifyInstance): void {
     traced[SPAN] = span;
     traced[CONTEXT] = active;
     context.with(active, done);
-  });
+  };
   // a body arrives in events of the connection, outside the request's context: the rest of
   // the request goes on in it again
-  fastify.addHook('preValidation', (request, _reply, done) => {
+  const resume: preValidationHookHandler = (request, _reply, done) => {
     const active = (request as TracedRequest)[CONTEXT];
     if (active) context.with(active, done);
     else done();
-  });
-  fastify.addHook('onResponse', (request, reply, done) => {
+  };
+  const end: onResponseHookHandler = (request, reply, done) => {
     const span = (request as TracedRequest)[SPAN];
     if (span?.isRecording()) {
       const route = request.routeOptions?.url;
@@ -77,5 +84,13 @@ export function traceRequests(fastify: FastifyInstance): void {
       span.end();
     }
     done();
+  };
+  fastify.addHook('onRoute', (route) => {
+    if (UNTRACED.test(route.url)) return;
+    const hooks = <T>(declared: T | T[] | undefined): T[] =>
+      declared === undefined ? [] : Array.isArray(declared) ? declared : [declared];
+    route.onRequest = [start, ...hooks(route.onRequest)];
+    route.preValidation = [resume, ...hooks(route.preValidation)];
+    route.onResponse = [...hooks(route.onResponse), end];
   });
 }
