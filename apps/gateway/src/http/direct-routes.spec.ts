@@ -19,6 +19,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DomainError, ErrorCode } from '@lattice/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest, InjectOptions } from 'fastify';
 import pino from 'pino';
+import { of } from 'rxjs';
 import { z } from 'zod';
 import { DirectRoutes, DirectRoutesAdapter } from './direct-routes';
 import { ProblemFilter } from './problem.filter';
@@ -88,7 +89,10 @@ const second: CanActivate = {
   },
 };
 
-async function start(controller: new (...args: never[]) => unknown): Promise<INestApplication> {
+async function start(
+  controller: new (...args: never[]) => unknown,
+  callerChecks: CanActivate[] = [first, second],
+): Promise<INestApplication> {
   @Module({ controllers: [controller] })
   class AppModule {}
   const adapter = new DirectRoutesAdapter({ logger: false });
@@ -97,7 +101,7 @@ async function start(controller: new (...args: never[]) => unknown): Promise<INe
   });
   const filter = new ProblemFilter(pino({ level: 'silent' }));
   app.useGlobalFilters(filter);
-  await adapter.initWith(app, new DirectRoutes(app, { callerChecks: [first, second], filter }));
+  await adapter.initWith(app, new DirectRoutes(app, { callerChecks, filter }));
   return app;
 }
 
@@ -138,6 +142,15 @@ describe(DirectRoutes.name, () => {
     const invalid = await make(app, 'ada', { count: 0 }, 'Lamp');
     expect(invalid.statusCode).toBe(400);
     expect(invalid.json()).toMatchObject({ code: ErrorCode.ValidationFailed });
+  });
+
+  it('lets a caller through only on a plain yes: a check answering anything else refuses', async () => {
+    const unsure = await start(ThingsController, [
+      { canActivate: () => of(false) as unknown as boolean },
+    ]);
+    const reply = await make(unsure, 'ada', { count: 3 });
+    expect(reply.statusCode).toBe(403);
+    await unsure.close();
   });
 
   it('runs no caller check for a public route, and sends its declared headers', async () => {

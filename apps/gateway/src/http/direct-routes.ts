@@ -198,7 +198,8 @@ export class DirectRoutes {
       try {
         for (const check of checks) {
           const allowed = check.canActivate(context);
-          if (!(isThenable(allowed) ? await allowed : allowed))
+          // only a plain yes lets a caller through: anything else (an Observable included) is no
+          if ((isThenable(allowed) ? await allowed : allowed) !== true)
             throw new ForbiddenException('Forbidden resource');
         }
         void reply.code(status);
