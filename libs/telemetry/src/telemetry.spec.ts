@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, propagation, trace, type Span } from '@opentelemetry/api';
-import { startTelemetry, stopTelemetry } from './telemetry';
+import { metricReaders, startTelemetry, stopTelemetry } from './telemetry';
 
 describe('startTelemetry without an exporter', () => {
   const extract = (carrier: Record<string, string>) =>
@@ -60,5 +60,27 @@ describe('startTelemetry without an exporter', () => {
   it('records nothing of a trace that starts here, since nothing would receive it', () => {
     const span = trace.getTracer('spec').startSpan('unrecorded', {}, extract({}));
     expect(span.isRecording()).toBe(false);
+  });
+});
+
+describe('metricReaders', () => {
+  const kinds = (names?: string) =>
+    metricReaders(names).map(
+      (reader) =>
+        (reader as unknown as { _exporter: { constructor: { name: string } } })._exporter
+          .constructor.name,
+    );
+
+  it('reads OTLP unless OTEL_METRICS_EXPORTER says otherwise', () => {
+    expect(kinds()).toEqual(['OTLPMetricExporter']);
+    expect(kinds('console, otlp')).toEqual(['ConsoleMetricExporter', 'OTLPMetricExporter']);
+  });
+
+  it('reads nothing where it says none, or names only what is not offered', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    expect(kinds('none')).toEqual([]);
+    expect(kinds('prometheus')).toEqual([]);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('"prometheus"'));
+    warn.mockRestore();
   });
 });

@@ -18,7 +18,12 @@ import {
   processDetector,
   resourceFromAttributes,
 } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  ConsoleMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type MetricReader,
+} from '@opentelemetry/sdk-metrics';
 import {
   AlwaysOffSampler,
   BatchSpanProcessor,
@@ -90,12 +95,8 @@ export function startTelemetry(serviceName: string, options: TelemetryOptions = 
     }),
   });
   // OpenTelemetry's own metrics only where a reader takes them (see above)
-  const meterProvider = exportingMetrics
-    ? new MeterProvider({
-        resource,
-        readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() })],
-      })
-    : undefined;
+  const readers = exportingMetrics ? metricReaders(process.env.OTEL_METRICS_EXPORTER) : [];
+  const meterProvider = readers.length > 0 ? new MeterProvider({ resource, readers }) : undefined;
   if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
   const disable = registerInstrumentations({
     instrumentations: [
@@ -107,6 +108,26 @@ export function startTelemetry(serviceName: string, options: TelemetryOptions = 
     ],
   });
   running = { tracerProvider, meterProvider, disable };
+}
+
+/**
+ * The metric readers OTEL_METRICS_EXPORTER names, as the specification reads it: a comma-separated
+ * list of `otlp` (over HTTP; the default), `console` and `none`. Prometheus is not offered: the
+ * services' own metrics are Prometheus's already, at /metrics.
+ */
+export function metricReaders(names = 'otlp'): MetricReader[] {
+  return names
+    .split(',')
+    .map((name) => name.trim())
+    .flatMap((name): MetricReader[] => {
+      if (name === 'otlp')
+        return [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() })];
+      if (name === 'console')
+        return [new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter() })];
+      if (name !== 'none' && name !== '')
+        console.warn(`telemetry: OTEL_METRICS_EXPORTER names "${name}", which is not offered`);
+      return [];
+    });
 }
 
 /** Flushes and stops the exporter; part of a clean shutdown. */

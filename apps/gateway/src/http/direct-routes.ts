@@ -320,6 +320,8 @@ const ADAPTER_HOOKS = ['onRequest', 'onRequest', 'onRequest', 'onRequest', 'onRe
  * than being quietly ignored, and so does an adapter that adds hooks other than these.
  */
 export class DirectRoutesAdapter extends FastifyAdapter {
+  private routes?: DirectRoutes;
+
   constructor(options: FastifyServerOptions = {}) {
     const instance = fastify(options);
     const addHook = instance.addHook;
@@ -347,8 +349,6 @@ export class DirectRoutesAdapter extends FastifyAdapter {
   override setOnResponseHook(): never {
     throw new Error('the gateway runs no Nest response hook (its adapter leaves it out)');
   }
-
-  private routes?: DirectRoutes;
 
   /** Initialises the application, its routes served by `routes`; each declared route once. */
   async initWith(app: INestApplication, routes: DirectRoutes): Promise<void> {
