@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
@@ -29,4 +29,28 @@ export function pinToCore(pid: number, core: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The processes `pid` started that still run (Linux only, from /proc): empty where /proc
+ * cannot be read.
+ */
+export function childrenOf(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return parent === pid ? [Number(entry)] : [];
+      } catch {
+        return [];
+      }
+    });
 }
