@@ -12,7 +12,7 @@ import os from 'node:os';
 import autocannon from 'autocannon';
 import { call } from './bench-platform';
 import { openLoopApart } from './open-loop';
-import { childrenOf, cpuSeconds, pinToCore } from './process-cpu';
+import { childrenOf, cpuSeconds, pinMainThread, pinToCore } from './process-cpu';
 import { say } from './report';
 
 export interface Target {
@@ -65,15 +65,21 @@ export function sayPlan(plan: Plan): void {
 }
 
 /**
- * Binds the load generator (this process) to one core and every server the targets name to
- * another, unless BENCH_PIN=0 or the machine has one core. Left to the scheduler, two runs of
- * the same build in two processes differed by a quarter in CPU per request, by where each
- * happened to run beside the load generator; bound, the same comparison read 0.98-1.00x.
- * Every other process this bench started (the platform's other services, the baselines not
- * measured) goes to the load generator's core, so only the measured servers run on theirs:
- * left free, their timers landed there too. At 12,000 requests/s open loop the gateway's main
- * thread was preempted 1,734-1,900 times in 6 s with them free and 847-968 times with them
- * moved, and its p99 read 5.0-32 ms against 5.6-9.2 ms.
+ * Binds the load generator (this process) to one core and the main thread of every server the
+ * targets name to another, unless BENCH_PIN=0 or the machine has one core. Left to the
+ * scheduler, two runs of the same build in two processes differed by a quarter in CPU per
+ * request, by where each happened to run beside the load generator; bound, the same
+ * comparison read 0.98-1.00x.
+ *
+ * A server's other threads (V8's collector and optimising compiler) go to the load
+ * generator's core, as they would run beside the main thread on another core of a node: bound
+ * to the main thread's core, a concurrent mark or compile took the core from it, and at 14,000
+ * requests/s open loop the gateway's main thread was preempted 1,022-1,140 times in 6 s with
+ * its p99 at 15-114 ms, against 579-673 times and 5.8-18 ms with its helpers apart. Their CPU
+ * still counts in the server's cost per request. Every other process this bench started (the
+ * platform's other services, the baselines) goes there too: left free, their timers landed on
+ * the servers' core, and the preemptions at 12,000 requests/s fell from 1,734-1,900 to
+ * 847-968, the p99 from 5.0-32 ms to 5.6-9.2 ms, when they were moved.
  */
 export function pinServers(targets: Target[]): void {
   if (process.env.BENCH_PIN === '0' || os.cpus().length < 2) return;
@@ -81,12 +87,13 @@ export function pinServers(targets: Target[]): void {
   const others = childrenOf(process.pid).filter((pid) => !servers.includes(pid));
   const pinned =
     pinToCore(process.pid, 0) &&
-    servers.every((pid) => pinToCore(pid, 1)) &&
+    servers.every((pid) => pinMainThread(pid, 1, 0)) &&
     others.every((pid) => pinToCore(pid, 0));
   say(
     pinned
-      ? `pinned: the load generator and the ${others.length} other processes this bench started ` +
-          `to core 0, the ${servers.length} servers measured to core 1 (BENCH_PIN=0: not)`
+      ? `pinned: the main threads of the ${servers.length} servers measured to core 1; the load ` +
+          `generator, those servers' other threads and the ${others.length} other processes this ` +
+          `bench started to core 0 (BENCH_PIN=0: not)`
       : 'not pinned: taskset could not bind the processes to cores',
   );
 }

@@ -32,6 +32,23 @@ export function pinToCore(pid: number, core: number): boolean {
 }
 
 /**
+ * Binds a process's main thread to `core` and its other threads (V8's collector and compiler,
+ * libuv's pool) to `helperCore`, with taskset: answers whether it did. A thread started later
+ * takes the binding of the thread that starts it.
+ */
+export function pinMainThread(pid: number, core: number, helperCore: number): boolean {
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const to = tid === String(pid) ? core : helperCore;
+      execFileSync('taskset', ['-p', '-c', String(to), tid], { stdio: 'ignore' });
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The processes `pid` started that still run (Linux only, from /proc): empty where /proc
  * cannot be read.
  */
