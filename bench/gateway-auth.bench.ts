@@ -1,8 +1,10 @@
 /**
  * `npm run bench:auth`: what authentication costs at the gateway. GET /v1/auth/me (answered by
  * the gateway after authorization and the tenant's rate limit) and GET /v1/tenants/:id (served
- * from the gateway's tenant cache), each with an access token, with an API key, and on a
- * baseline gateway with the credential check taken out; GET /livez as the floor. The rate
+ * from the gateway's tenant cache), each with an access token, with an API key, and with no
+ * credential on a gateway that takes a call without one to come from the same user (in the same
+ * process as the calls with one, so a ratio compares one process with itself); GET /livez as
+ * the floor. The rate
  * limiter counts in Redis when there is one, as in production. The two targets of each
  * comparison are driven in adjacent turns, for several rounds (bench/support/interleave.ts);
  * each ratio is printed as the median of the rounds with its spread. With BENCH_BEFORE_DIST naming another build's dist/
@@ -107,16 +109,16 @@ runBench(async (cleanup) => {
         : `redis: ${redis.source}, the gateway's rate limiter counts there (${count} so far)`;
   }
 
-  // the baseline: the same routes on a gateway that takes every call to come from this user
-  // without checking any credential (bench/support/credential-free-gateway.ts)
+  // the targets: the same routes on a gateway that checks every credential sent and takes a
+  // call without one to come from this user (bench/support/credential-free-gateway.ts)
   const claims = JSON.parse(
     Buffer.from(jwt.authorization.split('.')[1]!, 'base64url').toString(),
   ) as AccessClaims;
   const { requestId: _unused, ...principal } = contextFromClaims(claims, '');
   const withoutCredentials = 'bench/support/credential-free-gateway.js';
   const credentialFree = { BENCH_PRINCIPAL: JSON.stringify(principal) };
-  const bare = await platform.startGatewayVariant(
-    'gateway-without-credentials',
+  const measured = await platform.startGatewayVariant(
+    'gateway-credential-optional',
     withoutCredentials,
     credentialFree,
   );
@@ -145,15 +147,20 @@ runBench(async (cleanup) => {
     `tenant: plan custom, ${REQUESTS_PER_MINUTE} requests per minute; credentials of a tenant-admin user`,
   );
   say('targets: livez          GET /livez, no credentials: answered by the gateway');
-  say('         me-none        GET /v1/auth/me, no credential checked (baseline gateway)');
+  say('         me-none        GET /v1/auth/me, no credential: taken as the tenant admin');
   say('         me-jwt         GET /v1/auth/me, access token: answered by the gateway');
   say('         me-apikey      GET /v1/auth/me, API key: answered by the gateway');
-  say('         tenant-none    GET /v1/tenants/:id, no credential checked (baseline gateway)');
+  say('         tenant-none    GET /v1/tenants/:id, no credential: taken as the tenant admin');
   say("         tenant-jwt     GET /v1/tenants/:id, access token: from the gateway's tenant cache");
   say("         tenant-apikey  GET /v1/tenants/:id, API key: from the gateway's tenant cache");
-  say('  the baseline gateway is the same build, with only its credential check taken out;');
-  say('  permissions, the tenant check, the rate limit and the handler run as usual');
-  if (before) say(`         before-*       the same targets on the build in ${beforeDist}`);
+  say('  all on one gateway process of this build, which checks every credential sent and takes');
+  say('  a call without one to come from the same tenant admin; permissions, the tenant check,');
+  say('  the rate limit and the handler run as usual');
+  if (before)
+    say(
+      `         before-*       the same targets on the build in ${beforeDist}, its calls without ` +
+        'a credential on a second process of it',
+    );
   say('');
 
   const route = {
@@ -191,7 +198,8 @@ runBench(async (cleanup) => {
       : []),
   ];
   const targets = [
-    ...targetsOf(gateway, bare),
+    // this build's targets all on the one process that serves calls with and without a credential
+    ...targetsOf(measured, measured),
     ...(before ? targetsOf(before.gateway, before.bare, 'before-') : []),
   ];
   pinServers(targets);

@@ -1,9 +1,11 @@
 /**
- * The gateway with its credential check taken out, for `bench:auth` only: the baseline of "the
- * same route, unauthenticated". Every call is taken to come from the principal in
- * BENCH_PRINCIPAL (a request context as the gateway would derive it from a token); the
- * permission check, the tenant's standing and rate limit, and the handler all run as in the
- * real gateway. It lives under bench/ and nothing but the bench starts it.
+ * The gateway with its credential check taken out for calls that send no credential, for
+ * `bench:auth` only: the baseline of "the same route, unauthenticated", in the same process as
+ * the routes with a credential, which are checked as the real gateway checks them. A call
+ * without an `Authorization` header is taken to come from the principal in BENCH_PRINCIPAL (a
+ * request context as the gateway would derive it from a token); the permission check, the
+ * tenant's standing and rate limit, and the handler all run as in the real gateway. It lives
+ * under bench/ and nothing but the bench starts it.
  */
 import 'reflect-metadata';
 import type { RequestContext } from '@lattice/request-context';
@@ -21,9 +23,19 @@ if (!principal) {
 }
 
 startTelemetry('gateway', { incomingHttp: false });
+type Authenticate = (
+  this: AuthenticationGuard,
+  request: { id: string; headers: { authorization?: string } },
+  context: unknown,
+) => Promise<RequestContext>;
+const checked = (AuthenticationGuard.prototype as unknown as { authenticate: Authenticate })
+  .authenticate;
 Object.defineProperty(AuthenticationGuard.prototype, 'authenticate', {
-  value: (request: { id: string }): Promise<RequestContext> =>
-    Promise.resolve({ ...principal, requestId: request.id }),
+  value: function (this: AuthenticationGuard, request, context) {
+    return request.headers.authorization === undefined
+      ? Promise.resolve({ ...principal, requestId: request.id })
+      : checked.call(this, request, context);
+  } satisfies Authenticate,
 });
 void import('../../apps/gateway/src/gateway.app').then(({ gatewayService }) =>
   gatewayService.run(),
