@@ -33,10 +33,7 @@ export interface Plan {
   rounds: number;
   /** Seconds of each measured turn. */
   duration: number;
-  /**
-   * Most seconds of the warm-up each target gets once, before the first round (see `warmUp`);
-   * also the warm-up of each open-loop driver and its server.
-   */
+  /** Most seconds of the warm-up each target gets once, before the first round (see `warmUp`). */
   warmup: number;
   /** Connections at saturation. */
   connections: number;
@@ -175,13 +172,10 @@ async function warmUp(t: Target, plan: Plan): Promise<void> {
   const costs: number[] = [];
   for (let second = 1; second <= plan.warmup; second++) {
     const { cpuPerRequest } = await drive(t, 1, plan.connections);
-    if (cpuPerRequest === undefined) {
-      if (second >= WARMUP_MIN_SECONDS) break;
-      continue;
-    }
-    costs.push(cpuPerRequest);
+    if (cpuPerRequest !== undefined) costs.push(cpuPerRequest);
     const [before, last] = costs.slice(-2);
-    if (second >= WARMUP_MIN_SECONDS && before !== undefined && last! >= before * 0.95) break;
+    const settled = costs.length === 0 || (before !== undefined && last! >= before * 0.95);
+    if (second >= WARMUP_MIN_SECONDS && settled) break;
   }
   say(
     costs.length === 0

@@ -5,17 +5,25 @@ import { readFileSync, readdirSync } from 'node:fs';
 const USER_HZ = 100;
 
 /**
+ * The fields of /proc/<pid>/stat after the command's name (the state first), which may hold
+ * spaces and parentheses itself; null where it cannot be read (another OS, a process gone).
+ */
+function statFields(pid: number | string): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/**
  * CPU seconds (user and system, all threads) a process of this machine has used so far, from
  * /proc (Linux only); null where it cannot be read (another OS, or a process elsewhere).
  */
 export function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-  } catch {
-    return null;
-  }
+  const fields = statFields(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / USER_HZ : null;
 }
 
 /**
@@ -60,14 +68,6 @@ export function childrenOf(pid: number): number[] {
     return [];
   }
   return entries
-    .filter((entry) => /^\d+$/.test(entry))
-    .flatMap((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return parent === pid ? [Number(entry)] : [];
-      } catch {
-        return [];
-      }
-    });
+    .filter((entry) => /^\d+$/.test(entry) && Number(statFields(entry)?.[1]) === pid)
+    .map(Number);
 }

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
+import { isProbeRoute } from './probe-routes';
 import { spanOf } from './request-tracing';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** Probes and scrapes are timed, not logged. */
-const UNLOGGED = /^\/(livez|readyz|metrics)$/;
 
 /** Accepts a caller's X-Request-Id when it is sane, otherwise makes one. */
 export function requestIdFrom(
@@ -44,7 +43,7 @@ export function instrumentRequests(
       { method: request.method, route, status: String(reply.statusCode) },
       elapsed / 1000,
     );
-    if (requests.isLevelEnabled('info') && !UNLOGGED.test(route)) {
+    if (requests.isLevelEnabled('info') && !isProbeRoute(route)) {
       // the request's trace, named outright: the response may end outside its context
       const span = spanOf(request)?.spanContext();
       requests.info(

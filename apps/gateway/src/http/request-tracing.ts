@@ -17,9 +17,7 @@ import type {
   preValidationHookHandler,
 } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-
-/** Probes and scrapes are not traced, as they never were. */
-const UNTRACED = /^\/(livez|readyz|metrics)$/;
+import { isProbeRoute } from './probe-routes';
 
 const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
   get: (headers, key) => headers[key],
@@ -34,6 +32,10 @@ type TracedRequest = FastifyRequest & { [SPAN]?: Span; [CONTEXT]?: Context };
 export function spanOf(request: FastifyRequest): Span | undefined {
   return (request as TracedRequest)[SPAN];
 }
+
+/** A route's own hooks of one kind, as a list (Fastify takes one or several). */
+const hooks = <T>(declared: T | T[] | undefined): T[] =>
+  declared === undefined ? [] : Array.isArray(declared) ? declared : [declared];
 
 /**
  * A server span for every request to a route but the probes, in Fastify's own hooks: the
@@ -85,10 +87,9 @@ export function traceRequests(fastify: FastifyInstance): void {
     }
     done();
   };
+  // probes and scrapes are not traced, as they never were
   fastify.addHook('onRoute', (route) => {
-    if (UNTRACED.test(route.url)) return;
-    const hooks = <T>(declared: T | T[] | undefined): T[] =>
-      declared === undefined ? [] : Array.isArray(declared) ? declared : [declared];
+    if (isProbeRoute(route.url)) return;
     route.onRequest = [start, ...hooks(route.onRequest)];
     route.preValidation = [resume, ...hooks(route.preValidation)];
     route.onResponse = [...hooks(route.onResponse), end];
