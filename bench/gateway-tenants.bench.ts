@@ -7,11 +7,12 @@
  * the default level (info) does, against the platform's, which logs at warn (the log line's).
  * Every baseline runs in a process of its own, as the gateway does. The two targets of each
  * comparison are driven in adjacent turns, for several rounds (bench/support/interleave.ts);
- * each ratio is printed as the median of the rounds with its spread. Then the tenant read at half
- * its peak, open loop (bench/support/open-loop.ts), for its p99, beside bare Fastify at the same
- * rate: the latency the machine itself gives at that load. With BENCH_BEFORE_DIST naming another build's dist/
- * (say of the commit before a change), that build's gateway is driven in the same turns.
- * Prints figures only, never pass/fail. BENCH_ROUNDS and BENCH_DURATION (seconds per turn)
+ * each ratio is printed as the median of the rounds with its spread. Then the tenant read at
+ * half its peak, open loop (bench/support/open-loop.ts), for its p99, beside bare Fastify at the
+ * same rate: the latency the machine itself gives at that load, which each round's p99 is also
+ * given less. With BENCH_BEFORE_DIST naming another build's dist/ (say of the commit before a
+ * change), that build's gateway is driven in the same turns. Prints figures only, never
+ * pass/fail. BENCH_ROUNDS and BENCH_DURATION (seconds per turn)
  * override the plan.
  */
 import {
@@ -182,5 +183,5 @@ runBench(async (cleanup) => {
     ],
     plan,
   );
-  printFixedRate(fixed, 10);
+  printFixedRate(fixed, 10, 'bare-tenant');
 });

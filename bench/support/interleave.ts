@@ -279,8 +279,11 @@ export const medianRps = (samples: Sample[], target: string) =>
   median(of(samples, target).map((s) => s.rps));
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
-const spread = (values: number[], digits = 0) =>
-  `${fmt(Math.min(...values), digits)}-${fmt(Math.max(...values), digits)}`;
+/** `min-max`, or `min to max` where either is negative. */
+const spread = (values: number[], digits = 0) => {
+  const [low, high] = [Math.min(...values), Math.max(...values)];
+  return `${fmt(low, digits)}${low < 0 || high < 0 ? ' to ' : '-'}${fmt(high, digits)}`;
+};
 
 function table(header: string[], lines: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
@@ -423,8 +426,13 @@ export function printStages(
   );
 }
 
-/** p99 at a fixed rate against a limit the issue set (`p99 under N ms`). */
-export function printFixedRate(samples: Sample[], limitMs?: number): void {
+/**
+ * p99 at a fixed rate against a limit the issue set (`p99 under N ms`). With `floor` naming a
+ * target driven at the same rate in the same rounds (a bare server), each other target's p99
+ * is also given less the floor's of the same round: what the target adds to the tail the
+ * machine gives any server at that load, where the machine alone can set the p99 past a limit.
+ */
+export function printFixedRate(samples: Sample[], limitMs?: number, floor?: string): void {
   const targets = [...new Set(samples.map((s) => s.target))];
   say(
     'at half the median peak rate, open loop (requests due at even intervals, latency from when ' +
@@ -433,10 +441,25 @@ export function printFixedRate(samples: Sample[], limitMs?: number): void {
       "longest the driver's own event loop was held up, a delay every request due meanwhile " +
       'is charged with):',
   );
+  const floorP99 = new Map(floor ? of(samples, floor).map((s) => [s.round, s.p99]) : []);
   table(
-    ['target', 'req/s', 'p50 ms', 'p99 ms', '(min-max)', 'driver core', 'driver stall ms', ''],
+    [
+      'target',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      '(min-max)',
+      ...(floor ? [`p99 less ${floor}'s`, '(min-max)'] : []),
+      'driver core',
+      'driver stall ms',
+      '',
+    ],
     targets.map((target) => {
       const mine = of(samples, target);
+      const over = mine.flatMap((s) => {
+        const base = floorP99.get(s.round);
+        return base === undefined || target === floor ? [] : [s.p99 - base];
+      });
       const p99 = mine.map((s) => s.p99);
       const met = p99.filter((p) => p < (limitMs ?? Infinity)).length;
       const verdictText =
@@ -453,6 +476,7 @@ export function printFixedRate(samples: Sample[], limitMs?: number): void {
         fmt(median(mine.map((s) => s.p50)), 2),
         fmt(median(p99), 2),
         spread(p99, 2),
+        ...(floor ? (over.length ? [fmt(median(over), 2), spread(over, 2)] : ['-', '']) : []),
         fmt(median(mine.map((s) => s.driverCpu ?? NaN)), 2),
         fmt(median(mine.map((s) => s.driverStallMs ?? NaN)), 1),
         verdictText,
