@@ -143,6 +143,33 @@ describe('the GPU-node service on PostgreSQL and NATS', () => {
       );
   });
 
+  it('places leases while its nodes beat, neither waiting on the other into a deadlock', async () => {
+    // the agent lists a node's cards in index order, which is not the order of their uuids
+    const gpus = [reading('GPU-beat-1-b', 0), reading('GPU-beat-1-a', 1)];
+    await joinedNode('beat-1', gpus);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 24 }, (_, i) =>
+        i % 2
+          ? health().heartbeat(heartbeat('beat-1', gpus))
+          : leases().create(tenantMember(tenantA), {
+              vramMiB: 1_000,
+              nodeLabels: { pool: 'beat' },
+              ttlSeconds: 600,
+              model: MODEL,
+            }),
+      ),
+    );
+    const failed = outcomes.flatMap((o) =>
+      o.status === 'rejected' ? [String((o.reason as Error).message)] : [],
+    );
+    // twelve leases of 1,400 MiB (with the CUDA context) fit two 32 GB cards: all are granted
+    expect(failed).toEqual([]);
+    for (const o of outcomes) {
+      const lease = (o as PromiseFulfilledResult<{ id?: string; gpuUuid?: string }>).value;
+      if (lease.gpuUuid) await leases().release(tenantMember(tenantA), lease.id!);
+    }
+  });
+
   it('expires a lease that is not renewed, tells its holder and meters its GPU-seconds once', async () => {
     const node = await joinedNode('expiry-1');
     const lease = await bed.rpc.request(

@@ -74,6 +74,9 @@ const NODE_COLUMNS = `
   n.last_heartbeat_at AS "lastHeartbeatAt", n.registered_at AS "registeredAt",
   n.updated_at AS "updatedAt"`;
 
+/** How a transaction holds a node it changes: against other changes, not against references. */
+const NODE_LOCK = ' FOR NO KEY UPDATE';
+
 const GPU_COLUMNS = `
   g.uuid, g.node_id AS "nodeId", g.index, g.model, g.pci_bus_id AS "pciBusId",
   g.total_mib AS "totalMiB", g.reserved_mib AS "reservedMiB", g.used_mib AS "usedMiB",
@@ -102,18 +105,24 @@ export class NodeRepository {
     return rows.length > 0;
   }
 
-  /** The node, locked against concurrent changes until the transaction ends when `lock`. */
+  /**
+   * The node, locked against concurrent changes until the transaction ends when `lock`. The lock
+   * leaves the node's key alone (FOR NO KEY UPDATE), so a lease placed on it meanwhile, whose
+   * reference to the node takes a key-share lock, is not held up: a heartbeat holding the node
+   * and waiting for its GPUs, which the placement holds, would otherwise wait on each other.
+   */
   async byName(em: EntityManager, name: string, lock = false): Promise<NodeRow | null> {
     const rows: NodeRow[] = await em.query(
-      `SELECT ${NODE_COLUMNS} FROM gpu.nodes n WHERE n.name = $1${lock ? ' FOR UPDATE' : ''}`,
+      `SELECT ${NODE_COLUMNS} FROM gpu.nodes n WHERE n.name = $1${lock ? NODE_LOCK : ''}`,
       [name],
     );
     return rows[0] ?? null;
   }
 
+  /** The node, locked as `byName` locks it when `lock`. */
   async byId(em: EntityManager, id: string, lock = false): Promise<NodeRow | null> {
     const rows: NodeRow[] = await em.query(
-      `SELECT ${NODE_COLUMNS} FROM gpu.nodes n WHERE n.id = $1${lock ? ' FOR UPDATE' : ''}`,
+      `SELECT ${NODE_COLUMNS} FROM gpu.nodes n WHERE n.id = $1${lock ? NODE_LOCK : ''}`,
       [id],
     );
     return rows[0] ?? null;
@@ -183,7 +192,11 @@ export class NodeRepository {
     );
   }
 
-  /** Writes every GPU of the heartbeat, adding those not seen before. */
+  /**
+   * Writes every GPU of the heartbeat, adding those not seen before, in the order of their uuids
+   * (that in which `lockAllGpus` locks them), not the agent's: two transactions locking the same
+   * cards in different orders can each hold what the other waits for.
+   */
   async saveReadings(
     em: EntityManager,
     nodeId: string,
@@ -206,6 +219,7 @@ export class NodeRepository {
            "utilizationPercent" float8, "temperatureC" float8, "slowdownTemperatureC" float8,
            "powerWatts" float8, "lastXid" int, "eccUncorrectable" int,
            "remappedRowsUncorrectable" int, "rowRemapFailed" boolean, lost boolean, score float8)
+        ORDER BY r.uuid
        ON CONFLICT (uuid) DO UPDATE SET node_id = excluded.node_id, index = excluded.index,
          model = excluded.model, pci_bus_id = excluded.pci_bus_id, total_mib = excluded.total_mib,
          reserved_mib = excluded.reserved_mib, used_mib = excluded.used_mib,
