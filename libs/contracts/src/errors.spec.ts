@@ -11,6 +11,13 @@ describe(domainErrorOfDatabase.name, () => {
     expect(domainErrorOfDatabase({ code: '22021' })?.code).toBe(ErrorCode.ValidationFailed);
   });
 
+  it('answers a transaction undone by a concurrent one as unavailable for now, to send again', () => {
+    for (const code of ['40001', '40P01']) {
+      const error = Object.assign(new Error('deadlock detected'), { driverError: { code } });
+      expect(domainErrorOfDatabase(error)?.code).toBe(ErrorCode.Unavailable);
+    }
+  });
+
   it('leaves every other error alone', () => {
     for (const error of [new Error('boom'), { code: 'EPIPE' }, { code: '42P01' }, null, 'x'])
       expect(domainErrorOfDatabase(error)).toBeUndefined();

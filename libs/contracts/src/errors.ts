@@ -70,8 +70,13 @@ export interface ValidationIssue {
 /**
  * PostgreSQL errors (by SQLSTATE) that the input of a call causes, not the service: each is
  * answered as the caller's mistake, with a message that names no table, constraint or value,
- * since a unique or foreign key violation must not reveal another tenant's row.
+ * since a unique or foreign key violation must not reveal another tenant's row. A transaction
+ * that collided with another (a serialization failure, or the victim of a deadlock) changed
+ * nothing and would succeed if sent again: it is answered as unavailable for the moment (503 with
+ * Retry-After at the gateway), not as an internal error.
  */
+const UNDONE = 'the request met a concurrent change and was undone: send it again';
+
 const DATABASE_INPUT_ERRORS: Record<string, [ErrorCode, string]> = {
   '22001': [ErrorCode.ValidationFailed, 'a value is longer than it may be'],
   '22003': [ErrorCode.ValidationFailed, 'a number is out of range'],
@@ -84,6 +89,8 @@ const DATABASE_INPUT_ERRORS: Record<string, [ErrorCode, string]> = {
   '23503': [ErrorCode.Conflict, 'the request refers to something that does not exist or is in use'],
   '23505': [ErrorCode.Conflict, 'a record with these values already exists'],
   '23514': [ErrorCode.ValidationFailed, 'a value is not allowed'],
+  '40001': [ErrorCode.Unavailable, UNDONE],
+  '40P01': [ErrorCode.Unavailable, UNDONE],
 };
 
 /**
