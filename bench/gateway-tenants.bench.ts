@@ -12,8 +12,7 @@
  * same rate: the latency the machine itself gives at that load, which each round's p99 is also
  * given less. With BENCH_BEFORE_DIST naming another build's dist/ (say of the commit before a
  * change), that build's gateway is driven in the same turns. Prints figures only, never
- * pass/fail. BENCH_ROUNDS and BENCH_DURATION (seconds per turn)
- * override the plan.
+ * pass/fail. BENCH_ROUNDS and BENCH_DURATION (seconds per turn) override the plan.
  */
 import {
   call,

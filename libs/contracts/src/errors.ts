@@ -67,6 +67,8 @@ export interface ValidationIssue {
   message: string;
 }
 
+const UNDONE = 'the request met a concurrent change and was undone: send it again';
+
 /**
  * PostgreSQL errors (by SQLSTATE) that the input of a call causes, not the service: each is
  * answered as the caller's mistake, with a message that names no table, constraint or value,
@@ -75,9 +77,7 @@ export interface ValidationIssue {
  * nothing and would succeed if sent again: it is answered as unavailable for the moment (503 with
  * Retry-After at the gateway), not as an internal error.
  */
-const UNDONE = 'the request met a concurrent change and was undone: send it again';
-
-const DATABASE_INPUT_ERRORS: Record<string, [ErrorCode, string]> = {
+const DATABASE_ERRORS: Record<string, [ErrorCode, string]> = {
   '22001': [ErrorCode.ValidationFailed, 'a value is longer than it may be'],
   '22003': [ErrorCode.ValidationFailed, 'a number is out of range'],
   '22007': [ErrorCode.ValidationFailed, 'a date or time is not valid'],
@@ -94,7 +94,7 @@ const DATABASE_INPUT_ERRORS: Record<string, [ErrorCode, string]> = {
 };
 
 /**
- * The domain error for a database error the input caused (TypeORM's QueryFailedError or the
+ * The domain error for a database error in `DATABASE_ERRORS` (TypeORM's QueryFailedError or the
  * driver's own error, read by their SQLSTATE `code`), or undefined for any other error.
  */
 export function domainErrorOfDatabase(error: unknown): DomainError | undefined {
@@ -105,6 +105,6 @@ export function domainErrorOfDatabase(error: unknown): DomainError | undefined {
   const code =
     sqlState((error as { driverError?: unknown } | null | undefined)?.driverError) ??
     sqlState(error);
-  const known = code === undefined ? undefined : DATABASE_INPUT_ERRORS[code];
+  const known = code === undefined ? undefined : DATABASE_ERRORS[code];
   return known && new DomainError(known[0], known[1]);
 }
