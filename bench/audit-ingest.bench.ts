@@ -27,6 +27,9 @@
  *   written, as for a tenant whose trail grew since the last ANALYZE: whether a batch costs more
  *   as the trail it extends grows.
  * BENCH_AUDIT_SINGLE=0 leaves the per-event run out.
+ * BENCH_AUDIT_BATCHES: other batch sizes (AUDIT_BATCH_SIZE, comma-separated) this build also
+ *   runs with in every round, beside its default, each printed with the most memory its
+ *   service held: what a larger batch buys, and what it costs.
  * BENCH_AUDIT_REPLICAS: audit service processes sharing the durable consumer in every ingest
  *   run (default 1), as a deployment scaled out on its backlog runs them; their CPU is summed.
  */
@@ -52,7 +55,7 @@ import {
 import { TEST_APP_PASSWORD, provideInfrastructure } from '@lattice/testing';
 import { platformIdentities } from '../tools/launcher/src/platform';
 import { ServiceProcess } from '../tools/launcher/src/service-process';
-import { cpuSeconds } from './support/process-cpu';
+import { cpuSeconds, peakRssMib } from './support/process-cpu';
 
 /** A context key of the audit service's own, for this run. */
 const auditContextEnv = () => platformIdentities({})('audit');
@@ -66,6 +69,10 @@ const BASELINE = process.env.BENCH_AUDIT_BASELINE
 const SINGLE = process.env.BENCH_AUDIT_SINGLE !== '0';
 const TRAIL = Math.max(0, Number(process.env.BENCH_AUDIT_TRAIL ?? 100_000) || 0);
 const REPLICAS = Math.max(1, Number(process.env.BENCH_AUDIT_REPLICAS ?? 1) || 1);
+const BATCHES = (process.env.BENCH_AUDIT_BATCHES ?? '')
+  .split(',')
+  .map((b) => Number(b.trim()))
+  .filter((b) => Number.isInteger(b) && b > 0);
 const THIS_BUILD = path.resolve(__dirname, '..');
 const RECORD_CALLS = 50_000;
 const TENANTS = 4;
@@ -149,6 +156,8 @@ interface IngestRun {
   /** CPU microseconds per event of the audit service's process, and of its PostgreSQL backends. */
   serviceCpu: number | null;
   postgresCpu: number | null;
+  /** The most resident memory any of the run's service processes held, in MiB. */
+  peakRssMib: number | null;
 }
 
 /**
@@ -268,6 +277,7 @@ async function ingestRun(
     await waitFor(stored + total);
     const seconds = (performance.now() - started) / 1000;
     const serviceAtEnd = serviceCpu();
+    const peaks = services.map((service) => (service.pid ? peakRssMib(service.pid) : null));
     const postgres = backendsDelta(atStart.backends, await backendsCpu(infra.db));
     const timed = stored + total - before;
     const perEvent = (cpu: number | null) => (cpu === null ? null : (cpu * 1e6) / timed);
@@ -281,6 +291,7 @@ async function ingestRun(
           ? null
           : perEvent(serviceAtEnd - atStart.service),
       postgresCpu: perEvent(postgres),
+      peakRssMib: peaks.some((p) => p === null) ? null : Math.max(...(peaks as number[])),
     };
   } finally {
     await Promise.all(services.map((service) => service.stop()));
@@ -370,11 +381,11 @@ function summary(values: number[]): { median: number; min: number; max: number }
 const fmtRate = (v: number) => Math.round(v).toLocaleString('en-US');
 const rateLine = (label: string, values: number[], unit: string) => {
   const s = summary(values);
-  return `  ${label.padEnd(34)} ${fmtRate(s.median).padStart(8)} ${unit}  (${fmtRate(s.min)}-${fmtRate(s.max)})`;
+  return `  ${label.padEnd(50)} ${fmtRate(s.median).padStart(8)} ${unit}  (${fmtRate(s.min)}-${fmtRate(s.max)})`;
 };
 const ratioLine = (label: string, values: number[]) => {
   const s = summary(values);
-  return `  ${label.padEnd(34)} ${s.median.toFixed(2).padStart(8)}x  (${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
+  return `  ${label.padEnd(50)} ${s.median.toFixed(2).padStart(8)}x  (${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
 };
 
 /** The time `record` takes on the caller's path, call by call, with NATS up. */
@@ -432,14 +443,18 @@ async function main(): Promise<number> {
     );
     say(
       `events: ${EVENTS} timed per ingest run, after ${WARMUP} to warm up, over ${TENANTS} tenants, ${ROUNDS} rounds; ` +
-        `batch size: the service's default; ` +
+        `batch size: the service's default${BATCHES.length > 0 ? `, and ${BATCHES.join(', ')}` : ''}; ` +
         `${REPLICAS} audit service process${REPLICAS > 1 ? 'es' : ''} per run`,
     );
     if (BASELINE) say(`baseline build: ${BASELINE}`);
     say('');
     const ctx: Infra = { natsUrl: infra.natsUrl, databaseUrl: url.toString(), db };
-    const builds = [{ label: 'this build', dist: THIS_BUILD }];
-    if (BASELINE) builds.push({ label: 'baseline', dist: BASELINE });
+    const builds: { label: string; dist: string; batch: number | null }[] = [
+      { label: 'this build', dist: THIS_BUILD, batch: null },
+    ];
+    if (BASELINE) builds.push({ label: 'baseline', dist: BASELINE, batch: null });
+    for (const batch of BATCHES)
+      builds.push({ label: `this build, batch ${batch}`, dist: THIS_BUILD, batch });
     const series = () => new Map<string, number[]>(builds.map((b) => [b.label, []]));
     const ingest = series();
     const ofCopy = series();
@@ -447,6 +462,9 @@ async function main(): Promise<number> {
     // CPU microseconds per event: less at the mercy of other load than rates are
     const serviceCpu = series();
     const postgresCpu = series();
+    const peakRss = series();
+    // each other batch size's rate over the default's, in the same round
+    const overDefault = new Map(BATCHES.map((b) => [`this build, batch ${b}`, [] as number[]]));
     const speedUp: number[] = [];
     const cpuSaving: number[] = [];
     const indexed: number[] = [];
@@ -457,7 +475,8 @@ async function main(): Promise<number> {
       r.serviceCpu === null
         ? ''
         : ` [cpu/event: service ${r.serviceCpu.toFixed(0)} µs` +
-          (r.postgresCpu === null ? ']' : `, postgres ${r.postgresCpu.toFixed(0)} µs]`);
+          (r.postgresCpu === null ? '' : `, postgres ${r.postgresCpu.toFixed(0)} µs`) +
+          (r.peakRssMib === null ? ']' : `; service peak RSS ${r.peakRssMib.toFixed(0)} MiB]`);
     // the first run against a fresh database and stream was the slowest of every invocation,
     // whichever build it was: one run, untimed, takes that place
     await ingestRun(THIS_BUILD, null, EVENTS / 10, WARMUP, ctx, REPLICAS);
@@ -465,7 +484,10 @@ async function main(): Promise<number> {
       const order = round % 2 ? builds : [...builds].reverse();
       const runs = new Map<string, IngestRun>();
       for (const build of order) {
-        runs.set(build.label, await ingestRun(build.dist, null, EVENTS, WARMUP, ctx, REPLICAS));
+        runs.set(
+          build.label,
+          await ingestRun(build.dist, build.batch, EVENTS, WARMUP, ctx, REPLICAS),
+        );
       }
       // PostgreSQL's own speed for the rows this build writes, whichever build ran last
       const copy = await copyRuns(db, runs.get('this build')!);
@@ -482,6 +504,10 @@ async function main(): Promise<number> {
         ofBare.get(label)!.push(rate(run) / copy.bare.rate);
         if (run.serviceCpu !== null) serviceCpu.get(label)!.push(run.serviceCpu);
         if (run.postgresCpu !== null) postgresCpu.get(label)!.push(run.postgresCpu);
+        if (run.peakRssMib !== null) peakRss.get(label)!.push(run.peakRssMib);
+      }
+      for (const [label, ratios] of overDefault) {
+        ratios.push(rate(runs.get(label)!) / rate(runs.get('this build')!));
       }
       if (BASELINE) {
         const mine = runs.get('this build')!;
@@ -507,6 +533,7 @@ async function main(): Promise<number> {
       say(ratioLine(`ingest ${build.label} / COPY unindexed`, ofBare.get(build.label)!));
     }
     if (BASELINE) say(ratioLine('this build / baseline', speedUp));
+    for (const [label, ratios] of overDefault) say(ratioLine(`${label} / default batch`, ratios));
     if (copyCpu.length > 0) {
       say('CPU per event (µs; medians, min-max): what the work costs, whoever else runs');
       for (const build of builds) {
@@ -523,6 +550,10 @@ async function main(): Promise<number> {
       }
       say(rateLine('PostgreSQL, COPY into audit.events', copyCpu, 'µs'));
       say(rateLine('PostgreSQL, COPY unindexed', bareCpu, 'µs'));
+      for (const build of builds) {
+        if (peakRss.get(build.label)!.length > 0)
+          say(rateLine(`service peak RSS, ${build.label}`, peakRss.get(build.label)!, 'MiB'));
+      }
       if (cpuSaving.length > 0) say(ratioLine('CPU per event, baseline / this build', cpuSaving));
     }
     say('');
@@ -535,7 +566,7 @@ async function main(): Promise<number> {
       );
       // the baseline first: the order of the rounds above ended with this build
       for (const build of [...builds].reverse()) {
-        const run = await ingestRun(build.dist, null, EVENTS, WARMUP, ctx, REPLICAS, TRAIL);
+        const run = await ingestRun(build.dist, build.batch, EVENTS, WARMUP, ctx, REPLICAS, TRAIL);
         say(
           `  ingest (${build.label}) ${fmtRate(run.timed / run.seconds)} events/s${cpuText(run)}`,
         );

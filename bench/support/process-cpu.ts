@@ -27,6 +27,19 @@ export function cpuSeconds(pid: number): number | null {
 }
 
 /**
+ * The most resident memory a process of this machine has held so far, in MiB (VmHWM in
+ * /proc/<pid>/status, Linux only); null where it cannot be read.
+ */
+export function peakRssMib(pid: number): number | null {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Binds a process (all its threads) to one core with taskset, where there is one: answers
  * whether it did.
  */

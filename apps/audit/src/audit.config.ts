@@ -41,8 +41,10 @@ export const auditConfigSpec = {
     'How often each tenant chain that grew gets a signed checkpoint.',
   ),
   AUDIT_BATCH_SIZE: variable(
-    integer(1, 5_000, 2_000),
-    'Most events taken from the stream together; each tenant’s share is written in one statement.',
+    integer(1, 50_000, 2_000),
+    'Most events taken from the stream together; each tenant’s share is written in one statement. ' +
+      'Larger batches cost less per event and hold more in memory: up to (batches in flight + 1) ' +
+      'batches of events are in hand at once.',
   ),
   AUDIT_BATCHES_IN_FLIGHT: variable(
     integer(1, 16, 2),

@@ -74,6 +74,10 @@ The environment of a component, as its config module reads it:
   value: {{ $values.checkpointIntervalSeconds | int64 | quote }}
 - name: AUDIT_PLATFORM_RETENTION_DAYS
   value: {{ $values.platformRetentionDays | int64 | quote }}
+- name: AUDIT_BATCH_SIZE
+  value: {{ $values.batchSize | int64 | quote }}
+- name: AUDIT_BATCHES_IN_FLIGHT
+  value: {{ $values.batchesInFlight | int64 | quote }}
 {{- /* the services of this release that hold personal data answer subject access and erasure */}}
 {{- $gdpr := list "audit" }}
 {{- if $root.Values.auth.enabled }}{{ $gdpr = append $gdpr "auth" }}{{ end }}
