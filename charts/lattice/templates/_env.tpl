@@ -78,6 +78,10 @@ The environment of a component, as its config module reads it:
   value: {{ $values.batchSize | int64 | quote }}
 - name: AUDIT_BATCHES_IN_FLIGHT
   value: {{ $values.batchesInFlight | int64 | quote }}
+{{- with $values.nodeOptions }}
+- name: NODE_OPTIONS
+  value: {{ . | quote }}
+{{- end }}
 {{- /* the services of this release that hold personal data answer subject access and erasure */}}
 {{- $gdpr := list "audit" }}
 {{- if $root.Values.auth.enabled }}{{ $gdpr = append $gdpr "auth" }}{{ end }}

@@ -23,7 +23,7 @@ interface Container {
   image: string;
   args?: string[];
   env?: { name: string; value?: string; valueFrom?: Record<string, Record<string, string>> }[];
-  resources?: { requests?: Record<string, string> };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: Record<string, unknown>;
   livenessProbe?: { httpGet?: { path: string } };
   readinessProbe?: { httpGet?: { path: string } };
@@ -377,6 +377,28 @@ describe('the Helm chart', () => {
       });
       expect(envOf(served, 'RAG_ANSWER_MODELS')?.value).toBe('llama-3-8b,mistral-7b');
       expect(envOf(served, 'RAG_ANSWER_TIMEOUT_MS')?.value).toBe('30000');
+    });
+
+    it('gives the audit service a heap of its own that fits under its memory limit', () => {
+      const audit = (args: string[]) =>
+        (named(renderChart(args, home), 'Deployment', 'lattice-audit') as Workload).spec.template
+          .spec.containers[0]!;
+      const mib = (quantity: string) => {
+        const [, n, unit] = /^(\d+)(Mi|Gi)$/.exec(quantity)!;
+        return Number(n) * (unit === 'Gi' ? 1024 : 1);
+      };
+      const container = audit([]);
+      const options = envOf(container, 'NODE_OPTIONS')?.value ?? '';
+      const flag = (name: string) => Number(new RegExp(`--${name}=(\\d+)`).exec(options)?.[1]);
+      const heap = flag('max-old-space-size') + 3 * flag('max-semi-space-size');
+      expect(heap).toBeGreaterThan(0);
+      // room beside the heap for code, buffers and native memory
+      expect(heap).toBeLessThan(mib(container.resources!.limits!.memory!) * 0.75);
+      expect(
+        envOf(audit(['--set', 'audit.nodeOptions=--max-old-space-size=512']), 'NODE_OPTIONS')
+          ?.value,
+      ).toBe('--max-old-space-size=512');
+      expect(envOf(audit(['--set', 'audit.nodeOptions=']), 'NODE_OPTIONS')).toBeUndefined();
     });
 
     it('is among the services a GDPR request waits for only while the release runs it', () => {
