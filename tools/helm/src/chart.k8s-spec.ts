@@ -57,6 +57,10 @@ describe('the Helm chart', () => {
     home = mkdtempSync(join(tmpdir(), 'lattice-helm-'));
   });
   afterAll(() => rmSync(home, { recursive: true, force: true }));
+  /** The audit service's container as the chart renders it with these arguments. */
+  const auditContainer = (args: string[]) =>
+    (named(renderChart(args, home), 'Deployment', 'lattice-audit') as Workload).spec.template.spec
+      .containers[0]!;
 
   describe('lint', () => {
     it('passes helm lint --strict with its defaults', () => {
@@ -380,14 +384,11 @@ describe('the Helm chart', () => {
     });
 
     it('gives the audit service a heap of its own that fits under its memory limit', () => {
-      const audit = (args: string[]) =>
-        (named(renderChart(args, home), 'Deployment', 'lattice-audit') as Workload).spec.template
-          .spec.containers[0]!;
       const mib = (quantity: string) => {
         const [, n, unit] = /^(\d+)(Mi|Gi)$/.exec(quantity)!;
         return Number(n) * (unit === 'Gi' ? 1024 : 1);
       };
-      const container = audit([]);
+      const container = auditContainer([]);
       const options = envOf(container, 'NODE_OPTIONS')?.value ?? '';
       const flag = (name: string) => Number(new RegExp(`--${name}=(\\d+)`).exec(options)?.[1]);
       const heap = flag('max-old-space-size') + 3 * flag('max-semi-space-size');
@@ -395,19 +396,18 @@ describe('the Helm chart', () => {
       // room beside the heap for code, buffers and native memory
       expect(heap).toBeLessThan(mib(container.resources!.limits!.memory!) * 0.75);
       expect(
-        envOf(audit(['--set', 'audit.nodeOptions=--max-old-space-size=512']), 'NODE_OPTIONS')
-          ?.value,
+        envOf(
+          auditContainer(['--set', 'audit.nodeOptions=--max-old-space-size=512']),
+          'NODE_OPTIONS',
+        )?.value,
       ).toBe('--max-old-space-size=512');
-      expect(envOf(audit(['--set', 'audit.nodeOptions=']), 'NODE_OPTIONS')).toBeUndefined();
+      expect(
+        envOf(auditContainer(['--set', 'audit.nodeOptions=']), 'NODE_OPTIONS'),
+      ).toBeUndefined();
     });
 
     it('is among the services a GDPR request waits for only while the release runs it', () => {
-      const gdpr = (args: string[]) =>
-        envOf(
-          (named(renderChart(args, home), 'Deployment', 'lattice-audit') as Workload).spec.template
-            .spec.containers[0]!,
-          'AUDIT_GDPR_SERVICES',
-        )?.value;
+      const gdpr = (args: string[]) => envOf(auditContainer(args), 'AUDIT_GDPR_SERVICES')?.value;
       expect(gdpr([])).toBe('audit,auth,rag');
       expect(gdpr(['--set', 'rag.enabled=false'])).toBe('audit,auth');
     });
