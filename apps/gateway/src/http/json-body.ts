@@ -1,6 +1,7 @@
 import { Transform } from 'node:stream';
 import { DomainError, ErrorCode } from '@lattice/contracts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preParsingHookHandler } from 'fastify';
+import { routeHooks, takesBody } from './route-hooks';
 
 const notUtf8 = () =>
   Object.assign(
@@ -13,11 +14,13 @@ const notUtf8 = () =>
 /**
  * JSON bodies must be strict UTF-8: the JSON parser turns bytes that are not into U+FFFD
  * without a word, so a name sent with them would be stored changed. The body is checked as
- * it streams in, ahead of the parser (which stays Nest's and Fastify's own).
+ * it streams in, ahead of the parser (which stays Nest's and Fastify's own). The check is a
+ * hook of each route that takes a body, added as the route is declared: Fastify reads no body
+ * for GET and HEAD, and their requests (probes, reads) pass no hook that has nothing to check.
  */
 export function refuseBodiesThatAreNotUtf8(fastify: FastifyInstance): void {
-  // a hook that takes `done`: every request passes here, most of them without a body
-  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+  // a hook that takes `done`: most requests to a route that takes a body still send JSON
+  const check: preParsingHookHandler = (request, _reply, payload, done) => {
     if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
       done(null, payload);
       return;
@@ -44,5 +47,8 @@ export function refuseBodiesThatAreNotUtf8(fastify: FastifyInstance): void {
       }),
     );
     done(null, checked);
+  };
+  fastify.addHook('onRoute', (route) => {
+    if (takesBody(route.method)) route.preParsing = [check, ...routeHooks(route.preParsing)];
   });
 }

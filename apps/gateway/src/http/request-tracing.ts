@@ -18,6 +18,7 @@ import type {
 } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isProbeRoute } from './probe-routes';
+import { routeHooks } from './route-hooks';
 
 const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
   get: (headers, key) => headers[key],
@@ -32,10 +33,6 @@ type TracedRequest = FastifyRequest & { [SPAN]?: Span; [CONTEXT]?: Context };
 export function spanOf(request: FastifyRequest): Span | undefined {
   return (request as TracedRequest)[SPAN];
 }
-
-/** A route's own hooks of one kind, as a list (Fastify takes one or several). */
-const hooks = <T>(declared: T | T[] | undefined): T[] =>
-  declared === undefined ? [] : Array.isArray(declared) ? declared : [declared];
 
 /**
  * A server span for every request to a route but the probes, in Fastify's own hooks: the
@@ -90,8 +87,8 @@ export function traceRequests(fastify: FastifyInstance): void {
   // probes and scrapes are not traced, as they never were
   fastify.addHook('onRoute', (route) => {
     if (isProbeRoute(route.url)) return;
-    route.onRequest = [start, ...hooks(route.onRequest)];
-    route.preValidation = [resume, ...hooks(route.preValidation)];
-    route.onResponse = [...hooks(route.onResponse), end];
+    route.onRequest = [start, ...routeHooks(route.onRequest)];
+    route.preValidation = [resume, ...routeHooks(route.preValidation)];
+    route.onResponse = [...routeHooks(route.onResponse), end];
   });
 }
