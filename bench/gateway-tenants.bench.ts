@@ -11,8 +11,10 @@
  * half its peak, open loop (bench/support/open-loop.ts), for its p99, beside bare Fastify at the
  * same rate: the latency the machine itself gives at that load, which each round's p99 is also
  * given less. With BENCH_BEFORE_DIST naming another build's dist/ (say of the commit before a
- * change), that build's gateway is driven in the same turns. Prints figures only, never
- * pass/fail. BENCH_ROUNDS and BENCH_DURATION (seconds per turn) override the plan.
+ * change), that build's gateway is driven in the same turns, and so is a second gateway process
+ * of this build, whose ratio to the first is the noise floor of the before/after ratios. Prints
+ * figures only, never pass/fail. BENCH_ROUNDS and BENCH_DURATION (seconds per turn) override the
+ * plan.
  */
 import {
   call,
@@ -87,6 +89,12 @@ runBench(async (cleanup) => {
   const beforeUrl = before
     ? await platform.startGatewayVariant('gateway-before', 'apps/gateway/src/main.js', {}, before)
     : undefined;
+  // a second process of this build beside the one before: two processes of one build differed
+  // by up to a sixth in CPU per request here, and a before/after ratio means something only
+  // beyond what this build's two give
+  const twinUrl = before
+    ? await platform.startGatewayVariant('gateway-twin', 'apps/gateway/src/main.js', {})
+    : undefined;
 
   sayMachine();
   say(
@@ -102,7 +110,10 @@ runBench(async (cleanup) => {
   say(
     '         logged-tenant    GET /v1/tenants/:id through a gateway logging each request (info)',
   );
-  if (beforeUrl) say(`         before-*         the same routes on the build in ${before}`);
+  if (beforeUrl) {
+    say(`         before-*         the same routes on the build in ${before}`);
+    say('         twin-*           the same routes on a second gateway process of this build');
+  }
   say('');
 
   const gatewayPid = platform.pidOf(platform.gatewayUrl);
@@ -138,6 +149,22 @@ runBench(async (cleanup) => {
           { target: 'before-livez', url: `${beforeUrl}/livez`, headers: {}, pid: beforePid },
         ]
       : []),
+    ...(twinUrl
+      ? [
+          {
+            target: 'twin-tenant',
+            url: `${twinUrl}${tenantPath}`,
+            headers: auth,
+            pid: platform.pidOf(twinUrl),
+          },
+          {
+            target: 'twin-livez',
+            url: `${twinUrl}/livez`,
+            headers: {},
+            pid: platform.pidOf(twinUrl),
+          },
+        ]
+      : []),
   ];
   const comparisons: Comparison[] = [
     { a: 'tenant', b: 'bare-tenant', goal: 0.35 },
@@ -150,6 +177,9 @@ runBench(async (cleanup) => {
           { a: 'before-livez', b: 'bare-livez', goal: 0.7 },
           { a: 'tenant', b: 'before-tenant' },
           { a: 'livez', b: 'before-livez' },
+          // the noise floor of the two lines above: the same build in two processes
+          { a: 'tenant', b: 'twin-tenant' },
+          { a: 'livez', b: 'twin-livez' },
         ]
       : []),
   ];
