@@ -1,7 +1,7 @@
 import { Transform } from 'node:stream';
 import { DomainError, ErrorCode } from '@lattice/contracts';
 import type { FastifyInstance, preParsingHookHandler } from 'fastify';
-import { routeHooks, takesBody } from './route-hooks';
+import { listOf, takesBody } from './route-hooks';
 
 const notUtf8 = () =>
   Object.assign(
@@ -16,10 +16,10 @@ const notUtf8 = () =>
  * without a word, so a name sent with them would be stored changed. The body is checked as
  * it streams in, ahead of the parser (which stays Nest's and Fastify's own). The check is a
  * hook of each route that takes a body, added as the route is declared: Fastify reads no body
- * for GET and HEAD, and their requests (probes, reads) pass no hook that has nothing to check.
+ * for GET, HEAD and TRACE, and their requests (probes, reads) pass no hook with nothing to check.
  */
 export function refuseBodiesThatAreNotUtf8(fastify: FastifyInstance): void {
-  // a hook that takes `done`: most requests to a route that takes a body still send JSON
+  // a hook that takes `done` rather than returning a promise: it waits for nothing
   const check: preParsingHookHandler = (request, _reply, payload, done) => {
     if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
       done(null, payload);
@@ -49,6 +49,6 @@ export function refuseBodiesThatAreNotUtf8(fastify: FastifyInstance): void {
     done(null, checked);
   };
   fastify.addHook('onRoute', (route) => {
-    if (takesBody(route.method)) route.preParsing = [check, ...routeHooks(route.preParsing)];
+    if (takesBody(route.method)) route.preParsing = [check, ...listOf(route.preParsing)];
   });
 }

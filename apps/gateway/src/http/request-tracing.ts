@@ -18,7 +18,7 @@ import type {
 } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isProbeRoute } from './probe-routes';
-import { routeHooks } from './route-hooks';
+import { listOf } from './route-hooks';
 
 const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
   get: (headers, key) => headers[key],
@@ -87,8 +87,8 @@ export function traceRequests(fastify: FastifyInstance): void {
   // probes and scrapes are not traced, as they never were
   fastify.addHook('onRoute', (route) => {
     if (isProbeRoute(route.url)) return;
-    route.onRequest = [start, ...routeHooks(route.onRequest)];
-    route.preValidation = [resume, ...routeHooks(route.preValidation)];
-    route.onResponse = [...routeHooks(route.onResponse), end];
+    route.onRequest = [start, ...listOf(route.onRequest)];
+    route.preValidation = [resume, ...listOf(route.preValidation)];
+    route.onResponse = [...listOf(route.onResponse), end];
   });
 }

@@ -1,11 +1,12 @@
 import type { HTTPMethods } from 'fastify';
 
-/** A route's own hooks of one kind, as a list (Fastify takes one or several). */
-export const routeHooks = <T>(declared: T | T[] | undefined): T[] =>
+/** A route option Fastify takes as one or several (its hooks, its methods), as a list. */
+export const listOf = <T>(declared: T | T[] | undefined): T[] =>
   declared === undefined ? [] : Array.isArray(declared) ? declared : [declared];
 
-const BODYLESS = new Set(['GET', 'HEAD']);
+/** The methods whose requests Fastify reads no body of. */
+const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
 
-/** Whether a route takes a request body: Fastify reads none for GET and HEAD. */
+/** Whether a route takes a request body. */
 export const takesBody = (method: HTTPMethods | HTTPMethods[]): boolean =>
-  routeHooks(method).some((m) => !BODYLESS.has(m.toUpperCase()));
+  listOf(method).some((m) => !BODYLESS.has(m.toUpperCase()));
