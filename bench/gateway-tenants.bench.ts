@@ -118,6 +118,7 @@ runBench(async (cleanup) => {
 
   const gatewayPid = platform.pidOf(platform.gatewayUrl);
   const beforePid = beforeUrl ? platform.pidOf(beforeUrl) : undefined;
+  const twinPid = twinUrl ? platform.pidOf(twinUrl) : undefined;
   const targets: Target[] = [
     {
       target: 'tenant',
@@ -151,18 +152,8 @@ runBench(async (cleanup) => {
       : []),
     ...(twinUrl
       ? [
-          {
-            target: 'twin-tenant',
-            url: `${twinUrl}${tenantPath}`,
-            headers: auth,
-            pid: platform.pidOf(twinUrl),
-          },
-          {
-            target: 'twin-livez',
-            url: `${twinUrl}/livez`,
-            headers: {},
-            pid: platform.pidOf(twinUrl),
-          },
+          { target: 'twin-tenant', url: `${twinUrl}${tenantPath}`, headers: auth, pid: twinPid },
+          { target: 'twin-livez', url: `${twinUrl}/livez`, headers: {}, pid: twinPid },
         ]
       : []),
   ];
