@@ -13,10 +13,15 @@
  * run of one INSERT and commit per event (AUDIT_BATCH_SIZE=1), and what
  * `AuditRecorder.record` adds to a request path. Prints figures only, never pass/fail.
  *
- * BENCH_AUDIT_EVENTS: events timed per ingest run (default 20000; a quarter for the per-event run).
- * BENCH_AUDIT_WARMUP: events every ingest run writes before its timing starts (default 10000;
- *   a twentieth for the per-event run), so that the figures are of a service whose code is
- *   compiled: a fresh process spends about a third more CPU per event on its first 20,000.
+ * BENCH_AUDIT_EVENTS: events timed per ingest run (default 60000; at most 5000 for the per-event
+ *   run), and never fewer than ten of the run's batches.
+ * BENCH_AUDIT_WARMUP: events every ingest run writes before its timing starts (default 50000;
+ *   at most 500 for the per-event run), and never fewer than three of the run's batches, so
+ *   that the figures are of a service in its steady state: one process's CPU per event fell
+ *   from 68 µs over its first 20,000 events to 51 µs over the next 20,000 and 35-45 µs past
+ *   60,000; and a batch of the size of the warm-up is written, whole, as the timing starts,
+ *   with the next one already read and sealed (with a warm-up of 10,000 and 20,000 timed, a
+ *   batch of 20,000 showed 25 µs of CPU per event, against 38 µs over 200,000).
  * BENCH_AUDIT_ROUNDS: rounds (default 3), after one untimed run (the first run against a fresh
  *   database was the slowest of every invocation, whichever build ran it).
  * BENCH_AUDIT_BASELINE: the dist/ folder of another build of this repository (say, the
@@ -55,13 +60,26 @@ import {
 import { TEST_APP_PASSWORD, provideInfrastructure } from '@lattice/testing';
 import { platformIdentities } from '../tools/launcher/src/platform';
 import { ServiceProcess } from '../tools/launcher/src/service-process';
+import { auditConfigSpec } from '../apps/audit/src/audit.config';
 import { cpuSeconds, peakRssMib } from './support/process-cpu';
 
 /** A context key of the audit service's own, for this run. */
 const auditContextEnv = () => platformIdentities({})('audit');
 
-const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 20_000) || 20_000;
-const WARMUP = Math.max(0, Number(process.env.BENCH_AUDIT_WARMUP ?? 10_000) || 0);
+const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 60_000) || 60_000;
+const WARMUP = Math.max(0, Number(process.env.BENCH_AUDIT_WARMUP ?? 50_000) || 0);
+/** The service's own batch size, where AUDIT_BATCH_SIZE is unset. */
+const DEFAULT_BATCH = auditConfigSpec.AUDIT_BATCH_SIZE.schema.parse(undefined);
+
+/**
+ * Events warmed up and timed in a run at `batch`: at least three batches before the timing
+ * starts (the batches in flight and the one being read) and ten within it, so that no batch
+ * straddling the start weighs much in the figures.
+ */
+function runSize(batch: number | null): { events: number; warmup: number } {
+  const size = batch ?? DEFAULT_BATCH;
+  return { events: Math.max(EVENTS, 10 * size), warmup: Math.max(WARMUP, 3 * size) };
+}
 const ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 3) || 3;
 const BASELINE = process.env.BENCH_AUDIT_BASELINE
   ? path.resolve(process.env.BENCH_AUDIT_BASELINE)
@@ -187,7 +205,8 @@ async function writeTrails(db: Client, tenants: string[], length: number): Promi
 }
 
 /**
- * Fills the stream while no audit service runs (`warmup` events, then `n`), migrates the
+ * Fills the stream while no audit service runs (`warmup` events, then `n`: by default what
+ * `runSize` gives for the batch size), migrates the
  * database, starts `replicas` of the service (of the build in `distDir`) at once and, from the
  * moment the warm-up's events are written, times them to the last written row: the sustained
  * rate of the consumers and PostgreSQL together, with neither the start-up nor the first
@@ -196,11 +215,10 @@ async function writeTrails(db: Client, tenants: string[], length: number): Promi
 async function ingestRun(
   distDir: string,
   batchSize: number | null,
-  n: number,
-  warmup: number,
   infra: Infra,
   replicas: number,
   trail = 0,
+  { events: n, warmup } = runSize(batchSize),
 ): Promise<IngestRun> {
   const total = warmup + n;
   const namespace = `bench${hex(4)}`;
@@ -446,6 +464,13 @@ async function main(): Promise<number> {
         `batch size: the service's default${BATCHES.length > 0 ? `, and ${BATCHES.join(', ')}` : ''}; ` +
         `${REPLICAS} audit service process${REPLICAS > 1 ? 'es' : ''} per run`,
     );
+    for (const batch of BATCHES) {
+      const size = runSize(batch);
+      if (size.events !== EVENTS || size.warmup !== WARMUP)
+        say(
+          `batch ${batch}: ${size.events} events timed after ${size.warmup}, ten batches and three`,
+        );
+    }
     if (BASELINE) say(`baseline build: ${BASELINE}`);
     say('');
     const ctx: Infra = { natsUrl: infra.natsUrl, databaseUrl: url.toString(), db };
@@ -481,15 +506,15 @@ async function main(): Promise<number> {
           (r.peakRssMib === null ? ']' : `; service peak RSS ${r.peakRssMib.toFixed(0)} MiB]`);
     // the first run against a fresh database and stream was the slowest of every invocation,
     // whichever build it was: one run, untimed, takes that place
-    await ingestRun(THIS_BUILD, null, EVENTS / 10, WARMUP, ctx, REPLICAS);
+    await ingestRun(THIS_BUILD, null, ctx, REPLICAS, 0, {
+      events: EVENTS / 10,
+      warmup: WARMUP / 5,
+    });
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 ? builds : [...builds].reverse();
       const runs = new Map<string, IngestRun>();
       for (const build of order) {
-        runs.set(
-          build.label,
-          await ingestRun(build.dist, build.batch, EVENTS, WARMUP, ctx, REPLICAS),
-        );
+        runs.set(build.label, await ingestRun(build.dist, build.batch, ctx, REPLICAS));
       }
       // PostgreSQL's own speed for the rows this build writes, whichever build ran last
       const copy = await copyRuns(db, runs.get('this build')!);
@@ -568,7 +593,7 @@ async function main(): Promise<number> {
       );
       // the baseline first: the order of the rounds above ended with this build
       for (const build of [...builds].reverse()) {
-        const run = await ingestRun(build.dist, build.batch, EVENTS, WARMUP, ctx, REPLICAS, TRAIL);
+        const run = await ingestRun(build.dist, build.batch, ctx, REPLICAS, TRAIL);
         say(
           `  ingest (${build.label}) ${fmtRate(run.timed / run.seconds)} events/s${cpuText(run)}`,
         );
@@ -578,8 +603,10 @@ async function main(): Promise<number> {
     }
 
     if (SINGLE) {
-      const n = Math.round(EVENTS / 4);
-      const single = await ingestRun(THIS_BUILD, 1, n, Math.round(WARMUP / 20), ctx, 1);
+      const single = await ingestRun(THIS_BUILD, 1, ctx, 1, 0, {
+        events: Math.min(5_000, EVENTS),
+        warmup: Math.min(500, WARMUP),
+      });
       const rate = single.timed / single.seconds;
       say(
         `one INSERT per event (AUDIT_BATCH_SIZE=1), this build: ${single.timed} events in ${single.seconds.toFixed(2)} s = ${fmtRate(rate)} events/s; ` +

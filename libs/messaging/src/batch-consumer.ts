@@ -68,9 +68,14 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends P
     const it = messages[Symbol.asyncIterator]();
     // one call to next() may be left waiting for a message; it is kept for the next turn
     let waiting: Promise<IteratorResult<JsMsg>> | null = null;
-    const arrived = async (): Promise<IteratorResult<JsMsg> | null> => {
+    /**
+     * The next message if it has arrived by `tick` (one turn of the event loop), else null. A
+     * message already buffered resolves in a microtask, before any tick: one tick serves a
+     * whole batch, not one timer and race per message.
+     */
+    const arrived = async (tick: Promise<null>): Promise<IteratorResult<JsMsg> | null> => {
       waiting ??= it.next();
-      const result = await Promise.race([waiting, nextTick()]);
+      const result = await Promise.race([waiting, tick]);
       if (result !== null) waiting = null;
       return result;
     };
@@ -84,8 +89,9 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends P
         if (first.done) break;
         const batch: JsMsg[] = [first.value];
         // whatever has already arrived joins the batch; nothing waits for more
+        const tick = nextTick();
         while (batch.length < this.size) {
-          const next = await arrived();
+          const next = await arrived(tick);
           if (next === null || next.done) break;
           batch.push(next.value);
         }
@@ -100,7 +106,8 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends P
     }
     if (session.failure) throw session.failure.error;
     // stopping: what was delivered but not handled goes back now, not after the ack wait
-    for (let left = await arrived(); left && !left.done; left = await arrived()) {
+    const tick = nextTick();
+    for (let left = await arrived(tick); left && !left.done; left = await arrived(tick)) {
       left.value.nak();
     }
   }
