@@ -468,7 +468,7 @@ async function main(): Promise<number> {
       const size = runSize(batch);
       if (size.events !== EVENTS || size.warmup !== WARMUP)
         say(
-          `batch ${batch}: ${size.events} events timed after ${size.warmup}, ten batches and three`,
+          `batch ${batch}: ${size.events} events timed after ${size.warmup} (ten batches timed, three to warm up)`,
         );
     }
     if (BASELINE) say(`baseline build: ${BASELINE}`);
@@ -507,8 +507,8 @@ async function main(): Promise<number> {
     // the first run against a fresh database and stream was the slowest of every invocation,
     // whichever build it was: one run, untimed, takes that place
     await ingestRun(THIS_BUILD, null, ctx, REPLICAS, 0, {
-      events: EVENTS / 10,
-      warmup: WARMUP / 5,
+      events: Math.round(EVENTS / 10),
+      warmup: Math.round(WARMUP / 5),
     });
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 ? builds : [...builds].reverse();
