@@ -68,18 +68,6 @@ const auditContextEnv = () => platformIdentities({})('audit');
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 60_000) || 60_000;
 const WARMUP = Math.max(0, Number(process.env.BENCH_AUDIT_WARMUP ?? 50_000) || 0);
-/** The service's own batch size, where AUDIT_BATCH_SIZE is unset. */
-const DEFAULT_BATCH = auditConfigSpec.AUDIT_BATCH_SIZE.schema.parse(undefined);
-
-/**
- * Events warmed up and timed in a run at `batch`: at least three batches before the timing
- * starts (the batches in flight and the one being read) and ten within it, so that no batch
- * straddling the start weighs much in the figures.
- */
-function runSize(batch: number | null): { events: number; warmup: number } {
-  const size = batch ?? DEFAULT_BATCH;
-  return { events: Math.max(EVENTS, 10 * size), warmup: Math.max(WARMUP, 3 * size) };
-}
 const ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 3) || 3;
 const BASELINE = process.env.BENCH_AUDIT_BASELINE
   ? path.resolve(process.env.BENCH_AUDIT_BASELINE)
@@ -94,6 +82,19 @@ const BATCHES = (process.env.BENCH_AUDIT_BATCHES ?? '')
 const THIS_BUILD = path.resolve(__dirname, '..');
 const RECORD_CALLS = 50_000;
 const TENANTS = 4;
+/** The service's own batch size, where AUDIT_BATCH_SIZE is unset. */
+const DEFAULT_BATCH = auditConfigSpec.AUDIT_BATCH_SIZE.schema.parse(undefined);
+
+/**
+ * Events warmed up and timed in a run at `batch`: at least three batches before the timing
+ * starts (the batches in flight and the one being read) and ten within it, so that no batch
+ * straddling the start weighs much in the figures.
+ */
+function runSize(batch: number | null): { events: number; warmup: number } {
+  const size = batch ?? DEFAULT_BATCH;
+  return { events: Math.max(EVENTS, 10 * size), warmup: Math.max(WARMUP, 3 * size) };
+}
+
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
