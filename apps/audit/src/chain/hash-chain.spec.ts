@@ -53,6 +53,40 @@ describe('hash chain', () => {
     expect(canonicalJson({ a: undefined, b: 'é"' })).toBe('{"b":"é\\""}');
   });
 
+  it('writes every value as JSON.stringify writes it with its keys sorted, escapes and lone surrogates included', () => {
+    const sortedCopy = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(sortedCopy);
+      if (value === null || typeof value !== 'object') return value;
+      const record = value as Record<string, unknown>;
+      return Object.fromEntries(
+        Object.keys(record)
+          .sort()
+          .map((key) => [key, sortedCopy(record[key])]),
+      );
+    };
+    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(text, tie('value'), { maxKeys: 5 }),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(canonicalJson(value)).toBe(JSON.stringify(sortedCopy(value)));
+      }),
+      { numRuns: 1_000 },
+    );
+    expect(canonicalJson({ b: '\ud800', a: ['\u0000\n"\\', '𝄞'] })).toBe(
+      '{"a":["\\u0000\\n\\"\\\\","𝄞"],"b":"\\ud800"}',
+    );
+  });
+
   it('gives a hash that depends on the content, the position and the previous hash', () => {
     const e = { ...event(1), seq: 1 };
     const h = chainHash(e, GENESIS_HASH);

@@ -1,6 +1,6 @@
 import { hash as digest } from 'node:crypto';
 import type { ChainBreak } from '@lattice/contracts';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson, jsonString } from './canonical-json';
 
 /** The hash the first event of every chain links to. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -87,7 +87,7 @@ export function chainContent(event: ChainedEvent): string {
   for (const { key, prefix } of HASHED) {
     const value = event[key];
     if (value === undefined) continue;
-    out += `${out ? ',' : '{'}${prefix}${typeof value === 'string' ? JSON.stringify(value) : canonicalJson(value)}`;
+    out += `${out ? ',' : '{'}${prefix}${typeof value === 'string' ? jsonString(value) : canonicalJson(value)}`;
   }
   return out ? `${out}}` : '{}';
 }
