@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
+import type { Consumer, JsMsg, NatsConnection } from 'nats';
 import type { MessageOf, StreamContract } from '@lattice/contracts';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -64,52 +64,54 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends P
     await this.iterator?.close().catch(() => undefined);
   }
 
-  protected async drain(messages: ConsumerMessages): Promise<void> {
-    const it = messages[Symbol.asyncIterator]();
-    // one call to next() may be left waiting for a message; it is kept for the next turn
-    let waiting: Promise<IteratorResult<JsMsg>> | null = null;
-    /**
-     * The next message if it has arrived by `tick` (one turn of the event loop), else null. A
-     * message already buffered resolves in a microtask, before any tick: one tick serves a
-     * whole batch, not one timer and race per message.
-     */
-    const arrived = async (tick: Promise<null>): Promise<IteratorResult<JsMsg> | null> => {
-      waiting ??= it.next();
-      const result = await Promise.race([waiting, tick]);
-      if (result !== null) waiting = null;
-      return result;
-    };
-    // the batches in hand; a batch that fails to settle its messages ends the session
+  /**
+   * Messages are taken as the client reads them, in its callback, with no iterator or promise
+   * of their own (that machinery cost as much per message as the rest of its reading); what
+   * arrived before the event loop's next check phase is one batch, split at `batch`.
+   */
+  protected async session(consumer: Consumer): Promise<void> {
+    const arrived: JsMsg[] = [];
+    // the batches in hand; one that fails to settle its messages ends the session
     const handling = new Set<Promise<void>>();
-    const session: { failure?: { error: unknown } } = {};
-    try {
-      while (!this.stopped && !session.failure) {
-        const first = await (waiting ??= it.next());
-        waiting = null;
-        if (first.done) break;
-        const batch: JsMsg[] = [first.value];
-        // whatever has already arrived joins the batch; nothing waits for more
-        const tick = nextTick();
-        while (batch.length < this.size) {
-          const next = await arrived(tick);
-          if (next === null || next.done) break;
-          batch.push(next.value);
-        }
-        const handled: Promise<void> = this.process(batch)
-          .catch((error: unknown) => void (session.failure ??= { error }))
-          .finally(() => handling.delete(handled));
+    let failure: { error: unknown } | undefined;
+    let fail!: (failed: { error: unknown }) => void;
+    const failed = new Promise<{ error: unknown }>((resolve) => (fail = resolve));
+    let taking = true;
+    let cutting: NodeJS.Immediate | undefined;
+    const cut = () => {
+      cutting = undefined;
+      while (taking && arrived.length > 0 && handling.size < this.inFlight) {
+        const handled: Promise<void> = this.process(arrived.splice(0, this.size))
+          .catch((error: unknown) => {
+            if (failure) return;
+            failure = { error };
+            fail(failure);
+          })
+          .finally(() => {
+            handling.delete(handled);
+            // what arrived while every batch in hand was taken goes next
+            if (arrived.length > 0) cutting ??= setImmediate(cut);
+          });
         handling.add(handled);
-        if (handling.size >= this.inFlight) await Promise.race(handling);
       }
-    } finally {
-      await Promise.all(handling);
-    }
-    if (session.failure) throw session.failure.error;
-    // stopping: what was delivered but not handled goes back now, not after the ack wait
-    const tick = nextTick();
-    for (let left = await arrived(tick); left && !left.done; left = await arrived(tick)) {
-      left.value.nak();
-    }
+    };
+    const messages = await this.open(consumer, {
+      callback: (msg) => {
+        if (!taking) return void msg.nak();
+        arrived.push(msg);
+        cutting ??= setImmediate(cut);
+      },
+    });
+    // it ends when consuming stops (the consumer stopped, or the client lost the consumer),
+    // or when a batch could not be settled
+    const closed = await Promise.race([messages.closed(), failed]);
+    taking = false;
+    messages.stop();
+    await Promise.all(handling);
+    // read but never handed over: back now, not after the ack wait
+    for (const msg of arrived.splice(0)) msg.nak();
+    if (failure) throw failure.error;
+    if (closed instanceof Error) throw closed;
   }
 
   private async process(batch: JsMsg[]): Promise<void> {
@@ -135,6 +137,3 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends P
     await this.nc.flush().catch(() => undefined);
   }
 }
-
-/** Resolves with null once the messages already buffered have had their turn. */
-const nextTick = () => new Promise<null>((resolve) => setImmediate(() => resolve(null)));

@@ -3,6 +3,7 @@ import {
   DeliverPolicy,
   JSONCodec,
   headers as natsHeaders,
+  type Consumer,
   type ConsumerMessages,
   type JetStreamClient,
   type JsMsg,
@@ -156,6 +157,8 @@ export abstract class PullConsumerLoop {
   protected stopped = false;
   protected running?: Promise<void>;
   protected iterator?: ConsumerMessages;
+  /** The pause before resuming after a session failed; back to its least once one opens. */
+  private backoffMs = 250;
 
   constructor(
     protected readonly nc: NatsConnection,
@@ -169,11 +172,25 @@ export abstract class PullConsumerLoop {
     this.running = this.loop();
   }
 
-  /** Handles the messages of one consuming session until it ends or the consumer stops. */
-  protected abstract drain(messages: ConsumerMessages): Promise<void>;
+  /**
+   * One consuming session of the consumer, from `open` until it ends or the consumer stops;
+   * throwing ends it, and the loop resumes after a pause.
+   */
+  protected abstract session(consumer: Consumer): Promise<void>;
+
+  /** Starts consuming, up to the loop's count of messages delivered ahead. */
+  protected async open(
+    consumer: Consumer,
+    options: { callback?: (msg: JsMsg) => void } = {},
+  ): Promise<ConsumerMessages> {
+    const messages = await consumer.consume({ max_messages: this.maxMessages, ...options });
+    this.iterator = messages;
+    if (this.stopped) messages.stop();
+    this.backoffMs = 250;
+    return messages;
+  }
 
   private async loop(): Promise<void> {
-    let backoffMs = 250;
     while (!this.stopped) {
       try {
         const consumer = await this.nc
@@ -182,19 +199,15 @@ export abstract class PullConsumerLoop {
             this.ns.stream(this.target.contract.stream.name),
             this.ns.durable(this.target.durable),
           );
-        const messages = await consumer.consume({ max_messages: this.maxMessages });
-        this.iterator = messages;
-        if (this.stopped) messages.stop();
-        backoffMs = 250;
-        await this.drain(messages);
+        await this.session(consumer);
       } catch (error) {
         if (this.stopped) break;
         this.target.logger.warn(
           { err: error, durable: this.target.durable },
           'consumer interrupted, resuming',
         );
-        await new Promise((r) => setTimeout(r, backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 5_000);
+        await new Promise((r) => setTimeout(r, this.backoffMs));
+        this.backoffMs = Math.min(this.backoffMs * 2, 5_000);
         await ensureDurableConsumer(this.nc, this.ns, this.target).catch(() => undefined);
       }
     }
@@ -222,8 +235,8 @@ export class DurableConsumer<C extends StreamContract<z.ZodType>> extends PullCo
     await this.running;
   }
 
-  protected async drain(messages: ConsumerMessages): Promise<void> {
-    for await (const msg of messages) {
+  protected async session(consumer: Consumer): Promise<void> {
+    for await (const msg of await this.open(consumer)) {
       await this.process(msg);
       if (this.stopped) break;
     }
