@@ -37,6 +37,11 @@
  *   service held: what a larger batch buys, and what it costs.
  * BENCH_AUDIT_REPLICAS: audit service processes sharing the durable consumer in every ingest
  *   run (default 1), as a deployment scaled out on its backlog runs them; their CPU is summed.
+ * BENCH_AUDIT_CONSUMER_EVENTS: events the batch consumer alone reads in each of its runs
+ *   (default 100000; 0 leaves them out): `DurableBatchConsumer` in this process, at the service's
+ *   batch size and batches in flight, with a handler that does nothing, so its rate and CPU per
+ *   message are those of reading, checking against the contract and acking; the baseline's
+ *   consumer runs in the same rounds.
  */
 import { KeyRing } from '@lattice/secrets';
 import { execFileSync } from 'node:child_process';
@@ -45,6 +50,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import pino from 'pino';
@@ -52,6 +58,7 @@ import { AuditEvents, AuditStream, type AuditEvent } from '@lattice/contracts';
 import { freePort } from '@lattice/local-infra';
 import {
   AuditRecorder,
+  DurableBatchConsumer,
   JetStreamPublisher,
   SubjectNamespace,
   connectNats,
@@ -75,6 +82,10 @@ const BASELINE = process.env.BENCH_AUDIT_BASELINE
 const SINGLE = process.env.BENCH_AUDIT_SINGLE !== '0';
 const TRAIL = Math.max(0, Number(process.env.BENCH_AUDIT_TRAIL ?? 100_000) || 0);
 const REPLICAS = Math.max(1, Number(process.env.BENCH_AUDIT_REPLICAS ?? 1) || 1);
+const CONSUMER_EVENTS = Math.max(
+  0,
+  Number(process.env.BENCH_AUDIT_CONSUMER_EVENTS ?? 100_000) || 0,
+);
 const BATCHES = (process.env.BENCH_AUDIT_BATCHES ?? '')
   .split(',')
   .map((b) => Number(b.trim()))
@@ -84,6 +95,7 @@ const RECORD_CALLS = 50_000;
 const TENANTS = 4;
 /** The service's own batch size, where AUDIT_BATCH_SIZE is unset. */
 const DEFAULT_BATCH = auditConfigSpec.AUDIT_BATCH_SIZE.schema.parse(undefined);
+const DEFAULT_IN_FLIGHT = auditConfigSpec.AUDIT_BATCHES_IN_FLIGHT.schema.parse(undefined);
 
 /**
  * Events warmed up and timed in a run at `batch`: at least three batches before the timing
@@ -117,6 +129,22 @@ function event(tenantId: string, i: number): AuditEvent {
     requestId: `req-${i}`,
     metadata: { queue: 'default', gpus: i % 4 },
   });
+}
+
+/** Makes the namespace's AUDIT stream and puts `n` events of fresh tenants in it; the tenants. */
+async function fillStream(nc: NatsConnection, ns: SubjectNamespace, n: number): Promise<string[]> {
+  await ensureAuditStream(nc, ns);
+  const publisher = new JetStreamPublisher(nc, ns);
+  const tenants = Array.from({ length: TENANTS }, () => randomUUID());
+  for (let i = 0; i < n; i += 500) {
+    await Promise.all(
+      Array.from({ length: Math.min(500, n - i) }, (_, j) => {
+        const e = event(tenants[(i + j) % tenants.length]!, i + j);
+        return publisher.publish(AuditEvents, e, e.id, e.tenantId);
+      }),
+    );
+  }
+  return tenants;
 }
 
 /**
@@ -225,17 +253,7 @@ async function ingestRun(
   const namespace = `bench${hex(4)}`;
   const ns = new SubjectNamespace(namespace);
   const nc = await connectNats(infra.natsUrl, 'audit-bench');
-  await ensureAuditStream(nc, ns);
-  const publisher = new JetStreamPublisher(nc, ns);
-  const tenants = Array.from({ length: TENANTS }, () => randomUUID());
-  for (let i = 0; i < total; i += 500) {
-    await Promise.all(
-      Array.from({ length: Math.min(500, total - i) }, (_, j) => {
-        const e = event(tenants[(i + j) % tenants.length]!, i + j);
-        return publisher.publish(AuditEvents, e, e.id, e.tenantId);
-      }),
-    );
-  }
+  const tenants = await fillStream(nc, ns, total);
   const env = {
     NATS_URL: infra.natsUrl,
     LATTICE_NAMESPACE: namespace,
@@ -406,6 +424,58 @@ const ratioLine = (label: string, values: number[]) => {
   const s = summary(values);
   return `  ${label.padEnd(50)} ${s.median.toFixed(2).padStart(8)}x  (${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
 };
+
+/** A build's batch consumer, loaded from its dist/ folder. */
+type BatchConsumerClass = typeof DurableBatchConsumer;
+const consumerOf = async (dist: string): Promise<BatchConsumerClass> =>
+  (
+    (await import(path.join(dist, 'libs', 'messaging', 'src', 'batch-consumer.js'))) as {
+      DurableBatchConsumer: BatchConsumerClass;
+    }
+  ).DurableBatchConsumer;
+
+/**
+ * The batch consumer of one build alone: `n` events put in a stream of their own, then read by
+ * it in this process with a handler that does nothing, to the last message handed over. Its
+ * rate, and this process's CPU per message while it ran (reading, the contract's check, acks).
+ */
+async function consumerRun(
+  Consumer: BatchConsumerClass,
+  natsUrl: string,
+  n: number,
+): Promise<{ rate: number; cpu: number }> {
+  const nc = await connectNats(natsUrl, 'audit-bench-consumer');
+  const ns = new SubjectNamespace(`bench${hex(4)}`);
+  await fillStream(nc, ns, n);
+  let handed = 0;
+  let all!: () => void;
+  const done = new Promise<void>((resolve) => (all = resolve));
+  const consumer = new Consumer(nc, ns, {
+    contract: AuditEvents,
+    durable: 'bench-consumer',
+    logger: pino({ level: 'silent' }),
+    batch: DEFAULT_BATCH,
+    inFlight: DEFAULT_IN_FLIGHT,
+    handleBatch: async (events) => {
+      handed += events.length;
+      if (handed >= n) all();
+    },
+  });
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  try {
+    await consumer.start();
+    await done;
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    return { rate: n / seconds, cpu: (cpu.user + cpu.system) / n };
+  } finally {
+    await consumer.stop();
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(ns.stream(AuditStream.name)).catch(() => undefined);
+    await nc.drain();
+  }
+}
 
 /** The time `record` takes on the caller's path, call by call, with NATS up. */
 async function recordLatency(natsUrl: string) {
@@ -600,6 +670,39 @@ async function main(): Promise<number> {
         );
       }
       await db.query(`ALTER TABLE audit.events RESET (autovacuum_enabled)`);
+      say('');
+    }
+
+    if (CONSUMER_EVENTS > 0) {
+      const consumers = [{ label: 'this build', Consumer: DurableBatchConsumer }];
+      if (BASELINE) consumers.push({ label: 'baseline', Consumer: await consumerOf(BASELINE) });
+      say(
+        `the batch consumer alone, in this process: ${CONSUMER_EVENTS} events a run, batch ${DEFAULT_BATCH}, ` +
+          `${DEFAULT_IN_FLIGHT} in flight, a handler that does nothing; one untimed run each, then ${ROUNDS} rounds`,
+      );
+      for (const { Consumer } of consumers) {
+        await consumerRun(Consumer, infra.natsUrl, Math.round(CONSUMER_EVENTS / 5));
+      }
+      const rates = new Map(consumers.map((c) => [c.label, [] as number[]]));
+      const cpus = new Map(consumers.map((c) => [c.label, [] as number[]]));
+      const consumerCpuSaving: number[] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const order = round % 2 ? consumers : [...consumers].reverse();
+        const cpuOf = new Map<string, number>();
+        for (const { label, Consumer } of order) {
+          const run = await consumerRun(Consumer, infra.natsUrl, CONSUMER_EVENTS);
+          rates.get(label)!.push(run.rate);
+          cpus.get(label)!.push(run.cpu);
+          cpuOf.set(label, run.cpu);
+        }
+        if (BASELINE) consumerCpuSaving.push(cpuOf.get('baseline')! / cpuOf.get('this build')!);
+      }
+      for (const { label } of consumers) {
+        say(rateLine(`consumer alone, ${label}`, rates.get(label)!, 'events/s'));
+        say(rateLine(`  CPU per message, ${label}`, cpus.get(label)!, 'µs'));
+      }
+      if (BASELINE)
+        say(ratioLine('consumer CPU per message, baseline / this build', consumerCpuSaving));
       say('');
     }
 
