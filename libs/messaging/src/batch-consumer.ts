@@ -82,11 +82,7 @@ export class DurableBatchConsumer<C extends StreamContract<z.ZodType>> extends P
       cutting = undefined;
       while (taking && arrived.length > 0 && handling.size < this.inFlight) {
         const handled: Promise<void> = this.process(arrived.splice(0, this.size))
-          .catch((error: unknown) => {
-            if (failure) return;
-            failure = { error };
-            fail(failure);
-          })
+          .catch((error: unknown) => fail((failure ??= { error })))
           .finally(() => {
             handling.delete(handled);
             // what arrived while every batch in hand was taken goes next
